@@ -1,0 +1,40 @@
+//! From raw bytes to a [`NewEvent`]: the checks shared by the HTTP receiver and import.
+
+use zcc_events::{EnvelopeError, read_envelope};
+
+use crate::types::{DeliveryMeta, Digest, NewEvent, Source};
+
+/// Check a raw body and prepare it for the log. The body is kept byte for byte; only the
+/// envelope is required (SPEC I6). A body that is not an envelope gets an [`EnvelopeError`]
+/// naming what is wrong, and the caller quarantines it.
+pub fn prepare(
+    body: &[u8],
+    source: Source,
+    received_at_ms: i64,
+    delivery: Option<DeliveryMeta>,
+) -> Result<NewEvent, EnvelopeError> {
+    let summary = read_envelope(body)?;
+    // read_envelope has checked UTF-8 already.
+    let text = String::from_utf8(body.to_vec()).map_err(|e| EnvelopeError::NotUtf8 {
+        offset: e.utf8_error().valid_up_to(),
+    })?;
+    Ok(NewEvent {
+        body_sha256: Digest::of(body),
+        body: text,
+        event_type: summary.event,
+        event_time_ms: summary.event_time_ms.unwrap_or(received_at_ms),
+        account_id: summary.account_id,
+        engagement_id: summary.engagement_id,
+        received_at_ms,
+        source,
+        delivery,
+    })
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

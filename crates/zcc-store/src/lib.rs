@@ -1,0 +1,68 @@
+//! The event log abstraction.
+//!
+//! - [`types`]: positions, digests, log entries, deliveries, quarantine entries.
+//! - [`chain`]: the hash chain every backend writes and [`verify`] checks.
+//! - [`EventLog`]: the trait each backend (`zcc-store-sqlite`, `zcc-store-postgres`) implements
+//!   with its own SQL. Nothing in this crate knows SQL.
+//! - [`ingest`]: turning a raw body into a [`NewEvent`] (shared by HTTP and import).
+//! - [`group_commit`]: many concurrent appends share one durable commit.
+
+pub mod chain;
+pub mod error;
+pub mod group_commit;
+pub mod ingest;
+pub mod types;
+pub mod verify;
+
+pub use error::StoreError;
+pub use types::*;
+
+use async_trait::async_trait;
+
+/// The append-only, hash-chained event log, plus the delivery log and the quarantine.
+///
+/// Implementations must guarantee:
+/// - positions are 1, 2, 3, ... without gaps, and commit order equals position order (a reader
+///   paging with [`EventLog::read_after`] never skips an entry that commits later);
+/// - an entry's body SHA-256 is unique; appending a known body reports the existing position;
+/// - each call to [`EventLog::append_batch`] is one durable commit (all or nothing);
+/// - the database refuses UPDATE and DELETE on the log, the delivery log and the quarantine.
+#[async_trait]
+pub trait EventLog: Send + Sync + 'static {
+    /// Which backend this is (`sqlite` or `postgres`), for messages and metrics.
+    fn backend(&self) -> &'static str;
+
+    /// Append a batch in one durable commit. Returns one outcome per input, in input order.
+    /// Events carrying a [`DeliveryMeta`] also get a delivery-log row in the same commit.
+    async fn append_batch(&self, events: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError>;
+
+    /// Record deliveries that appended nothing (rejected, URL validation, ...). One commit.
+    async fn record_deliveries(&self, deliveries: Vec<Delivery>) -> Result<(), StoreError>;
+
+    /// Put bodies that are not envelopes aside, with the reason. One commit.
+    async fn quarantine(&self, entries: Vec<QuarantineEntry>) -> Result<(), StoreError>;
+
+    /// The number of entries and the hash of the last one (zero hash for an empty log).
+    async fn head(&self) -> Result<Head, StoreError>;
+
+    /// Up to `limit` entries with position greater than `after`, in position order.
+    async fn read_after(&self, after: Position, limit: usize) -> Result<Vec<LogEntry>, StoreError>;
+
+    /// Every entry of one engagement, in position order.
+    async fn engagement_events(&self, engagement_id: &str) -> Result<Vec<LogEntry>, StoreError>;
+
+    /// The entry at one position, if any.
+    async fn entry(&self, position: Position) -> Result<Option<LogEntry>, StoreError>;
+
+    /// The names of the immutability guards (triggers) that should exist but do not.
+    async fn missing_guards(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Recent quarantine entries, newest first (for operators and tests).
+    async fn quarantined(&self, limit: usize) -> Result<Vec<QuarantineEntry>, StoreError>;
+
+    /// Recent deliveries, newest first (for operators and tests).
+    async fn deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Whether storage answers (for `/readyz`).
+    async fn ping(&self) -> Result<(), StoreError>;
+}
