@@ -23,7 +23,10 @@ mod tests {
         let a = chain_hash(&Digest::ZERO, Position(1), &body);
         assert_ne!(a, chain_hash(&Digest::ZERO, Position(2), &body));
         assert_ne!(a, chain_hash(&a, Position(1), &body));
-        assert_ne!(a, chain_hash(&Digest::ZERO, Position(1), &Digest::of(b"[]")));
+        assert_ne!(
+            a,
+            chain_hash(&Digest::ZERO, Position(1), &Digest::of(b"[]"))
+        );
         assert_eq!(a, chain_hash(&Digest::ZERO, Position(1), &body));
     }
 }

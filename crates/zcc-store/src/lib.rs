@@ -8,6 +8,8 @@
 //! - [`group_commit`]: many concurrent appends share one durable commit.
 
 pub mod chain;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 pub mod error;
 pub mod group_commit;
 pub mod ingest;

@@ -76,7 +76,10 @@ pub async fn verify(
         ));
     }
     if first_bad.is_none() && prev != head.hash {
-        first_bad = Some((head.size, "head hash differs from the recomputed chain".into()));
+        first_bad = Some((
+            head.size,
+            "head hash differs from the recomputed chain".into(),
+        ));
     }
     let checkpoint = checkpoint.map(|c| check_checkpoint(c, head, checkpoint_hash_seen));
     Ok(VerifyReport {
@@ -124,7 +127,11 @@ fn check_checkpoint(c: Head, head: Head, seen: Option<Digest>) -> CheckpointResu
             c.size, head.size
         ));
     }
-    let actual = if c.size == 0 { Some(Digest::ZERO) } else { seen };
+    let actual = if c.size == 0 {
+        Some(Digest::ZERO)
+    } else {
+        seen
+    };
     match actual {
         Some(h) if h == c.hash => CheckpointResult {
             checkpoint: c,

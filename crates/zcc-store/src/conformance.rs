@@ -1,0 +1,283 @@
+//! The conformance suite every [`EventLog`] backend runs against itself.
+//!
+//! Each check takes a fresh, empty log and panics with a message naming what broke.
+//! A backend's test calls [`run_all`] with a factory that makes a new empty log each time.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::chain::chain_hash;
+use crate::ingest::prepare;
+use crate::verify::verify;
+use crate::*;
+
+/// A body for tests: unique per `n`, optionally tied to an engagement.
+pub fn body(n: u64, engagement: Option<&str>) -> String {
+    let object = match engagement {
+        Some(e) => format!(r#"{{"engagement_id":"{e}","user_id":"U{n}"}}"#),
+        None => format!(r#"{{"user_id":"U{n}"}}"#),
+    };
+    format!(
+        r#"{{"event":"contact_center.engagement_user_hold","event_ts":{},"payload":{{"account_id":"Acct","object":{object}}}}}"#,
+        1_777_903_330_000u64 + n
+    )
+}
+
+/// A prepared event for `body(n, engagement)`.
+pub fn event(n: u64, engagement: Option<&str>) -> NewEvent {
+    prepare(
+        body(n, engagement).as_bytes(),
+        Source::Import,
+        1_777_903_400_000,
+        None,
+    )
+    .expect("test body is an envelope")
+}
+
+/// Run every check, each on a fresh log from `make`.
+pub async fn run_all<F, Fut>(mut make: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Arc<dyn EventLog>>,
+{
+    empty_log(make().await).await;
+    positions_are_gapless_and_chained(make().await).await;
+    bytes_are_kept_exactly(make().await).await;
+    duplicates_report_existing_position(make().await).await;
+    paging_reads_everything_once(make().await).await;
+    engagement_reads(make().await).await;
+    deliveries_are_recorded(make().await).await;
+    quarantine_keeps_raw_bytes(make().await).await;
+    verify_and_checkpoints(make().await).await;
+}
+
+pub async fn empty_log(log: Arc<dyn EventLog>) {
+    assert_eq!(log.head().await.unwrap(), Head::EMPTY, "empty log head");
+    assert!(
+        log.read_after(Position::START, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(log.entry(Position(1)).await.unwrap().is_none());
+    assert!(
+        log.missing_guards().await.unwrap().is_empty(),
+        "fresh log lacks immutability guards"
+    );
+    log.ping().await.unwrap();
+}
+
+pub async fn positions_are_gapless_and_chained(log: Arc<dyn EventLog>) {
+    let first = log
+        .append_batch((1..=3).map(|n| event(n, Some("E1"))).collect())
+        .await
+        .unwrap();
+    assert_eq!(
+        first,
+        vec![
+            Appended::Stored(Position(1)),
+            Appended::Stored(Position(2)),
+            Appended::Stored(Position(3))
+        ]
+    );
+    let second = log.append_batch(vec![event(4, None)]).await.unwrap();
+    assert_eq!(second, vec![Appended::Stored(Position(4))]);
+    let entries = log.read_after(Position::START, 100).await.unwrap();
+    assert_eq!(entries.len(), 4);
+    let mut prev = Digest::ZERO;
+    for (i, e) in entries.iter().enumerate() {
+        assert_eq!(e.position, Position(i as i64 + 1), "positions 1..=4");
+        assert_eq!(e.body_sha256, Digest::of(e.body.as_bytes()));
+        assert_eq!(e.hash, chain_hash(&prev, e.position, &e.body_sha256));
+        prev = e.hash;
+    }
+    assert_eq!(
+        log.head().await.unwrap(),
+        Head {
+            size: 4,
+            hash: prev
+        }
+    );
+    assert_eq!(log.append_batch(vec![]).await.unwrap(), vec![]);
+    assert_eq!(
+        log.head().await.unwrap().size,
+        4,
+        "empty batch appends nothing"
+    );
+}
+
+pub async fn bytes_are_kept_exactly(log: Arc<dyn EventLog>) {
+    let raw = "{ \"event\" : \"contact_center.x_unknown\",\n\t\"payload\":{\"object\":{\"engagement_id\":\"E\u{e9}\u{1F600}\",\"n\":1.50e3,\"s\":\"a\\u0000b\"}} , \"extra\":[] }  ";
+    let ev = prepare(raw.as_bytes(), Source::Http, 42, None).unwrap();
+    assert_eq!(
+        ev.event_time_ms, 42,
+        "no event time falls back to receive time"
+    );
+    log.append_batch(vec![ev]).await.unwrap();
+    let e = log.entry(Position(1)).await.unwrap().expect("entry 1");
+    assert_eq!(e.body.as_bytes(), raw.as_bytes(), "body kept byte for byte");
+    assert_eq!(e.event_type, "contact_center.x_unknown");
+    assert_eq!(e.engagement_id.as_deref(), Some("E\u{e9}\u{1F600}"));
+    assert_eq!(e.account_id, None);
+    assert_eq!(e.received_at_ms, 42);
+    assert_eq!(e.source, Source::Http);
+}
+
+pub async fn duplicates_report_existing_position(log: Arc<dyn EventLog>) {
+    let out = log
+        .append_batch(vec![event(1, None), event(2, None), event(1, None)])
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        vec![
+            Appended::Stored(Position(1)),
+            Appended::Stored(Position(2)),
+            Appended::Duplicate(Position(1))
+        ],
+        "duplicate inside one batch"
+    );
+    let out = log
+        .append_batch(vec![event(2, None), event(3, None)])
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        vec![
+            Appended::Duplicate(Position(2)),
+            Appended::Stored(Position(3))
+        ],
+        "duplicate of an earlier batch"
+    );
+    assert_eq!(log.head().await.unwrap().size, 3);
+}
+
+pub async fn paging_reads_everything_once(log: Arc<dyn EventLog>) {
+    for chunk in 0..5u64 {
+        let batch = (0..7).map(|i| event(chunk * 7 + i, None)).collect();
+        log.append_batch(batch).await.unwrap();
+    }
+    let mut after = Position::START;
+    let mut seen = Vec::new();
+    loop {
+        let page = log.read_after(after, 4).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 4, "page respects the limit");
+        after = page.last().unwrap().position;
+        seen.extend(page.into_iter().map(|e| e.position.0));
+    }
+    assert_eq!(seen, (1..=35).collect::<Vec<_>>());
+}
+
+pub async fn engagement_reads(log: Arc<dyn EventLog>) {
+    let batch = vec![
+        event(1, Some("A")),
+        event(2, Some("B")),
+        event(3, None),
+        event(4, Some("A")),
+    ];
+    log.append_batch(batch).await.unwrap();
+    let a: Vec<i64> = log
+        .engagement_events("A")
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.position.0)
+        .collect();
+    assert_eq!(a, vec![1, 4]);
+    assert!(log.engagement_events("none").await.unwrap().is_empty());
+    let e = log.entry(Position(2)).await.unwrap().unwrap();
+    assert_eq!(e.engagement_id.as_deref(), Some("B"));
+    assert_eq!(e.account_id.as_deref(), Some("Acct"));
+    assert_eq!(e.event_time_ms, 1_777_903_330_002);
+}
+
+pub async fn deliveries_are_recorded(log: Arc<dyn EventLog>) {
+    let meta = DeliveryMeta {
+        received_at_ms: 7,
+        headers: vec![("x-zm-request-id".into(), "req-1".into())],
+    };
+    let mut e = event(1, Some("A"));
+    e.delivery = Some(meta.clone());
+    let mut dup = event(1, Some("A"));
+    dup.delivery = Some(meta.clone());
+    log.append_batch(vec![e]).await.unwrap();
+    log.append_batch(vec![dup]).await.unwrap();
+    log.record_deliveries(vec![Delivery {
+        meta: meta.clone(),
+        outcome: DeliveryOutcome::Unauthorized,
+        status: 401,
+        position: None,
+        body_sha256: None,
+        event_type: None,
+        reason: Some("bad signature".into()),
+    }])
+    .await
+    .unwrap();
+    let d = log.deliveries(10).await.unwrap();
+    assert_eq!(d.len(), 3, "every delivery recorded, duplicates included");
+    let outcomes: Vec<_> = d.iter().map(|d| d.outcome).collect();
+    assert!(outcomes.contains(&DeliveryOutcome::Stored));
+    assert!(outcomes.contains(&DeliveryOutcome::Duplicate));
+    assert!(outcomes.contains(&DeliveryOutcome::Unauthorized));
+    for row in d
+        .iter()
+        .filter(|d| d.outcome != DeliveryOutcome::Unauthorized)
+    {
+        assert_eq!(row.position, Some(Position(1)));
+        assert_eq!(row.status, 200);
+        assert_eq!(row.meta, meta);
+        assert_eq!(
+            row.event_type.as_deref(),
+            Some("contact_center.engagement_user_hold")
+        );
+    }
+}
+
+pub async fn quarantine_keeps_raw_bytes(log: Arc<dyn EventLog>) {
+    let body = vec![b'{', 0xff, 0xfe, b'}'];
+    let q = QuarantineEntry {
+        received_at_ms: 5,
+        source: Source::Import,
+        origin: "calls.jsonl:12".into(),
+        reason: "body is not valid UTF-8".into(),
+        body_sha256: Digest::of(&body),
+        body,
+    };
+    log.quarantine(vec![q.clone()]).await.unwrap();
+    assert_eq!(log.quarantined(10).await.unwrap(), vec![q]);
+    assert_eq!(
+        log.head().await.unwrap().size,
+        0,
+        "quarantine is not the log"
+    );
+}
+
+pub async fn verify_and_checkpoints(log: Arc<dyn EventLog>) {
+    log.append_batch((1..=3).map(|n| event(n, None)).collect())
+        .await
+        .unwrap();
+    let checkpoint = log.head().await.unwrap();
+    log.append_batch((4..=6).map(|n| event(n, None)).collect())
+        .await
+        .unwrap();
+    let report = verify(log.as_ref(), Some(checkpoint), |_| {})
+        .await
+        .unwrap();
+    assert!(report.ok(), "verify of a sound log: {report:?}");
+    assert_eq!(report.entries_checked, 6);
+    let forged = Head {
+        size: 3,
+        hash: Digest::of(b"forged"),
+    };
+    let report = verify(log.as_ref(), Some(forged), |_| {}).await.unwrap();
+    assert!(!report.ok(), "a forged checkpoint must not verify");
+    let future = Head {
+        size: 99,
+        hash: checkpoint.hash,
+    };
+    let report = verify(log.as_ref(), Some(future), |_| {}).await.unwrap();
+    assert!(!report.ok(), "a checkpoint beyond the log must not verify");
+}
