@@ -13,6 +13,7 @@ pub mod conformance;
 pub mod error;
 pub mod group_commit;
 pub mod ingest;
+pub mod projection;
 pub mod types;
 pub mod verify;
 

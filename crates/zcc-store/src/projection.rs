@@ -1,0 +1,157 @@
+//! The projection store: generations (one rule identity's projection over the log) and the
+//! per-engagement projection documents they hold. Backends implement [`ProjectionStore`] with
+//! their own SQL; nothing here knows SQL.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::{Position, StoreError};
+
+/// A generation's id: 1, 2, 3, ... in creation order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct GenerationId(pub i64);
+
+impl std::fmt::Display for GenerationId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Where a generation is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GenerationState {
+    /// Being built from the log; not yet caught up.
+    Building,
+    /// Caught up and kept current; not serving by default.
+    Ready,
+    /// The one generation queries and exports read by default.
+    Active,
+    /// No longer kept current.
+    Retired,
+}
+
+impl GenerationState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GenerationState::Building => "building",
+            GenerationState::Ready => "ready",
+            GenerationState::Active => "active",
+            GenerationState::Retired => "retired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<GenerationState> {
+        Some(match s {
+            "building" => GenerationState::Building,
+            "ready" => GenerationState::Ready,
+            "active" => GenerationState::Active,
+            "retired" => GenerationState::Retired,
+            _ => return None,
+        })
+    }
+}
+
+/// One rule identity's projection over the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Generation {
+    pub id: GenerationId,
+    /// The rule's name (`correlated`), for lookup in the registry.
+    pub rule_name: String,
+    /// The full identity: name, version and parameter hash (`correlated@1+3fa2c1`).
+    pub rule_identity: String,
+    /// The rule's parameters as canonical JSON (an object of `k: v`).
+    pub params: String,
+    pub state: GenerationState,
+    /// The last log position folded into this generation.
+    pub checkpoint: Position,
+    pub created_at_ms: i64,
+}
+
+/// One engagement's projection under one generation: the canonical document and the columns
+/// that queries filter on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectionDoc {
+    pub engagement_id: String,
+    pub account_id: Option<String>,
+    pub started_at_ms: Option<i64>,
+    pub ended_at_ms: Option<i64>,
+    pub has_conference: bool,
+    /// Agent and supervisor user ids, sorted.
+    pub agents: Vec<String>,
+    /// Queue ids, sorted.
+    pub queues: Vec<String>,
+    /// The canonical JSON of the projection (byte-identical for identical inputs).
+    pub doc: String,
+}
+
+/// A search over one generation's projections. `None` filters are open.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchFilter {
+    pub started_from_ms: Option<i64>,
+    pub started_before_ms: Option<i64>,
+    pub agent: Option<String>,
+    pub queue: Option<String>,
+    pub has_conference: Option<bool>,
+}
+
+#[async_trait]
+pub trait ProjectionStore: Send + Sync + 'static {
+    /// A new generation in state `building` with checkpoint 0.
+    async fn create_generation(
+        &self,
+        rule_name: &str,
+        rule_identity: &str,
+        params: &str,
+    ) -> Result<Generation, StoreError>;
+
+    /// Every generation, oldest first.
+    async fn generations(&self) -> Result<Vec<Generation>, StoreError>;
+
+    async fn generation(&self, id: GenerationId) -> Result<Option<Generation>, StoreError>;
+
+    /// Set a state other than `active` (use [`ProjectionStore::activate`] for that).
+    async fn set_state(&self, id: GenerationId, state: GenerationState) -> Result<(), StoreError>;
+
+    /// Make `id` the active generation in one transaction; the previously active one becomes
+    /// `ready`.
+    async fn activate(&self, id: GenerationId) -> Result<(), StoreError>;
+
+    /// Replace these engagements' documents and move the checkpoint, in one transaction.
+    async fn write_projections(
+        &self,
+        id: GenerationId,
+        docs: Vec<ProjectionDoc>,
+        checkpoint: Position,
+    ) -> Result<(), StoreError>;
+
+    async fn projection(
+        &self,
+        id: GenerationId,
+        engagement_id: &str,
+    ) -> Result<Option<ProjectionDoc>, StoreError>;
+
+    /// Up to `limit` documents with engagement id greater than `after`, in engagement-id order
+    /// (a stable cursor for exports and paging).
+    async fn scan_projections(
+        &self,
+        id: GenerationId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ProjectionDoc>, StoreError>;
+
+    /// Documents matching `filter`, ordered by (started_at, engagement_id) after the cursor.
+    async fn search(
+        &self,
+        id: GenerationId,
+        filter: &SearchFilter,
+        after: Option<(i64, String)>,
+        limit: usize,
+    ) -> Result<Vec<ProjectionDoc>, StoreError>;
+}
+
+/// A backend: the log and the projections, in one database.
+pub trait Backend: crate::EventLog + ProjectionStore {}
+
+impl<T: crate::EventLog + ProjectionStore> Backend for T {}
