@@ -1,8 +1,39 @@
 //! The Zoom Contact Center event model.
 //!
-//! This crate does no IO. It reads a raw webhook body into an [`EnvelopeSummary`] (what the log
-//! indexes) and, later, into typed family objects for the call model.
+//! This crate does no IO. It reads a raw webhook body two ways:
+//!
+//! - [`read_envelope`]: the few fields the log indexes (name, event time, account, engagement),
+//!   fast, without building the whole document;
+//! - [`parse_event`]: the typed model the call model folds: an [`EventKind`], the envelope
+//!   fields, the event time (SPEC I7) and a typed [`Family`] object, with a [`FieldWarning`]
+//!   for every field of the wrong type (SPEC 10).
+//!
+//! Code map: `kind` (the open set of event names, tie-break ranks), `ids` (id newtypes, phone
+//! numbers, open enums), `time` (time parsing and the event-time rule), `family` (the typed
+//! objects), `reader` (the tolerant field reader), `event` (`parse_event`), `envelope`
+//! (`read_envelope` and the envelope errors). Event families, fields and ordering are
+//! documented in `docs/EVENTS.md`.
 
 mod envelope;
+mod event;
+mod family;
+mod ids;
+mod kind;
+mod reader;
+mod time;
+mod warning;
 
 pub use envelope::{EnvelopeError, EnvelopeSummary, read_envelope};
+pub use event::{OrderKey, ZccEvent, parse_event};
+pub use family::{
+    ConferenceObject, ConsumerRef, EngagementObject, Family, LegObject, RecordingObject,
+    ReservationObject, SupervisionObject, TaskObject, TransferObject, UserRef,
+};
+pub use ids::{
+    AccountId, ActionType, Channel, ConsumerId, Direction, EngagementId, FlowId, InboxId,
+    PhoneNumber, QueueId, RecordingId, ReservationId, TaskId, TaskStatus, TransferLevel,
+    TransferType, UserId, normalize_phone,
+};
+pub use kind::{EventKind, FamilyKind, NamedMode};
+pub use time::{TimeFields, parse_time_str, select_event_time};
+pub use warning::{FieldWarning, WarningAction};

@@ -1,0 +1,434 @@
+//! Typed `payload.object`s for the families the call model reads.
+//!
+//! Every field is optional except the ids a family cannot do without (`engagement_id`
+//! everywhere, `task_id` for tasks, `task_reservation_id` for reservations). Field names are
+//! Zoom's. Times are epoch milliseconds (see [`crate::time::parse_time_str`] for what is
+//! accepted). Whatever the model does not read, including values of the wrong type, stays in
+//! `extra` verbatim.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::ids::{
+    ActionType, Channel, ConsumerId, Direction, EngagementId, FlowId, InboxId, PhoneNumber,
+    QueueId, RecordingId, ReservationId, TaskId, TaskStatus, TransferLevel, TransferType, UserId,
+};
+use crate::kind::FamilyKind;
+use crate::reader::Reader;
+use crate::time::TimeFields;
+
+macro_rules! family_struct {
+    ($(
+        $(#[$doc:meta])*
+        pub struct $name:ident {
+            $(
+                $(#[$fdoc:meta])*
+                $field:ident : $ty:ty = $method:ident $(($arg:expr))?,
+            )*
+        }
+    )*) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        pub struct $name {
+            $(
+                $(#[$fdoc])*
+                pub $field: $ty,
+            )*
+            /// Every field not read above, verbatim (unknown fields, and values of the wrong
+            /// type, each of which also drew a warning).
+            pub extra: Map<String, Value>,
+        }
+
+        impl $name {
+            pub(crate) fn read(r: &mut Reader<'_>) -> Self {
+                $name {
+                    $($field: r.$method(stringify!($field) $(, $arg)?),)*
+                    extra: std::mem::take(&mut r.map),
+                }
+            }
+        }
+    )*};
+}
+
+family_struct! {
+    /// A user (agent) in a `users[]` list (recording, channel upgrade).
+    pub struct UserRef {
+        user_id: Option<UserId> = id,
+        user_display_name: Option<String> = string,
+    }
+
+    /// A customer in a `consumers[]` list (recording, channel upgrade).
+    pub struct ConsumerRef {
+        consumer_id: Option<ConsumerId> = id,
+        consumer_number: Option<PhoneNumber> = phone,
+        consumer_display_name: Option<String> = string,
+    }
+
+    /// `engagement_started`, `engagement_ended`, `*_engagement_end_data_ready`,
+    /// `engagement_upgrade_*`.
+    pub struct EngagementObject {
+        engagement_id: EngagementId = required_id,
+        engagement_direction: Option<Direction> = open,
+        channel: Option<Channel> = open,
+        channel_source: Option<String> = string,
+        flow_id: Option<FlowId> = id,
+        flow_name: Option<String> = string,
+        flow_number: Option<PhoneNumber> = phone,
+        cc_queue_id: Option<QueueId> = id,
+        queue_name: Option<String> = string,
+        consumer_id: Option<ConsumerId> = id,
+        consumer_number: Option<PhoneNumber> = phone,
+        consumer_display_name: Option<String> = string,
+        /// Where a transferred-in engagement came from, e.g. `zoom_phone` (since 2024-09).
+        transfer_from: Option<String> = string,
+        transfer_from_id: Option<String> = string,
+        upgrade_to_channel: Option<Channel> = open,
+        upgrade_to_channel_source: Option<String> = string,
+        users: Vec<UserRef> = list(UserRef::read),
+        consumers: Vec<ConsumerRef> = list(ConsumerRef::read),
+        /// `*_end_data_ready`: when the engagement started.
+        start_time: Option<i64> = time,
+        date_time_ms: Option<i64> = time,
+    }
+
+    /// One party's leg: `engagement_consumer_{notified,answered,ended}`,
+    /// `engagement_user_{answered,ended,hold,unhold,muted,unmuted,dtmf_sent}`,
+    /// `engagement_wrap_up_{started,ended}`. The kind says which; `user_id` is the agent
+    /// (for hold/unhold: the agent who held), `consumer_*` the customer.
+    pub struct LegObject {
+        engagement_id: EngagementId = required_id,
+        engagement_direction: Option<Direction> = open,
+        channel: Option<Channel> = open,
+        channel_source: Option<String> = string,
+        flow_id: Option<FlowId> = id,
+        flow_name: Option<String> = string,
+        flow_number: Option<PhoneNumber> = phone,
+        cc_queue_id: Option<QueueId> = id,
+        queue_name: Option<String> = string,
+        user_id: Option<UserId> = id,
+        user_display_name: Option<String> = string,
+        consumer_id: Option<ConsumerId> = id,
+        consumer_number: Option<PhoneNumber> = phone,
+        consumer_display_name: Option<String> = string,
+        /// `engagement_consumer_notified`.
+        consumer_invite_number: Option<PhoneNumber> = phone,
+        consumer_invite_email: Option<String> = string,
+        /// `engagement_user_dtmf_sent`.
+        dtmf_input: Option<String> = string,
+        date_time_ms: Option<i64> = time,
+    }
+
+    /// `engagement_transfer_*`. `user_id` is the transferring agent; `transfer_to_*` the target
+    /// (queue, agent, flow, inbox or number). A transfer mints a new task: `transfer_to_task_id`.
+    pub struct TransferObject {
+        engagement_id: EngagementId = required_id,
+        task_id: Option<TaskId> = id,
+        task_status: Option<TaskStatus> = open,
+        task_timeout: Option<i64> = int,
+        transfer_to_task_id: Option<TaskId> = id,
+        transfer_to_task_status: Option<TaskStatus> = open,
+        transfer_to_task_timeout: Option<i64> = int,
+        transfer_level: Option<TransferLevel> = open,
+        transfer_type: Option<TransferType> = open,
+        engagement_direction: Option<Direction> = open,
+        channel: Option<Channel> = open,
+        channel_source: Option<String> = string,
+        flow_id: Option<FlowId> = id,
+        flow_name: Option<String> = string,
+        flow_number: Option<PhoneNumber> = phone,
+        transfer_to_flow_id: Option<FlowId> = id,
+        transfer_to_flow_name: Option<String> = string,
+        cc_queue_id: Option<QueueId> = id,
+        queue_name: Option<String> = string,
+        transfer_to_cc_queue_id: Option<QueueId> = id,
+        transfer_to_queue_name: Option<String> = string,
+        user_id: Option<UserId> = id,
+        user_display_name: Option<String> = string,
+        transfer_to_user_id: Option<UserId> = id,
+        transfer_to_user_display_name: Option<String> = string,
+        transfer_to_inbox_id: Option<InboxId> = id,
+        transfer_to_inbox_name: Option<String> = string,
+        transfer_to_number: Option<PhoneNumber> = phone,
+        consumer_id: Option<ConsumerId> = id,
+        consumer_number: Option<PhoneNumber> = phone,
+        consumer_display_name: Option<String> = string,
+        date_time_ms: Option<i64> = time,
+    }
+
+    /// `task_*`: one routing attempt. `created_time_ms` is when the task began,
+    /// `last_modified_time_ms` this change.
+    pub struct TaskObject {
+        task_id: TaskId = required_id,
+        engagement_id: EngagementId = required_id,
+        task_status: Option<TaskStatus> = open,
+        task_priority: Option<i64> = int,
+        task_timeout: Option<i64> = int,
+        auto_assign: Option<bool> = bool,
+        flow_id: Option<FlowId> = id,
+        flow_name: Option<String> = string,
+        channel_id: Option<String> = string,
+        channel_name: Option<Channel> = open,
+        channel: Option<Channel> = open,
+        channel_source: Option<String> = string,
+        cc_queue_id: Option<QueueId> = id,
+        queue_id: Option<QueueId> = id,
+        queue_name: Option<String> = string,
+        caller_number: Option<PhoneNumber> = phone,
+        callee_number: Option<PhoneNumber> = phone,
+        created_time_ms: Option<i64> = time,
+        created_time: Option<i64> = time,
+        last_modified_time_ms: Option<i64> = time,
+        last_modified_time: Option<i64> = time,
+        /// `task_entered_queue` / `task_exited_queue` carry this instead of the task times.
+        date_time_ms: Option<i64> = time,
+    }
+
+    /// `task_reservation_*`: an offer of task `task_id` to agent `assigned_user_id`.
+    /// `created_time_ms` is when the offer began, `last_modified_time_ms` this change.
+    pub struct ReservationObject {
+        task_reservation_id: ReservationId = required_id,
+        engagement_id: EngagementId = required_id,
+        task_id: Option<TaskId> = id,
+        assigned_user_id: Option<UserId> = id,
+        engagement_direction: Option<Direction> = open,
+        channel: Option<Channel> = open,
+        channel_source: Option<String> = string,
+        flow_id: Option<FlowId> = id,
+        flow_name: Option<String> = string,
+        cc_queue_id: Option<QueueId> = id,
+        queue_name: Option<String> = string,
+        auto_assign: Option<bool> = bool,
+        task_timeout: Option<i64> = int,
+        caller_number: Option<PhoneNumber> = phone,
+        callee_number: Option<PhoneNumber> = phone,
+        created_time_ms: Option<i64> = time,
+        created_time: Option<i64> = time,
+        last_modified_time_ms: Option<i64> = time,
+        last_modified_time: Option<i64> = time,
+        date_time_ms: Option<i64> = time,
+    }
+
+    /// Supervision: `engagement_monitor_{started,ended}` (`monitoring_user_*`, `action_type`),
+    /// `engagement_takeover_started` (`takeover_user_*`) and the 2023
+    /// `engagement_user_{barge,monitor,takeover,whisper}_initiated` (mode in the name; their
+    /// payload is unpublished, so the supervisor may be in any of the supervisor fields).
+    /// `user_id` is the supervised agent.
+    pub struct SupervisionObject {
+        engagement_id: EngagementId = required_id,
+        action_type: Option<ActionType> = open,
+        monitoring_user_id: Option<UserId> = id,
+        monitoring_user_display_name: Option<String> = string,
+        takeover_user_id: Option<UserId> = id,
+        takeover_user_display_name: Option<String> = string,
+        supervisor_id: Option<UserId> = id,
+        supervisor_display_name: Option<String> = string,
+        user_id: Option<UserId> = id,
+        user_display_name: Option<String> = string,
+        engagement_direction: Option<Direction> = open,
+        channel: Option<Channel> = open,
+        channel_source: Option<String> = string,
+        flow_id: Option<FlowId> = id,
+        flow_name: Option<String> = string,
+        cc_queue_id: Option<QueueId> = id,
+        queue_name: Option<String> = string,
+        contact_center_number: Option<PhoneNumber> = phone,
+        consumer_id: Option<ConsumerId> = id,
+        consumer_number: Option<PhoneNumber> = phone,
+        consumer_display_name: Option<String> = string,
+        date_time_ms: Option<i64> = time,
+    }
+
+    /// `engagement_conference_*` (2026-04-06). Zoom has not published these payloads: the
+    /// participant is read from `user_id` as in the leg events; `invitee_*` follow the Call
+    /// Control API's request fields; every field is read tolerantly.
+    pub struct ConferenceObject {
+        engagement_id: EngagementId = required_id,
+        user_id: Option<UserId> = id,
+        user_display_name: Option<String> = string,
+        invitee_id: Option<String> = string,
+        invitee_type: Option<String> = string,
+        invitee_number: Option<PhoneNumber> = phone,
+        invitee_display_name: Option<String> = string,
+        inviter_user_id: Option<UserId> = id,
+        conference_id: Option<String> = string,
+        task_id: Option<TaskId> = id,
+        engagement_direction: Option<Direction> = open,
+        channel: Option<Channel> = open,
+        channel_source: Option<String> = string,
+        flow_id: Option<FlowId> = id,
+        flow_name: Option<String> = string,
+        cc_queue_id: Option<QueueId> = id,
+        queue_name: Option<String> = string,
+        consumer_id: Option<ConsumerId> = id,
+        consumer_number: Option<PhoneNumber> = phone,
+        consumer_display_name: Option<String> = string,
+        date_time_ms: Option<i64> = time,
+    }
+
+    /// `recording_*` with its `users[]` and `consumers[]` participant lists.
+    pub struct RecordingObject {
+        engagement_id: EngagementId = required_id,
+        recording_id: Option<RecordingId> = id,
+        recording_type: Option<String> = string,
+        recording_start_time_ms: Option<i64> = time,
+        recording_end_time_ms: Option<i64> = time,
+        /// Seconds.
+        recording_duration: Option<i64> = int,
+        owner_id: Option<UserId> = id,
+        owner_name: Option<String> = string,
+        owner_type: Option<String> = string,
+        users: Vec<UserRef> = list(UserRef::read),
+        consumers: Vec<ConsumerRef> = list(ConsumerRef::read),
+        engagement_direction: Option<Direction> = open,
+        channel: Option<Channel> = open,
+        channel_source: Option<String> = string,
+        flow_id: Option<FlowId> = id,
+        flow_name: Option<String> = string,
+        cc_queue_id: Option<QueueId> = id,
+        queue_name: Option<String> = string,
+        date_time_ms: Option<i64> = time,
+    }
+}
+
+impl SupervisionObject {
+    /// The supervisor: `monitoring_user_id`, else `takeover_user_id`, else `supervisor_id`.
+    pub fn supervisor_user_id(&self) -> Option<&UserId> {
+        self.monitoring_user_id
+            .as_ref()
+            .or(self.takeover_user_id.as_ref())
+            .or(self.supervisor_id.as_ref())
+    }
+}
+
+impl ConferenceObject {
+    /// The participant agent: `user_id`, else `invitee_id` when `invitee_type` is absent or
+    /// names a user or agent.
+    pub fn participant_user_id(&self) -> Option<UserId> {
+        if let Some(u) = &self.user_id {
+            return Some(u.clone());
+        }
+        let user_like = match self.invitee_type.as_deref() {
+            None => true,
+            Some(t) => t.eq_ignore_ascii_case("user") || t.eq_ignore_ascii_case("agent"),
+        };
+        if user_like {
+            self.invitee_id.clone().map(UserId)
+        } else {
+            None
+        }
+    }
+}
+
+/// The typed object of an event, by family (see [`crate::FamilyKind`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "family", content = "object", rename_all = "snake_case")]
+pub enum Family {
+    Engagement(EngagementObject),
+    Leg(LegObject),
+    Transfer(TransferObject),
+    Task(TaskObject),
+    Reservation(ReservationObject),
+    Supervision(SupervisionObject),
+    Conference(ConferenceObject),
+    Recording(RecordingObject),
+    /// A family the call model does not read, an unknown kind, or an object missing an id its
+    /// family cannot do without: the object verbatim (empty when there was no object).
+    Other(Map<String, Value>),
+}
+
+impl Family {
+    /// The object's `engagement_id`, for the typed families.
+    pub fn engagement_id(&self) -> Option<&EngagementId> {
+        match self {
+            Family::Engagement(o) => Some(&o.engagement_id),
+            Family::Leg(o) => Some(&o.engagement_id),
+            Family::Transfer(o) => Some(&o.engagement_id),
+            Family::Task(o) => Some(&o.engagement_id),
+            Family::Reservation(o) => Some(&o.engagement_id),
+            Family::Supervision(o) => Some(&o.engagement_id),
+            Family::Conference(o) => Some(&o.engagement_id),
+            Family::Recording(o) => Some(&o.engagement_id),
+            Family::Other(_) => None,
+        }
+    }
+
+    /// The object times the event-time rule looks at, for the typed families.
+    pub(crate) fn times(&self) -> Option<TimeFields> {
+        let t = match self {
+            Family::Engagement(o) => TimeFields {
+                date_time_ms: o.date_time_ms,
+                start_time: o.start_time,
+                ..TimeFields::default()
+            },
+            Family::Leg(o) => dt(o.date_time_ms),
+            Family::Transfer(o) => dt(o.date_time_ms),
+            Family::Supervision(o) => dt(o.date_time_ms),
+            Family::Conference(o) => dt(o.date_time_ms),
+            Family::Task(o) => TimeFields {
+                date_time_ms: o.date_time_ms,
+                last_modified_time_ms: o.last_modified_time_ms,
+                last_modified_time: o.last_modified_time,
+                created_time_ms: o.created_time_ms,
+                created_time: o.created_time,
+                ..TimeFields::default()
+            },
+            Family::Reservation(o) => TimeFields {
+                date_time_ms: o.date_time_ms,
+                last_modified_time_ms: o.last_modified_time_ms,
+                last_modified_time: o.last_modified_time,
+                created_time_ms: o.created_time_ms,
+                created_time: o.created_time,
+                ..TimeFields::default()
+            },
+            Family::Recording(o) => TimeFields {
+                date_time_ms: o.date_time_ms,
+                recording_start_time_ms: o.recording_start_time_ms,
+                recording_end_time_ms: o.recording_end_time_ms,
+                ..TimeFields::default()
+            },
+            Family::Other(_) => return None,
+        };
+        Some(t)
+    }
+}
+
+fn dt(date_time_ms: Option<i64>) -> TimeFields {
+    TimeFields {
+        date_time_ms,
+        ..TimeFields::default()
+    }
+}
+
+/// Read `payload.object` into its family's typed object. An object missing an id its family
+/// cannot do without is kept whole as [`Family::Other`], with a warning naming the id.
+pub(crate) fn read_family(kind: FamilyKind, mut r: Reader<'_>) -> Family {
+    let (required, name): (&[&str], &'static str) = match kind {
+        FamilyKind::Other => return Family::Other(r.finish()),
+        FamilyKind::Task => (
+            &["task_id", "engagement_id"],
+            "a string id (required by task events)",
+        ),
+        FamilyKind::Reservation => (
+            &["task_reservation_id", "engagement_id"],
+            "a string id (required by reservation events)",
+        ),
+        _ => (
+            &["engagement_id"],
+            "a string id (required by engagement events)",
+        ),
+    };
+    if !r.require(required, name) {
+        return Family::Other(r.finish());
+    }
+    match kind {
+        FamilyKind::Engagement => Family::Engagement(EngagementObject::read(&mut r)),
+        FamilyKind::Leg => Family::Leg(LegObject::read(&mut r)),
+        FamilyKind::Transfer => Family::Transfer(TransferObject::read(&mut r)),
+        FamilyKind::Task => Family::Task(TaskObject::read(&mut r)),
+        FamilyKind::Reservation => Family::Reservation(ReservationObject::read(&mut r)),
+        FamilyKind::Supervision => Family::Supervision(SupervisionObject::read(&mut r)),
+        FamilyKind::Conference => Family::Conference(ConferenceObject::read(&mut r)),
+        FamilyKind::Recording => Family::Recording(RecordingObject::read(&mut r)),
+        FamilyKind::Other => Family::Other(r.finish()),
+    }
+}
