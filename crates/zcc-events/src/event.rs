@@ -7,7 +7,7 @@ use crate::envelope::{EnvelopeError, json_type_name};
 use crate::family::{Family, read_family};
 use crate::ids::{AccountId, EngagementId};
 use crate::kind::EventKind;
-use crate::reader::{Reader, TIME_EXPECTED, id_usable, time_of};
+use crate::reader::{Reader, TIME_EXPECTED, time_of};
 use crate::time::{TIME_KEYS, TimeFields, select_event_time};
 use crate::warning::{FieldWarning, WarningAction, describe};
 
@@ -182,7 +182,7 @@ fn peek_other(
 ) -> (Option<EngagementId>, TimeFields) {
     let engagement_id = match map.get("engagement_id") {
         Some(Value::String(s)) => Some(EngagementId(s.clone())),
-        v @ Some(Value::Number(n)) if id_usable(v) => {
+        v @ Some(Value::Number(n)) => {
             warnings.push(FieldWarning {
                 action: WarningAction::Converted,
                 ..warning("payload.object.engagement_id", "a string", v)

@@ -1,7 +1,8 @@
 //! Typed `payload.object`s for the families the call model reads.
 //!
-//! Every field is optional except the ids a family cannot do without (`engagement_id`
-//! everywhere, `task_id` for tasks, `task_reservation_id` for reservations). Field names are
+//! Every field is optional except the ids a family cannot do without (`engagement_id` for
+//! engagement-level families, plus `task_id` for tasks and `task_reservation_id` for
+//! reservations; `recording_id` for recordings). Field names are
 //! Zoom's. Times are epoch milliseconds (see [`crate::time::parse_time_str`] for what is
 //! accepted). Whatever the model does not read, including values of the wrong type, stays in
 //! `extra` verbatim.
@@ -265,10 +266,12 @@ family_struct! {
         date_time_ms: Option<i64> = time,
     }
 
-    /// `recording_*` with its `users[]` and `consumers[]` participant lists.
+    /// `recording_*` with its `users[]` and `consumers[]` participant lists. The
+    /// `recording_deleted` events name only the recording, so here the recording id is the one
+    /// required and the engagement is optional.
     pub struct RecordingObject {
-        engagement_id: EngagementId = required_id,
-        recording_id: Option<RecordingId> = id,
+        recording_id: RecordingId = required_id,
+        engagement_id: Option<EngagementId> = id,
         recording_type: Option<String> = string,
         recording_start_time_ms: Option<i64> = time,
         recording_end_time_ms: Option<i64> = time,
@@ -347,7 +350,7 @@ impl Family {
             Family::Reservation(o) => Some(&o.engagement_id),
             Family::Supervision(o) => Some(&o.engagement_id),
             Family::Conference(o) => Some(&o.engagement_id),
-            Family::Recording(o) => Some(&o.engagement_id),
+            Family::Recording(o) => o.engagement_id.as_ref(),
             Family::Other(_) => None,
         }
     }
@@ -411,6 +414,10 @@ pub(crate) fn read_family(kind: FamilyKind, mut r: Reader<'_>) -> Family {
         FamilyKind::Reservation => (
             &["task_reservation_id", "engagement_id"],
             "a string id (required by reservation events)",
+        ),
+        FamilyKind::Recording => (
+            &["recording_id"],
+            "a string id (required by recording events)",
         ),
         _ => (
             &["engagement_id"],

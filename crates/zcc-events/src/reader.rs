@@ -14,13 +14,9 @@ pub(crate) struct Reader<'w> {
     warnings: &'w mut Vec<FieldWarning>,
 }
 
-/// True when `value` can serve as an id: a string, or an integer (read as its decimal text).
+/// True when `value` can serve as an id: a string, or a number (read as its JSON text).
 pub(crate) fn id_usable(value: Option<&Value>) -> bool {
-    match value {
-        Some(Value::String(_)) => true,
-        Some(Value::Number(n)) => n.is_i64() || n.is_u64(),
-        _ => false,
-    }
+    matches!(value, Some(Value::String(_) | Value::Number(_)))
 }
 
 /// Epoch milliseconds from a JSON value: an ISO-8601 string, a numeric string or a number.
