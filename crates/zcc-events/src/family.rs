@@ -322,18 +322,19 @@ impl ConferenceObject {
     }
 }
 
-/// The typed object of an event, by family (see [`crate::FamilyKind`]).
+/// The typed object of an event, by family (see [`crate::FamilyKind`]). The objects are
+/// boxed so that a `ZccEvent` stays small to move and sort.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "family", content = "object", rename_all = "snake_case")]
 pub enum Family {
-    Engagement(EngagementObject),
-    Leg(LegObject),
-    Transfer(TransferObject),
-    Task(TaskObject),
-    Reservation(ReservationObject),
-    Supervision(SupervisionObject),
-    Conference(ConferenceObject),
-    Recording(RecordingObject),
+    Engagement(Box<EngagementObject>),
+    Leg(Box<LegObject>),
+    Transfer(Box<TransferObject>),
+    Task(Box<TaskObject>),
+    Reservation(Box<ReservationObject>),
+    Supervision(Box<SupervisionObject>),
+    Conference(Box<ConferenceObject>),
+    Recording(Box<RecordingObject>),
     /// A family the call model does not read, an unknown kind, or an object missing an id its
     /// family cannot do without: the object verbatim (empty when there was no object).
     Other(Map<String, Value>),
@@ -428,14 +429,14 @@ pub(crate) fn read_family(kind: FamilyKind, mut r: Reader<'_>) -> Family {
         return Family::Other(r.finish());
     }
     match kind {
-        FamilyKind::Engagement => Family::Engagement(EngagementObject::read(&mut r)),
-        FamilyKind::Leg => Family::Leg(LegObject::read(&mut r)),
-        FamilyKind::Transfer => Family::Transfer(TransferObject::read(&mut r)),
-        FamilyKind::Task => Family::Task(TaskObject::read(&mut r)),
-        FamilyKind::Reservation => Family::Reservation(ReservationObject::read(&mut r)),
-        FamilyKind::Supervision => Family::Supervision(SupervisionObject::read(&mut r)),
-        FamilyKind::Conference => Family::Conference(ConferenceObject::read(&mut r)),
-        FamilyKind::Recording => Family::Recording(RecordingObject::read(&mut r)),
+        FamilyKind::Engagement => Family::Engagement(Box::new(EngagementObject::read(&mut r))),
+        FamilyKind::Leg => Family::Leg(Box::new(LegObject::read(&mut r))),
+        FamilyKind::Transfer => Family::Transfer(Box::new(TransferObject::read(&mut r))),
+        FamilyKind::Task => Family::Task(Box::new(TaskObject::read(&mut r))),
+        FamilyKind::Reservation => Family::Reservation(Box::new(ReservationObject::read(&mut r))),
+        FamilyKind::Supervision => Family::Supervision(Box::new(SupervisionObject::read(&mut r))),
+        FamilyKind::Conference => Family::Conference(Box::new(ConferenceObject::read(&mut r))),
+        FamilyKind::Recording => Family::Recording(Box::new(RecordingObject::read(&mut r))),
         FamilyKind::Other => Family::Other(r.finish()),
     }
 }

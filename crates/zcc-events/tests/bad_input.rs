@@ -30,8 +30,10 @@ fn parse(v: &Value) -> ZccEvent {
 }
 
 fn leg(object: Value) -> Value {
-    json!({"event": "contact_center.engagement_user_hold", "event_ts": 1777903330000i64,
-           "payload": {"account_id": "Acct9xQzLmN0pR2sT4uV6w", "object": object}})
+    let mut v = json!({"event": "contact_center.engagement_user_hold", "event_ts": 1777903330000i64,
+                       "payload": {"account_id": "Acct9xQzLmN0pR2sT4uV6w"}});
+    v["payload"]["object"] = object;
+    v
 }
 
 #[test]
