@@ -1,0 +1,288 @@
+//! The rule's input: an engagement's events as the log holds them, and the thin adapter from
+//! typed `zcc-events` to the fold's [`Signal`]s.
+
+use zcc_events::{EventKind, Family, OrderKey, PhoneNumber, ZccEvent};
+
+use crate::rule::ExplicitConferences;
+use crate::signal::{
+    Attrs, ConferenceStep, ReservationStep, Signal, Timed, TransferFacts, TransferStep,
+};
+
+/// One logged event of an engagement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputEvent {
+    /// Log position, cited as evidence.
+    pub position: i64,
+    /// SHA-256 of the raw body: the identity of the event.
+    pub body_sha256: [u8; 32],
+    pub event: ZccEvent,
+}
+
+/// The fold order of a set of events: exact duplicates (same body hash) dropped, keeping the
+/// lowest position, then ordered by (event time, kind rank, body hash), never by arrival.
+/// Events with no time at all (neither an object time nor `event_ts`) cannot be placed and are
+/// left out.
+pub fn fold_order(events: &[InputEvent]) -> Vec<&InputEvent> {
+    let mut keyed: Vec<(OrderKey, &InputEvent)> = events
+        .iter()
+        .filter_map(|e| {
+            let t = e.event.event_time_ms?;
+            Some((OrderKey::new(t, &e.event.kind, e.body_sha256), e))
+        })
+        .collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.position.cmp(&b.1.position)));
+    keyed.dedup_by(|later, earlier| later.1.body_sha256 == earlier.1.body_sha256);
+    keyed.into_iter().map(|(_, e)| e).collect()
+}
+
+/// The signals of an engagement's events, in fold order.
+pub(crate) fn signals(events: &[InputEvent], explicit: ExplicitConferences) -> Vec<Timed> {
+    fold_order(events)
+        .into_iter()
+        .flat_map(|e| {
+            let at = e.event.event_time_ms.unwrap_or_default();
+            let (attrs, signal) = adapt(&e.event);
+            Some(Timed {
+                at,
+                position: e.position,
+                attrs,
+                signal,
+            })
+        })
+        .filter(|t| explicit == ExplicitConferences::Use || !t.signal.is_explicit_conference())
+        .collect()
+}
+
+fn s<T: ToString>(v: &Option<T>) -> Option<String> {
+    v.as_ref().map(ToString::to_string)
+}
+
+fn phone(p: &Option<PhoneNumber>) -> Option<String> {
+    p.as_ref().map(|p| p.raw.clone())
+}
+
+/// What one typed event means for the call.
+pub(crate) fn adapt(ev: &ZccEvent) -> (Attrs, Signal) {
+    let mut a = Attrs {
+        engagement_id: s(&ev.engagement_id),
+        account_id: s(&ev.account_id),
+        ..Attrs::default()
+    };
+    use EventKind as K;
+    let signal = match &ev.object {
+        Family::Engagement(o) => {
+            a.direction = s(&o.engagement_direction);
+            a.channel = s(&o.channel);
+            a.flow_id = s(&o.flow_id);
+            a.flow_name.clone_from(&o.flow_name);
+            a.queue_id = s(&o.cc_queue_id);
+            a.queue_name.clone_from(&o.queue_name);
+            a.consumer_id = s(&o.consumer_id);
+            a.consumer_number = phone(&o.consumer_number);
+            a.consumer_name.clone_from(&o.consumer_display_name);
+            match ev.kind {
+                K::EngagementStarted => Signal::EngagementStarted,
+                K::EngagementEnded => Signal::EngagementEnded,
+                _ => Signal::Other,
+            }
+        }
+        Family::Leg(o) => {
+            a.direction = s(&o.engagement_direction);
+            a.channel = s(&o.channel);
+            a.flow_id = s(&o.flow_id);
+            a.flow_name.clone_from(&o.flow_name);
+            a.queue_id = s(&o.cc_queue_id);
+            a.queue_name.clone_from(&o.queue_name);
+            a.consumer_id = s(&o.consumer_id);
+            a.consumer_number = phone(&o.consumer_number);
+            a.consumer_name.clone_from(&o.consumer_display_name);
+            let user = s(&o.user_id);
+            match (&ev.kind, user) {
+                (K::EngagementConsumerAnswered, _) => Signal::CustomerAnswered,
+                (K::EngagementConsumerEnded, _) => Signal::CustomerEnded,
+                (K::EngagementUserAnswered, Some(user)) => Signal::AgentAnswered {
+                    user,
+                    name: o.user_display_name.clone(),
+                },
+                (K::EngagementUserEnded, Some(user)) => Signal::AgentEnded { user },
+                (K::EngagementWrapUpStarted, Some(user)) => Signal::WrapUpStarted { user },
+                (K::EngagementUserHold, user) => Signal::Hold { user },
+                (K::EngagementUserUnhold, user) => Signal::Unhold { user },
+                _ => Signal::Other,
+            }
+        }
+        Family::Transfer(o) => {
+            a.direction = s(&o.engagement_direction);
+            a.channel = s(&o.channel);
+            a.flow_id = s(&o.flow_id);
+            a.flow_name.clone_from(&o.flow_name);
+            a.queue_id = s(&o.cc_queue_id);
+            a.queue_name.clone_from(&o.queue_name);
+            a.consumer_id = s(&o.consumer_id);
+            a.consumer_number = phone(&o.consumer_number);
+            a.consumer_name.clone_from(&o.consumer_display_name);
+            let step = match ev.kind {
+                K::EngagementTransferInitiated => Some(TransferStep::Initiated),
+                K::EngagementTransferQueued => Some(TransferStep::Queued),
+                K::EngagementTransferReserved => Some(TransferStep::Reserved),
+                K::EngagementTransferAccepted => Some(TransferStep::Accepted),
+                K::EngagementTransferRejected => Some(TransferStep::Rejected),
+                K::EngagementTransferTimeout => Some(TransferStep::Timeout),
+                K::EngagementTransferCanceled => Some(TransferStep::Canceled),
+                K::EngagementTransferCompleted => Some(TransferStep::Completed),
+                _ => None,
+            };
+            match step {
+                Some(step) => Signal::Transfer {
+                    step,
+                    facts: Box::new(TransferFacts {
+                        task: s(&o.task_id),
+                        to_task: s(&o.transfer_to_task_id),
+                        from_user: s(&o.user_id),
+                        from_name: o.user_display_name.clone(),
+                        to_user: s(&o.transfer_to_user_id),
+                        to_user_name: o.transfer_to_user_display_name.clone(),
+                        to_queue_id: s(&o.transfer_to_cc_queue_id),
+                        to_queue_name: o.transfer_to_queue_name.clone(),
+                        to_number: phone(&o.transfer_to_number),
+                        to_flow_id: s(&o.transfer_to_flow_id),
+                        to_inbox_id: s(&o.transfer_to_inbox_id),
+                        transfer_type: s(&o.transfer_type),
+                        level: s(&o.transfer_level),
+                    }),
+                },
+                None => Signal::Other,
+            }
+        }
+        Family::Task(o) => {
+            a.channel = s(&o.channel).or_else(|| s(&o.channel_name));
+            a.flow_id = s(&o.flow_id);
+            a.flow_name.clone_from(&o.flow_name);
+            a.queue_id = s(&o.cc_queue_id).or_else(|| s(&o.queue_id));
+            a.queue_name.clone_from(&o.queue_name);
+            a.caller_number = phone(&o.caller_number);
+            a.callee_number = phone(&o.callee_number);
+            Signal::Other
+        }
+        Family::Reservation(o) => {
+            a.direction = s(&o.engagement_direction);
+            a.channel = s(&o.channel);
+            a.flow_id = s(&o.flow_id);
+            a.flow_name.clone_from(&o.flow_name);
+            a.queue_id = s(&o.cc_queue_id);
+            a.queue_name.clone_from(&o.queue_name);
+            a.caller_number = phone(&o.caller_number);
+            a.callee_number = phone(&o.callee_number);
+            let step = match ev.kind {
+                K::TaskReservationCreated => Some(ReservationStep::Created),
+                K::TaskReservationAccepted => Some(ReservationStep::Accepted),
+                K::TaskReservationRejected => Some(ReservationStep::Rejected),
+                K::TaskReservationTimeout => Some(ReservationStep::Timeout),
+                K::TaskReservationCanceled => Some(ReservationStep::Canceled),
+                K::TaskReservationRescinded => Some(ReservationStep::Rescinded),
+                K::TaskReservationCompleted => Some(ReservationStep::Completed),
+                _ => None,
+            };
+            match step {
+                Some(step) => Signal::Reservation {
+                    step,
+                    reservation: Some(o.task_reservation_id.to_string()),
+                    task: s(&o.task_id),
+                    user: s(&o.assigned_user_id),
+                    created_at: o.created_time_ms.or(o.created_time),
+                },
+                None => Signal::Other,
+            }
+        }
+        Family::Supervision(o) => {
+            a.direction = s(&o.engagement_direction);
+            a.channel = s(&o.channel);
+            a.flow_id = s(&o.flow_id);
+            a.flow_name.clone_from(&o.flow_name);
+            a.queue_id = s(&o.cc_queue_id);
+            a.queue_name.clone_from(&o.queue_name);
+            a.consumer_id = s(&o.consumer_id);
+            a.consumer_number = phone(&o.consumer_number);
+            a.consumer_name.clone_from(&o.consumer_display_name);
+            let supervisor = o.supervisor_user_id().map(ToString::to_string);
+            let name = o
+                .monitoring_user_display_name
+                .clone()
+                .or_else(|| o.takeover_user_display_name.clone())
+                .or_else(|| o.supervisor_display_name.clone());
+            let agent = s(&o.user_id);
+            match (&ev.kind, supervisor) {
+                (K::EngagementMonitorEnded, supervisor) => Signal::MonitorEnded { supervisor },
+                (K::EngagementTakeoverStarted | K::EngagementUserTakeoverInitiated, Some(sup)) => {
+                    Signal::TakeoverStarted {
+                        supervisor: sup,
+                        name,
+                        agent,
+                    }
+                }
+                (kind, Some(sup)) => {
+                    let action_type = s(&o.action_type).or_else(|| {
+                        match kind {
+                            K::EngagementUserBargeInitiated => Some("barge"),
+                            K::EngagementUserWhisperInitiated => Some("whisper"),
+                            K::EngagementUserMonitorInitiated => Some("listen"),
+                            _ => None,
+                        }
+                        .map(str::to_owned)
+                    });
+                    Signal::MonitorStarted {
+                        supervisor: sup,
+                        name,
+                        agent,
+                        action_type,
+                    }
+                }
+                (_, None) => Signal::Other,
+            }
+        }
+        Family::Conference(o) => {
+            a.direction = s(&o.engagement_direction);
+            a.channel = s(&o.channel);
+            a.flow_id = s(&o.flow_id);
+            a.flow_name.clone_from(&o.flow_name);
+            a.queue_id = s(&o.cc_queue_id);
+            a.queue_name.clone_from(&o.queue_name);
+            a.consumer_id = s(&o.consumer_id);
+            a.consumer_number = phone(&o.consumer_number);
+            a.consumer_name.clone_from(&o.consumer_display_name);
+            let step = match ev.kind {
+                K::EngagementConferenceParticipantInvited => Some(ConferenceStep::Invited),
+                K::EngagementConferenceParticipantJoined => Some(ConferenceStep::Joined),
+                K::EngagementConferenceParticipantLeft => Some(ConferenceStep::Left),
+                K::EngagementConferenceParticipantRejected => Some(ConferenceStep::Rejected),
+                K::EngagementConferenceParticipantTimeout => Some(ConferenceStep::Timeout),
+                K::EngagementConferenceParticipantCanceled => Some(ConferenceStep::Canceled),
+                _ => None,
+            };
+            match (ev.kind == K::EngagementConferenceCanceled, step) {
+                (true, _) => Signal::ConferenceCanceled,
+                (false, Some(step)) => Signal::Conference {
+                    step,
+                    user: o.participant_user_id().map(|u| u.to_string()),
+                    name: o
+                        .user_display_name
+                        .clone()
+                        .or_else(|| o.invitee_display_name.clone()),
+                    invited_by: s(&o.inviter_user_id),
+                },
+                (false, None) => Signal::Other,
+            }
+        }
+        Family::Recording(o) => {
+            a.direction = s(&o.engagement_direction);
+            a.channel = s(&o.channel);
+            a.flow_id = s(&o.flow_id);
+            a.flow_name.clone_from(&o.flow_name);
+            a.queue_id = s(&o.cc_queue_id);
+            a.queue_name.clone_from(&o.queue_name);
+            Signal::Other
+        }
+        Family::Other(_) => Signal::Other,
+    };
+    (a, signal)
+}

@@ -1,0 +1,37 @@
+//! The call model and its inference rules.
+//!
+//! This crate does no IO. A rule folds the set of one engagement's events (typed by `zcc-events`)
+//! into a [`CallProjection`]: the engagement, legs, holds, transfers, conference invitations,
+//! conferences, supervision sessions, and derived call events, each citing the log positions it
+//! rests on and the identity of the rule that made it. The inference rules are described in
+//! `docs/INFERENCE.md`.
+//!
+//! Code map, in reading order:
+//! - `input`: [`InputEvent`], the fold order (dedupe by body hash, then event time, kind rank,
+//!   body hash) and the adapter from typed events to the fold's own `signal` vocabulary;
+//! - `fold`: signals to legs, holds, transfers, invitations and supervision (shared by rules);
+//! - `conference`: the sweep that turns presences and hand-off edges into conferences;
+//! - `project`: conferences by the rule's method, derived events, the assembled projection;
+//! - `model`: the output types and their canonical JSON; `tables`: rows for the exports;
+//! - `rule` and `rules`: the [`Rule`] trait, identities, parameters and the registry.
+
+mod conference;
+mod fold;
+mod input;
+mod model;
+mod project;
+mod rule;
+pub mod rules;
+mod signal;
+mod tables;
+
+pub use input::{InputEvent, fold_order};
+pub use model::{
+    CallProjection, Conference, ConferenceInvitation, DerivedEvent, DerivedKind, Engagement, Hold,
+    InvitationOutcome, Leg, Party, Position, Source, Supervision, SupervisionMode, Transfer,
+    TransferOutcome, Via,
+};
+pub use rule::{
+    ExplicitConferences, ParamKind, ParamSpec, Params, Rule, RuleError, RuleIdentity, RuleInfo,
+};
+pub use tables::{Cell, Column, ColumnType, Table};

@@ -1,0 +1,404 @@
+//! The call model: what a rule makes of one engagement's events.
+//!
+//! Every type here serialises with a fixed field order and no maps whose order could vary, so
+//! [`CallProjection::to_canonical_json`] is a byte-exact fingerprint of a projection (SPEC I4).
+//! Times are milliseconds since the Unix epoch. Evidence is a sorted, duplicate-free list of log
+//! positions (SPEC I5).
+
+use serde::Serialize;
+
+use crate::rule::RuleIdentity;
+
+/// A log position, as cited by evidence.
+pub type Position = i64;
+
+/// One engagement as a rule sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallProjection {
+    pub rule: RuleIdentity,
+    pub engagement: Engagement,
+    pub legs: Vec<Leg>,
+    pub holds: Vec<Hold>,
+    pub transfers: Vec<Transfer>,
+    pub conference_invitations: Vec<ConferenceInvitation>,
+    pub conferences: Vec<Conference>,
+    pub supervision: Vec<Supervision>,
+    pub derived_events: Vec<DerivedEvent>,
+}
+
+/// The engagement as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Engagement {
+    pub engagement_id: String,
+    pub account_id: Option<String>,
+    pub channel: Option<String>,
+    pub direction: Option<String>,
+    pub flow_id: Option<String>,
+    pub flow_name: Option<String>,
+    /// Queue ids in the order the call first met them.
+    pub queue_ids: Vec<String>,
+    /// Queue names in the order the call first met them.
+    pub queue_names: Vec<String>,
+    /// `engagement_started`, or the earliest event when it never arrived.
+    pub started_at: Option<i64>,
+    /// `engagement_ended`, or the last leg's end when every leg has ended without it; `None` while
+    /// the call is open.
+    pub ended_at: Option<i64>,
+    /// False when no `engagement_started` was seen and `started_at` is the earliest event.
+    pub start_observed: bool,
+    /// False when no `engagement_ended` was seen and `ended_at` (if any) was inferred from legs.
+    pub end_observed: bool,
+    pub customer_id: Option<String>,
+    pub customer_number: Option<String>,
+    pub customer_name: Option<String>,
+    pub evidence: Vec<Position>,
+}
+
+/// Who a leg belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Party {
+    Customer,
+    Agent,
+    Supervisor,
+}
+
+/// How an agent came onto the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    /// Routed to the call (a reservation on a task that is neither a transfer's target nor an
+    /// invitation), or the first agent of a call with no reservation at all (outbound).
+    Routing,
+    /// The target of a transfer.
+    Transfer,
+    /// Invited into a call that already had a connected agent.
+    ConferenceInvitation,
+    /// A supervisor who took the call over.
+    Takeover,
+    /// A supervisor's monitoring session (listen, whisper, barge).
+    Monitor,
+    /// The customer's own leg.
+    Customer,
+    /// Connected while another agent was, with no reservation, transfer or invitation behind it.
+    Unknown,
+}
+
+/// One party's presence on the call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Leg {
+    pub party: Party,
+    /// `None` for the customer.
+    pub user_id: Option<String>,
+    pub display_name: Option<String>,
+    pub joined_at: i64,
+    pub left_at: Option<i64>,
+    pub via: Via,
+    /// The task whose reservation brought the agent, when known.
+    pub task_id: Option<String>,
+    pub evidence: Vec<Position>,
+}
+
+/// An agent's hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hold {
+    pub user_id: Option<String>,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    pub evidence: Vec<Position>,
+}
+
+/// How a transfer ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferOutcome {
+    Completed,
+    Accepted,
+    Rejected,
+    Timeout,
+    Canceled,
+    Unknown,
+}
+
+impl TransferOutcome {
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            TransferOutcome::Rejected | TransferOutcome::Timeout | TransferOutcome::Canceled
+        )
+    }
+}
+
+/// One transfer, from `engagement_transfer_*` events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Transfer {
+    pub from_user: Option<String>,
+    pub to_user: Option<String>,
+    pub to_queue_id: Option<String>,
+    pub to_queue_name: Option<String>,
+    pub to_number: Option<String>,
+    /// `transfer_to_flow_id`, else `transfer_to_inbox_id`.
+    pub to_flow_or_inbox: Option<String>,
+    pub transfer_type: Option<String>,
+    pub transfer_level: Option<String>,
+    pub started_at: i64,
+    pub accepted_at: Option<i64>,
+    pub outcome: TransferOutcome,
+    pub outcome_at: Option<i64>,
+    pub task_id: Option<String>,
+    pub target_task_id: Option<String>,
+    pub evidence: Vec<Position>,
+}
+
+/// How a conference invitation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationOutcome {
+    Accepted,
+    Rejected,
+    Timeout,
+    Canceled,
+    Rescinded,
+    Pending,
+}
+
+/// Where a conference (or an invitation) comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Zoom's `engagement_conference_*` events.
+    Explicit,
+    /// Inferred from legs and reservations.
+    Inferred,
+}
+
+/// An invitation of an agent into a call that already had one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConferenceInvitation {
+    pub invited_user: Option<String>,
+    pub invited_by: Option<String>,
+    pub invited_at: i64,
+    pub outcome: InvitationOutcome,
+    pub outcome_at: Option<i64>,
+    pub source: Source,
+    pub evidence: Vec<Position>,
+}
+
+/// A period with the customer and at least two agents (SPEC 5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Conference {
+    /// 1-based within the engagement, by start.
+    pub conference_index: i64,
+    pub started_at: i64,
+    /// `None` while open.
+    pub ended_at: Option<i64>,
+    /// Agent user ids, sorted.
+    pub participants: Vec<String>,
+    pub initiated_by: Option<String>,
+    pub source: Source,
+    pub evidence: Vec<Position>,
+}
+
+/// A supervisor's way of being on the call.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SupervisionMode {
+    Listen,
+    Whisper,
+    Barge,
+    Takeover,
+    /// An `action_type` this crate does not know, verbatim.
+    Other(String),
+}
+
+impl SupervisionMode {
+    pub fn as_str(&self) -> &str {
+        match self {
+            SupervisionMode::Listen => "listen",
+            SupervisionMode::Whisper => "whisper",
+            SupervisionMode::Barge => "barge",
+            SupervisionMode::Takeover => "takeover",
+            SupervisionMode::Other(s) => s,
+        }
+    }
+
+    /// Read an `action_type`. Missing, `monitor`, `listen` and `view` mean silent monitoring.
+    pub fn from_action_type(action: Option<&str>) -> SupervisionMode {
+        match action.map(|a| a.trim().to_ascii_lowercase()) {
+            None => SupervisionMode::Listen,
+            Some(a) => match a.as_str() {
+                "" | "monitor" | "listen" | "view" | "silent" => SupervisionMode::Listen,
+                "whisper" => SupervisionMode::Whisper,
+                "barge" | "barge_in" => SupervisionMode::Barge,
+                "takeover" | "take_over" => SupervisionMode::Takeover,
+                _ => SupervisionMode::Other(a),
+            },
+        }
+    }
+}
+
+impl Serialize for SupervisionMode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// One supervision session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Supervision {
+    pub supervisor: String,
+    pub supervisor_name: Option<String>,
+    /// The agent being supervised (or taken over), when the event names one.
+    pub agent: Option<String>,
+    pub mode: SupervisionMode,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    pub evidence: Vec<Position>,
+}
+
+/// The kinds of derived call events (SPEC 5), in the order used to break ties at equal times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DerivedKind {
+    CallStarted,
+    AgentJoined,
+    TransferInitiated,
+    TransferAccepted,
+    ConferenceInvited,
+    ConferenceInviteAccepted,
+    ConferenceInviteRejected,
+    ConferenceInviteCanceled,
+    ConferenceStarted,
+    ConferenceParticipantJoined,
+    SupervisionStarted,
+    HoldStarted,
+    HoldEnded,
+    SupervisionEnded,
+    ConferenceParticipantLeft,
+    ConferenceEnded,
+    TransferCompleted,
+    TransferFailed,
+    AgentLeft,
+    CallEnded,
+}
+
+impl DerivedKind {
+    pub const ALL: &'static [DerivedKind] = &[
+        DerivedKind::CallStarted,
+        DerivedKind::AgentJoined,
+        DerivedKind::TransferInitiated,
+        DerivedKind::TransferAccepted,
+        DerivedKind::ConferenceInvited,
+        DerivedKind::ConferenceInviteAccepted,
+        DerivedKind::ConferenceInviteRejected,
+        DerivedKind::ConferenceInviteCanceled,
+        DerivedKind::ConferenceStarted,
+        DerivedKind::ConferenceParticipantJoined,
+        DerivedKind::SupervisionStarted,
+        DerivedKind::HoldStarted,
+        DerivedKind::HoldEnded,
+        DerivedKind::SupervisionEnded,
+        DerivedKind::ConferenceParticipantLeft,
+        DerivedKind::ConferenceEnded,
+        DerivedKind::TransferCompleted,
+        DerivedKind::TransferFailed,
+        DerivedKind::AgentLeft,
+        DerivedKind::CallEnded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DerivedKind::CallStarted => "call_started",
+            DerivedKind::AgentJoined => "agent_joined",
+            DerivedKind::AgentLeft => "agent_left",
+            DerivedKind::HoldStarted => "hold_started",
+            DerivedKind::HoldEnded => "hold_ended",
+            DerivedKind::TransferInitiated => "transfer_initiated",
+            DerivedKind::TransferAccepted => "transfer_accepted",
+            DerivedKind::TransferCompleted => "transfer_completed",
+            DerivedKind::TransferFailed => "transfer_failed",
+            DerivedKind::ConferenceInvited => "conference_invited",
+            DerivedKind::ConferenceInviteAccepted => "conference_invite_accepted",
+            DerivedKind::ConferenceInviteRejected => "conference_invite_rejected",
+            DerivedKind::ConferenceInviteCanceled => "conference_invite_canceled",
+            DerivedKind::ConferenceStarted => "conference_started",
+            DerivedKind::ConferenceParticipantJoined => "conference_participant_joined",
+            DerivedKind::ConferenceParticipantLeft => "conference_participant_left",
+            DerivedKind::ConferenceEnded => "conference_ended",
+            DerivedKind::SupervisionStarted => "supervision_started",
+            DerivedKind::SupervisionEnded => "supervision_ended",
+            DerivedKind::CallEnded => "call_ended",
+        }
+    }
+}
+
+impl std::fmt::Display for DerivedKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One derived call event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DerivedEvent {
+    pub at: i64,
+    pub kind: DerivedKind,
+    pub engagement_id: String,
+    /// The agents concerned (for a transfer: from, then to).
+    pub agents: Vec<String>,
+    pub evidence: Vec<Position>,
+    /// The identity of the rule that derived it (`correlated@1+3fa2c1`).
+    pub rule: String,
+}
+
+impl CallProjection {
+    /// The canonical bytes of this projection: compact JSON with the declared field order.
+    pub fn to_canonical_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a projection always serialises")
+    }
+
+    /// True when any conference was found.
+    pub fn has_conference(&self) -> bool {
+        !self.conferences.is_empty()
+    }
+
+    /// Agent user ids that held an agent leg, sorted and unique.
+    pub fn agents(&self) -> Vec<String> {
+        let mut agents: Vec<String> = self
+            .legs
+            .iter()
+            .filter(|l| l.party == Party::Agent)
+            .filter_map(|l| l.user_id.clone())
+            .collect();
+        agents.sort();
+        agents.dedup();
+        agents
+    }
+
+    /// Every evidence list, rewritten through `f` and re-sorted. Used to compare projections of
+    /// the same events logged at different positions (map each position to its body's hash rank).
+    pub fn remap_evidence(&mut self, mut f: impl FnMut(Position) -> Position) {
+        let mut fix = |ev: &mut Vec<Position>| {
+            for p in ev.iter_mut() {
+                *p = f(*p);
+            }
+            ev.sort_unstable();
+            ev.dedup();
+        };
+        fix(&mut self.engagement.evidence);
+        self.legs.iter_mut().for_each(|x| fix(&mut x.evidence));
+        self.holds.iter_mut().for_each(|x| fix(&mut x.evidence));
+        self.transfers.iter_mut().for_each(|x| fix(&mut x.evidence));
+        self.conference_invitations
+            .iter_mut()
+            .for_each(|x| fix(&mut x.evidence));
+        self.conferences
+            .iter_mut()
+            .for_each(|x| fix(&mut x.evidence));
+        self.supervision
+            .iter_mut()
+            .for_each(|x| fix(&mut x.evidence));
+        self.derived_events
+            .iter_mut()
+            .for_each(|x| fix(&mut x.evidence));
+    }
+}
