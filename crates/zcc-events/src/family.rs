@@ -3,7 +3,7 @@
 //! Every field is optional except the ids a family cannot do without (`engagement_id` for
 //! engagement-level families, plus `task_id` for tasks and `task_reservation_id` for
 //! reservations; `recording_id` for recordings). Field names are
-//! Zoom's. Times are epoch milliseconds (see [`crate::time::parse_time_str`] for what is
+//! Zoom's. Times are epoch milliseconds (see [`crate::parse_time_str`] for what is
 //! accepted). Whatever the model does not read, including values of the wrong type, stays in
 //! `extra` verbatim.
 
