@@ -1,0 +1,277 @@
+//! `serve`'s configuration: one clap [`ServeArgs`], every flag with its `ZCC_` environment twin,
+//! and the [`Secret`] wrapper that keeps webhook secrets and API tokens out of every printout.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+use crate::error::ServeError;
+
+/// Default `--listen`: loopback only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default `--max-body-bytes`: 1 MiB (SPEC 3.1).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1_048_576;
+/// Default `--timestamp-tolerance-secs` (SPEC 3.1).
+pub const DEFAULT_TIMESTAMP_TOLERANCE_SECS: u64 = 300;
+/// Default `--max-batch`: events per group commit (research limits.md, row 6c).
+pub const DEFAULT_MAX_BATCH: usize = 1000;
+
+/// A secret value (webhook secret token, API token). Its `Debug` never shows the value and it
+/// has no `Display`, so it cannot reach a log line by accident (SPEC I8).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for keying an HMAC or comparing a token. Never print it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    /// Surrounding whitespace is dropped (`a, b` in a comma-separated list means `a` and `b`).
+    fn from_str(s: &str) -> Result<Secret, Self::Err> {
+        Ok(Secret(s.trim().to_owned()))
+    }
+}
+
+/// Configuration of `zcc-ledger serve`. Every flag has an environment twin `ZCC_` + the flag.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Beyond loopback an API token is required.
+    #[arg(long, env = "ZCC_LISTEN", default_value = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+
+    /// Zoom webhook secret token(s), comma-separated (several Zoom apps, or rotation).
+    #[arg(
+        long,
+        env = "ZCC_WEBHOOK_SECRET",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub webhook_secret: Vec<Secret>,
+
+    /// Bearer token for `/api` (required to listen beyond loopback).
+    #[arg(long, env = "ZCC_API_TOKEN", hide_env_values = true)]
+    pub api_token: Option<Secret>,
+
+    /// Largest webhook body accepted; larger ones are answered 413.
+    #[arg(long, env = "ZCC_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+
+    /// How far `x-zm-request-timestamp` may be from now, either way, before a 401.
+    #[arg(long, env = "ZCC_TIMESTAMP_TOLERANCE_SECS", default_value_t = DEFAULT_TIMESTAMP_TOLERANCE_SECS)]
+    pub timestamp_tolerance_secs: u64,
+
+    /// Most events one group commit appends.
+    #[arg(long, env = "ZCC_MAX_BATCH", default_value_t = DEFAULT_MAX_BATCH)]
+    pub max_batch: usize,
+}
+
+impl Default for ServeArgs {
+    /// The same values as the command line's defaults, with no secret and no token.
+    fn default() -> ServeArgs {
+        ServeArgs {
+            listen: DEFAULT_LISTEN
+                .parse()
+                .expect("the default listen address parses"),
+            webhook_secret: Vec::new(),
+            api_token: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            timestamp_tolerance_secs: DEFAULT_TIMESTAMP_TOLERANCE_SECS,
+            max_batch: DEFAULT_MAX_BATCH,
+        }
+    }
+}
+
+impl ServeArgs {
+    /// Check the configuration before binding: at least one webhook secret, no empty secret or
+    /// token, usable limits, and no address beyond loopback without an API token (SPEC 7).
+    pub fn validate(&self) -> Result<(), ServeError> {
+        if self.webhook_secret.is_empty() {
+            return Err(ServeError::NoWebhookSecret);
+        }
+        if let Some(i) = self.webhook_secret.iter().position(|s| s.0.is_empty()) {
+            return Err(ServeError::Invalid {
+                setting: "--webhook-secret / ZCC_WEBHOOK_SECRET",
+                reason: format!(
+                    "secret number {} of {} is empty (check for a stray comma)",
+                    i + 1,
+                    self.webhook_secret.len()
+                ),
+            });
+        }
+        if self.api_token.as_ref().is_some_and(|t| t.0.is_empty()) {
+            return Err(ServeError::Invalid {
+                setting: "--api-token / ZCC_API_TOKEN",
+                reason: "the token is empty".into(),
+            });
+        }
+        if self.max_body_bytes == 0 {
+            return Err(ServeError::Invalid {
+                setting: "--max-body-bytes / ZCC_MAX_BODY_BYTES",
+                reason: "must be at least 1".into(),
+            });
+        }
+        if self.max_batch == 0 {
+            return Err(ServeError::Invalid {
+                setting: "--max-batch / ZCC_MAX_BATCH",
+                reason: "must be at least 1".into(),
+            });
+        }
+        if i64::try_from(self.timestamp_tolerance_secs).is_err() {
+            return Err(ServeError::Invalid {
+                setting: "--timestamp-tolerance-secs / ZCC_TIMESTAMP_TOLERANCE_SECS",
+                reason: format!("{} is too large", self.timestamp_tolerance_secs),
+            });
+        }
+        self.check_listen(self.listen)
+    }
+
+    /// Refuse an address beyond loopback unless an API token is configured (SPEC 7).
+    pub fn check_listen(&self, addr: SocketAddr) -> Result<(), ServeError> {
+        if addr.ip().is_loopback() || self.api_token.is_some() {
+            Ok(())
+        } else {
+            Err(ServeError::PublicWithoutToken { addr })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn parse(args: &[&str]) -> ServeArgs {
+        let mut argv = vec!["zcc-ledger"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).expect("arguments parse").serve
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let args = ServeArgs {
+            webhook_secret: vec![Secret::new("hunter2-webhook")],
+            api_token: Some(Secret::new("hunter2-token")),
+            ..ServeArgs::default()
+        };
+        let shown = format!("{args:?} {:#?}", args);
+        assert!(
+            !shown.contains("hunter2"),
+            "secret leaked into Debug: {shown}"
+        );
+        assert!(shown.contains("<redacted>"));
+    }
+
+    #[test]
+    fn flags_parse_with_several_secrets_and_defaults() {
+        let args = parse(&["--webhook-secret", "a, b,c"]);
+        let secrets: Vec<_> = args.webhook_secret.iter().map(Secret::expose).collect();
+        assert_eq!(secrets, ["a", "b", "c"]);
+        assert_eq!(args.listen, "127.0.0.1:8080".parse::<SocketAddr>().unwrap());
+        assert_eq!(args.max_body_bytes, 1_048_576);
+        assert_eq!(args.timestamp_tolerance_secs, 300);
+        assert_eq!(args.max_batch, 1000);
+        assert!(args.api_token.is_none());
+        args.validate().expect("valid");
+    }
+
+    #[test]
+    fn clap_defaults_match_default_impl() {
+        let parsed = parse(&[]);
+        let default = ServeArgs::default();
+        assert_eq!(parsed.listen, default.listen);
+        assert_eq!(parsed.max_body_bytes, default.max_body_bytes);
+        assert_eq!(
+            parsed.timestamp_tolerance_secs,
+            default.timestamp_tolerance_secs
+        );
+        assert_eq!(parsed.max_batch, default.max_batch);
+    }
+
+    #[test]
+    fn every_flag_has_its_zcc_env_twin() {
+        use clap::CommandFactory;
+        let cmd = Cli::command();
+        let mut flags = 0;
+        for arg in cmd.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            if long == "help" {
+                continue;
+            }
+            flags += 1;
+            let expected = format!("ZCC_{}", long.replace('-', "_").to_uppercase());
+            let env = arg.get_env().map(|e| e.to_string_lossy().into_owned());
+            assert_eq!(env.as_deref(), Some(expected.as_str()), "--{long}");
+        }
+        assert_eq!(flags, 6);
+    }
+
+    #[test]
+    fn no_secret_refuses_with_how_to_set_one() {
+        let err = ServeArgs::default().validate().unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("set ZCC_WEBHOOK_SECRET or pass --webhook-secret"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn empty_secret_in_list_is_refused() {
+        let args = parse(&["--webhook-secret", "a,,b"]);
+        let msg = args.validate().unwrap_err().to_string();
+        assert!(msg.contains("secret number 2 of 3 is empty"), "{msg}");
+    }
+
+    #[test]
+    fn beyond_loopback_needs_a_token() {
+        let mut args = parse(&["--webhook-secret", "s", "--listen", "0.0.0.0:8080"]);
+        let msg = args.validate().unwrap_err().to_string();
+        assert!(msg.contains("0.0.0.0:8080"), "{msg}");
+        assert!(msg.contains("ZCC_API_TOKEN"), "{msg}");
+        args.api_token = Some(Secret::new("t"));
+        args.validate().expect("a token allows a public address");
+        let v6 = parse(&["--webhook-secret", "s", "--listen", "[::1]:9000"]);
+        v6.validate().expect("IPv6 loopback is loopback");
+    }
+
+    #[test]
+    fn zero_limits_are_refused() {
+        let mut args = parse(&["--webhook-secret", "s", "--max-batch", "0"]);
+        assert!(
+            args.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("--max-batch")
+        );
+        args.max_batch = 1;
+        args.max_body_bytes = 0;
+        assert!(
+            args.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("--max-body-bytes")
+        );
+    }
+}

@@ -1,0 +1,40 @@
+//! `/healthz` (the process answers) and `/readyz` (storage answers too).
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use zcc_store::StoreError;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// How long `/readyz` waits for storage before calling it unavailable.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+}
+
+#[tracing::instrument(skip_all)]
+async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+#[tracing::instrument(skip_all)]
+async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let log = state.log();
+    match tokio::time::timeout(READY_TIMEOUT, log.ping()).await {
+        Ok(Ok(())) => Ok(Json(json!({"status": "ready", "backend": log.backend()}))),
+        Ok(Err(e)) => Err(ApiError::Unavailable(e)),
+        Err(_) => Err(ApiError::Unavailable(StoreError::Unavailable(format!(
+            "{} did not answer a ping within {} s",
+            log.backend(),
+            READY_TIMEOUT.as_secs()
+        )))),
+    }
+}
