@@ -1,0 +1,245 @@
+//! The SQLite backend of the event log: [`SqliteLog`] implements [`zcc_store::EventLog`].
+//!
+//! # Layout
+//!
+//! - [`open`](crate::open): where the database is (URL or path) and how each connection is set up.
+//! - `migrations`: the embedded files of `migrations/sqlite`, run at open.
+//! - `writer`: the one thread that changes the database.
+//! - `read`: the read-only connection pool, row decoding and the streaming scan.
+//! - `error`: rusqlite errors to [`StoreError`]s, by SQLite result code.
+//!
+//! # Design decisions
+//!
+//! - **Driver: rusqlite (bundled SQLite), not sqlx.** sqlx-sqlite keeps its connection on a
+//!   worker thread and pays a thread hop (~22 µs one way on the reference 2-core machine) per
+//!   statement: batched appends reach ~13k rows/s through it against 34-37k rows/s with rusqlite,
+//!   and an ordered scan 0.33M rows/s against 1.6M rows/s. The projection rebuild target
+//!   (400k events/s) cannot be met through sqlx. This crate is the only one in the workspace
+//!   that links libsqlite3; nothing here depends on sqlx.
+//! - **Pragmas:** `journal_mode=WAL` (readers never block the writer), `synchronous=FULL`
+//!   (a commit is durable before the caller hears of it, SPEC I2: 2xx only after a durable
+//!   append), `foreign_keys=ON`, `busy_timeout` 5 s, and `cache_size` 64 MiB (the batched append
+//!   rate falls as the random-key `body_sha256` index outgrows SQLite's 2 MiB default cache).
+//! - **One writer thread** owns the read-write connection (std thread, a channel of commands,
+//!   tokio oneshot replies). It keeps the head (size, hash) in memory and appends each batch in
+//!   ONE `BEGIN IMMEDIATE` transaction: dedupe by `body_sha256` (inside the batch and against the
+//!   table), positions last+1.., the chain with [`zcc_store::chain::chain_hash`], one cached
+//!   prepared INSERT per row, a delivery row for each event that carries a
+//!   [`zcc_store::DeliveryMeta`] (outcome stored or duplicate, with the position), COMMIT. Each
+//!   transaction first checks the cached head against the last row (a rowid seek), so a failed
+//!   commit or another process writing the same file never makes the chain drift. Positions are
+//!   assigned under SQLite's single write lock, so commit order is position order and a reader
+//!   paging by position never skips an entry.
+//! - **Readers** use a small pool of read-only connections on tokio's blocking pool.
+//! - **Schema** (`migrations/sqlite/0001_log.sql`, STRICT tables): `events` (position is the
+//!   rowid), `deliveries`, `quarantine`, each guarded by `BEFORE UPDATE` / `BEFORE DELETE` triggers
+//!   that abort with `<table> is append-only: <OP> is not allowed` (SPEC I1);
+//!   [`EventLog::missing_guards`] checks `sqlite_master` for all six. Migrations are numbered as
+//!   in `migrations/postgres` and tracked with `PRAGMA user_version`.
+//! - **Errors** are classified by SQLite result code, never message text: BUSY, LOCKED, FULL,
+//!   CANTOPEN, IOERR, READONLY become [`StoreError::Unavailable`] (the receiver answers 503);
+//!   a constraint or trigger abort becomes [`StoreError::Refused`] with the database's message.
+//!
+//! # Fast path for projection rebuilds
+//!
+//! [`SqliteLog::scan_blocking`] streams the log in position order on the caller's thread and
+//! lends each row as a [`LogEntryRef`] (no allocation per row). A rebuild runs it inside
+//! `spawn_blocking` or its own thread and decodes bodies straight from the borrowed `&str`.
+
+pub mod open;
+
+mod error;
+mod migrations;
+mod read;
+mod writer;
+
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use zcc_store::{
+    Appended, Delivery, EventLog, Head, LogEntry, NewEvent, Position, QuarantineEntry, StoreError,
+};
+
+pub use open::{SqliteOptions, database_path};
+pub use read::LogEntryRef;
+
+use read::{ENTRY_COLUMNS, Readers};
+use writer::{Command, WriterHandle};
+
+/// The event log in one SQLite file. Open it once per process and share it (`Arc<dyn EventLog>`).
+pub struct SqliteLog {
+    readers: Arc<Readers>,
+    writer: WriterHandle,
+}
+
+impl SqliteLog {
+    /// Open (creating it on first use) and migrate the database named by a URL or a path:
+    /// `sqlite://zcc-ledger.db`, `sqlite:relative/path.db`, `sqlite:///abs/path.db` or `path.db`.
+    pub fn open(url_or_path: &str) -> Result<SqliteLog, StoreError> {
+        SqliteLog::open_with(url_or_path, SqliteOptions::default())
+    }
+
+    /// [`SqliteLog::open`] with explicit tuning.
+    pub fn open_with(url_or_path: &str, options: SqliteOptions) -> Result<SqliteLog, StoreError> {
+        let path = database_path(url_or_path)?;
+        let mut conn = open::open_writer(&path, &options)?;
+        migrations::run(&mut conn, &path)?;
+        let writer = WriterHandle::start(conn, path.clone())?;
+        Ok(SqliteLog {
+            readers: Readers::new(path, options),
+            writer,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        self.readers.path()
+    }
+
+    /// Stream every entry after `after`, in position order, on the calling thread (it blocks:
+    /// call it from `spawn_blocking` or a thread of its own), until `f` returns
+    /// [`ControlFlow::Break`]. The fast path of projection rebuilds: rows are lent, not copied,
+    /// and memory stays flat in the size of the log. The scan reads one consistent snapshot.
+    pub fn scan_blocking(
+        &self,
+        after: Position,
+        f: impl FnMut(LogEntryRef<'_>) -> ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        self.readers
+            .with(|conn, path| read::scan(conn, path, after, None, f))
+    }
+}
+
+#[async_trait]
+impl EventLog for SqliteLog {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(batch = events.len()))]
+    async fn append_batch(&self, events: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.writer
+            .call(|reply| Command::Append(events, reply))
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(count = deliveries.len()))]
+    async fn record_deliveries(&self, deliveries: Vec<Delivery>) -> Result<(), StoreError> {
+        if deliveries.is_empty() {
+            return Ok(());
+        }
+        self.writer
+            .call(|reply| Command::Deliveries(deliveries, reply))
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(count = entries.len()))]
+    async fn quarantine(&self, entries: Vec<QuarantineEntry>) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.writer
+            .call(|reply| Command::Quarantine(entries, reply))
+            .await
+    }
+
+    async fn head(&self) -> Result<Head, StoreError> {
+        self.readers.run(read::last_entry).await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    async fn read_after(&self, after: Position, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
+        self.readers
+            .run(move |conn, path| {
+                let mut out = Vec::with_capacity(limit.min(10_000));
+                read::scan(conn, path, after, Some(limit), |e| {
+                    out.push(e.to_owned());
+                    ControlFlow::Continue(())
+                })?;
+                Ok(out)
+            })
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    async fn engagement_events(&self, engagement_id: &str) -> Result<Vec<LogEntry>, StoreError> {
+        let id = engagement_id.to_owned();
+        self.readers
+            .run(move |conn, path| {
+                read::entries(
+                    conn,
+                    path,
+                    &format!("reading the events of engagement {id}"),
+                    &format!(
+                        "SELECT {ENTRY_COLUMNS} FROM events WHERE engagement_id = ?1 \
+                         ORDER BY position"
+                    ),
+                    [&id],
+                )
+            })
+            .await
+    }
+
+    async fn entry(&self, position: Position) -> Result<Option<LogEntry>, StoreError> {
+        self.readers
+            .run(move |conn, path| {
+                let found = read::entries(
+                    conn,
+                    path,
+                    &format!("reading the entry at position {position}"),
+                    &format!("SELECT {ENTRY_COLUMNS} FROM events WHERE position = ?1"),
+                    [position.0],
+                )?;
+                Ok(found.into_iter().next())
+            })
+            .await
+    }
+
+    async fn missing_guards(&self) -> Result<Vec<String>, StoreError> {
+        self.readers
+            .run(|conn, path| {
+                let what = "listing the immutability triggers";
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+                    )
+                    .map_err(error::at(what, path))?;
+                let mut missing = Vec::new();
+                for guard in migrations::GUARDS {
+                    if !stmt.exists([guard]).map_err(error::at(what, path))? {
+                        missing.push((*guard).to_owned());
+                    }
+                }
+                Ok(missing)
+            })
+            .await
+    }
+
+    async fn quarantined(&self, limit: usize) -> Result<Vec<QuarantineEntry>, StoreError> {
+        self.readers
+            .run(move |conn, path| read::quarantined(conn, path, limit))
+            .await
+    }
+
+    async fn deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        self.readers
+            .run(move |conn, path| read::deliveries(conn, path, limit))
+            .await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.writer.call(Command::Ping).await?;
+        self.readers
+            .run(|conn, path| {
+                conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+                    .map(drop)
+                    .map_err(error::at("pinging the database", path))
+            })
+            .await
+    }
+}

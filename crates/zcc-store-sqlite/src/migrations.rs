@@ -1,0 +1,111 @@
+//! Schema migrations: the files of `migrations/sqlite`, embedded, run at open.
+//!
+//! A tiny runner keyed on `PRAGMA user_version` (the schema version lives in the database
+//! header, so no bookkeeping table is needed). Each pending migration runs in its own
+//! `BEGIN IMMEDIATE` transaction together with the bump of `user_version`, so a crash leaves the
+//! database at the previous version, and two processes opening a new file at once do not both
+//! apply it: the second sees the new version once it gets the write lock.
+
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+use zcc_store::StoreError;
+
+/// One schema change: its version (the file's number, the same as in `migrations/postgres`).
+pub(crate) struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// Every migration, in order. Applied migrations are never edited.
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_log.sql",
+    sql: include_str!("../../../migrations/sqlite/0001_log.sql"),
+}];
+
+/// The immutability guards every database at the latest version has (SPEC I1).
+pub(crate) const GUARDS: &[&str] = &[
+    "events_no_update",
+    "events_no_delete",
+    "deliveries_no_update",
+    "deliveries_no_delete",
+    "quarantine_no_update",
+    "quarantine_no_delete",
+];
+
+/// The schema version of a database this build has fully migrated.
+pub(crate) fn latest() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Bring the database up to [`latest`]. Refuses a database newer than this build.
+pub(crate) fn run(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let failed = |what: String| {
+        move |e: rusqlite::Error| -> StoreError {
+            match crate::error::map(&e, &what, path) {
+                StoreError::Unavailable(m) => StoreError::Unavailable(m),
+                other => StoreError::Migration(other.to_string()),
+            }
+        }
+    };
+    for m in MIGRATIONS {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(failed(format!("starting migration {}", m.name)))?;
+        let current: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(failed("reading user_version".into()))?;
+        if current > latest() {
+            return Err(StoreError::Migration(format!(
+                "{}: schema version {current} is newer than this build knows ({})",
+                path.display(),
+                latest()
+            )));
+        }
+        if current >= m.version {
+            continue;
+        }
+        tx.execute_batch(m.sql)
+            .map_err(failed(format!("applying migration {}", m.name)))?;
+        tx.pragma_update(None, "user_version", m.version)
+            .map_err(failed(format!("recording migration {}", m.name)))?;
+        tx.commit()
+            .map_err(failed(format!("committing migration {}", m.name)))?;
+        tracing::info!(path = %path.display(), migration = m.name, "applied schema migration");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_increase_and_names_carry_the_number() {
+        let mut last = 0;
+        for m in MIGRATIONS {
+            assert!(m.version > last, "{} is out of order", m.name);
+            assert!(
+                m.name.starts_with(&format!("{:04}_", m.version)),
+                "{} does not start with its version {:04}",
+                m.name,
+                m.version
+            );
+            last = m.version;
+        }
+    }
+
+    #[test]
+    fn every_guard_is_created_by_a_migration() {
+        for g in GUARDS {
+            assert!(
+                MIGRATIONS
+                    .iter()
+                    .any(|m| m.sql.contains(&format!("CREATE TRIGGER {g} "))),
+                "no migration creates trigger {g}"
+            );
+        }
+    }
+}
