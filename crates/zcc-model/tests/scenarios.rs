@@ -319,12 +319,25 @@ fn warm_transfer_with_consult_is_a_hand_off_however_long() {
 
 #[test]
 fn party_count_calls_every_hand_off_a_conference() {
-    for c in [transfer_to_agent(), warm_transfer_with_consult()] {
+    for c in [
+        transfer_to_agent(),
+        warm_transfer_with_consult(),
+        takeover(),
+    ] {
         let (good, naive) = (correlated(&c), party_count(&c));
         assert!(good.conferences.is_empty());
         assert_eq!(naive.conferences.len(), 1, "{}", render(&naive));
-        assert_eq!(naive.conferences[0].participants, ["alice", "bob"]);
+        assert_eq!(naive.conferences[0].source, zcc_model::Source::Inferred);
     }
+    // Without overlap (a cold transfer: Alice leaves before Bob answers) both agree.
+    assert!(
+        party_count(&cold_transfer_to_queue())
+            .conferences
+            .is_empty()
+    );
+    // On a real conference both agree too.
+    let c = conference_with_invited_agent();
+    assert_eq!(party_count(&c).conferences, correlated(&c).conferences);
     golden(
         &party_count(&warm_transfer_with_consult()),
         r"
@@ -518,16 +531,20 @@ fn supervisor_listen_whisper_barge_is_never_a_conference_party() {
     );
 }
 
-#[test]
-fn supervisor_takeover_replaces_the_agent() {
+fn takeover() -> Call {
     let mut c = Call::inbound();
     opening(&mut c)
         .monitor(20.0, "sam", "alice", "listen")
         .takeover(30.0, "sam", "alice")
         .user_ended(32.0, "alice");
     closing(&mut c, 120.0, &["sam"]);
+    c
+}
+
+#[test]
+fn supervisor_takeover_replaces_the_agent() {
     golden(
-        &correlated(&c),
+        &correlated(&takeover()),
         r"
         call inbound voice 0..121
         leg customer - 0..120 customer
