@@ -1,0 +1,178 @@
+//! The PostgreSQL event log: [`PostgresLog`] implements [`zcc_store::EventLog`].
+//!
+//! Read in this order:
+//! - this file: connecting ([`PostgresLog::connect`]), the pool, migrations (embedded from
+//!   `migrations/postgres`, run at connect);
+//! - `append`: how a batch is appended (one transaction under
+//!   `LOCK TABLE events IN EXCLUSIVE MODE`, so positions are gapless and commit-ordered);
+//! - `read`: the queries that read entries, deliveries and quarantine back;
+//! - `guards`: the append-only triggers and how `missing_guards` checks them;
+//! - `error`: sqlx errors to [`StoreError`] by SQLSTATE class.
+//!
+//! docs/POSTGRES.md explains the design, its cost, and how an operator hardens the roles.
+
+mod append;
+mod error;
+mod guards;
+mod read;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use zcc_store::{
+    Appended, Delivery, EventLog, Head, LogEntry, NewEvent, Position, QuarantineEntry, StoreError,
+};
+
+use crate::error::{map_migrate, map_sqlx};
+
+/// The schema migrations, embedded at compile time. Version numbers match `migrations/sqlite`.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// How [`PostgresLog::connect_with`] sets up its pool.
+#[derive(Debug, Clone)]
+pub struct PostgresOptions {
+    /// Connections in the pool.
+    pub max_connections: u32,
+    /// How long a call waits for a connection before it fails with [`StoreError::Unavailable`].
+    /// Short, so that an outage answers a webhook 503 well inside Zoom's 3 s.
+    pub acquire_timeout: Duration,
+    /// How long an append waits for the log's table lock (server `lock_timeout`) before it
+    /// fails with [`StoreError::Unavailable`].
+    pub lock_timeout: Duration,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        PostgresOptions {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(2),
+            lock_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The event log in a PostgreSQL database. Cheap to clone (the pool is shared).
+#[derive(Debug, Clone)]
+pub struct PostgresLog {
+    pool: PgPool,
+}
+
+impl PostgresLog {
+    /// Connect with [`PostgresOptions::default`] and run the migrations.
+    pub async fn connect(url: &str) -> Result<PostgresLog, StoreError> {
+        PostgresLog::connect_with(url, PostgresOptions::default()).await
+    }
+
+    /// Connect and run the migrations. An unreachable server gives
+    /// [`StoreError::Unavailable`] after `acquire_timeout`; a URL that is not a PostgreSQL URL,
+    /// an unknown database or a bad role gives [`StoreError::Config`]. Error messages name the
+    /// host and port, never the URL (it may hold a password).
+    #[tracing::instrument(skip_all)]
+    pub async fn connect_with(
+        url: &str,
+        options: PostgresOptions,
+    ) -> Result<PostgresLog, StoreError> {
+        let connect = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Config(format!("not a usable PostgreSQL URL: {e}")))?
+            .application_name("zcc-ledger")
+            .options([(
+                "lock_timeout",
+                format!("{}ms", options.lock_timeout.as_millis()),
+            )]);
+        let server = format!(
+            "PostgreSQL at {}:{} (database {:?})",
+            connect.get_host(),
+            connect.get_port(),
+            connect.get_database().unwrap_or("")
+        );
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect)
+            .await
+            .map_err(|e| map_sqlx(&format!("connecting to {server}"), e))?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| match map_migrate(e) {
+                StoreError::Migration(m) => StoreError::Migration(format!("{server}: {m}")),
+                other => other,
+            })?;
+        Ok(PostgresLog { pool })
+    }
+
+    /// Wrap a pool whose database is already migrated (for example one shared with the
+    /// projection store). Runs the migrations again, which is a no-op when they are applied.
+    pub async fn from_pool(pool: PgPool) -> Result<PostgresLog, StoreError> {
+        MIGRATOR.run(&pool).await.map_err(map_migrate)?;
+        Ok(PostgresLog { pool })
+    }
+
+    /// The connection pool, for code that keeps its own tables in the same database.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Close the pool: wait for connections in use to come back, then close them all.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl EventLog for PostgresLog {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn append_batch(&self, events: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError> {
+        append::append_batch(&self.pool, events).await
+    }
+
+    async fn record_deliveries(&self, deliveries: Vec<Delivery>) -> Result<(), StoreError> {
+        append::record_deliveries(&self.pool, deliveries).await
+    }
+
+    async fn quarantine(&self, entries: Vec<QuarantineEntry>) -> Result<(), StoreError> {
+        append::quarantine(&self.pool, entries).await
+    }
+
+    async fn head(&self) -> Result<Head, StoreError> {
+        read::head(&self.pool).await
+    }
+
+    async fn read_after(&self, after: Position, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
+        read::read_after(&self.pool, after, limit).await
+    }
+
+    async fn engagement_events(&self, engagement_id: &str) -> Result<Vec<LogEntry>, StoreError> {
+        read::engagement_events(&self.pool, engagement_id).await
+    }
+
+    async fn entry(&self, position: Position) -> Result<Option<LogEntry>, StoreError> {
+        read::entry(&self.pool, position).await
+    }
+
+    async fn missing_guards(&self) -> Result<Vec<String>, StoreError> {
+        guards::missing_guards(&self.pool).await
+    }
+
+    async fn quarantined(&self, limit: usize) -> Result<Vec<QuarantineEntry>, StoreError> {
+        read::quarantined(&self.pool, limit).await
+    }
+
+    async fn deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        read::deliveries(&self.pool, limit).await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(|e| map_sqlx("ping", e))?;
+        Ok(())
+    }
+}

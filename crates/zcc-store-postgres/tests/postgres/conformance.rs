@@ -1,0 +1,10 @@
+//! The shared `EventLog` conformance suite of zcc-store, on PostgreSQL.
+
+use crate::support::LogFactory;
+
+#[tokio::test]
+async fn shared_conformance_suite() {
+    let factory = LogFactory::default();
+    let factory = &factory;
+    zcc_store::conformance::run_all(|| factory.make()).await;
+}
