@@ -14,6 +14,10 @@ use crate::signal::{
     Attrs, ConferenceStep, ReservationStep, Signal, Timed, TransferFacts, TransferStep,
 };
 
+/// How far an agent's answer may be stamped before the offer that brought it (event times come
+/// from different Zoom services).
+pub(crate) const CLOCK_SKEW_MS: i64 = 5_000;
+
 /// What brought an agent leg, beyond its [`Via`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Link {
@@ -998,6 +1002,44 @@ impl Facts {
     // ---- closing what the events left open ----
 
     fn finish(&mut self) {
+        // An answer stamped a little before its own offer (clocks of different Zoom services):
+        // a leg nothing explained adopts the agent's offer made within the skew after it.
+        for i in 0..self.legs.len() {
+            let l = &self.legs[i];
+            if l.dropped || l.party != Party::Agent || l.link != Link::None || l.task.is_some() {
+                continue;
+            }
+            let (user, joined) = (l.user.clone(), l.joined_at);
+            let key = self
+                .reservations
+                .iter()
+                .filter(|(_, r)| {
+                    !r.consumed
+                        && r.user == user
+                        && r.created_at > joined
+                        && r.created_at <= joined + CLOCK_SKEW_MS
+                })
+                .min_by(|a, b| (a.1.created_at, a.0).cmp(&(b.1.created_at, b.0)))
+                .map(|(k, _)| k.clone());
+            let Some(key) = key else { continue };
+            let r = self.reservations.get_mut(&key).expect("found above");
+            r.consumed = true;
+            let r = r.clone();
+            let (via, link) = self.via_of(r.class);
+            if let Link::Invitation(n) = link {
+                let inv = &mut self.invitations[n];
+                if inv.outcome == InvitationOutcome::Pending {
+                    inv.outcome = InvitationOutcome::Accepted;
+                    inv.outcome_at = Some(joined);
+                }
+            }
+            let l = &mut self.legs[i];
+            l.via = via;
+            l.link = link;
+            l.task = r.task;
+            l.join_ev.extend(r.ev);
+        }
+
         // Accepted reservations never answered become legs.
         let pending: Vec<(String, ResB)> = self
             .reservations

@@ -1040,3 +1040,54 @@ fn invitation_during_a_hand_off_makes_a_conference() {
         ",
     );
 }
+
+#[test]
+fn answer_stamped_before_its_offer_still_comes_by_transfer() {
+    let mut c = Call::inbound();
+    opening(&mut c)
+        .transfer(
+            31.0,
+            "initiated",
+            "alice",
+            "T1",
+            "T2",
+            None,
+            Some("Billing"),
+            "warm",
+        )
+        // Bob's answer carries a time 0.8 s before the reservation that brought him.
+        .answered(39.2, "bob")
+        .offer(40.0, 40.0, "T2", "bob")
+        // No transfer event names Bob: only his reservation on T2 ties him to the transfer.
+        .transfer(
+            70.0,
+            "completed",
+            "alice",
+            "T1",
+            "T2",
+            None,
+            Some("Billing"),
+            "warm",
+        )
+        .user_ended(70.0, "alice");
+    closing(&mut c, 150.0, &["bob"]);
+    golden(
+        &correlated(&c),
+        r"
+        call inbound voice 0..151
+        leg customer - 0..150 customer
+        leg agent alice 5..70 routing
+        leg agent bob 39.200..150 transfer
+        transfer alice->bob queue=Billing warm at 31 accepted=open completed@70
+        --
+        0 call_started []
+        5 agent_joined [alice]
+        31 transfer_initiated [alice,bob]
+        39.200 agent_joined [bob]
+        70 transfer_completed [alice,bob]
+        70 agent_left [alice]
+        150 agent_left [bob]
+        151 call_ended []
+        ",
+    );
+}
