@@ -11,7 +11,7 @@ use crate::model::{
     InvitationOutcome, Party, Position, Source, SupervisionMode, TransferOutcome, Via,
 };
 use crate::signal::{
-    Attrs, ConferenceStep, ReservationStep, Signal, Timed, TransferFacts, TransferStep,
+    Attrs, CallAttrs, ConferenceStep, ReservationStep, Signal, Timed, TransferFacts, TransferStep,
 };
 
 /// How far an agent's answer may be stamped before the offer that brought it (event times come
@@ -153,7 +153,7 @@ pub(crate) struct PresenceB {
 /// Everything the fold found, before conferences.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Facts {
-    pub attrs: Attrs,
+    pub attrs: CallAttrs,
     pub queue_ids: Vec<String>,
     pub queue_names: Vec<String>,
     pub started: Option<(i64, Vec<Position>)>,
@@ -183,8 +183,16 @@ fn fill(slot: &mut Option<String>, v: &Option<String>) {
     }
 }
 
-fn push_unique(list: &mut Vec<String>, v: &Option<String>) {
-    if let Some(v) = v.as_deref().filter(|s| !s.is_empty())
+fn fill_str(slot: &mut Option<String>, v: Option<&str>) {
+    if slot.is_none()
+        && let Some(v) = v.filter(|s| !s.is_empty())
+    {
+        *slot = Some(v.to_owned());
+    }
+}
+
+fn push_unique(list: &mut Vec<String>, v: Option<&str>) {
+    if let Some(v) = v.filter(|s| !s.is_empty())
         && !list.iter().any(|x| x == v)
     {
         list.push(v.to_owned());
@@ -208,7 +216,7 @@ fn fill_facts(into: &mut TransferFacts, from: &TransferFacts) {
 }
 
 /// Fold the signals (already deduplicated and in fold order).
-pub(crate) fn fold(signals: &[Timed]) -> Facts {
+pub(crate) fn fold(signals: &[Timed<'_>]) -> Facts {
     let mut f = Facts::default();
     for s in signals {
         if let Signal::Transfer { step, facts } = &s.signal {
@@ -227,21 +235,21 @@ pub(crate) fn fold(signals: &[Timed]) -> Facts {
 }
 
 impl Facts {
-    fn on_attrs(&mut self, a: &Attrs) {
+    fn on_attrs(&mut self, a: &Attrs<'_>) {
         let s = &mut self.attrs;
-        fill(&mut s.engagement_id, &a.engagement_id);
-        fill(&mut s.account_id, &a.account_id);
-        fill(&mut s.channel, &a.channel);
-        fill(&mut s.direction, &a.direction);
-        fill(&mut s.flow_id, &a.flow_id);
-        fill(&mut s.flow_name, &a.flow_name);
-        fill(&mut s.consumer_id, &a.consumer_id);
-        fill(&mut s.consumer_number, &a.consumer_number);
-        fill(&mut s.consumer_name, &a.consumer_name);
-        fill(&mut s.caller_number, &a.caller_number);
-        fill(&mut s.callee_number, &a.callee_number);
-        push_unique(&mut self.queue_ids, &a.queue_id);
-        push_unique(&mut self.queue_names, &a.queue_name);
+        fill_str(&mut s.engagement_id, a.engagement_id);
+        fill_str(&mut s.account_id, a.account_id);
+        fill_str(&mut s.channel, a.channel);
+        fill_str(&mut s.direction, a.direction);
+        fill_str(&mut s.flow_id, a.flow_id);
+        fill_str(&mut s.flow_name, a.flow_name);
+        fill_str(&mut s.consumer_id, a.consumer_id);
+        fill_str(&mut s.consumer_number, a.consumer_number);
+        fill_str(&mut s.consumer_name, a.consumer_name);
+        fill_str(&mut s.caller_number, a.caller_number);
+        fill_str(&mut s.callee_number, a.callee_number);
+        push_unique(&mut self.queue_ids, a.queue_id);
+        push_unique(&mut self.queue_names, a.queue_name);
     }
 
     // ---- transfers (first pass) ----
@@ -331,7 +339,7 @@ impl Facts {
 
     // ---- the main pass ----
 
-    fn on_signal(&mut self, s: &Timed) {
+    fn on_signal(&mut self, s: &Timed<'_>) {
         let (at, pos) = (s.at, s.position);
         match &s.signal {
             Signal::EngagementStarted => match &mut self.started {

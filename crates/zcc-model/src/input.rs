@@ -1,6 +1,8 @@
 //! The rule's input: an engagement's events as the log holds them, and the thin adapter from
 //! typed `zcc-events` to the fold's [`Signal`]s.
 
+use std::borrow::Borrow;
+
 use zcc_events::{EventKind, Family, OrderKey, PhoneNumber, ZccEvent};
 
 use crate::rule::ExplicitConferences;
@@ -36,7 +38,7 @@ pub fn fold_order(events: &[InputEvent]) -> Vec<&InputEvent> {
 }
 
 /// The signals of an engagement's events, in fold order.
-pub(crate) fn signals(events: &[InputEvent], explicit: ExplicitConferences) -> Vec<Timed> {
+pub(crate) fn signals(events: &[InputEvent], explicit: ExplicitConferences) -> Vec<Timed<'_>> {
     fold_order(events)
         .into_iter()
         .flat_map(|e| {
@@ -53,33 +55,39 @@ pub(crate) fn signals(events: &[InputEvent], explicit: ExplicitConferences) -> V
         .collect()
 }
 
+/// An owned id or value, for the signal.
 fn s<T: ToString>(v: &Option<T>) -> Option<String> {
     v.as_ref().map(ToString::to_string)
 }
 
-fn phone(p: &Option<PhoneNumber>) -> Option<String> {
-    p.as_ref().map(|p| p.raw.clone())
+/// A borrowed id, for the attributes.
+fn b<T: Borrow<str>>(v: &Option<T>) -> Option<&str> {
+    v.as_ref().map(Borrow::borrow)
+}
+
+fn phone(p: &Option<PhoneNumber>) -> Option<&str> {
+    p.as_ref().map(|p| p.raw.as_str())
 }
 
 /// What one typed event means for the call.
-pub(crate) fn adapt(ev: &ZccEvent) -> (Attrs, Signal) {
+pub(crate) fn adapt(ev: &ZccEvent) -> (Attrs<'_>, Signal) {
     let mut a = Attrs {
-        engagement_id: s(&ev.engagement_id),
-        account_id: s(&ev.account_id),
+        engagement_id: b(&ev.engagement_id),
+        account_id: b(&ev.account_id),
         ..Attrs::default()
     };
     use EventKind as K;
     let signal = match &ev.object {
         Family::Engagement(o) => {
-            a.direction = s(&o.engagement_direction);
-            a.channel = s(&o.channel);
-            a.flow_id = s(&o.flow_id);
-            a.flow_name.clone_from(&o.flow_name);
-            a.queue_id = s(&o.cc_queue_id);
-            a.queue_name.clone_from(&o.queue_name);
-            a.consumer_id = s(&o.consumer_id);
+            a.direction = o.engagement_direction.as_ref().map(|x| x.as_str());
+            a.channel = o.channel.as_ref().map(|x| x.as_str());
+            a.flow_id = b(&o.flow_id);
+            a.flow_name = o.flow_name.as_deref();
+            a.queue_id = b(&o.cc_queue_id);
+            a.queue_name = o.queue_name.as_deref();
+            a.consumer_id = b(&o.consumer_id);
             a.consumer_number = phone(&o.consumer_number);
-            a.consumer_name.clone_from(&o.consumer_display_name);
+            a.consumer_name = o.consumer_display_name.as_deref();
             match ev.kind {
                 K::EngagementStarted => Signal::EngagementStarted,
                 K::EngagementEnded => Signal::EngagementEnded,
@@ -87,15 +95,15 @@ pub(crate) fn adapt(ev: &ZccEvent) -> (Attrs, Signal) {
             }
         }
         Family::Leg(o) => {
-            a.direction = s(&o.engagement_direction);
-            a.channel = s(&o.channel);
-            a.flow_id = s(&o.flow_id);
-            a.flow_name.clone_from(&o.flow_name);
-            a.queue_id = s(&o.cc_queue_id);
-            a.queue_name.clone_from(&o.queue_name);
-            a.consumer_id = s(&o.consumer_id);
+            a.direction = o.engagement_direction.as_ref().map(|x| x.as_str());
+            a.channel = o.channel.as_ref().map(|x| x.as_str());
+            a.flow_id = b(&o.flow_id);
+            a.flow_name = o.flow_name.as_deref();
+            a.queue_id = b(&o.cc_queue_id);
+            a.queue_name = o.queue_name.as_deref();
+            a.consumer_id = b(&o.consumer_id);
             a.consumer_number = phone(&o.consumer_number);
-            a.consumer_name.clone_from(&o.consumer_display_name);
+            a.consumer_name = o.consumer_display_name.as_deref();
             let user = s(&o.user_id);
             match (&ev.kind, user) {
                 (K::EngagementConsumerAnswered, _) => Signal::CustomerAnswered,
@@ -112,15 +120,15 @@ pub(crate) fn adapt(ev: &ZccEvent) -> (Attrs, Signal) {
             }
         }
         Family::Transfer(o) => {
-            a.direction = s(&o.engagement_direction);
-            a.channel = s(&o.channel);
-            a.flow_id = s(&o.flow_id);
-            a.flow_name.clone_from(&o.flow_name);
-            a.queue_id = s(&o.cc_queue_id);
-            a.queue_name.clone_from(&o.queue_name);
-            a.consumer_id = s(&o.consumer_id);
+            a.direction = o.engagement_direction.as_ref().map(|x| x.as_str());
+            a.channel = o.channel.as_ref().map(|x| x.as_str());
+            a.flow_id = b(&o.flow_id);
+            a.flow_name = o.flow_name.as_deref();
+            a.queue_id = b(&o.cc_queue_id);
+            a.queue_name = o.queue_name.as_deref();
+            a.consumer_id = b(&o.consumer_id);
             a.consumer_number = phone(&o.consumer_number);
-            a.consumer_name.clone_from(&o.consumer_display_name);
+            a.consumer_name = o.consumer_display_name.as_deref();
             let step = match ev.kind {
                 K::EngagementTransferInitiated => Some(TransferStep::Initiated),
                 K::EngagementTransferQueued => Some(TransferStep::Queued),
@@ -144,7 +152,7 @@ pub(crate) fn adapt(ev: &ZccEvent) -> (Attrs, Signal) {
                         to_user_name: o.transfer_to_user_display_name.clone(),
                         to_queue_id: s(&o.transfer_to_cc_queue_id),
                         to_queue_name: o.transfer_to_queue_name.clone(),
-                        to_number: phone(&o.transfer_to_number),
+                        to_number: phone(&o.transfer_to_number).map(str::to_owned),
                         to_flow_id: s(&o.transfer_to_flow_id),
                         to_inbox_id: s(&o.transfer_to_inbox_id),
                         transfer_type: s(&o.transfer_type),
@@ -155,22 +163,26 @@ pub(crate) fn adapt(ev: &ZccEvent) -> (Attrs, Signal) {
             }
         }
         Family::Task(o) => {
-            a.channel = s(&o.channel).or_else(|| s(&o.channel_name));
-            a.flow_id = s(&o.flow_id);
-            a.flow_name.clone_from(&o.flow_name);
-            a.queue_id = s(&o.cc_queue_id).or_else(|| s(&o.queue_id));
-            a.queue_name.clone_from(&o.queue_name);
+            a.channel = o
+                .channel
+                .as_ref()
+                .map(|x| x.as_str())
+                .or_else(|| o.channel_name.as_ref().map(|x| x.as_str()));
+            a.flow_id = b(&o.flow_id);
+            a.flow_name = o.flow_name.as_deref();
+            a.queue_id = b(&o.cc_queue_id).or_else(|| b(&o.queue_id));
+            a.queue_name = o.queue_name.as_deref();
             a.caller_number = phone(&o.caller_number);
             a.callee_number = phone(&o.callee_number);
             Signal::Other
         }
         Family::Reservation(o) => {
-            a.direction = s(&o.engagement_direction);
-            a.channel = s(&o.channel);
-            a.flow_id = s(&o.flow_id);
-            a.flow_name.clone_from(&o.flow_name);
-            a.queue_id = s(&o.cc_queue_id);
-            a.queue_name.clone_from(&o.queue_name);
+            a.direction = o.engagement_direction.as_ref().map(|x| x.as_str());
+            a.channel = o.channel.as_ref().map(|x| x.as_str());
+            a.flow_id = b(&o.flow_id);
+            a.flow_name = o.flow_name.as_deref();
+            a.queue_id = b(&o.cc_queue_id);
+            a.queue_name = o.queue_name.as_deref();
             a.caller_number = phone(&o.caller_number);
             a.callee_number = phone(&o.callee_number);
             let step = match ev.kind {
@@ -195,15 +207,15 @@ pub(crate) fn adapt(ev: &ZccEvent) -> (Attrs, Signal) {
             }
         }
         Family::Supervision(o) => {
-            a.direction = s(&o.engagement_direction);
-            a.channel = s(&o.channel);
-            a.flow_id = s(&o.flow_id);
-            a.flow_name.clone_from(&o.flow_name);
-            a.queue_id = s(&o.cc_queue_id);
-            a.queue_name.clone_from(&o.queue_name);
-            a.consumer_id = s(&o.consumer_id);
+            a.direction = o.engagement_direction.as_ref().map(|x| x.as_str());
+            a.channel = o.channel.as_ref().map(|x| x.as_str());
+            a.flow_id = b(&o.flow_id);
+            a.flow_name = o.flow_name.as_deref();
+            a.queue_id = b(&o.cc_queue_id);
+            a.queue_name = o.queue_name.as_deref();
+            a.consumer_id = b(&o.consumer_id);
             a.consumer_number = phone(&o.consumer_number);
-            a.consumer_name.clone_from(&o.consumer_display_name);
+            a.consumer_name = o.consumer_display_name.as_deref();
             let supervisor = o.supervisor_user_id().map(ToString::to_string);
             let name = o
                 .monitoring_user_display_name
@@ -241,15 +253,15 @@ pub(crate) fn adapt(ev: &ZccEvent) -> (Attrs, Signal) {
             }
         }
         Family::Conference(o) => {
-            a.direction = s(&o.engagement_direction);
-            a.channel = s(&o.channel);
-            a.flow_id = s(&o.flow_id);
-            a.flow_name.clone_from(&o.flow_name);
-            a.queue_id = s(&o.cc_queue_id);
-            a.queue_name.clone_from(&o.queue_name);
-            a.consumer_id = s(&o.consumer_id);
+            a.direction = o.engagement_direction.as_ref().map(|x| x.as_str());
+            a.channel = o.channel.as_ref().map(|x| x.as_str());
+            a.flow_id = b(&o.flow_id);
+            a.flow_name = o.flow_name.as_deref();
+            a.queue_id = b(&o.cc_queue_id);
+            a.queue_name = o.queue_name.as_deref();
+            a.consumer_id = b(&o.consumer_id);
             a.consumer_number = phone(&o.consumer_number);
-            a.consumer_name.clone_from(&o.consumer_display_name);
+            a.consumer_name = o.consumer_display_name.as_deref();
             let step = match ev.kind {
                 K::EngagementConferenceParticipantInvited => Some(ConferenceStep::Invited),
                 K::EngagementConferenceParticipantJoined => Some(ConferenceStep::Joined),
@@ -274,12 +286,12 @@ pub(crate) fn adapt(ev: &ZccEvent) -> (Attrs, Signal) {
             }
         }
         Family::Recording(o) => {
-            a.direction = s(&o.engagement_direction);
-            a.channel = s(&o.channel);
-            a.flow_id = s(&o.flow_id);
-            a.flow_name.clone_from(&o.flow_name);
-            a.queue_id = s(&o.cc_queue_id);
-            a.queue_name.clone_from(&o.queue_name);
+            a.direction = o.engagement_direction.as_ref().map(|x| x.as_str());
+            a.channel = o.channel.as_ref().map(|x| x.as_str());
+            a.flow_id = b(&o.flow_id);
+            a.flow_name = o.flow_name.as_deref();
+            a.queue_id = b(&o.cc_queue_id);
+            a.queue_name = o.queue_name.as_deref();
             Signal::Other
         }
         Family::Other(_) => Signal::Other,

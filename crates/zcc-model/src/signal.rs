@@ -1,10 +1,30 @@
 //! The fold's own vocabulary: what each Zoom event means for the call, with Zoom's spelling left
 //! behind. The adapter in [`crate::input`] turns typed `zcc-events` into these.
 
-/// What the engagement's attributes look like in one event (every field optional; the fold keeps
-/// the first value seen in event-time order).
+/// What the engagement's attributes look like in one event, borrowed from it (every field
+/// optional; the fold keeps the first value seen in event-time order).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Attrs<'a> {
+    pub engagement_id: Option<&'a str>,
+    pub account_id: Option<&'a str>,
+    pub channel: Option<&'a str>,
+    pub direction: Option<&'a str>,
+    pub flow_id: Option<&'a str>,
+    pub flow_name: Option<&'a str>,
+    pub queue_id: Option<&'a str>,
+    pub queue_name: Option<&'a str>,
+    pub consumer_id: Option<&'a str>,
+    pub consumer_number: Option<&'a str>,
+    pub consumer_name: Option<&'a str>,
+    /// `caller_number` of a task or reservation (the customer on inbound calls).
+    pub caller_number: Option<&'a str>,
+    /// `callee_number` of a task or reservation (the customer on outbound calls).
+    pub callee_number: Option<&'a str>,
+}
+
+/// The engagement's attributes as the fold keeps them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Attrs {
+pub struct CallAttrs {
     pub engagement_id: Option<String>,
     pub account_id: Option<String>,
     pub channel: Option<String>,
@@ -16,9 +36,7 @@ pub struct Attrs {
     pub consumer_id: Option<String>,
     pub consumer_number: Option<String>,
     pub consumer_name: Option<String>,
-    /// `caller_number` of a task or reservation (the customer on inbound calls).
     pub caller_number: Option<String>,
-    /// `callee_number` of a task or reservation (the customer on outbound calls).
     pub callee_number: Option<String>,
 }
 
@@ -145,9 +163,9 @@ impl Signal {
 
 /// A signal placed in time, with the log position it rests on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Timed {
+pub struct Timed<'a> {
     pub at: i64,
     pub position: i64,
-    pub attrs: Attrs,
+    pub attrs: Attrs<'a>,
     pub signal: Signal,
 }
