@@ -5,7 +5,7 @@
 //! Times are milliseconds since the Unix epoch. Evidence is a sorted, duplicate-free list of log
 //! positions (SPEC I5).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::rule::RuleIdentity;
 
@@ -13,7 +13,7 @@ use crate::rule::RuleIdentity;
 pub type Position = i64;
 
 /// One engagement as a rule sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallProjection {
     pub rule: RuleIdentity,
     pub engagement: Engagement,
@@ -27,7 +27,7 @@ pub struct CallProjection {
 }
 
 /// The engagement as a whole.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Engagement {
     pub engagement_id: String,
     pub account_id: Option<String>,
@@ -55,7 +55,7 @@ pub struct Engagement {
 }
 
 /// Who a leg belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Party {
     Customer,
@@ -64,7 +64,7 @@ pub enum Party {
 }
 
 /// How an agent came onto the call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Via {
     /// Routed to the call (a reservation on a task that is neither a transfer's target nor an
@@ -85,7 +85,7 @@ pub enum Via {
 }
 
 /// One party's presence on the call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Leg {
     pub party: Party,
     /// `None` for the customer.
@@ -100,7 +100,7 @@ pub struct Leg {
 }
 
 /// An agent's hold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hold {
     pub user_id: Option<String>,
     pub started_at: i64,
@@ -109,7 +109,7 @@ pub struct Hold {
 }
 
 /// How a transfer ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TransferOutcome {
     Completed,
@@ -130,7 +130,7 @@ impl TransferOutcome {
 }
 
 /// One transfer, from `engagement_transfer_*` events.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transfer {
     pub from_user: Option<String>,
     pub to_user: Option<String>,
@@ -151,7 +151,7 @@ pub struct Transfer {
 }
 
 /// How a conference invitation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InvitationOutcome {
     Accepted,
@@ -163,7 +163,7 @@ pub enum InvitationOutcome {
 }
 
 /// Where a conference (or an invitation) comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// Zoom's `engagement_conference_*` events.
@@ -173,7 +173,7 @@ pub enum Source {
 }
 
 /// An invitation of an agent into a call that already had one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConferenceInvitation {
     pub invited_user: Option<String>,
     pub invited_by: Option<String>,
@@ -185,7 +185,7 @@ pub struct ConferenceInvitation {
 }
 
 /// A period with the customer and at least two agents (SPEC 5).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conference {
     /// 1-based within the engagement, by start.
     pub conference_index: i64,
@@ -242,8 +242,15 @@ impl Serialize for SupervisionMode {
     }
 }
 
+impl<'de> Deserialize<'de> for SupervisionMode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let word = String::deserialize(d)?;
+        Ok(SupervisionMode::from_action_type(Some(&word)))
+    }
+}
+
 /// One supervision session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Supervision {
     pub supervisor: String,
     pub supervisor_name: Option<String>,
@@ -256,7 +263,7 @@ pub struct Supervision {
 }
 
 /// The kinds of derived call events (SPEC 5), in the order used to break ties at equal times.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DerivedKind {
     CallStarted,
@@ -338,7 +345,7 @@ impl std::fmt::Display for DerivedKind {
 }
 
 /// One derived call event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DerivedEvent {
     pub at: i64,
     pub kind: DerivedKind,
@@ -351,6 +358,11 @@ pub struct DerivedEvent {
 }
 
 impl CallProjection {
+    /// Read a projection back from its canonical JSON (as stored by a generation).
+    pub fn from_canonical_json(bytes: &[u8]) -> Result<CallProjection, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+
     /// The canonical bytes of this projection: compact JSON with the declared field order.
     pub fn to_canonical_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("a projection always serialises")

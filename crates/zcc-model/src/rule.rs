@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::input::InputEvent;
@@ -34,7 +34,7 @@ pub trait Rule: Send + Sync {
 }
 
 /// Who made a projection: rule name, version and the hash of its effective parameters.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RuleIdentity {
     pub name: String,
     pub version: u32,

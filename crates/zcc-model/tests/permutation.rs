@@ -209,3 +209,14 @@ fn the_busy_call_is_what_its_definitions_say() {
             .any(|l| l.user_id.as_deref() == Some("sam") && l.via == zcc_model::Via::Takeover)
     );
 }
+
+#[test]
+fn canonical_json_reads_back_to_the_same_bytes() {
+    for call in [busy(), explicit(), lossy()] {
+        let p = rule("correlated", &[]).project(&call.events());
+        let bytes = p.to_canonical_json();
+        let back = zcc_model::CallProjection::from_canonical_json(&bytes).expect("reads back");
+        assert_eq!(back, p);
+        assert_eq!(back.to_canonical_json(), bytes);
+    }
+}
