@@ -1,0 +1,309 @@
+//! `zcc-ledger evaluate RULE`: score a rule's conference inference against Zoom's explicit
+//! `engagement_conference_*` events, on the engagements that have them.
+//!
+//! Each such engagement is projected twice: by the default rule reading the explicit events
+//! (the reference: its conferences of source `explicit`), and by the rule under test with the
+//! explicit events hidden ([`ExplicitConferences::Hide`]), as if they had never been sent. A
+//! predicted conference matches a reference conference when they have the same agents and
+//! overlap in time (each is matched at most once, in start order). Precision = matched /
+//! predicted, recall = matched / reference, F1 their harmonic mean; the start and end errors
+//! are the absolute differences of matched pairs (ends only where both are closed).
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use zcc_model::{Conference, ExplicitConferences, Source, rules};
+use zcc_store::Position;
+use zcc_store::projection::Backend;
+
+use crate::ProjectorError;
+use crate::fold::input_events;
+use crate::generation::build_rule;
+
+/// Entries read per page while looking for explicit conference events.
+const PAGE: usize = 2_000;
+
+/// The worst engagements listed in a report.
+pub const WORST: usize = 10;
+
+/// How one engagement scored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EngagementScore {
+    pub engagement_id: String,
+    pub reference: u64,
+    pub predicted: u64,
+    pub matched: u64,
+    pub false_positives: u64,
+    pub false_negatives: u64,
+    /// The largest start or end error of a matched pair, in ms.
+    pub max_error_ms: i64,
+}
+
+/// What [`evaluate`] found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvalReport {
+    pub rule: String,
+    pub reference_rule: String,
+    /// Engagements with explicit conference events.
+    pub engagements: u64,
+    pub reference_conferences: u64,
+    pub predicted_conferences: u64,
+    pub true_positives: u64,
+    pub false_positives: u64,
+    pub false_negatives: u64,
+    /// `None` when there is nothing to divide by.
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+    pub f1: Option<f64>,
+    pub median_start_error_ms: Option<i64>,
+    pub median_end_error_ms: Option<i64>,
+    /// Up to [`WORST`] engagements, most misses first, then largest error.
+    pub worst: Vec<EngagementScore>,
+}
+
+impl std::fmt::Display for EvalReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pct = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{:.3}", v));
+        let ms = |v: Option<i64>| v.map_or("n/a".to_owned(), |v| format!("{v} ms"));
+        writeln!(
+            f,
+            "rule {} against explicit conference events ({}) on {} engagements",
+            self.rule, self.reference_rule, self.engagements
+        )?;
+        writeln!(
+            f,
+            "conferences: {} reference, {} predicted, {} matched, {} false positives, {} false negatives",
+            self.reference_conferences,
+            self.predicted_conferences,
+            self.true_positives,
+            self.false_positives,
+            self.false_negatives
+        )?;
+        writeln!(
+            f,
+            "precision {}  recall {}  F1 {}  median start error {}  median end error {}",
+            pct(self.precision),
+            pct(self.recall),
+            pct(self.f1),
+            ms(self.median_start_error_ms),
+            ms(self.median_end_error_ms)
+        )?;
+        for w in &self.worst {
+            writeln!(
+                f,
+                "  {}  reference {} predicted {} matched {} (fp {}, fn {}, max error {} ms)",
+                w.engagement_id,
+                w.reference,
+                w.predicted,
+                w.matched,
+                w.false_positives,
+                w.false_negatives,
+                w.max_error_ms
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Score `rule_name` with `k=v` `params` against the explicit conference events in the log.
+pub async fn evaluate<S: Backend + ?Sized>(
+    store: &S,
+    rule_name: &str,
+    params: &[String],
+) -> Result<EvalReport, ProjectorError> {
+    let rule = build_rule(rule_name, params)?;
+    let reference = rules::build(
+        rules::DEFAULT_RULE,
+        &["explicit_conferences=use".to_owned()],
+    )
+    .map_err(|source| ProjectorError::Rule {
+        rule: rules::DEFAULT_RULE.to_owned(),
+        source,
+    })?;
+
+    // The engagements that have explicit conference events.
+    let mut engagements = BTreeSet::new();
+    let mut after = Position::START;
+    loop {
+        let page = store.read_after(after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.position;
+        for e in &page {
+            if e.event_type.contains("engagement_conference_")
+                && let Some(id) = &e.engagement_id
+            {
+                engagements.insert(id.clone());
+            }
+        }
+    }
+
+    let mut scores = Vec::new();
+    let mut start_errors = Vec::new();
+    let mut end_errors = Vec::new();
+    for id in &engagements {
+        let events = input_events(&store.engagement_events(id).await?);
+        let truth: Vec<Conference> = reference
+            .project(&events)
+            .conferences
+            .into_iter()
+            .filter(|c| c.source == Source::Explicit)
+            .collect();
+        let predicted = rule
+            .project_with(&events, ExplicitConferences::Hide)
+            .conferences;
+        scores.push(score(
+            id,
+            &truth,
+            &predicted,
+            &mut start_errors,
+            &mut end_errors,
+        ));
+    }
+
+    let tp: u64 = scores.iter().map(|s| s.matched).sum();
+    let fp: u64 = scores.iter().map(|s| s.false_positives).sum();
+    let fneg: u64 = scores.iter().map(|s| s.false_negatives).sum();
+    let ratio = |n: u64, d: u64| (d > 0).then(|| n as f64 / d as f64);
+    let precision = ratio(tp, tp + fp);
+    let recall = ratio(tp, tp + fneg);
+    let f1 = match (precision, recall) {
+        (Some(p), Some(r)) if p + r > 0.0 => Some(2.0 * p * r / (p + r)),
+        (Some(_), Some(_)) => Some(0.0),
+        _ => None,
+    };
+    let mut worst: Vec<EngagementScore> = scores
+        .iter()
+        .filter(|s| s.false_positives + s.false_negatives > 0 || s.max_error_ms > 0)
+        .cloned()
+        .collect();
+    worst.sort_by(|a, b| {
+        (b.false_positives + b.false_negatives)
+            .cmp(&(a.false_positives + a.false_negatives))
+            .then(b.max_error_ms.cmp(&a.max_error_ms))
+            .then(a.engagement_id.cmp(&b.engagement_id))
+    });
+    worst.truncate(WORST);
+    Ok(EvalReport {
+        rule: rule.identity().to_string(),
+        reference_rule: reference.identity().to_string(),
+        engagements: engagements.len() as u64,
+        reference_conferences: tp + fneg,
+        predicted_conferences: tp + fp,
+        true_positives: tp,
+        false_positives: fp,
+        false_negatives: fneg,
+        precision,
+        recall,
+        f1,
+        median_start_error_ms: median(&mut start_errors),
+        median_end_error_ms: median(&mut end_errors),
+        worst,
+    })
+}
+
+fn overlaps(a: &Conference, b: &Conference) -> bool {
+    let a1 = a.ended_at.unwrap_or(i64::MAX);
+    let b1 = b.ended_at.unwrap_or(i64::MAX);
+    (a.started_at < b1 && b.started_at < a1) || a.started_at == b.started_at
+}
+
+/// Match predicted conferences to reference ones: same agents, overlapping time, each used
+/// once, in start order.
+pub fn score(
+    engagement_id: &str,
+    truth: &[Conference],
+    predicted: &[Conference],
+    start_errors: &mut Vec<i64>,
+    end_errors: &mut Vec<i64>,
+) -> EngagementScore {
+    let mut used = vec![false; predicted.len()];
+    let mut matched = 0u64;
+    let mut max_error_ms = 0i64;
+    for t in truth {
+        let found = predicted
+            .iter()
+            .enumerate()
+            .find(|(i, p)| !used[*i] && p.participants == t.participants && overlaps(t, p));
+        if let Some((i, p)) = found {
+            used[i] = true;
+            matched += 1;
+            let start = (p.started_at - t.started_at).abs();
+            start_errors.push(start);
+            max_error_ms = max_error_ms.max(start);
+            if let (Some(pe), Some(te)) = (p.ended_at, t.ended_at) {
+                let end = (pe - te).abs();
+                end_errors.push(end);
+                max_error_ms = max_error_ms.max(end);
+            }
+        }
+    }
+    EngagementScore {
+        engagement_id: engagement_id.to_owned(),
+        reference: truth.len() as u64,
+        predicted: predicted.len() as u64,
+        matched,
+        false_positives: predicted.len() as u64 - matched,
+        false_negatives: truth.len() as u64 - matched,
+        max_error_ms,
+    }
+}
+
+fn median(values: &mut [i64]) -> Option<i64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let n = values.len();
+    Some(if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{median, score};
+    use zcc_model::{Conference, Source};
+
+    fn conf(start: i64, end: Option<i64>, who: &[&str]) -> Conference {
+        Conference {
+            conference_index: 1,
+            started_at: start,
+            ended_at: end,
+            participants: who.iter().map(|s| (*s).to_owned()).collect(),
+            initiated_by: None,
+            source: Source::Inferred,
+            evidence: vec![],
+        }
+    }
+
+    #[test]
+    fn matching_needs_same_agents_and_overlap() {
+        let truth = [
+            conf(100, Some(200), &["a", "b"]),
+            conf(300, Some(400), &["a", "c"]),
+        ];
+        let predicted = [
+            conf(110, Some(190), &["a", "b"]),
+            conf(300, Some(400), &["a", "d"]),
+            conf(500, None, &["a", "c"]),
+        ];
+        let (mut s, mut e) = (vec![], vec![]);
+        let sc = score("x", &truth, &predicted, &mut s, &mut e);
+        assert_eq!(
+            (sc.matched, sc.false_positives, sc.false_negatives),
+            (1, 2, 1)
+        );
+        assert_eq!(s, vec![10]);
+        assert_eq!(e, vec![10]);
+        assert_eq!(sc.max_error_ms, 10);
+    }
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [5, 1, 3]), Some(3));
+        assert_eq!(median(&mut [4, 1, 3, 2]), Some(2));
+    }
+}

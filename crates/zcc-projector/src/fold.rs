@@ -1,0 +1,68 @@
+//! One engagement's log entries to its [`ProjectionDoc`]: the single code path shared by live
+//! catch-up, the rebuild and `evaluate`, so every way of projecting gives the same bytes (I4).
+
+use zcc_model::{CallProjection, InputEvent, Party, Rule};
+use zcc_store::LogEntry;
+use zcc_store::projection::ProjectionDoc;
+
+/// Parse one logged body into the rule's input. A body the typed reader refuses (it passed the
+/// envelope check at append time, so this means a reader regression) is left out of the fold,
+/// with a warning naming the position, the same way on every path.
+pub fn input_event(position: i64, body: &str, body_sha256: [u8; 32]) -> Option<InputEvent> {
+    match zcc_events::parse_event(body.as_bytes()) {
+        Ok(event) => Some(InputEvent {
+            position,
+            body_sha256,
+            event,
+        }),
+        Err(e) => {
+            tracing::warn!(position, error = %e, "log entry left out of the fold: body does not parse");
+            None
+        }
+    }
+}
+
+/// [`input_event`] for owned log entries.
+pub fn input_events(entries: &[LogEntry]) -> Vec<InputEvent> {
+    entries
+        .iter()
+        .filter_map(|e| input_event(e.position.0, &e.body, e.body_sha256.0))
+        .collect()
+}
+
+/// Project one engagement and shape the stored document.
+pub fn fold_engagement(
+    rule: &dyn Rule,
+    engagement_id: &str,
+    events: &[InputEvent],
+) -> ProjectionDoc {
+    to_doc(engagement_id, &rule.project(events))
+}
+
+/// The stored document of a projection: canonical JSON plus the columns queries filter on.
+pub fn to_doc(engagement_id: &str, projection: &CallProjection) -> ProjectionDoc {
+    // Agents and supervisors: anyone who held a leg or supervised (ProjectionDoc::agents).
+    let mut agents: Vec<String> = projection
+        .legs
+        .iter()
+        .filter(|l| l.party != Party::Customer)
+        .filter_map(|l| l.user_id.clone())
+        .chain(projection.supervision.iter().map(|s| s.supervisor.clone()))
+        .collect();
+    agents.sort();
+    agents.dedup();
+    let mut queues = projection.engagement.queue_ids.clone();
+    queues.sort();
+    queues.dedup();
+    let doc = String::from_utf8(projection.to_canonical_json()).expect("serde_json writes UTF-8");
+    ProjectionDoc {
+        engagement_id: engagement_id.to_owned(),
+        account_id: projection.engagement.account_id.clone(),
+        started_at_ms: projection.engagement.started_at,
+        ended_at_ms: projection.engagement.ended_at,
+        has_conference: projection.has_conference(),
+        agents,
+        queues,
+        doc,
+    }
+}

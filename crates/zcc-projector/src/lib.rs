@@ -1,0 +1,43 @@
+//! Keeps projections current and manages generations. Talks to storage only through
+//! `zcc-store`'s [`Backend`](zcc_store::projection::Backend) traits: no SQL, no HTTP.
+//!
+//! Code map, in reading order (design in `docs/PROJECTIONS.md`):
+//! - `fold`: one engagement's log entries to its stored [`ProjectionDoc`]; the one path every
+//!   other module projects through, so all of them write the same bytes (I4);
+//! - `generation`: which rule a generation runs, [`ensure_default_generation`], [`activate`],
+//!   [`retire`];
+//! - `catch_up`: [`catch_up`] / [`catch_up_all`], re-folding each touched engagement from all
+//!   its events, one transaction per page;
+//! - `live`: [`LiveProjector`], the task the server and import notify after each commit;
+//! - `rebuild`: [`reproject`] / [`resume`], the streaming, parallel rebuild of a generation;
+//! - `diff` and `evaluate`: comparing generations, scoring a rule against explicit events.
+//!
+//! Every operation returns a plain report struct (serde `Serialize`, `Display` for text).
+//!
+//! [`ProjectionDoc`]: zcc_store::projection::ProjectionDoc
+
+mod catch_up;
+mod diff;
+mod error;
+mod evaluate;
+mod fold;
+mod generation;
+mod live;
+mod progress;
+mod rebuild;
+
+pub use catch_up::{CATCH_UP_PAGE, CatchUpReport, catch_up, catch_up_all};
+pub use diff::{DiffReport, EngagementDiff, compare, diff};
+pub use error::ProjectorError;
+pub use evaluate::{EngagementScore, EvalReport, evaluate};
+pub use fold::{fold_engagement, input_event, input_events, to_doc};
+pub use generation::{
+    ActivateReport, activate, active, build_rule, ensure_default_generation, params_json, retire,
+    rule_of,
+};
+pub use live::{DEFAULT_TICK, LiveHandle, LiveProjector};
+pub use progress::{Phase, Progress, ProgressSink};
+pub use rebuild::{
+    LogScan, RebuildOptions, RebuildReport, RebuildRequest, ScanEntry, reproject, reproject_with,
+    resume,
+};
