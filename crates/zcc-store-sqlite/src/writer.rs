@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use tokio::sync::oneshot;
 use zcc_store::chain::chain_hash;
 use zcc_store::{
@@ -170,50 +170,56 @@ impl Writer {
                 .prepare_cached(
                     "INSERT INTO events (position, received_at, event_type, event_time, \
                      account_id, engagement_id, body, body_sha256, hash, source) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+                     ON CONFLICT (body_sha256) DO NOTHING",
                 )
                 .map_err(at("preparing the event insert"))?;
             for e in events {
-                let known = match in_batch.get(&e.body_sha256) {
-                    Some(p) => Some(*p),
-                    None => find
+                if let Some(p) = in_batch.get(&e.body_sha256) {
+                    outcomes.push(Appended::Duplicate(*p));
+                    continue;
+                }
+                // Insert first and look up only on a conflict: a new body costs one statement.
+                let position = Position(head.size + 1);
+                let hash = chain_hash(&head.hash, position, &e.body_sha256);
+                let inserted = insert
+                    .execute(params![
+                        position.0,
+                        e.received_at_ms,
+                        e.event_type,
+                        e.event_time_ms,
+                        e.account_id,
+                        e.engagement_id,
+                        e.body,
+                        &e.body_sha256.0[..],
+                        &hash.0[..],
+                        e.source.as_str(),
+                    ])
+                    .map_err(|err| {
+                        error::map(
+                            &err,
+                            &format!("inserting event {position} ({})", e.event_type),
+                            path,
+                        )
+                    })?;
+                let outcome = if inserted == 1 {
+                    in_batch.insert(e.body_sha256, position);
+                    head = Head {
+                        size: position.0,
+                        hash,
+                    };
+                    Appended::Stored(position)
+                } else {
+                    let existing: i64 = find
                         .query_row([&e.body_sha256.0[..]], |r| r.get(0))
-                        .optional()
-                        .map_err(at("looking up a body hash"))?
-                        .map(Position),
-                };
-                let outcome = match known {
-                    Some(p) => Appended::Duplicate(p),
-                    None => {
-                        let position = Position(head.size + 1);
-                        let hash = chain_hash(&head.hash, position, &e.body_sha256);
-                        insert
-                            .execute(params![
-                                position.0,
-                                e.received_at_ms,
-                                e.event_type,
-                                e.event_time_ms,
-                                e.account_id,
-                                e.engagement_id,
-                                e.body,
-                                &e.body_sha256.0[..],
-                                &hash.0[..],
-                                e.source.as_str(),
-                            ])
-                            .map_err(|err| {
-                                error::map(
-                                    &err,
-                                    &format!("inserting event {position} ({})", e.event_type),
-                                    path,
-                                )
-                            })?;
-                        in_batch.insert(e.body_sha256, position);
-                        head = Head {
-                            size: position.0,
-                            hash,
-                        };
-                        Appended::Stored(position)
-                    }
+                        .map_err(|err| {
+                            error::map(
+                                &err,
+                                &format!("looking up the stored copy of body {}", e.body_sha256),
+                                path,
+                            )
+                        })?;
+                    Appended::Duplicate(Position(existing))
                 };
                 outcomes.push(outcome);
             }

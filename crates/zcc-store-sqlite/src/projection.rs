@@ -1,0 +1,448 @@
+//! [`ProjectionStore`] for SQLite: generations and per-engagement projection documents
+//! (`migrations/sqlite/0002_projections.sql`).
+//!
+//! Reads use the read-only pool. Writes use a connection of their own, opened per call, so the
+//! log's writer thread is untouched; SQLite's write lock (with `busy_timeout`) serialises the
+//! two. That connection runs `synchronous=NORMAL`: projections are derived data, and a
+//! transaction lost to a power cut takes its checkpoint with it, so the next catch-up redoes
+//! it. Each call is one `BEGIN IMMEDIATE` transaction; `activate` flips both states in one.
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use zcc_store::projection::{
+    Generation, GenerationId, GenerationState, ProjectionDoc, ProjectionStore, SearchFilter,
+};
+use zcc_store::{Position, StoreError};
+
+use crate::SqliteLog;
+use crate::error;
+use crate::open::{SqliteOptions, open_writer};
+
+const GENERATION_COLUMNS: &str =
+    "id, rule_name, rule_identity, params, state, checkpoint, created_at";
+const DOC_COLUMNS: &str = "p.engagement_id, p.account_id, p.started_at, p.ended_at, \
+                           p.has_conference, p.agents, p.queues, p.doc";
+
+fn now_ms() -> i64 {
+    zcc_store::ingest::now_ms()
+}
+
+fn generation_row(row: &Row<'_>) -> rusqlite::Result<Result<Generation, String>> {
+    let id: i64 = row.get(0)?;
+    let state: String = row.get(4)?;
+    let Some(state) = GenerationState::parse(&state) else {
+        return Ok(Err(format!("generation {id} has unknown state {state:?}")));
+    };
+    Ok(Ok(Generation {
+        id: GenerationId(id),
+        rule_name: row.get(1)?,
+        rule_identity: row.get(2)?,
+        params: row.get(3)?,
+        state,
+        checkpoint: Position(row.get(5)?),
+        created_at_ms: row.get(6)?,
+    }))
+}
+
+fn list(row: &Row<'_>, idx: usize, what: &str) -> rusqlite::Result<Result<Vec<String>, String>> {
+    let text: String = row.get(idx)?;
+    Ok(serde_json::from_str(&text).map_err(|e| format!("{what} {text:?} is not a JSON list: {e}")))
+}
+
+fn doc_row(row: &Row<'_>) -> rusqlite::Result<Result<ProjectionDoc, String>> {
+    let engagement_id: String = row.get(0)?;
+    let agents = match list(row, 5, "agents")? {
+        Ok(a) => a,
+        Err(e) => return Ok(Err(format!("engagement {engagement_id}: {e}"))),
+    };
+    let queues = match list(row, 6, "queues")? {
+        Ok(q) => q,
+        Err(e) => return Ok(Err(format!("engagement {engagement_id}: {e}"))),
+    };
+    Ok(Ok(ProjectionDoc {
+        engagement_id,
+        account_id: row.get(1)?,
+        started_at_ms: row.get(2)?,
+        ended_at_ms: row.get(3)?,
+        has_conference: row.get::<_, i64>(4)? != 0,
+        agents,
+        queues,
+        doc: row.get(7)?,
+    }))
+}
+
+/// Collect `f`'s rows, turning decode problems into [`StoreError::Other`] naming the file.
+fn collect<T>(
+    rows: impl Iterator<Item = rusqlite::Result<Result<T, String>>>,
+    what: &str,
+    path: &Path,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::new();
+    for r in rows {
+        match r.map_err(error::at(what, path))? {
+            Ok(v) => out.push(v),
+            Err(reason) => {
+                return Err(StoreError::Other(format!(
+                    "{what} ({}): {reason}",
+                    path.display()
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl SqliteLog {
+    /// Run `f` in one `BEGIN IMMEDIATE` transaction on a projection write connection.
+    async fn projection_write<T: Send + 'static>(
+        &self,
+        what: String,
+        f: impl FnOnce(&rusqlite::Transaction<'_>, &Path, &str) -> Result<T, StoreError>
+        + Send
+        + 'static,
+    ) -> Result<T, StoreError> {
+        let path = self.path().to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            let mut conn: Connection = open_writer(&path, &SqliteOptions::default())?;
+            conn.pragma_update(None, "synchronous", "NORMAL")
+                .map_err(error::at("setting synchronous=NORMAL", &path))?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(error::at(&what, &path))?;
+            let out = f(&tx, &path, &what)?;
+            tx.commit().map_err(error::at(&what, &path))?;
+            Ok(out)
+        })
+        .await
+        .map_err(|e| StoreError::Other(format!("a SQLite projection write task failed: {e}")))?
+    }
+}
+
+fn require_generation(
+    tx: &rusqlite::Transaction<'_>,
+    id: GenerationId,
+    path: &Path,
+    what: &str,
+) -> Result<GenerationState, StoreError> {
+    let state: Option<String> = tx
+        .query_row(
+            "SELECT state FROM generations WHERE id = ?1",
+            [id.0],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(error::at(what, path))?;
+    let state = state.ok_or_else(|| {
+        StoreError::Refused(format!("{what} ({}): generation {id} does not exist", path.display()))
+    })?;
+    GenerationState::parse(&state).ok_or_else(|| {
+        StoreError::Other(format!(
+            "{what} ({}): generation {id} has unknown state {state:?}",
+            path.display()
+        ))
+    })
+}
+
+#[async_trait]
+impl ProjectionStore for SqliteLog {
+    async fn create_generation(
+        &self,
+        rule_name: &str,
+        rule_identity: &str,
+        params: &str,
+    ) -> Result<Generation, StoreError> {
+        let (name, identity, p) = (
+            rule_name.to_owned(),
+            rule_identity.to_owned(),
+            params.to_owned(),
+        );
+        self.projection_write(
+            format!("creating a generation of {rule_identity}"),
+            move |tx, path, what| {
+                let created_at_ms = now_ms();
+                tx.execute(
+                    "INSERT INTO generations (rule_name, rule_identity, params, state, checkpoint, \
+                     created_at) VALUES (?1, ?2, ?3, 'building', 0, ?4)",
+                    params![name, identity, p, created_at_ms],
+                )
+                .map_err(error::at(what, path))?;
+                Ok(Generation {
+                    id: GenerationId(tx.last_insert_rowid()),
+                    rule_name: name,
+                    rule_identity: identity,
+                    params: p,
+                    state: GenerationState::Building,
+                    checkpoint: Position::START,
+                    created_at_ms,
+                })
+            },
+        )
+        .await
+    }
+
+    async fn generations(&self) -> Result<Vec<Generation>, StoreError> {
+        self.readers
+            .run(|conn, path| {
+                let what = "listing generations";
+                let mut stmt = conn
+                    .prepare_cached(&format!(
+                        "SELECT {GENERATION_COLUMNS} FROM generations ORDER BY id"
+                    ))
+                    .map_err(error::at(what, path))?;
+                let rows = stmt
+                    .query_map([], generation_row)
+                    .map_err(error::at(what, path))?;
+                collect(rows, what, path)
+            })
+            .await
+    }
+
+    async fn generation(&self, id: GenerationId) -> Result<Option<Generation>, StoreError> {
+        self.readers
+            .run(move |conn, path| {
+                let what = format!("reading generation {id}");
+                let mut stmt = conn
+                    .prepare_cached(&format!(
+                        "SELECT {GENERATION_COLUMNS} FROM generations WHERE id = ?1"
+                    ))
+                    .map_err(error::at(&what, path))?;
+                let rows = stmt
+                    .query_map([id.0], generation_row)
+                    .map_err(error::at(&what, path))?;
+                Ok(collect(rows, &what, path)?.into_iter().next())
+            })
+            .await
+    }
+
+    async fn set_state(&self, id: GenerationId, state: GenerationState) -> Result<(), StoreError> {
+        if state == GenerationState::Active {
+            return Err(StoreError::Refused(format!(
+                "setting generation {id} active: use activate, which retires the active one in \
+                 the same transaction"
+            )));
+        }
+        self.projection_write(
+            format!("setting generation {id} {}", state.as_str()),
+            move |tx, path, what| {
+                require_generation(tx, id, path, what)?;
+                tx.execute(
+                    "UPDATE generations SET state = ?2 WHERE id = ?1",
+                    params![id.0, state.as_str()],
+                )
+                .map_err(error::at(what, path))?;
+                Ok(())
+            },
+        )
+        .await
+    }
+
+    async fn activate(&self, id: GenerationId) -> Result<(), StoreError> {
+        self.projection_write(
+            format!("activating generation {id}"),
+            move |tx, path, what| {
+                require_generation(tx, id, path, what)?;
+                tx.execute(
+                    "UPDATE generations SET state = 'ready' WHERE state = 'active' AND id <> ?1",
+                    [id.0],
+                )
+                .map_err(error::at(what, path))?;
+                tx.execute(
+                    "UPDATE generations SET state = 'active' WHERE id = ?1",
+                    [id.0],
+                )
+                .map_err(error::at(what, path))?;
+                Ok(())
+            },
+        )
+        .await
+    }
+
+    async fn write_projections(
+        &self,
+        id: GenerationId,
+        docs: Vec<ProjectionDoc>,
+        checkpoint: Position,
+    ) -> Result<(), StoreError> {
+        self.projection_write(
+            format!(
+                "writing {} projections of generation {id} up to position {checkpoint}",
+                docs.len()
+            ),
+            move |tx, path, what| {
+                require_generation(tx, id, path, what)?;
+                let err = error::at(what, path);
+                let mut upsert = tx
+                    .prepare_cached(
+                        "INSERT INTO projections (generation, engagement_id, account_id, \
+                         started_at, ended_at, has_conference, agents, queues, doc) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                         ON CONFLICT (generation, engagement_id) DO UPDATE SET \
+                         account_id = excluded.account_id, started_at = excluded.started_at, \
+                         ended_at = excluded.ended_at, has_conference = excluded.has_conference, \
+                         agents = excluded.agents, queues = excluded.queues, doc = excluded.doc",
+                    )
+                    .map_err(&err)?;
+                let mut del_agents = tx
+                    .prepare_cached(
+                        "DELETE FROM projection_agents WHERE generation = ?1 AND engagement_id = ?2",
+                    )
+                    .map_err(&err)?;
+                let mut del_queues = tx
+                    .prepare_cached(
+                        "DELETE FROM projection_queues WHERE generation = ?1 AND engagement_id = ?2",
+                    )
+                    .map_err(&err)?;
+                let mut add_agent = tx
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO projection_agents (generation, user_id, engagement_id) \
+                         VALUES (?1, ?2, ?3)",
+                    )
+                    .map_err(&err)?;
+                let mut add_queue = tx
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO projection_queues (generation, queue_id, engagement_id) \
+                         VALUES (?1, ?2, ?3)",
+                    )
+                    .map_err(&err)?;
+                for d in &docs {
+                    let agents = serde_json::to_string(&d.agents).expect("strings serialise");
+                    let queues = serde_json::to_string(&d.queues).expect("strings serialise");
+                    upsert
+                        .execute(params![
+                            id.0,
+                            d.engagement_id,
+                            d.account_id,
+                            d.started_at_ms,
+                            d.ended_at_ms,
+                            i64::from(d.has_conference),
+                            agents,
+                            queues,
+                            d.doc
+                        ])
+                        .map_err(&err)?;
+                    del_agents.execute(params![id.0, d.engagement_id]).map_err(&err)?;
+                    del_queues.execute(params![id.0, d.engagement_id]).map_err(&err)?;
+                    for a in &d.agents {
+                        add_agent.execute(params![id.0, a, d.engagement_id]).map_err(&err)?;
+                    }
+                    for q in &d.queues {
+                        add_queue.execute(params![id.0, q, d.engagement_id]).map_err(&err)?;
+                    }
+                }
+                tx.execute(
+                    "UPDATE generations SET checkpoint = ?2 WHERE id = ?1",
+                    params![id.0, checkpoint.0],
+                )
+                .map_err(&err)?;
+                Ok(())
+            },
+        )
+        .await
+    }
+
+    async fn projection(
+        &self,
+        id: GenerationId,
+        engagement_id: &str,
+    ) -> Result<Option<ProjectionDoc>, StoreError> {
+        let engagement = engagement_id.to_owned();
+        self.readers
+            .run(move |conn, path| {
+                let what = format!("reading the projection of {engagement} in generation {id}");
+                let mut stmt = conn
+                    .prepare_cached(&format!(
+                        "SELECT {DOC_COLUMNS} FROM projections p \
+                         WHERE p.generation = ?1 AND p.engagement_id = ?2"
+                    ))
+                    .map_err(error::at(&what, path))?;
+                let rows = stmt
+                    .query_map(params![id.0, engagement], doc_row)
+                    .map_err(error::at(&what, path))?;
+                Ok(collect(rows, &what, path)?.into_iter().next())
+            })
+            .await
+    }
+
+    async fn scan_projections(
+        &self,
+        id: GenerationId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ProjectionDoc>, StoreError> {
+        let after = after.map(str::to_owned);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.readers
+            .run(move |conn, path| {
+                let what = format!("scanning the projections of generation {id}");
+                let mut stmt = conn
+                    .prepare_cached(&format!(
+                        "SELECT {DOC_COLUMNS} FROM projections p WHERE p.generation = ?1 \
+                         AND (?2 IS NULL OR p.engagement_id > ?2) \
+                         ORDER BY p.engagement_id LIMIT ?3"
+                    ))
+                    .map_err(error::at(&what, path))?;
+                let rows = stmt
+                    .query_map(params![id.0, after, limit], doc_row)
+                    .map_err(error::at(&what, path))?;
+                collect(rows, &what, path)
+            })
+            .await
+    }
+
+    async fn search(
+        &self,
+        id: GenerationId,
+        filter: &SearchFilter,
+        after: Option<(i64, String)>,
+        limit: usize,
+    ) -> Result<Vec<ProjectionDoc>, StoreError> {
+        let filter = filter.clone();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.readers
+            .run(move |conn, path| {
+                let what = format!("searching the projections of generation {id}");
+                // One static statement: each filter is open when its parameter is NULL.
+                let mut stmt = conn
+                    .prepare_cached(&format!(
+                        "SELECT {DOC_COLUMNS} FROM projections p \
+                         WHERE p.generation = ?1 AND p.started_at IS NOT NULL \
+                         AND (?2 IS NULL OR p.started_at >= ?2) \
+                         AND (?3 IS NULL OR p.started_at < ?3) \
+                         AND (?4 IS NULL OR p.has_conference = ?4) \
+                         AND (?5 IS NULL OR EXISTS (SELECT 1 FROM projection_agents a \
+                              WHERE a.generation = ?1 AND a.user_id = ?5 \
+                              AND a.engagement_id = p.engagement_id)) \
+                         AND (?6 IS NULL OR EXISTS (SELECT 1 FROM projection_queues q \
+                              WHERE q.generation = ?1 AND q.queue_id = ?6 \
+                              AND q.engagement_id = p.engagement_id)) \
+                         AND (?7 IS NULL OR (p.started_at, p.engagement_id) > (?7, ?8)) \
+                         ORDER BY p.started_at, p.engagement_id LIMIT ?9"
+                    ))
+                    .map_err(error::at(&what, path))?;
+                let (after_at, after_id) = match after {
+                    Some((at, id)) => (Some(at), Some(id)),
+                    None => (None, None),
+                };
+                let rows = stmt
+                    .query_map(
+                        params![
+                            id.0,
+                            filter.started_from_ms,
+                            filter.started_before_ms,
+                            filter.has_conference.map(i64::from),
+                            filter.agent,
+                            filter.queue,
+                            after_at,
+                            after_id,
+                            limit
+                        ],
+                        doc_row,
+                    )
+                    .map_err(error::at(&what, path))?;
+                collect(rows, &what, path)
+            })
+            .await
+    }
+}
