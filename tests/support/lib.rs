@@ -1,1 +1,109 @@
-//! Shared helpers for the end-to-end tests.
+//! Shared test support: a fresh PostgreSQL database per test.
+//!
+//! The server comes from `ZCC_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`). A missing server is a test failure with a
+//! message saying how to start one, never a skip.
+
+use sqlx::Connection;
+use sqlx::postgres::PgConnection;
+
+/// The admin URL tests create their databases through.
+pub fn admin_url() -> String {
+    std::env::var("ZCC_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A database that exists for one test and is dropped afterwards.
+pub struct PgTestDb {
+    pub url: String,
+    pub name: String,
+}
+
+fn url_for(admin: &str, name: &str) -> String {
+    let (base, query) = match admin.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (admin, None),
+    };
+    let base = match base.rfind('/') {
+        Some(i) if i > "postgres://".len() => &base[..i],
+        _ => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+async fn admin() -> PgConnection {
+    let url = admin_url();
+    PgConnection::connect(&url).await.unwrap_or_else(|e| {
+        panic!(
+            "PostgreSQL is required for this test and is not reachable at {url}: {e}. \
+             Start it (for example `pg_ctlcluster <version> main start`) or set ZCC_TEST_POSTGRES_URL."
+        )
+    })
+}
+
+/// Create a fresh, empty database (async tests).
+pub async fn fresh_database_async() -> PgTestDb {
+    let name = format!("zcc_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = admin().await;
+    // The name is made here from a UUID: no outside input reaches this SQL.
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+    let _ = conn.close().await;
+    PgTestDb {
+        url: url_for(&admin_url(), &name),
+        name,
+    }
+}
+
+/// Create a fresh, empty database (from synchronous tests).
+pub fn fresh_database() -> PgTestDb {
+    block_on(fresh_database_async())
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a test runtime")
+        .block_on(f)
+}
+
+impl Drop for PgTestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Best effort, on a thread of its own so it works inside and outside a runtime.
+        let _ = std::thread::spawn(move || {
+            block_on(async {
+                let mut conn = admin().await;
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await;
+            })
+        })
+        .join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_for;
+
+    #[test]
+    fn database_urls() {
+        assert_eq!(
+            url_for("postgres://postgres@127.0.0.1:5432/postgres", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            url_for("postgres://u@h/postgres?sslmode=disable", "x"),
+            "postgres://u@h/x?sslmode=disable"
+        );
+    }
+}

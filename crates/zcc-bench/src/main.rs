@@ -1,0 +1,65 @@
+//! `zcc-bench`: measures each SPEC 9 target against the raw ceiling of the same backend, in the
+//! same run, on the same machine. Build in release first (`just bench` does both):
+//!
+//! ```sh
+//! cargo build --release -p zcc-ledger -p zcc-bench
+//! target/release/zcc-bench import --backend sqlite --events 200000
+//! target/release/zcc-bench ingest --backend sqlite --events 100000
+//! ```
+
+mod body;
+mod ingest;
+mod raw;
+mod target;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "zcc-bench",
+    about = "zcc-ledger benchmarks, as ratios to raw ceilings"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// `zcc-ledger import` of a JSON Lines file vs the raw batched durable append.
+    Import {
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: Backend,
+        #[arg(long, default_value_t = 200_000)]
+        events: usize,
+    },
+    /// Signed webhooks over HTTP to `zcc-ledger serve` vs the raw batched durable append.
+    Ingest {
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: Backend,
+        #[arg(long, default_value_t = 100_000)]
+        events: usize,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Runtime::new()?;
+    match cli.command {
+        Command::Import { backend, events } => rt.block_on(target::import(backend, events)),
+        Command::Ingest {
+            backend,
+            events,
+            concurrency,
+        } => rt.block_on(ingest::run(backend, events, concurrency)),
+    }
+}

@@ -1,0 +1,92 @@
+//! Running the real `zcc-ledger` binary, and the import benchmark.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+
+use crate::{Backend, raw};
+
+/// The release `zcc-ledger` next to this binary (or `ZCC_BENCH_BIN`).
+pub fn ledger_bin() -> anyhow::Result<PathBuf> {
+    if let Ok(p) = std::env::var("ZCC_BENCH_BIN") {
+        return Ok(PathBuf::from(p));
+    }
+    let me = std::env::current_exe()?;
+    let bin = me.with_file_name("zcc-ledger");
+    if !bin.exists() {
+        bail!(
+            "{} not found: build it first with `cargo build --release -p zcc-ledger -p zcc-bench`",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}
+
+/// A fresh database of the chosen backend, dropped with the value.
+pub enum FreshDb {
+    Sqlite(tempfile::TempDir),
+    Postgres(zcc_tests::PgTestDb),
+}
+
+impl FreshDb {
+    pub async fn new(backend: Backend) -> FreshDb {
+        match backend {
+            Backend::Sqlite => FreshDb::Sqlite(tempfile::tempdir_in(".").expect("a temp dir")),
+            Backend::Postgres => FreshDb::Postgres(zcc_tests::fresh_database_async().await),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        match self {
+            FreshDb::Sqlite(dir) => format!("sqlite://{}", dir.path().join("ledger.db").display()),
+            FreshDb::Postgres(db) => db.url.clone(),
+        }
+    }
+}
+
+/// The raw batched durable-append ceiling of `backend`, in rows/s, on a fresh database.
+pub async fn raw_ceiling(backend: Backend, rows: &[raw::RawRow]) -> anyhow::Result<f64> {
+    let db = FreshDb::new(backend).await;
+    match &db {
+        FreshDb::Sqlite(dir) => raw::sqlite(&dir.path().join("raw.db"), rows),
+        FreshDb::Postgres(pg) => raw::postgres(&pg.url, rows).await,
+    }
+}
+
+pub async fn import(backend: Backend, events: usize) -> anyhow::Result<()> {
+    let rows = raw::rows(events);
+    let ceiling = raw_ceiling(backend, &rows).await?;
+    eprintln!("raw ceiling ({backend:?}): {ceiling:.0} rows/s");
+
+    let dir = tempfile::tempdir_in(".")?;
+    let file = dir.path().join("bench.jsonl");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&file)?);
+    for r in &rows {
+        out.write_all(r.body.as_bytes())?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    drop(rows);
+
+    let db = FreshDb::new(backend).await;
+    let started = Instant::now();
+    let status = Command::new(ledger_bin()?)
+        .args(["--database-url", &db.url(), "import"])
+        .arg(&file)
+        .env("ZCC_LOG", "warn")
+        .status()
+        .context("running zcc-ledger import")?;
+    let secs = started.elapsed().as_secs_f64();
+    if !status.success() {
+        bail!("zcc-ledger import failed: {status}");
+    }
+    let ours = events as f64 / secs;
+    println!(
+        "| import | {backend:?} | {events} | {ceiling:.0} rows/s | {ours:.0} events/s | {:.2} |",
+        ours / ceiling
+    );
+    Ok(())
+}
