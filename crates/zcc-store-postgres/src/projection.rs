@@ -1,0 +1,364 @@
+//! [`ProjectionStore`] for PostgreSQL: generations and per-engagement projection documents
+//! (`migrations/postgres/0002_projections.sql`).
+//!
+//! `write_projections` is one transaction of a few set-based statements whatever the batch
+//! size: documents are upserted from `UNNEST`ed arrays, the agent and queue search rows of
+//! those engagements are replaced the same way, and the checkpoint moves last. `activate`
+//! demotes the active generation and promotes the new one in one transaction; the partial
+//! unique index `generations_one_active` makes two active generations impossible even under
+//! concurrent activations.
+
+use async_trait::async_trait;
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use zcc_store::projection::{
+    Generation, GenerationId, GenerationState, ProjectionDoc, ProjectionStore, SearchFilter,
+};
+use zcc_store::{Position, StoreError};
+
+use crate::PostgresLog;
+use crate::error::map_sqlx;
+
+fn generation_row(row: &PgRow, what: &str) -> Result<Generation, StoreError> {
+    let err = |e| map_sqlx(what, e);
+    let id: i64 = row.try_get("id").map_err(err)?;
+    let state: String = row.try_get("state").map_err(err)?;
+    let state = GenerationState::parse(&state).ok_or_else(|| {
+        StoreError::Other(format!("{what}: generation {id} has unknown state {state:?}"))
+    })?;
+    Ok(Generation {
+        id: GenerationId(id),
+        rule_name: row.try_get("rule_name").map_err(err)?,
+        rule_identity: row.try_get("rule_identity").map_err(err)?,
+        params: row.try_get("params").map_err(err)?,
+        state,
+        checkpoint: Position(row.try_get("checkpoint").map_err(err)?),
+        created_at_ms: row.try_get("created_at").map_err(err)?,
+    })
+}
+
+fn doc_row(row: &PgRow, what: &str) -> Result<ProjectionDoc, StoreError> {
+    let err = |e| map_sqlx(what, e);
+    let engagement_id: String = row.try_get("engagement_id").map_err(err)?;
+    let list = |col: &str| -> Result<Vec<String>, StoreError> {
+        let text: String = row.try_get(col).map_err(err)?;
+        serde_json::from_str(&text).map_err(|e| {
+            StoreError::Other(format!(
+                "{what}: engagement {engagement_id}: {col} {text:?} is not a JSON list: {e}"
+            ))
+        })
+    };
+    Ok(ProjectionDoc {
+        agents: list("agents")?,
+        queues: list("queues")?,
+        account_id: row.try_get("account_id").map_err(err)?,
+        started_at_ms: row.try_get("started_at").map_err(err)?,
+        ended_at_ms: row.try_get("ended_at").map_err(err)?,
+        has_conference: row.try_get("has_conference").map_err(err)?,
+        doc: row.try_get("doc").map_err(err)?,
+        engagement_id,
+    })
+}
+
+fn now_ms() -> i64 {
+    zcc_store::ingest::now_ms()
+}
+
+async fn require_generation(
+    tx: &mut sqlx::PgConnection,
+    id: GenerationId,
+    what: &str,
+) -> Result<(), StoreError> {
+    let found = sqlx::query("SELECT state FROM generations WHERE id = $1 FOR UPDATE")
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| map_sqlx(what, e))?;
+    match found {
+        Some(_) => Ok(()),
+        None => Err(StoreError::Refused(format!(
+            "{what}: generation {id} does not exist"
+        ))),
+    }
+}
+
+#[async_trait]
+impl ProjectionStore for PostgresLog {
+    async fn create_generation(
+        &self,
+        rule_name: &str,
+        rule_identity: &str,
+        params: &str,
+    ) -> Result<Generation, StoreError> {
+        let what = format!("creating a generation of {rule_identity}");
+        let row = sqlx::query(
+            "INSERT INTO generations (rule_name, rule_identity, params, state, checkpoint, \
+             created_at) VALUES ($1, $2, $3, 'building', 0, $4) \
+             RETURNING id, rule_name, rule_identity, params, state, checkpoint, created_at",
+        )
+        .bind(rule_name)
+        .bind(rule_identity)
+        .bind(params)
+        .bind(now_ms())
+        .fetch_one(self.pool())
+        .await
+        .map_err(|e| map_sqlx(&what, e))?;
+        generation_row(&row, &what)
+    }
+
+    async fn generations(&self) -> Result<Vec<Generation>, StoreError> {
+        let what = "listing generations";
+        let rows = sqlx::query(
+            "SELECT id, rule_name, rule_identity, params, state, checkpoint, created_at \
+             FROM generations ORDER BY id",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(|e| map_sqlx(what, e))?;
+        rows.iter().map(|r| generation_row(r, what)).collect()
+    }
+
+    async fn generation(&self, id: GenerationId) -> Result<Option<Generation>, StoreError> {
+        let what = format!("reading generation {id}");
+        let row = sqlx::query(
+            "SELECT id, rule_name, rule_identity, params, state, checkpoint, created_at \
+             FROM generations WHERE id = $1",
+        )
+        .bind(id.0)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(|e| map_sqlx(&what, e))?;
+        row.map(|r| generation_row(&r, &what)).transpose()
+    }
+
+    async fn set_state(&self, id: GenerationId, state: GenerationState) -> Result<(), StoreError> {
+        let what = format!("setting generation {id} {}", state.as_str());
+        if state == GenerationState::Active {
+            return Err(StoreError::Refused(format!(
+                "{what}: use activate, which demotes the active one in the same transaction"
+            )));
+        }
+        let done = sqlx::query("UPDATE generations SET state = $2 WHERE id = $1")
+            .bind(id.0)
+            .bind(state.as_str())
+            .execute(self.pool())
+            .await
+            .map_err(|e| map_sqlx(&what, e))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Refused(format!(
+                "{what}: generation {id} does not exist"
+            )));
+        }
+        Ok(())
+    }
+
+    async fn activate(&self, id: GenerationId) -> Result<(), StoreError> {
+        let what = format!("activating generation {id}");
+        let err = |e| map_sqlx(&what, e);
+        let mut tx = self.pool().begin().await.map_err(err)?;
+        require_generation(&mut tx, id, &what).await?;
+        sqlx::query("UPDATE generations SET state = 'ready' WHERE state = 'active' AND id <> $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        sqlx::query("UPDATE generations SET state = 'active' WHERE id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        tx.commit().await.map_err(err)
+    }
+
+    async fn write_projections(
+        &self,
+        id: GenerationId,
+        docs: Vec<ProjectionDoc>,
+        checkpoint: Position,
+    ) -> Result<(), StoreError> {
+        let what = format!(
+            "writing {} projections of generation {id} up to position {checkpoint}",
+            docs.len()
+        );
+        let err = |e| map_sqlx(&what, e);
+        let n = docs.len();
+        let mut ids = Vec::with_capacity(n);
+        let mut accounts = Vec::with_capacity(n);
+        let mut started = Vec::with_capacity(n);
+        let mut ended = Vec::with_capacity(n);
+        let mut conf = Vec::with_capacity(n);
+        let mut agents = Vec::with_capacity(n);
+        let mut queues = Vec::with_capacity(n);
+        let mut bodies = Vec::with_capacity(n);
+        let (mut agent_eng, mut agent_user) = (Vec::new(), Vec::new());
+        let (mut queue_eng, mut queue_id) = (Vec::new(), Vec::new());
+        for d in docs {
+            for a in &d.agents {
+                agent_eng.push(d.engagement_id.clone());
+                agent_user.push(a.clone());
+            }
+            for q in &d.queues {
+                queue_eng.push(d.engagement_id.clone());
+                queue_id.push(q.clone());
+            }
+            agents.push(serde_json::to_string(&d.agents).expect("strings serialise"));
+            queues.push(serde_json::to_string(&d.queues).expect("strings serialise"));
+            ids.push(d.engagement_id);
+            accounts.push(d.account_id);
+            started.push(d.started_at_ms);
+            ended.push(d.ended_at_ms);
+            conf.push(d.has_conference);
+            bodies.push(d.doc);
+        }
+        let mut tx = self.pool().begin().await.map_err(err)?;
+        require_generation(&mut tx, id, &what).await?;
+        if !ids.is_empty() {
+            sqlx::query(
+                "INSERT INTO projections (generation, engagement_id, account_id, started_at, \
+                 ended_at, has_conference, agents, queues, doc) \
+                 SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::int8[], $5::int8[], \
+                 $6::bool[], $7::text[], $8::text[], $9::text[]) \
+                 ON CONFLICT (generation, engagement_id) DO UPDATE SET \
+                 account_id = excluded.account_id, started_at = excluded.started_at, \
+                 ended_at = excluded.ended_at, has_conference = excluded.has_conference, \
+                 agents = excluded.agents, queues = excluded.queues, doc = excluded.doc",
+            )
+            .bind(id.0)
+            .bind(&ids)
+            .bind(&accounts)
+            .bind(&started)
+            .bind(&ended)
+            .bind(&conf)
+            .bind(&agents)
+            .bind(&queues)
+            .bind(&bodies)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+            sqlx::query(
+                "DELETE FROM projection_agents WHERE generation = $1 AND engagement_id = ANY($2)",
+            )
+            .bind(id.0)
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+            sqlx::query(
+                "DELETE FROM projection_queues WHERE generation = $1 AND engagement_id = ANY($2)",
+            )
+            .bind(id.0)
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+            sqlx::query(
+                "INSERT INTO projection_agents (generation, user_id, engagement_id) \
+                 SELECT $1, * FROM UNNEST($2::text[], $3::text[]) ON CONFLICT DO NOTHING",
+            )
+            .bind(id.0)
+            .bind(&agent_user)
+            .bind(&agent_eng)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+            sqlx::query(
+                "INSERT INTO projection_queues (generation, queue_id, engagement_id) \
+                 SELECT $1, * FROM UNNEST($2::text[], $3::text[]) ON CONFLICT DO NOTHING",
+            )
+            .bind(id.0)
+            .bind(&queue_id)
+            .bind(&queue_eng)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        }
+        sqlx::query("UPDATE generations SET checkpoint = $2 WHERE id = $1")
+            .bind(id.0)
+            .bind(checkpoint.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        tx.commit().await.map_err(err)
+    }
+
+    async fn projection(
+        &self,
+        id: GenerationId,
+        engagement_id: &str,
+    ) -> Result<Option<ProjectionDoc>, StoreError> {
+        let what = format!("reading the projection of {engagement_id} in generation {id}");
+        let row = sqlx::query(
+            "SELECT engagement_id, account_id, started_at, ended_at, has_conference, agents, \
+             queues, doc FROM projections WHERE generation = $1 AND engagement_id = $2",
+        )
+        .bind(id.0)
+        .bind(engagement_id)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(|e| map_sqlx(&what, e))?;
+        row.map(|r| doc_row(&r, &what)).transpose()
+    }
+
+    async fn scan_projections(
+        &self,
+        id: GenerationId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ProjectionDoc>, StoreError> {
+        let what = format!("scanning the projections of generation {id}");
+        let rows = sqlx::query(
+            "SELECT engagement_id, account_id, started_at, ended_at, has_conference, agents, \
+             queues, doc FROM projections WHERE generation = $1 \
+             AND ($2::text IS NULL OR engagement_id > $2) \
+             ORDER BY engagement_id LIMIT $3",
+        )
+        .bind(id.0)
+        .bind(after)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(self.pool())
+        .await
+        .map_err(|e| map_sqlx(&what, e))?;
+        rows.iter().map(|r| doc_row(r, &what)).collect()
+    }
+
+    async fn search(
+        &self,
+        id: GenerationId,
+        filter: &SearchFilter,
+        after: Option<(i64, String)>,
+        limit: usize,
+    ) -> Result<Vec<ProjectionDoc>, StoreError> {
+        let what = format!("searching the projections of generation {id}");
+        let (after_at, after_id) = match after {
+            Some((at, e)) => (Some(at), Some(e)),
+            None => (None, None),
+        };
+        let rows = sqlx::query(
+            "SELECT p.engagement_id, p.account_id, p.started_at, p.ended_at, p.has_conference, \
+             p.agents, p.queues, p.doc FROM projections p \
+             WHERE p.generation = $1 AND p.started_at IS NOT NULL \
+             AND ($2::int8 IS NULL OR p.started_at >= $2) \
+             AND ($3::int8 IS NULL OR p.started_at < $3) \
+             AND ($4::bool IS NULL OR p.has_conference = $4) \
+             AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM projection_agents a \
+                  WHERE a.generation = $1 AND a.user_id = $5 AND a.engagement_id = p.engagement_id)) \
+             AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM projection_queues q \
+                  WHERE q.generation = $1 AND q.queue_id = $6 AND q.engagement_id = p.engagement_id)) \
+             AND ($7::int8 IS NULL OR (p.started_at, p.engagement_id) > ($7, $8::text)) \
+             ORDER BY p.started_at, p.engagement_id LIMIT $9",
+        )
+        .bind(id.0)
+        .bind(filter.started_from_ms)
+        .bind(filter.started_before_ms)
+        .bind(filter.has_conference)
+        .bind(filter.agent.as_deref())
+        .bind(filter.queue.as_deref())
+        .bind(after_at)
+        .bind(after_id)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(self.pool())
+        .await
+        .map_err(|e| map_sqlx(&what, e))?;
+        rows.iter().map(|r| doc_row(r, &what)).collect()
+    }
+}
