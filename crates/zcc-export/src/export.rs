@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use zcc_model::{CallProjection, Cell, Column, ColumnType};
+use zcc_model::{CallProjection, Cell, Column, ColumnType, Table};
 use zcc_store::projection::{GenerationId, GenerationState, ProjectionDoc, ProjectionStore};
 use zcc_store::{EventLog, Head, LogEntry, Position};
 
@@ -298,40 +298,86 @@ async fn drive_projections<S: RowSink>(
     Ok(())
 }
 
-/// Export one table of SPEC 8 to `out`, streaming. `progress` is called after each page with
-/// the number of log entries (for `events`) or engagement projections read so far.
-///
-/// The rows of a model table come in engagement-id order, each engagement's rows in the model's
-/// order. Writing is blocking IO: an async server should run this on a blocking-friendly task.
-pub async fn export_table<W: Write + Send>(
+/// Export the raw log (`events`) to `out`, streaming, up to the head read at the start.
+/// `progress` is called after each page with the number of log entries read so far.
+pub async fn export_log<W: Write + Send>(
+    log: &dyn EventLog,
+    format: Format,
+    window: Window,
+    out: W,
+    progress: impl FnMut(u64) + Send,
+) -> Result<Manifest, ExportError> {
+    let mut exporter = Exporter::open(TableName::Events, format, window, out)?;
+    drive_events(log, &mut exporter, progress).await?;
+    exporter.finish()
+}
+
+/// Export one model table of a generation (`None`: the active one) to `out`, streaming.
+/// `progress` is called after each page with the number of engagement projections read so far.
+/// Rows come in engagement-id order, each engagement's rows in the model's order.
+#[allow(clippy::too_many_arguments)]
+pub async fn export_projections<W: Write + Send>(
     log: &dyn EventLog,
     projections: &dyn ProjectionStore,
+    table: Table,
+    generation: Option<GenerationId>,
+    format: Format,
+    window: Window,
+    out: W,
+    progress: impl FnMut(u64) + Send,
+) -> Result<Manifest, ExportError> {
+    let mut exporter = Exporter::open(TableName::Model(table), format, window, out)?;
+    drive_projections(log, projections, generation, &mut exporter, progress).await?;
+    exporter.finish()
+}
+
+/// Export one table of SPEC 8 to `out`: [`export_log`] or [`export_projections`] by table.
+/// `projections` may be `None` only for `events`.
+///
+/// Writing is blocking IO: an async server should run this where blocking is allowed (for
+/// example `spawn_blocking` + `Handle::block_on`, or a dedicated thread writing into a pipe).
+pub async fn export_table<W: Write + Send>(
+    log: &dyn EventLog,
+    projections: Option<&dyn ProjectionStore>,
     request: &ExportRequest,
     out: W,
     progress: impl FnMut(u64) + Send,
 ) -> Result<Manifest, ExportError> {
-    let mut exporter = Exporter::open(request.table, request.format, request.window, out)?;
-    match request.table {
-        TableName::Events => drive_events(log, &mut exporter, progress).await?,
-        TableName::Model(_) => {
-            drive_projections(
+    let ExportRequest {
+        table,
+        format,
+        generation,
+        window,
+    } = *request;
+    match table {
+        TableName::Events => export_log(log, format, window, out, progress).await,
+        TableName::Model(t) => {
+            let projections = projections.ok_or_else(|| {
+                ExportError::Invalid(format!(
+                    "table {} is read from the projections, and none were given",
+                    t.name()
+                ))
+            })?;
+            export_projections(
                 log,
                 projections,
-                request.generation,
-                &mut exporter,
+                t,
+                generation,
+                format,
+                window,
+                out,
                 progress,
             )
-            .await?
+            .await
         }
     }
-    exporter.finish()
 }
 
 /// Export to `path` (written as `PATH.partial`, synced, then renamed, so a failed export leaves
 /// no file that looks complete) and write the manifest beside it as `PATH.manifest.json`.
 pub async fn export_to_file(
     log: &dyn EventLog,
-    projections: &dyn ProjectionStore,
+    projections: Option<&dyn ProjectionStore>,
     request: &ExportRequest,
     path: &Path,
     progress: impl FnMut(u64) + Send,

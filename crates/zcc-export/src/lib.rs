@@ -9,7 +9,8 @@
 //! fields, or Parquet list columns; null is `null`, an empty CSV field, or a Parquet null.
 //!
 //! Code map, in reading order:
-//! - [`export`]: [`export_table`] / [`export_to_file`] (the entry points), the [`Exporter`] core;
+//! - [`export`]: the entry points ([`export_table`], [`export_to_file`], [`export_log`],
+//!   [`export_projections`]) and the synchronous [`Exporter`] core they feed;
 //! - [`sink`]: one [`sink::RowSink`] per format (`jsonl`, `csv`, `parquet`);
 //! - [`events`]: the raw log's columns and rows; [`manifest`], [`window`], [`time`].
 
@@ -27,7 +28,10 @@ use std::str::FromStr;
 use zcc_model::{Column, Table};
 use zcc_store::projection::GenerationId;
 
-pub use export::{ExportRequest, Exporter, export_table, export_to_file, resolve_generation};
+pub use export::{
+    ExportRequest, Exporter, export_log, export_projections, export_table, export_to_file,
+    resolve_generation,
+};
 pub use manifest::{Manifest, manifest_path};
 pub use window::Window;
 
