@@ -3,8 +3,8 @@
 -- same number as its SQLite twin.
 
 -- The append-only, hash-chained event log. `position` is assigned by the writer while it holds
--- `LOCK TABLE events IN EXCLUSIVE MODE` (see docs/POSTGRES.md): no sequence, so no gaps, and
--- commit order equals position order.
+-- the append lock (a transaction-scoped advisory lock, see docs/POSTGRES.md): no sequence, so
+-- no gaps, and commit order equals position order.
 CREATE TABLE events (
     position      BIGINT PRIMARY KEY CHECK (position > 0),
     received_at   BIGINT NOT NULL,                -- ms since the Unix epoch

@@ -1,10 +1,14 @@
-//! Writing: the log (under the table lock), the delivery log and the quarantine.
+//! Writing: the log (one writer at a time), the delivery log and the quarantine.
 //!
 //! Positions come from the head, not from a sequence. Each append is one transaction that
-//! first takes `LOCK TABLE events IN EXCLUSIVE MODE` (it conflicts with itself and with every
-//! write to `events`, but not with `SELECT`), then reads the head, assigns head+1.., chains the
-//! hashes and commits. The next writer can only read the head after this one has committed, so
-//! commit order is position order and a failed transaction leaves no gap (docs/POSTGRES.md).
+//! first takes the transaction-scoped advisory lock [`APPEND_LOCK`], then reads the head,
+//! assigns head+1.., chains the hashes, inserts and commits; the lock is released only after
+//! the commit is visible. The next writer reads the head after this one has committed, so
+//! commit order is position order, and a failed transaction leaves no gap (docs/POSTGRES.md).
+//!
+//! Why an advisory lock and not `LOCK TABLE events IN EXCLUSIVE MODE`: PostgreSQL grants that
+//! lock mode only to roles holding UPDATE, DELETE or TRUNCATE on the table, and the hardened
+//! application role has none of them (docs/POSTGRES.md, "Roles"). Readers never take the lock.
 
 use std::collections::HashMap;
 
@@ -16,6 +20,10 @@ use zcc_store::{
 };
 
 use crate::error::map_sqlx;
+
+/// The advisory lock key every appender takes (advisory keys are per database). The bytes
+/// spell "zccappnd".
+pub const APPEND_LOCK: i64 = 0x7a63_6361_7070_6e64;
 
 /// Rows per multi-row INSERT: 1000 rows x 10 columns stays far below PostgreSQL's 65535 bind
 /// parameters per statement, and 1000 is where batching stops paying off.
@@ -32,7 +40,8 @@ pub(crate) async fn append_batch(
     }
     let err = |e| map_sqlx("append_batch", e);
     let mut tx = begin(pool).await.map_err(err)?;
-    sqlx::query("LOCK TABLE events IN EXCLUSIVE MODE")
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(APPEND_LOCK)
         .execute(&mut *tx)
         .await
         .map_err(err)?;

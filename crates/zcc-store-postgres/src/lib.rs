@@ -3,8 +3,8 @@
 //! Read in this order:
 //! - this file: connecting ([`PostgresLog::connect`]), the pool, migrations (embedded from
 //!   `migrations/postgres`, run at connect);
-//! - `append`: how a batch is appended (one transaction under
-//!   `LOCK TABLE events IN EXCLUSIVE MODE`, so positions are gapless and commit-ordered);
+//! - `append`: how a batch is appended (one transaction under one advisory lock, so positions
+//!   are gapless and commit-ordered with any number of writer processes);
 //! - `read`: the queries that read entries, deliveries and quarantine back;
 //! - `guards`: the append-only triggers and how `missing_guards` checks them;
 //! - `error`: sqlx errors to [`StoreError`] by SQLSTATE class.
@@ -12,6 +12,7 @@
 //! docs/POSTGRES.md explains the design, its cost, and how an operator hardens the roles.
 
 mod append;
+pub use append::APPEND_LOCK;
 mod error;
 mod guards;
 mod read;
@@ -39,7 +40,7 @@ pub struct PostgresOptions {
     /// How long a call waits for a connection before it fails with [`StoreError::Unavailable`].
     /// Short, so that an outage answers a webhook 503 well inside Zoom's 3 s.
     pub acquire_timeout: Duration,
-    /// How long an append waits for the log's table lock (server `lock_timeout`) before it
+    /// How long an append waits for the log's append lock (server `lock_timeout`) before it
     /// fails with [`StoreError::Unavailable`].
     pub lock_timeout: Duration,
 }
@@ -94,20 +95,17 @@ impl PostgresLog {
             .connect_with(connect)
             .await
             .map_err(|e| map_sqlx(&format!("connecting to {server}"), e))?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| match map_migrate(e) {
-                StoreError::Migration(m) => StoreError::Migration(format!("{server}: {m}")),
-                other => other,
-            })?;
+        migrate(&pool).await.map_err(|e| match e {
+            StoreError::Migration(m) => StoreError::Migration(format!("{server}: {m}")),
+            other => other,
+        })?;
         Ok(PostgresLog { pool })
     }
 
     /// Wrap a pool whose database is already migrated (for example one shared with the
     /// projection store). Runs the migrations again, which is a no-op when they are applied.
     pub async fn from_pool(pool: PgPool) -> Result<PostgresLog, StoreError> {
-        MIGRATOR.run(&pool).await.map_err(map_migrate)?;
+        migrate(&pool).await?;
         Ok(PostgresLog { pool })
     }
 
@@ -120,6 +118,58 @@ impl PostgresLog {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Apply pending migrations. When every migration is applied already (with the same checksum)
+/// nothing is run, so a hardened application role that may not create tables can start
+/// (docs/POSTGRES.md, "Roles"); otherwise the migrator runs and needs the owner role.
+async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
+    if migrations_applied(pool).await? {
+        return Ok(());
+    }
+    MIGRATOR.run(pool).await.map_err(map_migrate)
+}
+
+/// Whether the database has exactly the embedded migrations applied. A modified applied
+/// migration is an error; an unknown applied one (a newer release ran here) is left to the
+/// migrator to report.
+async fn migrations_applied(pool: &PgPool) -> Result<bool, StoreError> {
+    let err = |e| map_sqlx("reading applied migrations", e);
+    let table: Option<String> = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text")
+        .fetch_one(pool)
+        .await
+        .map_err(err)?;
+    if table.is_none() {
+        return Ok(false);
+    }
+    let applied: Vec<(i64, Vec<u8>, bool)> =
+        sqlx::query_as("SELECT version, checksum, success FROM _sqlx_migrations")
+            .fetch_all(pool)
+            .await
+            .map_err(err)?;
+    let embedded: Vec<_> = MIGRATOR
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
+        .collect();
+    for (version, checksum, success) in &applied {
+        match embedded.iter().find(|m| m.version == *version) {
+            Some(m) if !success => {
+                return Err(StoreError::Migration(format!(
+                    "migration {version} ({}) is recorded as failed",
+                    m.description
+                )));
+            }
+            Some(m) if *m.checksum != **checksum => {
+                return Err(StoreError::Migration(format!(
+                    "migration {version} ({}) was applied but has been modified since",
+                    m.description
+                )));
+            }
+            Some(_) => {}
+            None => return Ok(false),
+        }
+    }
+    Ok(embedded.len() == applied.len())
 }
 
 #[async_trait]

@@ -24,7 +24,9 @@ fn generation_row(row: &PgRow, what: &str) -> Result<Generation, StoreError> {
     let id: i64 = row.try_get("id").map_err(err)?;
     let state: String = row.try_get("state").map_err(err)?;
     let state = GenerationState::parse(&state).ok_or_else(|| {
-        StoreError::Other(format!("{what}: generation {id} has unknown state {state:?}"))
+        StoreError::Other(format!(
+            "{what}: generation {id} has unknown state {state:?}"
+        ))
     })?;
     Ok(Generation {
         id: GenerationId(id),

@@ -170,3 +170,48 @@ async fn concurrent_writers_and_a_tailing_reader() {
     assert!(report.ok(), "{report:?}");
     assert_eq!(report.entries_checked, expected as i64);
 }
+
+#[tokio::test]
+async fn a_held_append_lock_times_out_as_unavailable() {
+    let db = TestDb::create().await;
+    let log = PostgresLog::connect_with(
+        &db.url,
+        PostgresOptions {
+            lock_timeout: Duration::from_millis(300),
+            ..PostgresOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    // Another session is stuck in the middle of an append.
+    let mut stuck = db.raw().await;
+    sqlx::query("BEGIN").execute(&mut stuck).await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(zcc_store_postgres::APPEND_LOCK)
+        .execute(&mut stuck)
+        .await
+        .unwrap();
+
+    let started = Instant::now();
+    let err = log.append_batch(vec![event(1, None)]).await.unwrap_err();
+    assert!(err.is_transient(), "{err:?}");
+    assert!(
+        err.to_string().contains("55P03"),
+        "lock_not_available: {err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    // Readers are not blocked by the append lock.
+    assert_eq!(log.head().await.unwrap().size, 0);
+
+    sqlx::query("ROLLBACK").execute(&mut stuck).await.unwrap();
+    let out = log.append_batch(vec![event(1, None)]).await.unwrap();
+    assert_eq!(
+        out,
+        vec![Appended::Stored(Position(1))],
+        "no gap after the failure"
+    );
+}

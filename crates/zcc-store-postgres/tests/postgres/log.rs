@@ -133,5 +133,10 @@ async fn schema_keeps_the_body_as_text_and_guards_are_in_place() {
             .fetch_all(log.pool())
             .await
             .unwrap();
-    assert_eq!(versions, vec![1], "0001_log applied once");
+    let embedded: Vec<i64> = zcc_store_postgres::MIGRATOR
+        .iter()
+        .map(|m| m.version)
+        .collect();
+    assert_eq!(versions, embedded, "every migration applied once");
+    assert_eq!(versions.first(), Some(&1), "0001_log comes first");
 }

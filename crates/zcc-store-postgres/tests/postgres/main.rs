@@ -6,5 +6,6 @@ mod concurrency;
 mod conformance;
 mod immutability;
 mod log;
+mod roles;
 mod support;
 mod unavailable;

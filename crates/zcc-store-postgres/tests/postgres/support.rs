@@ -59,28 +59,31 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        // Best effort, on a thread of its own: Drop cannot await, and may run inside a runtime.
-        let admin_url = self.admin_url.clone();
-        let name = self.name.clone();
-        let dropper = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async {
-                if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
-                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                        .execute(&mut admin)
-                        .await;
-                    let _ = admin.close().await;
-                }
-            });
-        });
-        let _ = dropper.join();
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        run_detached(self.admin_url.clone(), sql);
     }
+}
+
+/// Run one admin statement, best effort, on a thread of its own: Drop cannot await, and may run
+/// inside a runtime.
+fn run_detached(admin_url: String, sql: String) {
+    let worker = std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
+                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut admin)
+                    .await;
+                let _ = admin.close().await;
+            }
+        });
+    });
+    let _ = worker.join();
 }
 
 async fn admin_connection(admin_url: &str) -> PgConnection {
@@ -111,6 +114,53 @@ fn with_database(admin_url: &str, name: &str) -> String {
         Some(q) => format!("{base}/{name}?{q}"),
         None => format!("{base}/{name}"),
     }
+}
+
+/// Two cluster roles for one test, dropped on drop. Create them before the [`TestDb`] they own
+/// objects in, so that the database is dropped first.
+pub struct Roles {
+    pub owner: String,
+    pub app: String,
+    admin_url: String,
+}
+
+/// The password the test roles get (so the tests also work where trust auth is off).
+pub const ROLE_PASSWORD: &str = "zcc-test-role";
+
+impl Roles {
+    pub async fn create() -> Roles {
+        let admin_url = admin_url();
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let roles = Roles {
+            owner: format!("zcc_test_owner_{id}"),
+            app: format!("zcc_test_app_{id}"),
+            admin_url,
+        };
+        let mut admin = admin_connection(&roles.admin_url).await;
+        for role in [&roles.owner, &roles.app] {
+            let sql = format!("CREATE ROLE {role} LOGIN PASSWORD '{ROLE_PASSWORD}'");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut admin)
+                .await
+                .unwrap_or_else(|e| panic!("CREATE ROLE {role} failed: {e}"));
+        }
+        let _ = admin.close().await;
+        roles
+    }
+}
+
+impl Drop for Roles {
+    fn drop(&mut self) {
+        let sql = format!("DROP ROLE IF EXISTS {}, {}", self.owner, self.app);
+        run_detached(self.admin_url.clone(), sql);
+    }
+}
+
+/// `url` as another role (with [`ROLE_PASSWORD`]), same server and database.
+pub fn as_role(url: &str, role: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, hostpart)| hostpart);
+    format!("{scheme}://{role}:{ROLE_PASSWORD}@{rest}")
 }
 
 /// Fresh logs for the conformance suite; the databases live as long as this value.
