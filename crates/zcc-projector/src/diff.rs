@@ -296,9 +296,9 @@ pub fn compare(base: &Value, candidate: &Value) -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::compare;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
-    fn doc(conferences: serde_json::Value, transfers: serde_json::Value) -> serde_json::Value {
+    fn doc(conferences: &[&Value], transfers: &[&Value]) -> Value {
         json!({"rule": {"name": "x"}, "engagement": {"engagement_id": "e"}, "legs": [],
                "holds": [], "transfers": transfers, "conference_invitations": [],
                "conferences": conferences, "supervision": [], "derived_events": []})
@@ -306,36 +306,32 @@ mod tests {
 
     #[test]
     fn identical_apart_from_the_rule_is_no_difference() {
-        let mut b = doc(json!([]), json!([]));
+        let mut b = doc(&[], &[]);
         b["rule"] = json!({"name": "y"});
-        assert!(compare(&doc(json!([]), json!([])), &b).is_empty());
+        assert!(compare(&doc(&[], &[]), &b).is_empty());
     }
 
     #[test]
     fn conferences_added_removed_and_moved() {
         let c1 = json!({"started_at": 10, "ended_at": 20, "participants": ["a", "b"], "source": "inferred"});
         let c1_later = json!({"started_at": 12, "ended_at": 20, "participants": ["a", "b"], "source": "inferred"});
+        let c1_more = json!({"started_at": 10, "ended_at": 20, "participants": ["a", "b", "c"], "source": "inferred"});
         let c2 = json!({"started_at": 50, "ended_at": null, "participants": ["a", "c"], "source": "inferred"});
         assert_eq!(
-            compare(
-                &doc(json!([]), json!([])),
-                &doc(json!([c1.clone()]), json!([]))
-            ),
+            compare(&doc(&[], &[]), &doc(&[&c1], &[])),
             vec!["conference_added"]
         );
         assert_eq!(
-            compare(
-                &doc(json!([c1.clone(), c2.clone()]), json!([])),
-                &doc(json!([c1.clone()]), json!([]))
-            ),
+            compare(&doc(&[&c1, &c2], &[]), &doc(&[&c1], &[])),
             vec!["conference_removed"]
         );
         assert_eq!(
-            compare(
-                &doc(json!([c1]), json!([])),
-                &doc(json!([c1_later]), json!([]))
-            ),
+            compare(&doc(&[&c1], &[]), &doc(&[&c1_later], &[])),
             vec!["conference_bounds_changed"]
+        );
+        assert_eq!(
+            compare(&doc(&[&c1], &[]), &doc(&[&c1_more, &c2], &[])),
+            vec!["conference_added", "conference_participants_changed"]
         );
     }
 
@@ -345,14 +341,11 @@ mod tests {
         let t2 = json!({"from_user": "a", "outcome": "timeout", "outcome_at": 5});
         let t3 = json!({"from_user": "b", "outcome": "completed", "outcome_at": 5});
         assert_eq!(
-            compare(
-                &doc(json!([]), json!([t.clone()])),
-                &doc(json!([]), json!([t2]))
-            ),
+            compare(&doc(&[], &[&t]), &doc(&[], &[&t2])),
             vec!["transfer_outcome_changed"]
         );
         assert_eq!(
-            compare(&doc(json!([]), json!([t])), &doc(json!([]), json!([t3]))),
+            compare(&doc(&[], &[&t]), &doc(&[], &[&t3])),
             vec!["transfers_changed"]
         );
     }

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use common::*;
 use zcc_model::{ExplicitConferences, rules};
 use zcc_projector::*;
+use zcc_store::Position;
 use zcc_store::projection::{Backend, GenerationId, GenerationState};
-use zcc_store::{EventLog, Position};
 
 async fn active_id<S: Backend + ?Sized>(store: &S) -> GenerationId {
     active(store)

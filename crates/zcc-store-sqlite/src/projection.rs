@@ -127,15 +127,16 @@ fn require_generation(
     what: &str,
 ) -> Result<GenerationState, StoreError> {
     let state: Option<String> = tx
-        .query_row(
-            "SELECT state FROM generations WHERE id = ?1",
-            [id.0],
-            |r| r.get(0),
-        )
+        .query_row("SELECT state FROM generations WHERE id = ?1", [id.0], |r| {
+            r.get(0)
+        })
         .optional()
         .map_err(error::at(what, path))?;
     let state = state.ok_or_else(|| {
-        StoreError::Refused(format!("{what} ({}): generation {id} does not exist", path.display()))
+        StoreError::Refused(format!(
+            "{what} ({}): generation {id} does not exist",
+            path.display()
+        ))
     })?;
     GenerationState::parse(&state).ok_or_else(|| {
         StoreError::Other(format!(
