@@ -50,6 +50,7 @@ pub mod open;
 
 mod error;
 mod migrations;
+mod projection;
 mod read;
 mod writer;
 

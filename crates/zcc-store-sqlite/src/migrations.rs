@@ -19,11 +19,18 @@ pub(crate) struct Migration {
 }
 
 /// Every migration, in order. Applied migrations are never edited.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_log.sql",
-    sql: include_str!("../../../migrations/sqlite/0001_log.sql"),
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_log.sql",
+        sql: include_str!("../../../migrations/sqlite/0001_log.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_projections.sql",
+        sql: include_str!("../../../migrations/sqlite/0002_projections.sql"),
+    },
+];
 
 /// The immutability guards every database at the latest version has (SPEC I1).
 pub(crate) const GUARDS: &[&str] = &[
