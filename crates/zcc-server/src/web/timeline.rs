@@ -1,0 +1,699 @@
+//! The call timeline, drawn as inline SVG from a [`CallProjection`] (a pure function: no IO).
+//!
+//! Layout, top to bottom: the time axis (UTC clock ticks), a strip for conference labels, then
+//! one lane per party: the customer first, then each agent in order of arrival, then each
+//! supervisor. In a lane, legs are bars, holds are hatched over the bar, supervision sessions are
+//! coloured segments labelled with their mode. Conferences are bands across every lane;
+//! transfers are arrows from the transferring agent's lane to the target's. Every mark has an
+//! SVG `<title>` and is a link to the first raw event behind it (`#pos-N` on the page), and a
+//! text version of the whole timeline follows the picture.
+//!
+//! The drawing is in a fixed 1000-unit-wide `viewBox`, so it scales to any width; the CSS keeps
+//! a minimum width on small screens and lets it scroll sideways rather than shrink unreadably.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use zcc_model::{CallProjection, Party, Position, SupervisionMode, Via};
+
+use super::html::{Esc, fmt_clock, fmt_duration, fmt_time};
+
+const W: f64 = 1000.0;
+const GUTTER: f64 = 190.0;
+const RIGHT: f64 = 24.0;
+const AXIS_H: f64 = 28.0;
+const BAND_LABEL_H: f64 = 22.0;
+const LANE_H: f64 = 54.0;
+const BAR_TOP: f64 = 22.0;
+const BAR_H: f64 = 20.0;
+const LABEL_CHARS: usize = 22;
+
+/// One lane of the timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lane<'a> {
+    pub party: Party,
+    /// `None` for the customer.
+    pub user_id: Option<&'a str>,
+    pub name: Option<&'a str>,
+}
+
+impl Lane<'_> {
+    /// The lane's heading: the display name, else the user id, else "Customer".
+    pub fn label(&self) -> &str {
+        self.name.or(self.user_id).unwrap_or("Customer")
+    }
+}
+
+/// Display names by user id, from the legs and the supervision sessions.
+pub fn names(p: &CallProjection) -> BTreeMap<&str, &str> {
+    let mut names = BTreeMap::new();
+    for leg in &p.legs {
+        if let (Some(id), Some(name)) = (leg.user_id.as_deref(), leg.display_name.as_deref()) {
+            names.entry(id).or_insert(name);
+        }
+    }
+    for s in &p.supervision {
+        if let Some(name) = s.supervisor_name.as_deref() {
+            names.entry(s.supervisor.as_str()).or_insert(name);
+        }
+    }
+    names
+}
+
+/// A person for text: `Alice Smith (u123)`, or the id alone when no name is known.
+pub fn person(names: &BTreeMap<&str, &str>, user_id: &str) -> String {
+    match names.get(user_id) {
+        Some(name) if *name != user_id => format!("{name} ({user_id})"),
+        _ => user_id.to_owned(),
+    }
+}
+
+/// The lanes: the customer, then agents in order of arrival, then supervisors (anyone who held
+/// a supervision session, a takeover supervisor included) in order of arrival.
+pub fn lanes(p: &CallProjection) -> Vec<Lane<'_>> {
+    let names = names(p);
+    let supervisors: Vec<&str> = p
+        .supervision
+        .iter()
+        .map(|s| s.supervisor.as_str())
+        .collect();
+    // (first time seen, user) for everyone with a leg, a hold or a session.
+    let mut seen: BTreeMap<&str, i64> = BTreeMap::new();
+    for leg in p.legs.iter().filter(|l| l.party != Party::Customer) {
+        if let Some(id) = leg.user_id.as_deref() {
+            let e = seen.entry(id).or_insert(leg.joined_at);
+            *e = (*e).min(leg.joined_at);
+        }
+    }
+    for s in &p.supervision {
+        let e = seen.entry(s.supervisor.as_str()).or_insert(s.started_at);
+        *e = (*e).min(s.started_at);
+    }
+    for h in &p.holds {
+        if let Some(id) = h.user_id.as_deref() {
+            seen.entry(id).or_insert(h.started_at);
+        }
+    }
+    let mut people: Vec<(&str, i64)> = seen.into_iter().collect();
+    people.sort_by_key(|&(id, at)| (at, id));
+    let customer_name = p.engagement.customer_name.as_deref().or_else(|| {
+        p.legs
+            .iter()
+            .find(|l| l.party == Party::Customer)
+            .and_then(|l| l.display_name.as_deref())
+    });
+    let mut lanes = vec![Lane {
+        party: Party::Customer,
+        user_id: None,
+        name: customer_name,
+    }];
+    for want in [Party::Agent, Party::Supervisor] {
+        for &(id, _) in &people {
+            let party = if supervisors.contains(&id) {
+                Party::Supervisor
+            } else {
+                Party::Agent
+            };
+            if party == want {
+                lanes.push(Lane {
+                    party,
+                    user_id: Some(id),
+                    name: names.get(id).copied(),
+                });
+            }
+        }
+    }
+    lanes
+}
+
+fn party_word(p: Party) -> &'static str {
+    match p {
+        Party::Customer => "customer",
+        Party::Agent => "agent",
+        Party::Supervisor => "supervisor",
+    }
+}
+
+fn via_word(v: Via) -> &'static str {
+    match v {
+        Via::Routing => "routing",
+        Via::Transfer => "transfer",
+        Via::ConferenceInvitation => "conference-invitation",
+        Via::Takeover => "takeover",
+        Via::Monitor => "monitor",
+        Via::Customer => "customer",
+        Via::Unknown => "unknown",
+    }
+}
+
+/// A CSS class word for a supervision mode (unknown modes share one class; the label keeps
+/// the verbatim word).
+fn mode_class(m: &SupervisionMode) -> &'static str {
+    match m {
+        SupervisionMode::Listen => "listen",
+        SupervisionMode::Whisper => "whisper",
+        SupervisionMode::Barge => "barge",
+        SupervisionMode::Takeover => "takeover",
+        SupervisionMode::Other(_) => "other",
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// `14:00:25 – 14:02:10 (1 min 45 s)`, or `from 14:00:25, still open`.
+fn span_text(from: i64, to: Option<i64>) -> String {
+    match to {
+        Some(to) => format!(
+            "{} – {} ({})",
+            fmt_clock(from),
+            fmt_clock(to),
+            fmt_duration(to - from)
+        ),
+        None => format!("from {}, still open", fmt_clock(from)),
+    }
+}
+
+/// The time scale: event time to x.
+struct Scale {
+    lo: i64,
+    hi: i64,
+}
+
+impl Scale {
+    fn of(p: &CallProjection) -> Option<Scale> {
+        let mut times: Vec<i64> = Vec::new();
+        times.extend(p.engagement.started_at);
+        times.extend(p.engagement.ended_at);
+        for l in &p.legs {
+            times.push(l.joined_at);
+            times.extend(l.left_at);
+        }
+        for h in &p.holds {
+            times.push(h.started_at);
+            times.extend(h.ended_at);
+        }
+        for t in &p.transfers {
+            times.push(t.started_at);
+            times.extend(t.outcome_at);
+        }
+        for c in &p.conferences {
+            times.push(c.started_at);
+            times.extend(c.ended_at);
+        }
+        for s in &p.supervision {
+            times.push(s.started_at);
+            times.extend(s.ended_at);
+        }
+        times.extend(p.derived_events.iter().map(|d| d.at));
+        let lo = *times.iter().min()?;
+        let hi = (*times.iter().max()?).max(lo + 1_000);
+        Some(Scale { lo, hi })
+    }
+
+    fn x(&self, t: i64) -> f64 {
+        let frac = (t - self.lo) as f64 / (self.hi - self.lo) as f64;
+        GUTTER + frac.clamp(0.0, 1.0) * (W - GUTTER - RIGHT)
+    }
+
+    /// An interval's ends in x; an open interval runs to the end of the drawing.
+    fn span(&self, from: i64, to: Option<i64>) -> (f64, f64) {
+        let a = self.x(from);
+        let b = self.x(to.unwrap_or(self.hi));
+        (a, b.max(a + 2.0))
+    }
+
+    /// Tick times: a round step giving at most 8 ticks.
+    fn ticks(&self) -> (i64, Vec<i64>) {
+        const STEPS: [i64; 21] = [
+            100, 200, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000,
+            600_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 10_800_000, 21_600_000, 43_200_000,
+            86_400_000,
+        ];
+        let span = self.hi - self.lo;
+        let step = STEPS
+            .iter()
+            .copied()
+            .find(|s| span / s <= 8)
+            .unwrap_or(86_400_000 * ((span / 86_400_000 / 8) + 1));
+        let first = self.lo.div_euclid(step) * step + if self.lo % step == 0 { 0 } else { step };
+        let ticks = (0..)
+            .map(|k| first + k * step)
+            .take_while(|t| *t <= self.hi)
+            .collect();
+        (step, ticks)
+    }
+}
+
+fn tick_label(t: i64, step: i64) -> String {
+    if step < 1_000 {
+        super::html::fmt_time(t)[11..].to_owned()
+    } else {
+        fmt_clock(t)
+    }
+}
+
+/// `<a href="#pos-N">` opening for the first evidence position, with an accessible name.
+fn link_open(evidence: &[Position], label: &str) -> String {
+    match evidence.first() {
+        Some(pos) => format!(r##"<a href="#pos-{pos}" aria-label="{}">"##, Esc(label)),
+        None => format!(r#"<a aria-label="{}">"#, Esc(label)),
+    }
+}
+
+/// The timeline figure: the SVG, a legend, and the same facts as text.
+pub fn render(p: &CallProjection) -> String {
+    let lanes = lanes(p);
+    let names = names(p);
+    let Some(scale) = Scale::of(p) else {
+        return r#"<p class="empty">This call has no timed events to draw.</p>"#.to_owned();
+    };
+    let lanes_top = AXIS_H + BAND_LABEL_H;
+    let height = lanes_top + LANE_H * lanes.len() as f64 + 8.0;
+    let lane_index = |user: Option<&str>| lanes.iter().position(|l| l.user_id == user);
+    let lane_y = |i: usize| lanes_top + LANE_H * i as f64;
+    let agents = lanes.iter().filter(|l| l.party == Party::Agent).count();
+    let supervisors = lanes
+        .iter()
+        .filter(|l| l.party == Party::Supervisor)
+        .count();
+
+    let title = format!("Timeline of call {}", p.engagement.engagement_id);
+    let desc = format!(
+        "{} to {}: the customer, {agents} agent{}, {supervisors} supervisor{}; {} conference{}, {} hold{}, {} transfer{}, {} supervision session{}.",
+        fmt_time(scale.lo),
+        fmt_time(scale.hi),
+        if agents == 1 { "" } else { "s" },
+        if supervisors == 1 { "" } else { "s" },
+        p.conferences.len(),
+        if p.conferences.len() == 1 { "" } else { "s" },
+        p.holds.len(),
+        if p.holds.len() == 1 { "" } else { "s" },
+        p.transfers.len(),
+        if p.transfers.len() == 1 { "" } else { "s" },
+        p.supervision.len(),
+        if p.supervision.len() == 1 { "" } else { "s" },
+    );
+
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {height}" preserveAspectRatio="xMinYMin meet" aria-labelledby="tl-title tl-desc">
+<title id="tl-title">{}</title>
+<desc id="tl-desc">{}</desc>
+<defs>
+<pattern id="hold-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" class="hold-bg"/><line x1="0" y1="0" x2="0" y2="6" class="hold-line"/></pattern>
+<marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrow-head"/></marker>
+</defs>
+"#,
+        Esc(&title),
+        Esc(&desc)
+    );
+
+    // Lane backgrounds, then the grid, so bands and bars draw over both.
+    for (i, _) in lanes.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            r#"<rect class="lane-bg{}" x="0" y="{}" width="{W}" height="{LANE_H}"/>"#,
+            if i % 2 == 1 { " odd" } else { "" },
+            lane_y(i)
+        );
+    }
+    let bottom = lanes_top + LANE_H * lanes.len() as f64;
+    let (step, ticks) = scale.ticks();
+    let _ = writeln!(
+        s,
+        r#"<g class="axis"><text class="axis-title" x="8" y="18">time (UTC)</text>"#
+    );
+    for t in ticks {
+        let x = scale.x(t);
+        let _ = writeln!(
+            s,
+            r#"<line class="grid" x1="{x:.1}" y1="{}" x2="{x:.1}" y2="{bottom}"/><text class="tick" x="{x:.1}" y="18" text-anchor="middle">{}</text>"#,
+            AXIS_H - 6.0,
+            tick_label(t, step)
+        );
+    }
+    s.push_str("</g>\n");
+
+    // Conference bands across every lane.
+    for c in &p.conferences {
+        let (a, b) = scale.span(c.started_at, c.ended_at);
+        let who: Vec<String> = c.participants.iter().map(|u| person(&names, u)).collect();
+        let label = format!(
+            "Conference {} ({}): {}, participants {}",
+            c.conference_index,
+            match c.source {
+                zcc_model::Source::Explicit => "explicit",
+                zcc_model::Source::Inferred => "inferred",
+            },
+            span_text(c.started_at, c.ended_at),
+            who.join(", ")
+        );
+        let _ = writeln!(
+            s,
+            r#"<g class="conference" data-index="{}" data-source="{}">{}<title>{}</title><rect class="conference-band" x="{a:.1}" y="{}" width="{:.1}" height="{:.1}"/><text class="band-label" x="{:.1}" y="{}">Conference {}</text></a></g>"#,
+            c.conference_index,
+            match c.source {
+                zcc_model::Source::Explicit => "explicit",
+                zcc_model::Source::Inferred => "inferred",
+            },
+            link_open(&c.evidence, &label),
+            Esc(&label),
+            AXIS_H,
+            b - a,
+            bottom - AXIS_H,
+            a + 4.0,
+            AXIS_H + 15.0,
+            c.conference_index,
+        );
+    }
+
+    // The lanes: label, legs, holds, supervision.
+    for (i, lane) in lanes.iter().enumerate() {
+        let y = lane_y(i);
+        let party = party_word(lane.party);
+        let lane_title = match lane.user_id {
+            Some(id) => format!("{} {}", capitalise(party), person(&names, id)),
+            None => format!("Customer {}", lane.name.unwrap_or(""))
+                .trim_end()
+                .to_owned(),
+        };
+        let _ = write!(
+            s,
+            r#"<g class="lane" data-party="{party}"{}><title>{}</title><text class="lane-name" x="8" y="{:.1}">{}</text><text class="lane-party" x="8" y="{:.1}">{}</text>"#,
+            lane.user_id
+                .map(|u| format!(r#" data-user="{}""#, Esc(u)))
+                .unwrap_or_default(),
+            Esc(&lane_title),
+            y + 22.0,
+            Esc(&truncate(lane.label(), LABEL_CHARS)),
+            y + 38.0,
+            Esc(&truncate(
+                &match lane.user_id {
+                    Some(id) if lane.name.is_some() => format!("{party} · {id}"),
+                    _ => party.to_owned(),
+                },
+                LABEL_CHARS + 4
+            )),
+        );
+        let bar_y = y + BAR_TOP;
+        for leg in p.legs.iter().filter(|l| match lane.party {
+            Party::Customer => l.party == Party::Customer,
+            _ => l.party != Party::Customer && l.user_id.as_deref() == lane.user_id,
+        }) {
+            let (a, b) = scale.span(leg.joined_at, leg.left_at);
+            let label = format!(
+                "{} leg of {}: {}, via {}",
+                capitalise(party_word(leg.party)),
+                lane.label(),
+                span_text(leg.joined_at, leg.left_at),
+                via_word(leg.via).replace('-', " ")
+            );
+            let _ = write!(
+                s,
+                r#"{}<rect class="leg party-{} via-{}{}" x="{a:.1}" y="{bar_y:.1}" width="{:.1}" height="{BAR_H}" rx="3"><title>{}</title></rect></a>"#,
+                link_open(&leg.evidence, &label),
+                party_word(leg.party),
+                via_word(leg.via),
+                if leg.left_at.is_none() { " open" } else { "" },
+                b - a,
+                Esc(&label),
+            );
+        }
+        for sup in p
+            .supervision
+            .iter()
+            .filter(|x| Some(x.supervisor.as_str()) == lane.user_id)
+        {
+            let (a, b) = scale.span(sup.started_at, sup.ended_at);
+            let mode = sup.mode.as_str();
+            let label = format!(
+                "Supervision ({mode}) by {}{}: {}",
+                lane.label(),
+                sup.agent
+                    .as_deref()
+                    .map(|u| format!(" of {}", person(&names, u)))
+                    .unwrap_or_default(),
+                span_text(sup.started_at, sup.ended_at)
+            );
+            let fits = (b - a) >= mode.chars().count() as f64 * 6.8 + 8.0;
+            let (tx, anchor, class) = if fits {
+                ((a + b) / 2.0, "middle", "mode-label inside")
+            } else {
+                (b + 3.0, "start", "mode-label")
+            };
+            let _ = write!(
+                s,
+                r#"<g class="supervision mode-{}" data-mode="{}">{}<title>{}</title><rect x="{a:.1}" y="{:.1}" width="{:.1}" height="{:.1}" rx="2"/><text class="{class}" x="{tx:.1}" y="{:.1}" text-anchor="{anchor}">{}</text></a></g>"#,
+                mode_class(&sup.mode),
+                Esc(mode),
+                link_open(&sup.evidence, &label),
+                Esc(&label),
+                bar_y + 2.0,
+                b - a,
+                BAR_H - 4.0,
+                bar_y + 14.0,
+                Esc(mode),
+            );
+        }
+        for hold in p
+            .holds
+            .iter()
+            .filter(|h| hold_lane(p, &lanes, h) == Some(i))
+        {
+            let (a, b) = scale.span(hold.started_at, hold.ended_at);
+            let label = format!(
+                "Hold by {}: {}",
+                lane.label(),
+                span_text(hold.started_at, hold.ended_at)
+            );
+            let _ = write!(
+                s,
+                r#"<g class="hold">{}<title>{}</title><rect x="{a:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="url(#hold-hatch)"/>{}</a></g>"#,
+                link_open(&hold.evidence, &label),
+                Esc(&label),
+                bar_y - 3.0,
+                b - a,
+                BAR_H + 6.0,
+                if b - a >= 34.0 {
+                    format!(
+                        r#"<text class="hold-label" x="{:.1}" y="{:.1}" text-anchor="middle">hold</text>"#,
+                        (a + b) / 2.0,
+                        bar_y - 6.0
+                    )
+                } else {
+                    String::new()
+                },
+            );
+        }
+        s.push_str("</g>\n");
+    }
+
+    // Transfers: arrows between lanes, drawn last so they stay visible.
+    for t in &p.transfers {
+        let x = scale.x(t.started_at);
+        let from = lane_index(t.from_user.as_deref());
+        let target_user = t.to_user.as_deref().or_else(|| {
+            p.legs
+                .iter()
+                .find(|l| {
+                    l.via == Via::Transfer && l.task_id.is_some() && l.task_id == t.target_task_id
+                })
+                .and_then(|l| l.user_id.as_deref())
+        });
+        let to = lane_index(target_user);
+        let target = target_user
+            .map(|u| person(&names, u))
+            .or_else(|| t.to_queue_name.clone().map(|q| format!("queue {q}")))
+            .or_else(|| t.to_queue_id.clone().map(|q| format!("queue {q}")))
+            .or_else(|| t.to_number.clone())
+            .unwrap_or_else(|| "an unknown target".to_owned());
+        let outcome = format!("{:?}", t.outcome).to_lowercase();
+        let label = format!(
+            "Transfer at {} from {} to {target}: {outcome}",
+            fmt_clock(t.started_at),
+            t.from_user
+                .as_deref()
+                .map(|u| person(&names, u))
+                .unwrap_or_else(|| "an unknown agent".to_owned()),
+        );
+        let from_y = from.map_or(lanes_top + BAR_TOP + BAR_H / 2.0, |i| {
+            lane_y(i) + BAR_TOP + BAR_H / 2.0
+        });
+        let (y1, y2, note) = match to {
+            Some(j) if Some(j) != from => {
+                let to_y = lane_y(j) + BAR_TOP + BAR_H / 2.0;
+                let end = if to_y > from_y {
+                    to_y - 11.0
+                } else {
+                    to_y + 11.0
+                };
+                (from_y, end, String::new())
+            }
+            _ => (
+                from_y,
+                from_y + LANE_H * 0.55,
+                format!(
+                    r#"<text class="transfer-label" x="{:.1}" y="{:.1}">→ {}</text>"#,
+                    x + 4.0,
+                    from_y + LANE_H * 0.55,
+                    Esc(&truncate(&target, 28))
+                ),
+            ),
+        };
+        let _ = writeln!(
+            s,
+            r#"<g class="transfer" data-outcome="{outcome}">{}<title>{}</title><line x1="{x:.1}" y1="{y1:.1}" x2="{x:.1}" y2="{y2:.1}" marker-end="url(#arrow)"/>{note}</a></g>"#,
+            link_open(&t.evidence, &label),
+            Esc(&label),
+        );
+    }
+    s.push_str("</svg>");
+
+    format!(
+        r#"<figure class="timeline-figure">
+<div class="timeline-scroll">{s}</div>
+<figcaption>{legend}</figcaption>
+<details class="timeline-text"><summary>The timeline as text</summary>
+{text}</details>
+</figure>"#,
+        legend = LEGEND,
+        text = text_version(p, &lanes, &names),
+    )
+}
+
+const LEGEND: &str = r#"<ul class="legend" aria-label="Legend">
+<li><span class="swatch sw-customer"></span>customer leg</li>
+<li><span class="swatch sw-agent"></span>agent leg</li>
+<li><span class="swatch sw-supervisor"></span>supervisor leg</li>
+<li><span class="swatch sw-hold"></span>hold</li>
+<li><span class="swatch sw-conference"></span>conference</li>
+<li><span class="swatch sw-transfer"></span>transfer (arrow to the target)</li>
+<li><span class="swatch sw-listen"></span>listen</li>
+<li><span class="swatch sw-whisper"></span>whisper</li>
+<li><span class="swatch sw-barge"></span>barge</li>
+<li><span class="swatch sw-takeover"></span>takeover</li>
+</ul>"#;
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// The lane a hold is drawn in: its agent's, else the lane of the agent connected when it
+/// started, else the first agent's.
+fn hold_lane(p: &CallProjection, lanes: &[Lane<'_>], h: &zcc_model::Hold) -> Option<usize> {
+    if let Some(u) = h.user_id.as_deref() {
+        return lanes.iter().position(|l| l.user_id == Some(u));
+    }
+    let connected = p.legs.iter().find(|l| {
+        l.party == Party::Agent
+            && l.joined_at <= h.started_at
+            && l.left_at.is_none_or(|e| e >= h.started_at)
+    });
+    connected
+        .and_then(|l| lanes.iter().position(|x| x.user_id == l.user_id.as_deref()))
+        .or_else(|| lanes.iter().position(|l| l.party == Party::Agent))
+}
+
+/// Every mark of the picture as a sentence, for screen readers and for copying.
+fn text_version(p: &CallProjection, lanes: &[Lane<'_>], names: &BTreeMap<&str, &str>) -> String {
+    let mut items: Vec<(i64, String)> = Vec::new();
+    for lane in lanes {
+        for leg in p.legs.iter().filter(|l| match lane.party {
+            Party::Customer => l.party == Party::Customer,
+            _ => l.party != Party::Customer && l.user_id.as_deref() == lane.user_id,
+        }) {
+            items.push((
+                leg.joined_at,
+                format!(
+                    "{} {}: on the call {}, via {}.",
+                    capitalise(party_word(leg.party)),
+                    lane.user_id
+                        .map(|u| person(names, u))
+                        .unwrap_or_else(|| lane.label().to_owned()),
+                    span_text(leg.joined_at, leg.left_at),
+                    via_word(leg.via).replace('-', " ")
+                ),
+            ));
+        }
+    }
+    for h in &p.holds {
+        items.push((
+            h.started_at,
+            format!(
+                "Hold by {}: {}.",
+                h.user_id
+                    .as_deref()
+                    .map(|u| person(names, u))
+                    .unwrap_or_else(|| "the connected agent".to_owned()),
+                span_text(h.started_at, h.ended_at)
+            ),
+        ));
+    }
+    for c in &p.conferences {
+        let who: Vec<String> = c.participants.iter().map(|u| person(names, u)).collect();
+        items.push((
+            c.started_at,
+            format!(
+                "Conference {}: {}, participants {}.",
+                c.conference_index,
+                span_text(c.started_at, c.ended_at),
+                who.join(", ")
+            ),
+        ));
+    }
+    for t in &p.transfers {
+        items.push((
+            t.started_at,
+            format!(
+                "Transfer at {} from {} to {}: {}.",
+                fmt_clock(t.started_at),
+                t.from_user
+                    .as_deref()
+                    .map(|u| person(names, u))
+                    .unwrap_or_else(|| "an unknown agent".to_owned()),
+                t.to_user
+                    .as_deref()
+                    .map(|u| person(names, u))
+                    .or_else(|| t.to_queue_name.clone().map(|q| format!("queue {q}")))
+                    .or_else(|| t.to_queue_id.clone().map(|q| format!("queue {q}")))
+                    .unwrap_or_else(|| "an unknown target".to_owned()),
+                format!("{:?}", t.outcome).to_lowercase()
+            ),
+        ));
+    }
+    for sup in &p.supervision {
+        items.push((
+            sup.started_at,
+            format!(
+                "Supervision ({}) by {}{}: {}.",
+                sup.mode.as_str(),
+                person(names, &sup.supervisor),
+                sup.agent
+                    .as_deref()
+                    .map(|u| format!(" of {}", person(names, u)))
+                    .unwrap_or_default(),
+                span_text(sup.started_at, sup.ended_at)
+            ),
+        ));
+    }
+    items.sort_by_key(|a| a.0);
+    let mut out = String::from("<ul>\n");
+    for (_, text) in items {
+        let _ = writeln!(out, "<li>{}</li>", Esc(&text));
+    }
+    out.push_str("</ul>\n");
+    out
+}

@@ -1,0 +1,110 @@
+//! Shared by the web tests: a fresh SQLite ledger per test, filled with simulated ZCC traffic
+//! (or chosen bodies), with the default generation projected, and the state to serve it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tempfile::TempDir;
+use zcc_server::{AppState, Secret, ServeArgs};
+use zcc_sim::{SimConfig, SimItem, TruthRow};
+use zcc_store::{EventLog, Source, ingest};
+use zcc_store_sqlite::SqliteLog;
+
+/// A ledger in a temporary directory, projected under the default rule.
+pub struct Corpus {
+    _dir: TempDir,
+    pub store: Arc<SqliteLog>,
+    /// Each simulated engagement's pattern name (`conference`, `hold_resume`, ...).
+    pub patterns: BTreeMap<String, String>,
+    /// Each simulated engagement's bodies, in delivery order.
+    pub bodies: BTreeMap<String, Vec<String>>,
+}
+
+impl Corpus {
+    /// `calls` simulated calls (seeded, so every run gets the same bytes).
+    pub async fn simulated(calls: u64, seed: u64) -> Corpus {
+        let config = SimConfig {
+            calls,
+            seed,
+            ..SimConfig::default()
+        };
+        let mut patterns = BTreeMap::new();
+        let mut bodies: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut all = Vec::new();
+        for item in zcc_sim::generate(&config).expect("a valid simulator configuration") {
+            match item {
+                SimItem::Delivery(d) => {
+                    let v: serde_json::Value = serde_json::from_str(&d.body).unwrap();
+                    if let Some(id) = v["payload"]["object"]["engagement_id"].as_str() {
+                        bodies
+                            .entry(id.to_owned())
+                            .or_default()
+                            .push(d.body.clone());
+                    }
+                    all.push((d.body, d.deliver_at_ms));
+                }
+                SimItem::Truth(row) => {
+                    if let TruthRow::Engagements(e) = *row {
+                        patterns.insert(e.engagement_id, e.pattern);
+                    }
+                }
+            }
+        }
+        let mut corpus = Corpus::from_bodies(&all).await;
+        corpus.patterns = patterns;
+        corpus.bodies = bodies;
+        corpus
+    }
+
+    /// A ledger holding exactly these bodies (with their receive times), projected.
+    pub async fn from_bodies(bodies: &[(String, i64)]) -> Corpus {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("web.db");
+        let store = Arc::new(SqliteLog::open(path.to_str().unwrap()).expect("open SQLite"));
+        for chunk in bodies.chunks(1000) {
+            let batch = chunk
+                .iter()
+                .map(|(body, at)| {
+                    ingest::prepare(body.as_bytes(), Source::Import, *at, None)
+                        .expect("an envelope")
+                })
+                .collect();
+            store.append_batch(batch).await.expect("append");
+        }
+        zcc_projector::ensure_default_generation(&*store)
+            .await
+            .expect("default generation");
+        zcc_projector::catch_up_all(&*store, &())
+            .await
+            .expect("catch up");
+        Corpus {
+            _dir: dir,
+            store,
+            patterns: BTreeMap::new(),
+            bodies: BTreeMap::new(),
+        }
+    }
+
+    /// Engagements of a simulated pattern, in id order.
+    pub fn engagements(&self, pattern: &str) -> Vec<&str> {
+        self.patterns
+            .iter()
+            .filter(|(_, p)| p.as_str() == pattern)
+            .map(|(id, _)| id.as_str())
+            .collect()
+    }
+
+    /// The server's state over this ledger, with an API token or without.
+    pub fn state(&self, api_token: Option<&str>) -> AppState {
+        AppState::new(args(api_token), self.store.clone(), None).expect("valid state")
+    }
+}
+
+/// Serve arguments for tests: one webhook secret, the token if any.
+pub fn args(api_token: Option<&str>) -> ServeArgs {
+    ServeArgs {
+        webhook_secret: vec![Secret::new("web-test-secret")],
+        api_token: api_token.map(Secret::new),
+        ..ServeArgs::default()
+    }
+}
