@@ -9,7 +9,6 @@ use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
 
 use crate::kind::EventKind;
 use crate::time::{TIME_KEYS, TimeFields, ms_from_f64, parse_time_str, select_event_time};
@@ -49,17 +48,6 @@ pub enum EnvelopeError {
     MissingPayload,
     #[error("envelope field \"payload\" is not an object (found {found})")]
     PayloadNotObject { found: &'static str },
-}
-
-pub(crate) fn json_type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// Read the envelope of a raw body. Only `event` (a string) and `payload` (an object) are
@@ -116,7 +104,7 @@ pub fn read_envelope(body: &[u8]) -> Result<EnvelopeSummary, EnvelopeError> {
 }
 
 /// A JSON value kept only as far as the envelope needs it.
-enum Scalar<'a> {
+pub(crate) enum Scalar<'a> {
     Null,
     Bool,
     Int(i64),
@@ -128,7 +116,7 @@ enum Scalar<'a> {
 }
 
 impl Scalar<'_> {
-    fn type_name(&self) -> &'static str {
+    pub(crate) fn type_name(&self) -> &'static str {
         match self {
             Scalar::Null => "null",
             Scalar::Bool => "a boolean",
@@ -163,7 +151,7 @@ impl Scalar<'_> {
 }
 
 /// Any JSON value, parsed and dropped.
-struct Skip;
+pub(crate) struct Skip;
 
 struct SkipVisitor;
 
@@ -274,12 +262,12 @@ impl<'de> Deserialize<'de> for Key<'de> {
 
 /// The fields of one JSON object that the envelope reads. Duplicate keys: the last wins, as
 /// in `serde_json::Value`.
-trait Fields<'de>: Default {
+pub(crate) trait Fields<'de>: Default {
     fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error>;
 }
 
 /// An object read into `T`, or the type of whatever else was there.
-enum Doc<T> {
+pub(crate) enum Doc<T> {
     Object(T),
     Not(&'static str),
 }

@@ -1,13 +1,16 @@
 //! A whole webhook body read into the typed model: [`parse_event`].
 
+use std::borrow::Cow;
+
 use serde::Serialize;
+use serde::de::MapAccess;
 use serde_json::{Map, Value};
 
-use crate::envelope::{EnvelopeError, json_type_name};
+use crate::envelope::{Doc, EnvelopeError, Fields, Scalar, Skip};
 use crate::family::{Family, read_family};
 use crate::ids::{AccountId, EngagementId};
 use crate::kind::EventKind;
-use crate::reader::{Reader, TIME_EXPECTED, time_of};
+use crate::reader::{Lazy, Reader, TIME_EXPECTED, lazy_time_of, time_of};
 use crate::time::{TIME_KEYS, TimeFields, select_event_time};
 use crate::warning::{FieldWarning, WarningAction, describe};
 
@@ -75,40 +78,34 @@ pub fn parse_event(body: &[u8]) -> Result<ZccEvent, EnvelopeError> {
     let text = std::str::from_utf8(body).map_err(|e| EnvelopeError::NotUtf8 {
         offset: e.valid_up_to(),
     })?;
-    let value: Value = serde_json::from_str(text).map_err(|e| EnvelopeError::NotJson {
+    // Straight from the text into borrowed parts: no `Value` for the body, only for what ends
+    // up in an `extra` map or a warning.
+    let top: Doc<Root<'_>> = serde_json::from_str(text).map_err(|e| EnvelopeError::NotJson {
         message: e.to_string(),
     })?;
-    let mut root = match value {
-        Value::Object(map) => map,
-        other => {
-            return Err(EnvelopeError::NotObject {
-                found: json_type_name(&other),
-            });
-        }
+    let root = match top {
+        Doc::Object(root) => root,
+        Doc::Not(found) => return Err(EnvelopeError::NotObject { found }),
     };
-    let kind = match root.get("event") {
+    let kind = match &root.event {
         None => return Err(EnvelopeError::MissingEvent),
-        Some(Value::String(s)) => EventKind::from_name(s),
+        Some(Scalar::Str(s)) => EventKind::from_name(s),
         Some(other) => {
             return Err(EnvelopeError::EventNotString {
-                found: json_type_name(other),
+                found: other.type_name(),
             });
         }
     };
-    let mut payload = match root.remove("payload") {
+    let payload = match root.payload {
         None => return Err(EnvelopeError::MissingPayload),
-        Some(Value::Object(p)) => p,
-        Some(other) => {
-            return Err(EnvelopeError::PayloadNotObject {
-                found: json_type_name(&other),
-            });
-        }
+        Some(Doc::Object(p)) => p,
+        Some(Doc::Not(found)) => return Err(EnvelopeError::PayloadNotObject { found }),
     };
 
     let mut warnings = Vec::new();
-    let event_ts = match root.get("event_ts") {
+    let event_ts = match &root.event_ts {
         None => None,
-        Some(v) => match time_of(v) {
+        Some(v) => match lazy_time_of(v) {
             Ok(ms) => ms,
             Err(()) => {
                 warnings.push(warning("event_ts", TIME_EXPECTED, Some(v)));
@@ -116,16 +113,19 @@ pub fn parse_event(body: &[u8]) -> Result<ZccEvent, EnvelopeError> {
             }
         },
     };
-    let account_id = match payload.remove("account_id") {
-        None | Some(Value::Null) => None,
+    let account_id = match payload.account_id {
+        None | Some(Lazy::Null) => None,
         Some(v) => {
-            let mut r = Reader::new(Map::new(), "payload".to_owned(), &mut warnings);
-            r.map.insert("account_id".to_owned(), v);
+            let mut r = Reader::new(
+                vec![(Cow::Borrowed("account_id"), v)],
+                "payload".to_owned(),
+                &mut warnings,
+            );
             r.id::<AccountId>("account_id")
         }
     };
-    let object = match payload.remove("object") {
-        Some(Value::Object(m)) => Some(m),
+    let object = match payload.object {
+        Some(Lazy::Object(entries)) => Some(entries),
         other => {
             warnings.push(warning("payload.object", "an object", other.as_ref()));
             None
@@ -134,10 +134,10 @@ pub fn parse_event(body: &[u8]) -> Result<ZccEvent, EnvelopeError> {
 
     let (object, engagement_id, times) = match object {
         None => (Family::Other(Map::new()), None, TimeFields::default()),
-        Some(map) => {
+        Some(entries) => {
             let family = read_family(
                 kind.family(),
-                Reader::new(map, "payload.object".to_owned(), &mut warnings),
+                Reader::new(entries, "payload.object".to_owned(), &mut warnings),
             );
             match family.times() {
                 Some(times) => {
@@ -166,7 +166,57 @@ pub fn parse_event(body: &[u8]) -> Result<ZccEvent, EnvelopeError> {
     })
 }
 
-fn warning(path: &str, expected: &'static str, found: Option<&Value>) -> FieldWarning {
+/// The envelope as `parse_event` reads it; other top-level fields are parsed and dropped.
+#[derive(Default)]
+struct Root<'a> {
+    event: Option<Scalar<'a>>,
+    event_ts: Option<Lazy<'a>>,
+    payload: Option<Doc<Payload<'a>>>,
+}
+
+impl<'de> Fields<'de> for Root<'de> {
+    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+        match key {
+            "event" => self.event = Some(map.next_value()?),
+            "event_ts" => self.event_ts = Some(map.next_value()?),
+            "payload" => self.payload = Some(map.next_value()?),
+            _ => {
+                map.next_value::<Skip>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Payload<'a> {
+    account_id: Option<Lazy<'a>>,
+    object: Option<Lazy<'a>>,
+}
+
+impl<'de> Fields<'de> for Payload<'de> {
+    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+        match key {
+            "account_id" => self.account_id = Some(map.next_value()?),
+            "object" => self.object = Some(map.next_value()?),
+            _ => {
+                map.next_value::<Skip>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn warning(path: &str, expected: &'static str, found: Option<&Lazy<'_>>) -> FieldWarning {
+    FieldWarning {
+        path: path.to_owned(),
+        expected,
+        found: describe(found.map(Lazy::to_value).as_ref()),
+        action: WarningAction::Ignored,
+    }
+}
+
+fn value_warning(path: &str, expected: &'static str, found: Option<&Value>) -> FieldWarning {
     FieldWarning {
         path: path.to_owned(),
         expected,
@@ -185,13 +235,17 @@ fn peek_other(
         v @ Some(Value::Number(n)) => {
             warnings.push(FieldWarning {
                 action: WarningAction::Converted,
-                ..warning("payload.object.engagement_id", "a string", v)
+                ..value_warning("payload.object.engagement_id", "a string", v)
             });
             Some(EngagementId(n.to_string()))
         }
         None | Some(Value::Null) => None,
         Some(v) => {
-            warnings.push(warning("payload.object.engagement_id", "a string", Some(v)));
+            warnings.push(value_warning(
+                "payload.object.engagement_id",
+                "a string",
+                Some(v),
+            ));
             None
         }
     };
@@ -200,7 +254,7 @@ fn peek_other(
         if let Some(v) = map.get(key) {
             match time_of(v) {
                 Ok(ms) => times.set(key, ms),
-                Err(()) => warnings.push(warning(
+                Err(()) => warnings.push(value_warning(
                     &format!("payload.object.{key}"),
                     TIME_EXPECTED,
                     Some(v),

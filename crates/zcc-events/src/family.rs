@@ -41,10 +41,10 @@ macro_rules! family_struct {
         }
 
         impl $name {
-            pub(crate) fn read(r: &mut Reader<'_>) -> Self {
+            pub(crate) fn read(r: &mut Reader<'_, '_>) -> Self {
                 $name {
                     $($field: r.$method(stringify!($field) $(, $arg)?),)*
-                    extra: std::mem::take(&mut r.map),
+                    extra: r.take_extra(),
                 }
             }
         }
@@ -405,7 +405,7 @@ fn dt(date_time_ms: Option<i64>) -> TimeFields {
 
 /// Read `payload.object` into its family's typed object. An object missing an id its family
 /// cannot do without is kept whole as [`Family::Other`], with a warning naming the id.
-pub(crate) fn read_family(kind: FamilyKind, mut r: Reader<'_>) -> Family {
+pub(crate) fn read_family(kind: FamilyKind, mut r: Reader<'_, '_>) -> Family {
     let (required, name): (&[&str], &'static str) = match kind {
         FamilyKind::Other => return Family::Other(r.finish()),
         FamilyKind::Task => (

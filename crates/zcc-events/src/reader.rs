@@ -1,22 +1,161 @@
 //! A tolerant reader that moves typed fields out of a JSON object, recording a
-//! [`FieldWarning`] for every value of the wrong type. What it does not take stays in the map,
-//! which becomes the object's `extra` (unknown fields kept verbatim, SPEC I6).
+//! [`FieldWarning`] for every value of the wrong type. What it does not take stays in the
+//! object, which becomes the object's `extra` (unknown fields kept verbatim, SPEC I6).
+//!
+//! The object is a [`Lazy`] tree: deserialised straight from the body text, strings borrowed
+//! when they have no escapes, objects as entry lists (no map building). Only what ends up in
+//! `extra`, or in a warning, is turned into a `serde_json::Value`.
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
 
 use crate::ids::PhoneNumber;
 use crate::time::{ms_from_f64, parse_time_str};
 use crate::warning::{FieldWarning, WarningAction, describe};
 
-pub(crate) struct Reader<'w> {
-    pub(crate) map: Map<String, Value>,
+/// A JSON value read without building a `Value`: strings borrowed where possible, objects as
+/// their entries in body order (duplicate keys kept; the last one wins, as in `Value`).
+#[derive(Debug, Clone)]
+pub(crate) enum Lazy<'a> {
+    Null,
+    Bool(bool),
+    Number(Number),
+    Str(Cow<'a, str>),
+    Array(Vec<Lazy<'a>>),
+    Object(Entries<'a>),
+}
+
+pub(crate) type Entries<'a> = Vec<(Cow<'a, str>, Lazy<'a>)>;
+
+impl Lazy<'_> {
+    pub(crate) fn into_value(self) -> Value {
+        match self {
+            Lazy::Null => Value::Null,
+            Lazy::Bool(b) => Value::Bool(b),
+            Lazy::Number(n) => Value::Number(n),
+            Lazy::Str(s) => Value::String(s.into_owned()),
+            Lazy::Array(items) => Value::Array(items.into_iter().map(Lazy::into_value).collect()),
+            Lazy::Object(entries) => Value::Object(entries_into_map(entries)),
+        }
+    }
+
+    pub(crate) fn to_value(&self) -> Value {
+        self.clone().into_value()
+    }
+}
+
+/// The entries as a map; a later duplicate key replaces an earlier one, as in `Value`.
+pub(crate) fn entries_into_map(entries: Entries<'_>) -> Map<String, Value> {
+    let mut map = Map::new();
+    for (k, v) in entries {
+        map.insert(k.into_owned(), v.into_value());
+    }
+    map
+}
+
+struct LazyVisitor;
+
+impl<'de> Visitor<'de> for LazyVisitor {
+    type Value = Lazy<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Lazy<'de>, E> {
+        Ok(Lazy::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Lazy<'de>, E> {
+        Ok(Lazy::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Lazy<'de>, E> {
+        Ok(Lazy::Number(v.into()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Lazy<'de>, E> {
+        Ok(Number::from_f64(v).map_or(Lazy::Null, Lazy::Number))
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Lazy<'de>, E> {
+        Ok(Lazy::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Lazy<'de>, E> {
+        Ok(Lazy::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Lazy<'de>, E> {
+        Ok(Lazy::Str(Cow::Owned(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Lazy<'de>, E> {
+        Ok(Lazy::Null)
+    }
+    fn visit_none<E>(self) -> Result<Lazy<'de>, E> {
+        Ok(Lazy::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Lazy<'de>, D::Error> {
+        Lazy::deserialize(d)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Lazy<'de>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Lazy::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Lazy<'de>, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(16));
+        while let Some(LazyKey(key)) = map.next_key()? {
+            let value = map.next_value()?;
+            entries.push((key, value));
+        }
+        Ok(Lazy::Object(entries))
+    }
+}
+
+impl<'de> Deserialize<'de> for Lazy<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LazyVisitor)
+    }
+}
+
+/// An object key, borrowed when it has no escapes.
+pub(crate) struct LazyKey<'a>(pub(crate) Cow<'a, str>);
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = LazyKey<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string key")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<LazyKey<'de>, E> {
+        Ok(LazyKey(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<LazyKey<'de>, E> {
+        Ok(LazyKey(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<LazyKey<'de>, E> {
+        Ok(LazyKey(Cow::Owned(v)))
+    }
+}
+
+impl<'de> Deserialize<'de> for LazyKey<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+pub(crate) struct Reader<'a, 'w> {
+    entries: Entries<'a>,
     path: String,
     warnings: &'w mut Vec<FieldWarning>,
 }
 
+fn found(value: Option<&Lazy<'_>>) -> String {
+    describe(value.map(Lazy::to_value).as_ref())
+}
+
 /// True when `value` can serve as an id: a string, or a number (read as its JSON text).
-pub(crate) fn id_usable(value: Option<&Value>) -> bool {
-    matches!(value, Some(Value::String(_) | Value::Number(_)))
+pub(crate) fn id_usable(value: Option<&Lazy<'_>>) -> bool {
+    matches!(value, Some(Lazy::Str(_) | Lazy::Number(_)))
 }
 
 /// Epoch milliseconds from a JSON value: an ISO-8601 string, a numeric string or a number.
@@ -25,58 +164,88 @@ pub(crate) fn time_of(value: &Value) -> Result<Option<i64>, ()> {
     match value {
         Value::Null => Ok(None),
         Value::String(s) => parse_time_str(s).map(Some).ok_or(()),
-        Value::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().and_then(ms_from_f64))
-            .map(Some)
-            .ok_or(()),
+        Value::Number(n) => number_ms(n).map(Some).ok_or(()),
         _ => Err(()),
     }
 }
 
+/// [`time_of`] for a [`Lazy`] value.
+pub(crate) fn lazy_time_of(value: &Lazy<'_>) -> Result<Option<i64>, ()> {
+    match value {
+        Lazy::Null => Ok(None),
+        Lazy::Str(s) => parse_time_str(s).map(Some).ok_or(()),
+        Lazy::Number(n) => number_ms(n).map(Some).ok_or(()),
+        _ => Err(()),
+    }
+}
+
+fn number_ms(n: &Number) -> Option<i64> {
+    n.as_i64().or_else(|| n.as_f64().and_then(ms_from_f64))
+}
+
 pub(crate) const TIME_EXPECTED: &str = "an ISO-8601 time or epoch milliseconds";
 
-impl<'w> Reader<'w> {
+impl<'a, 'w> Reader<'a, 'w> {
     pub(crate) fn new(
-        map: Map<String, Value>,
+        entries: Entries<'a>,
         path: String,
         warnings: &'w mut Vec<FieldWarning>,
     ) -> Self {
         Reader {
-            map,
+            entries,
             path,
             warnings,
         }
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        self.entries.iter().rposition(|(k, _)| k == key)
+    }
+
+    /// The value of `key` (the last one when repeated), left in place.
+    fn get(&self, key: &str) -> Option<&Lazy<'a>> {
+        self.position(key).map(|i| &self.entries[i].1)
+    }
+
+    /// Take `key` out (every occurrence; the last one is the value, as in `Value`).
+    fn remove(&mut self, key: &str) -> Option<Lazy<'a>> {
+        let i = self.position(key)?;
+        let (_, value) = self.entries.remove(i);
+        if self.entries[..i].iter().any(|(k, _)| k == key) {
+            self.entries.retain(|(k, _)| k != key);
+        }
+        Some(value)
     }
 
     pub(crate) fn warn(
         &mut self,
         key: &str,
         expected: &'static str,
-        found: Option<&Value>,
+        found_text: String,
         action: WarningAction,
     ) {
         self.warnings.push(FieldWarning {
             path: format!("{}.{key}", self.path),
             expected,
-            found: describe(found),
+            found: found_text,
             action,
         });
     }
 
     /// Keep a value the model could not use in `extra`, and say so.
-    fn reject(&mut self, key: &str, expected: &'static str, value: Value) {
-        self.warn(key, expected, Some(&value), WarningAction::Ignored);
-        self.map.insert(key.to_owned(), value);
+    fn reject(&mut self, key: &str, expected: &'static str, value: Lazy<'a>) {
+        self.warn(key, expected, found(Some(&value)), WarningAction::Ignored);
+        self.entries.push((Cow::Owned(key.to_owned()), value));
     }
 
     /// Check that the ids a family cannot do without are there; warn for each that is not.
     pub(crate) fn require(&mut self, keys: &[&str], family: &'static str) -> bool {
         let mut ok = true;
         for key in keys {
-            if !id_usable(self.map.get(*key)) {
-                let found = self.map.get(*key).cloned();
-                self.warn(key, family, found.as_ref(), WarningAction::FamilyNotRead);
+            let value = self.get(key);
+            if !id_usable(value) {
+                let text = found(value);
+                self.warn(key, family, text, WarningAction::FamilyNotRead);
                 ok = false;
             }
         }
@@ -84,14 +253,14 @@ impl<'w> Reader<'w> {
     }
 
     pub(crate) fn string(&mut self, key: &str) -> Option<String> {
-        match self.map.remove(key)? {
-            Value::Null => None,
-            Value::String(s) => Some(s),
-            Value::Number(n) => {
+        match self.remove(key)? {
+            Lazy::Null => None,
+            Lazy::Str(s) => Some(s.into_owned()),
+            Lazy::Number(n) => {
                 self.warn(
                     key,
                     "a string",
-                    Some(&Value::Number(n.clone())),
+                    describe(Some(&Value::Number(n.clone()))),
                     WarningAction::Converted,
                 );
                 Some(n.to_string())
@@ -121,27 +290,27 @@ impl<'w> Reader<'w> {
     }
 
     pub(crate) fn int(&mut self, key: &str) -> Option<i64> {
-        match self.map.remove(key)? {
-            Value::Null => None,
-            Value::Number(n) => match n.as_i64().or_else(|| n.as_f64().and_then(ms_from_f64)) {
+        match self.remove(key)? {
+            Lazy::Null => None,
+            Lazy::Number(n) => match number_ms(&n) {
                 Some(i) => Some(i),
                 None => {
-                    self.reject(key, "an integer", Value::Number(n));
+                    self.reject(key, "an integer", Lazy::Number(n));
                     None
                 }
             },
-            Value::String(s) => match s.trim().parse::<i64>() {
+            Lazy::Str(s) => match s.trim().parse::<i64>() {
                 Ok(i) => {
                     self.warn(
                         key,
                         "an integer",
-                        Some(&Value::String(s)),
+                        found(Some(&Lazy::Str(s))),
                         WarningAction::Converted,
                     );
                     Some(i)
                 }
                 Err(_) => {
-                    self.reject(key, "an integer", Value::String(s));
+                    self.reject(key, "an integer", Lazy::Str(s));
                     None
                 }
             },
@@ -153,15 +322,15 @@ impl<'w> Reader<'w> {
     }
 
     pub(crate) fn bool(&mut self, key: &str) -> Option<bool> {
-        match self.map.remove(key)? {
-            Value::Null => None,
-            Value::Bool(b) => Some(b),
-            Value::String(s) if s == "true" || s == "false" => {
+        match self.remove(key)? {
+            Lazy::Null => None,
+            Lazy::Bool(b) => Some(b),
+            Lazy::Str(s) if s == "true" || s == "false" => {
                 let b = s == "true";
                 self.warn(
                     key,
                     "a boolean",
-                    Some(&Value::String(s)),
+                    found(Some(&Lazy::Str(s))),
                     WarningAction::Converted,
                 );
                 Some(b)
@@ -176,8 +345,8 @@ impl<'w> Reader<'w> {
     /// A time field: ISO-8601 strings, numeric strings and numbers are all read silently;
     /// anything else warns and stays in `extra`.
     pub(crate) fn time(&mut self, key: &str) -> Option<i64> {
-        let value = self.map.remove(key)?;
-        match time_of(&value) {
+        let value = self.remove(key)?;
+        match lazy_time_of(&value) {
             Ok(ms) => ms,
             Err(()) => {
                 self.reject(key, TIME_EXPECTED, value);
@@ -191,23 +360,23 @@ impl<'w> Reader<'w> {
     pub(crate) fn list<T>(
         &mut self,
         key: &str,
-        mut read: impl FnMut(&mut Reader<'_>) -> T,
+        mut read: impl FnMut(&mut Reader<'a, '_>) -> T,
     ) -> Vec<T> {
-        match self.map.remove(key) {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => {
+        match self.remove(key) {
+            None | Some(Lazy::Null) => Vec::new(),
+            Some(Lazy::Array(items)) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.into_iter().enumerate() {
                     let item_path = format!("{}.{key}[{i}]", self.path);
                     match item {
-                        Value::Object(m) => {
+                        Lazy::Object(m) => {
                             let mut sub = Reader::new(m, item_path, self.warnings);
                             out.push(read(&mut sub));
                         }
                         other => self.warnings.push(FieldWarning {
                             path: item_path,
                             expected: "an object",
-                            found: describe(Some(&other)),
+                            found: found(Some(&other)),
                             action: WarningAction::Ignored,
                         }),
                     }
@@ -221,8 +390,13 @@ impl<'w> Reader<'w> {
         }
     }
 
+    /// What is left, as the object's `extra`, leaving the reader empty.
+    pub(crate) fn take_extra(&mut self) -> Map<String, Value> {
+        entries_into_map(std::mem::take(&mut self.entries))
+    }
+
     /// What is left: the fields the model did not read.
-    pub(crate) fn finish(self) -> Map<String, Value> {
-        self.map
+    pub(crate) fn finish(mut self) -> Map<String, Value> {
+        self.take_extra()
     }
 }
