@@ -39,6 +39,28 @@ pub enum Command {
     Export(ExportArgs),
     /// Generate realistic ZCC traffic (seeded), to a file or signed to a receiver.
     Simulate(SimulateArgs),
+    /// One call's history: the model, derived events with evidence, and the raw events.
+    Show(ShowArgs),
+    /// List the inference rules and their parameters.
+    Rules,
+    /// List the generations (one rule's projection over the log each) and their states.
+    Generations,
+    /// Build a generation of a rule from the whole log while the active one keeps serving.
+    Reproject(ReprojectArgs),
+    /// Make a generation the one queries and exports read (atomically).
+    Activate {
+        /// The generation id (`zcc-ledger generations`).
+        generation: String,
+    },
+    /// Stop keeping a generation current (the active one cannot be retired).
+    Retire {
+        /// The generation id (`zcc-ledger generations`).
+        generation: String,
+    },
+    /// List the engagements whose derived facts differ between two generations.
+    Diff(DiffArgs),
+    /// Score a rule against Zoom's explicit conference events (hidden from the rule).
+    Evaluate(EvaluateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +103,75 @@ pub struct ExportArgs {
     /// Only rows before this time (RFC 3339).
     #[arg(long, env = "ZCC_UNTIL")]
     pub until: Option<String>,
+    /// Read this rule's generation (default: the active generation).
+    #[arg(long, env = "ZCC_RULE", conflicts_with = "generation")]
+    pub rule: Option<String>,
+    /// Read this generation (default: the active generation).
+    #[arg(long, env = "ZCC_GENERATION")]
+    pub generation: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    pub engagement_id: String,
+    #[arg(long, env = "ZCC_FORMAT", value_enum, default_value = "text")]
+    pub format: ShowFormat,
+    /// Read this rule's generation (default: the active generation).
+    #[arg(long, env = "ZCC_RULE", conflicts_with = "generation")]
+    pub rule: Option<String>,
+    /// Read this generation (default: the active generation).
+    #[arg(long, env = "ZCC_GENERATION")]
+    pub generation: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReprojectArgs {
+    /// The rule (`zcc-ledger rules` lists them).
+    #[arg(long, env = "ZCC_RULE", required_unless_present = "resume")]
+    pub rule: Option<String>,
+    /// A rule parameter as k=v (repeatable).
+    #[arg(long, env = "ZCC_PARAM", value_delimiter = ',')]
+    pub param: Vec<String>,
+    /// Activate the generation once it has caught up.
+    #[arg(long, env = "ZCC_ACTIVATE")]
+    pub activate: bool,
+    /// Resume an interrupted rebuild of this generation.
+    #[arg(long, env = "ZCC_RESUME", conflicts_with = "rule")]
+    pub resume: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The base generation id.
+    pub base: String,
+    /// The candidate generation id.
+    pub candidate: String,
+    #[arg(long, env = "ZCC_FORMAT", value_enum, default_value = "text")]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// The rule to score (`zcc-ledger rules`).
+    pub rule: String,
+    /// A rule parameter as k=v (repeatable).
+    #[arg(long, env = "ZCC_PARAM", value_delimiter = ',')]
+    pub param: Vec<String>,
+    #[arg(long, env = "ZCC_FORMAT", value_enum, default_value = "text")]
+    pub format: ReportFormat,
 }
 
 #[derive(Debug, Args)]

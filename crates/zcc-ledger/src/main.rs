@@ -15,8 +15,9 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ZCC_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            tracing_subscriber::EnvFilter::try_from_env("ZCC_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("warn,zcc_server=info,zcc_ledger=info")
+            }),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -1,73 +1,65 @@
-//! `zcc-ledger export TABLE [--format ..] [--output PATH|-] [--since ..] [--until ..]`.
+//! `zcc-ledger export TABLE [--format ..] [--output PATH|-] [--since ..] [--until ..]
+//! [--rule NAME | --generation ID]`.
 
-use std::fs::File;
-use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context, anyhow, bail};
-use zcc_export::events::{EventsFormat, Window, export_events};
-use zcc_export::time::parse_rfc3339;
-use zcc_store::EventLog;
+use anyhow::anyhow;
+use zcc_export::{ExportRequest, Format, TableName, Window, export_table, export_to_file};
+use zcc_store::projection::Backend;
 
-use crate::cli::{ExportArgs, Format};
+use crate::cli::{self, ExportArgs};
+use crate::commands::select;
 use crate::progress;
 
-pub async fn run(log: Arc<dyn EventLog>, args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let window = Window {
-        since_ms: args
-            .since
-            .as_deref()
-            .map(|s| parse_rfc3339("--since", s))
-            .transpose()
-            .map_err(|e| anyhow!(e))?,
-        until_ms: args
-            .until
-            .as_deref()
-            .map(|s| parse_rfc3339("--until", s))
-            .transpose()
-            .map_err(|e| anyhow!(e))?,
+pub async fn run(store: Arc<dyn Backend>, args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let table: TableName = args.table.parse().map_err(|e| anyhow!("{e}"))?;
+    let format = match args.format {
+        cli::Format::Jsonl => Format::Jsonl,
+        cli::Format::Csv => Format::Csv,
+        cli::Format::Parquet => Format::Parquet,
     };
-    let format = match (args.table.as_str(), args.format) {
-        ("events", Format::Jsonl) => EventsFormat::Jsonl,
-        ("events", Format::Csv) => EventsFormat::Csv,
-        ("events", Format::Parquet) => bail!("export events --format parquet is not available yet"),
-        (other, _) => bail!("unknown or not yet exportable table {other:?}; available: events"),
+    let window = Window::parse(args.since.as_deref(), args.until.as_deref())?;
+    let generation = match table {
+        TableName::Events => None,
+        TableName::Model(_) => {
+            let g =
+                select::generation(store.as_ref(), args.generation, args.rule.as_deref()).await?;
+            // Fold what has arrived since the generation last caught up, so the export is current.
+            zcc_projector::catch_up(store.as_ref(), g.id, &()).await?;
+            Some(g.id)
+        }
     };
-    let to_file = args.output.as_deref().filter(|p| p.as_os_str() != "-");
-    let size = log.head().await?.size;
+    let request = ExportRequest {
+        table,
+        format,
+        generation,
+        window,
+    };
+    let size = store.head().await?.size;
     let bar = progress::items(Some(size as u64), "exporting");
-    let mut manifest = match to_file {
+    let tick = |n: u64| bar.set_position(n);
+    let manifest = match args.output.as_deref().filter(|p| p.as_os_str() != "-") {
         Some(path) => {
-            let file =
-                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-            export_events(log.as_ref(), format, window, file, |n| bar.set_position(n)).await?
+            let m =
+                export_to_file(store.as_ref(), Some(store.as_ref()), &request, path, tick).await?;
+            bar.finish_and_clear();
+            eprintln!("wrote {} rows to {}", m.rows, path.display());
+            m
         }
         None => {
-            let stdout = std::io::stdout().lock();
-            export_events(log.as_ref(), format, window, stdout, |n| {
-                bar.set_position(n)
-            })
-            .await?
+            let m = export_table(
+                store.as_ref(),
+                Some(store.as_ref()),
+                &request,
+                std::io::stdout(),
+                tick,
+            )
+            .await?;
+            bar.finish_and_clear();
+            m
         }
     };
-    bar.finish_and_clear();
-    manifest.since = args.since;
-    manifest.until = args.until;
-    if let Some(path) = to_file {
-        write_manifest(path, &manifest)?;
-        eprintln!("wrote {} rows to {}", manifest.rows, path.display());
-    }
+    let _ = manifest;
     Ok(ExitCode::SUCCESS)
-}
-
-fn write_manifest(path: &Path, manifest: &zcc_export::Manifest) -> anyhow::Result<()> {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".manifest.json");
-    let mut f = File::create(&name)
-        .with_context(|| format!("cannot create {}", Path::new(&name).display()))?;
-    serde_json::to_writer_pretty(&mut f, manifest)?;
-    f.write_all(b"\n")?;
-    Ok(())
 }

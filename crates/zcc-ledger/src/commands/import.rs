@@ -15,7 +15,8 @@ use flate2::read::MultiGzDecoder;
 use indicatif::ProgressBar;
 use tokio::sync::mpsc;
 use zcc_store::ingest::{now_ms, prepare};
-use zcc_store::{Digest, EventLog, NewEvent, QuarantineEntry, Source};
+use zcc_store::projection::Backend;
+use zcc_store::{Digest, NewEvent, QuarantineEntry, Source};
 
 use crate::cli::ImportArgs;
 use crate::progress;
@@ -34,7 +35,7 @@ struct Summary {
     rejected: u64,
 }
 
-pub async fn run(log: Arc<dyn EventLog>, args: ImportArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(log: Arc<dyn Backend>, args: ImportArgs) -> anyhow::Result<ExitCode> {
     for f in &args.files {
         if f.as_os_str() != "-" && !f.is_file() {
             bail!("cannot import {}: no such file", f.display());
@@ -86,6 +87,18 @@ pub async fn run(log: Arc<dyn EventLog>, args: ImportArgs) -> anyhow::Result<Exi
     }
     reader.await.context("the import reader failed")?;
     bar.finish_and_clear();
+    // Live projection: every generation that is not retired folds what was just appended.
+    zcc_projector::ensure_default_generation(log.as_ref())
+        .await
+        .context("creating the default generation")?;
+    let head = log.head().await?.size;
+    let fold_bar = progress::items(Some(head as u64), "projecting");
+    zcc_projector::catch_up_all(log.as_ref(), &|p: &zcc_projector::Progress| {
+        fold_bar.set_position(p.position.max(0) as u64)
+    })
+    .await
+    .context("projecting the imported events")?;
+    fold_bar.finish_and_clear();
     println!(
         "read {}, appended {}, duplicates {}, rejected {}",
         summary.read, summary.appended, summary.duplicates, summary.rejected

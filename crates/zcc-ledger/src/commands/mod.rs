@@ -1,9 +1,13 @@
 //! One module per subcommand; each returns the process exit code.
 
 mod checkpoint;
+mod compare;
 mod export;
+mod generations;
 mod import;
+mod select;
 mod serve;
+mod show;
 mod simulate;
 mod verify;
 
@@ -15,11 +19,25 @@ use crate::cli::{Cli, Command};
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let url = cli.database_url;
     match cli.command {
-        Command::Import(args) => import::run(open_log(&url).await?, args).await,
-        Command::Verify(args) => verify::run(open_log(&url).await?, args).await,
-        Command::Checkpoint => checkpoint::run(open_log(&url).await?).await,
-        Command::Export(args) => export::run(open_log(&url).await?, args).await,
         Command::Simulate(args) => simulate::run(args).await,
-        Command::Serve(args) => serve::run(open_log(&url).await?, args).await,
+        Command::Rules => generations::rules(),
+        command => {
+            let store = open_log(&url).await?;
+            match command {
+                Command::Import(args) => import::run(store, args).await,
+                Command::Verify(args) => verify::run(store, args).await,
+                Command::Checkpoint => checkpoint::run(store).await,
+                Command::Export(args) => export::run(store, args).await,
+                Command::Serve(args) => serve::run(store, args).await,
+                Command::Show(args) => show::run(store, args).await,
+                Command::Generations => generations::list(store).await,
+                Command::Reproject(args) => generations::reproject(store, args).await,
+                Command::Activate { generation } => generations::activate(store, &generation).await,
+                Command::Retire { generation } => generations::retire(store, &generation).await,
+                Command::Diff(args) => compare::diff(store, args).await,
+                Command::Evaluate(args) => compare::evaluate(store, args).await,
+                Command::Simulate(_) | Command::Rules => unreachable!("handled above"),
+            }
+        }
     }
 }

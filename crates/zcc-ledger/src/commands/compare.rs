@@ -1,0 +1,39 @@
+//! `diff BASE CANDIDATE` and `evaluate RULE`.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use zcc_store::projection::Backend;
+
+use crate::cli::{DiffArgs, EvaluateArgs, ReportFormat};
+use crate::commands::select::parse_id;
+
+pub async fn diff(store: Arc<dyn Backend>, args: DiffArgs) -> anyhow::Result<ExitCode> {
+    let report = zcc_projector::diff(
+        store.as_ref(),
+        parse_id(&args.base)?,
+        parse_id(&args.candidate)?,
+    )
+    .await?;
+    match args.format {
+        ReportFormat::Text => println!("{report}"),
+        ReportFormat::Jsonl => {
+            for e in &report.engagement_diffs {
+                println!("{}", serde_json::to_string(e)?);
+            }
+        }
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn evaluate(store: Arc<dyn Backend>, args: EvaluateArgs) -> anyhow::Result<ExitCode> {
+    let report = zcc_projector::evaluate(store.as_ref(), &args.rule, &args.param).await?;
+    match args.format {
+        ReportFormat::Text => println!("{report}"),
+        ReportFormat::Json | ReportFormat::Jsonl => {
+            println!("{}", serde_json::to_string_pretty(&report)?)
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,93 @@
+//! `rules`, `generations`, `reproject`, `activate`, `retire`.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use zcc_projector::{Progress, ProgressSink};
+use zcc_store::projection::Backend;
+
+use crate::cli::ReprojectArgs;
+use crate::commands::select::parse_id;
+use crate::progress;
+
+pub fn rules() -> anyhow::Result<ExitCode> {
+    for info in zcc_model::rules::registry() {
+        let default = if info.is_default { " (default)" } else { "" };
+        println!("{}@{}{default}", info.name, info.version);
+        println!("    {}", info.description);
+        for p in info.params {
+            println!("    --param {}={}    {}", p.name, p.default, p.description);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn list(store: Arc<dyn Backend>) -> anyhow::Result<ExitCode> {
+    let head = store.head().await?.size;
+    println!(
+        "{:>4}  {:<9} {:<28} {:>21}",
+        "id", "state", "rule", "checkpoint / log"
+    );
+    for g in store.generations().await? {
+        println!(
+            "{:>4}  {:<9} {:<28} {:>10} / {:<10}",
+            g.id,
+            g.state.as_str(),
+            g.rule_identity,
+            g.checkpoint.0,
+            head
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn reproject(store: Arc<dyn Backend>, args: ReprojectArgs) -> anyhow::Result<ExitCode> {
+    let head = store.head().await?.size;
+    let bar = progress::items(Some(head as u64), "reprojecting");
+    let sink = BarSink(bar.clone());
+    let report = match args.resume {
+        Some(id) => {
+            zcc_projector::resume(
+                store.as_ref(),
+                parse_id(&id)?,
+                args.activate,
+                zcc_projector::RebuildOptions::default(),
+                None,
+                &sink,
+            )
+            .await?
+        }
+        None => {
+            let Some(rule) = args.rule.as_deref() else {
+                anyhow::bail!("reproject needs --rule NAME (or --resume GENERATION)");
+            };
+            zcc_projector::reproject(store.as_ref(), rule, &args.param, args.activate, &sink)
+                .await?
+        }
+    };
+    bar.finish_and_clear();
+    println!("{report}");
+    Ok(ExitCode::SUCCESS)
+}
+
+struct BarSink(indicatif::ProgressBar);
+
+impl ProgressSink for BarSink {
+    fn report(&self, p: &Progress) {
+        self.0.set_length(p.head.max(0) as u64);
+        self.0.set_position(p.position.max(0) as u64);
+    }
+}
+
+pub async fn activate(store: Arc<dyn Backend>, id: &str) -> anyhow::Result<ExitCode> {
+    let report = zcc_projector::activate(store.as_ref(), parse_id(id)?).await?;
+    println!("{report}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn retire(store: Arc<dyn Backend>, id: &str) -> anyhow::Result<ExitCode> {
+    let id = parse_id(id)?;
+    zcc_projector::retire(store.as_ref(), id).await?;
+    println!("generation {id} retired");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,205 @@
+//! `zcc-ledger show ENGAGEMENT_ID [--format text|json]`: one call's history, the model the rule
+//! made of it, the derived events with their evidence, and the raw events behind them.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail};
+use serde_json::json;
+use zcc_export::time::rfc3339_ms;
+use zcc_model::CallProjection;
+use zcc_store::LogEntry;
+use zcc_store::projection::Backend;
+
+use crate::cli::{ShowArgs, ShowFormat};
+use crate::commands::select;
+
+pub async fn run(store: Arc<dyn Backend>, args: ShowArgs) -> anyhow::Result<ExitCode> {
+    let generation =
+        select::generation(store.as_ref(), args.generation, args.rule.as_deref()).await?;
+    let events = store.engagement_events(&args.engagement_id).await?;
+    let doc = store.projection(generation.id, &args.engagement_id).await?;
+    if events.is_empty() && doc.is_none() {
+        bail!(
+            "no engagement {:?} in the log (search with `zcc-ledger export engagements`)",
+            args.engagement_id
+        );
+    }
+    let projection = doc
+        .as_ref()
+        .map(|d| CallProjection::from_canonical_json(d.doc.as_bytes()))
+        .transpose()
+        .map_err(|e| {
+            anyhow!(
+                "stored projection of {} is unreadable: {e}",
+                args.engagement_id
+            )
+        })?;
+    match args.format {
+        ShowFormat::Json => {
+            let raw: Vec<_> = events.iter().map(raw_json).collect();
+            let out = json!({
+                "engagement_id": args.engagement_id,
+                "generation": generation.id,
+                "rule": generation.rule_identity,
+                "projection": projection,
+                "events": raw,
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        ShowFormat::Text => print!(
+            "{}",
+            text(
+                &args.engagement_id,
+                &generation.rule_identity,
+                generation.id.0,
+                projection.as_ref(),
+                &events
+            )
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn raw_json(e: &LogEntry) -> serde_json::Value {
+    json!({
+        "position": e.position.0,
+        "received_at": rfc3339_ms(e.received_at_ms),
+        "event": e.event_type,
+        "event_time": rfc3339_ms(e.event_time_ms),
+        "body_sha256": e.body_sha256.to_hex(),
+        "hash": e.hash.to_hex(),
+        "body": e.body,
+    })
+}
+
+fn opt_time(t: Option<i64>) -> String {
+    t.map_or_else(|| "open".to_owned(), rfc3339_ms)
+}
+
+fn positions(p: &[i64]) -> String {
+    p.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// The text rendering: a person's view of the call.
+fn text(
+    id: &str,
+    rule: &str,
+    generation: i64,
+    p: Option<&CallProjection>,
+    events: &[LogEntry],
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "engagement {id}  (generation {generation}, rule {rule})");
+    let Some(p) = p else {
+        let _ = writeln!(s, "  not projected yet by this generation");
+        return s;
+    };
+    let e = &p.engagement;
+    let _ = writeln!(
+        s,
+        "  {} {} call, {} → {}",
+        e.direction.as_deref().unwrap_or("?"),
+        e.channel.as_deref().unwrap_or("?"),
+        opt_time(e.started_at),
+        opt_time(e.ended_at)
+    );
+    if e.customer_number.is_some() || e.customer_name.is_some() {
+        let _ = writeln!(
+            s,
+            "  customer {} {}",
+            e.customer_name.as_deref().unwrap_or(""),
+            e.customer_number.as_deref().unwrap_or("")
+        );
+    }
+    if !e.queue_names.is_empty() {
+        let _ = writeln!(s, "  queues {}", e.queue_names.join(", "));
+    }
+    let _ = writeln!(s, "\ntimeline (derived events; [evidence positions]):");
+    for d in &p.derived_events {
+        let _ = writeln!(
+            s,
+            "  {}  {:<28} {:<40} [{}]",
+            rfc3339_ms(d.at),
+            d.kind.as_str(),
+            d.agents.join(" → "),
+            positions(&d.evidence)
+        );
+    }
+    if !p.conferences.is_empty() {
+        let _ = writeln!(s, "\nconferences:");
+        for c in &p.conferences {
+            let _ = writeln!(
+                s,
+                "  #{} {} → {}  {}  ({:?}, initiated by {})",
+                c.conference_index,
+                rfc3339_ms(c.started_at),
+                opt_time(c.ended_at),
+                c.participants.join(", "),
+                c.source,
+                c.initiated_by.as_deref().unwrap_or("unknown")
+            );
+        }
+    }
+    if !p.transfers.is_empty() {
+        let _ = writeln!(s, "\ntransfers:");
+        for t in &p.transfers {
+            let target = t
+                .to_user
+                .as_deref()
+                .or(t.to_queue_name.as_deref())
+                .or(t.to_queue_id.as_deref())
+                .or(t.to_number.as_deref())
+                .or(t.to_flow_or_inbox.as_deref())
+                .unwrap_or("?");
+            let _ = writeln!(
+                s,
+                "  {} {} → {}  {} {}  outcome {:?}",
+                rfc3339_ms(t.started_at),
+                t.from_user.as_deref().unwrap_or("?"),
+                target,
+                t.transfer_type.as_deref().unwrap_or(""),
+                t.transfer_level.as_deref().unwrap_or(""),
+                t.outcome
+            );
+        }
+    }
+    if !p.holds.is_empty() {
+        let _ = writeln!(s, "\nholds:");
+        for h in &p.holds {
+            let _ = writeln!(
+                s,
+                "  {} → {}  by {}",
+                rfc3339_ms(h.started_at),
+                opt_time(h.ended_at),
+                h.user_id.as_deref().unwrap_or("?")
+            );
+        }
+    }
+    if !p.supervision.is_empty() {
+        let _ = writeln!(s, "\nsupervision:");
+        for v in &p.supervision {
+            let _ = writeln!(
+                s,
+                "  {} → {}  {} {} {}",
+                rfc3339_ms(v.started_at),
+                opt_time(v.ended_at),
+                v.supervisor,
+                v.mode.as_str(),
+                v.agent.as_deref().unwrap_or("")
+            );
+        }
+    }
+    let _ = writeln!(s, "\nraw events (log position, event time, type):");
+    for e in events {
+        let _ = writeln!(
+            s,
+            "  {:>8}  {}  {}",
+            e.position.0,
+            rfc3339_ms(e.event_time_ms),
+            e.event_type
+        );
+    }
+    s
+}
