@@ -1,5 +1,6 @@
 //! Shared by the web tests: a fresh SQLite ledger per test, filled with simulated ZCC traffic
 //! (or chosen bodies), with the default generation projected, and the state to serve it.
+#![allow(dead_code)] // each test binary uses a part of this module
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
