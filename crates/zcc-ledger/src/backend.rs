@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use zcc_store::EventLog;
+use zcc_store::projection::Backend;
 
-/// Open (and migrate) the log named by `url`.
-pub async fn open_log(url: &str) -> anyhow::Result<Arc<dyn EventLog>> {
+/// Open (and migrate) the store named by `url`: the log and the projections. Commands that only
+/// need the log pass it where an `Arc<dyn EventLog>` is expected (trait upcasting).
+pub async fn open_log(url: &str) -> anyhow::Result<Arc<dyn Backend>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let log = zcc_store_postgres::PostgresLog::connect(url)
             .await

@@ -27,6 +27,9 @@ pub enum ServeError {
         reason: String,
     },
 
+    #[error("cannot prepare the projections: {0}")]
+    Projections(String),
+
     #[error("{what}: {source}")]
     Io {
         what: &'static str,
@@ -48,8 +51,40 @@ pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
 
+    /// An unknown engagement, generation or route.
+    #[error("{0}")]
+    NotFound(String),
+
+    /// The request is valid but does not apply now (activating a generation still building).
+    #[error("{0}")]
+    Conflict(String),
+
     #[error("storage unavailable")]
     Unavailable(#[source] StoreError),
+
+    /// A fault of the server itself (an unreadable stored document, a failed task). Opaque to
+    /// the caller; logged once.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        ApiError::Unavailable(e)
+    }
+}
+
+impl From<zcc_projector::ProjectorError> for ApiError {
+    fn from(e: zcc_projector::ProjectorError) -> ApiError {
+        use zcc_projector::ProjectorError as P;
+        match e {
+            P::Store(e) => ApiError::Unavailable(e),
+            P::UnknownGeneration(id) => ApiError::NotFound(format!("no generation {id}")),
+            e @ P::WrongState { .. } => ApiError::Conflict(e.to_string()),
+            e @ P::Rule { .. } => ApiError::BadRequest(e.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
 }
 
 impl ApiError {
@@ -58,7 +93,10 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -68,7 +106,10 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::BadRequest(_) => "bad_request",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict(_) => "conflict",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
         }
     }
 }
@@ -91,6 +132,10 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable(cause) => {
                 tracing::error!(error = %cause, "answering 503: storage unavailable");
                 "storage is unavailable; try again later".to_owned()
+            }
+            ApiError::Internal(cause) => {
+                tracing::error!(error = %cause, "answering 500");
+                "internal error; the server logged the cause".to_owned()
             }
             other => other.to_string(),
         };

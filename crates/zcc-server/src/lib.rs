@@ -7,21 +7,26 @@
 //! - [`state`]: [`AppState`], shared by every handler: the log, the group committer, the
 //!   signature verifier.
 //! - [`webhooks`]: `POST /webhooks/zoom`, the receiver (SPEC 3.1), using [`signature`].
+//! - [`api`]: the JSON API under `/api` (engagements, conferences, generations, diff, exports,
+//!   the derived-event feed, the OpenAPI document), behind the bearer token; `docs/API.md`.
 //! - [`health`]: `/healthz`, `/readyz`. [`metrics`]: `/metrics`.
 //! - [`error`]: [`ServeError`] (cannot start) and [`ApiError`] (one request refused, rendered as
 //!   the HTTP answer).
 //!
 //! Each resource module has its own `router()`; [`routes`] merges them, so later resources
 //! (`/api`, the web pages) add one line. [`run`] serves a router on a listener the caller bound
-//! until the caller's shutdown future resolves. This crate knows HTTP but no SQL: storage is
-//! whatever [`zcc_store::EventLog`] it is given.
+//! until the caller's shutdown future resolves, with the live projector keeping every generation
+//! that is not retired current. This crate knows HTTP but no SQL: storage is whatever
+//! [`zcc_store::projection::Backend`] it is given.
 
+pub mod api;
 pub mod config;
 pub mod error;
 pub mod health;
 pub mod metrics;
 pub mod signature;
 pub mod state;
+pub mod web;
 pub mod webhooks;
 
 use std::future::Future;
@@ -29,7 +34,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use tower_http::trace::TraceLayer;
-use zcc_store::EventLog;
+use zcc_store::projection::Backend;
 
 pub use config::{Secret, ServeArgs};
 pub use error::{ApiError, ServeError};
@@ -42,6 +47,8 @@ pub fn routes() -> Router<AppState> {
         .merge(webhooks::router())
         .merge(health::router())
         .merge(metrics::router())
+        .merge(api::router())
+        .merge(web::router())
 }
 
 /// The complete application for `state`: what [`run`] serves, and what router tests call with
@@ -55,9 +62,13 @@ pub fn router(state: AppState) -> Router {
 ///
 /// The caller binds `listener` (tests bind `127.0.0.1:0`); its address must be loopback unless
 /// an API token is configured. Call [`ServeArgs::validate`] before binding to fail early.
+///
+/// Before serving, a database without generations gets the default rule's, active (SPEC 6),
+/// and the live projector starts: it catches every generation that is not retired up with the
+/// log now, after each stored webhook, and on a periodic tick (appends by other processes).
 pub async fn run(
     args: ServeArgs,
-    log: Arc<dyn EventLog>,
+    store: Arc<dyn Backend>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
@@ -66,9 +77,20 @@ pub async fn run(
         source,
     })?;
     args.check_listen(addr)?;
-    let state = AppState::new(args, log)?;
+    zcc_projector::ensure_default_generation(&*store)
+        .await
+        .map_err(|e| ServeError::Projections(e.to_string()))?;
+    let live = zcc_projector::LiveProjector::spawn(Arc::clone(&store));
+    live.notify();
+    let state = AppState::new(args, store, Some(live))?;
     state.refresh_log_size().await;
     tracing::info!(%addr, backend = state.log().backend(), "serving");
+    let stopping = state.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Event streams never end by themselves: end them so the requests in flight can.
+        stopping.begin_shutdown();
+    };
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await

@@ -4,27 +4,39 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use metrics_exporter_prometheus::PrometheusHandle;
+use zcc_projector::LiveHandle;
 use zcc_store::EventLog;
 use zcc_store::group_commit::GroupCommitter;
+use zcc_store::projection::Backend;
 
 use crate::config::{Secret, ServeArgs};
 use crate::error::ServeError;
 use crate::metrics::{LOG_SIZE, prometheus_handle};
 use crate::signature::Verifier;
 
-/// The server's shared state: configuration, the log, the group committer, metrics.
+/// The server's shared state: configuration, the store (log and projections), the group
+/// committer, the live projector, metrics.
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
 }
 
 struct Inner {
+    store: Arc<dyn Backend>,
     log: Arc<dyn EventLog>,
+    /// Told after every stored append, so every generation that is not retired catches up
+    /// (SPEC 6). `None` in router tests that drive the projector themselves.
+    live: Option<LiveHandle>,
     committer: GroupCommitter,
     verifier: Verifier,
     api_token: Option<Secret>,
     max_body_bytes: usize,
     prometheus: PrometheusHandle,
+    /// Rebuilds started through `POST /api/generations`, with their progress.
+    rebuilds: crate::api::generations::Rebuilds,
+    /// Turns true when the server begins to shut down, so endless responses (event streams)
+    /// end and graceful shutdown can finish.
+    stopping: tokio::sync::watch::Sender<bool>,
     /// The largest log position seen, for the `zcc_log_size` gauge.
     log_size: AtomicI64,
 }
@@ -33,18 +45,30 @@ impl AppState {
     /// Check `args` ([`ServeArgs::validate`]) and start the group-commit writer. Call it inside
     /// a tokio runtime: the writer is a task on it, and stops once every clone of the state
     /// (and so every router holding one) is dropped, after committing what is queued.
-    pub fn new(args: ServeArgs, log: Arc<dyn EventLog>) -> Result<AppState, ServeError> {
+    ///
+    /// `live` is the live projector to notify after each stored append ([`crate::run`] spawns
+    /// one); pass `None` to keep projections where they are (tests that catch up themselves).
+    pub fn new(
+        args: ServeArgs,
+        store: Arc<dyn Backend>,
+        live: Option<LiveHandle>,
+    ) -> Result<AppState, ServeError> {
         args.validate()?;
         let tolerance = i64::try_from(args.timestamp_tolerance_secs).unwrap_or(i64::MAX);
+        let log: Arc<dyn EventLog> = store.clone();
         let committer = GroupCommitter::start(Arc::clone(&log), args.max_batch);
         Ok(AppState {
             inner: Arc::new(Inner {
+                store,
                 log,
+                live,
                 committer,
                 verifier: Verifier::new(args.webhook_secret, tolerance),
                 api_token: args.api_token,
                 max_body_bytes: args.max_body_bytes,
                 prometheus: prometheus_handle(),
+                rebuilds: Default::default(),
+                stopping: tokio::sync::watch::Sender::new(false),
                 log_size: AtomicI64::new(0),
             }),
         })
@@ -53,6 +77,51 @@ impl AppState {
     /// The event log (for handlers that read it, such as `/api`).
     pub fn log(&self) -> &Arc<dyn EventLog> {
         &self.inner.log
+    }
+
+    /// The store: the log and the projections (for `/api`).
+    pub fn store(&self) -> &Arc<dyn Backend> {
+        &self.inner.store
+    }
+
+    /// The live projector, when one runs.
+    pub fn live(&self) -> Option<&LiveHandle> {
+        self.inner.live.as_ref()
+    }
+
+    /// New entries are in the log: let the live projector catch up (never blocks).
+    pub(crate) fn notify_projector(&self) {
+        if let Some(live) = &self.inner.live {
+            live.notify();
+        }
+    }
+
+    /// A notifier for the live projector that does not keep the state alive (for background
+    /// tasks that may outlive the server).
+    pub(crate) fn live_notifier(&self) -> Option<impl Fn() + Send + Sync + 'static> {
+        self.inner.live.as_ref()?;
+        let weak = Arc::downgrade(&self.inner);
+        Some(move || {
+            if let Some(inner) = weak.upgrade()
+                && let Some(live) = &inner.live
+            {
+                live.notify();
+            }
+        })
+    }
+
+    /// Tell endless responses to end: the server is shutting down.
+    pub fn begin_shutdown(&self) {
+        self.inner.stopping.send_replace(true);
+    }
+
+    /// Resolves (true) once [`AppState::begin_shutdown`] was called.
+    pub(crate) fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.inner.stopping.subscribe()
+    }
+
+    pub(crate) fn rebuilds(&self) -> &crate::api::generations::Rebuilds {
+        &self.inner.rebuilds
     }
 
     /// The bearer token `/api` and the web pages require, when one is configured.

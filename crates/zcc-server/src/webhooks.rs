@@ -205,6 +205,9 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body, meta: Deliver
     match appended {
         Ok(appended) => {
             state.observe_log_size(appended.position().0);
+            if !appended.is_duplicate() {
+                state.notify_projector();
+            }
             let outcome = if appended.is_duplicate() {
                 DeliveryOutcome::Duplicate
             } else {

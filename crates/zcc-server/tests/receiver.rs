@@ -16,6 +16,10 @@ use tokio::task::JoinHandle;
 use tower::ServiceExt as _;
 use zcc_server::signature::{sign, url_validation_token};
 use zcc_server::{AppState, Secret, ServeArgs, ServeError, router, run};
+use zcc_store::projection::{
+    Backend, Generation, GenerationId, GenerationState, ProjectionDoc, ProjectionStore,
+    SearchFilter,
+};
 use zcc_store::{
     Appended, Delivery, DeliveryOutcome, Digest, EventLog, Head, LogEntry, NewEvent, Position,
     QuarantineEntry, StoreError,
@@ -77,7 +81,7 @@ struct Server {
 }
 
 impl Server {
-    async fn start(args: ServeArgs, log: Arc<dyn EventLog>) -> Server {
+    async fn start(args: ServeArgs, log: Arc<dyn Backend>) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -85,12 +89,30 @@ impl Server {
             let _ = stopped.await;
         };
         let task = tokio::spawn(run(args, log, listener, shutdown));
-        Server {
+        let server = Server {
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
             stop: Some(stop),
             task,
+        };
+        // `run` prepares the projections (a write) before it serves: wait for it, so a test
+        // that then locks the database does not fail the start-up instead.
+        for _ in 0..500 {
+            if server.task.is_finished() {
+                break;
+            }
+            if let Ok(r) = server
+                .client
+                .get(format!("{}/healthz", server.base))
+                .send()
+                .await
+                && r.status() == StatusCode::OK
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
+        server
     }
 
     /// POST raw bytes to the receiver with the given headers.
@@ -499,6 +521,7 @@ async fn a_configured_limit_applies_to_bodies_without_content_length() {
             ..args(&[SECRET])
         },
         db.log.clone(),
+        None,
     )
     .unwrap();
     // Through the router directly: no content-length header, so the streaming limit decides.
@@ -819,6 +842,65 @@ impl EventLog for TestLog {
     }
 }
 
+/// The projections are the real SQLite store's, unchanged.
+#[async_trait]
+impl ProjectionStore for TestLog {
+    async fn create_generation(
+        &self,
+        rule_name: &str,
+        rule_identity: &str,
+        params: &str,
+    ) -> Result<Generation, StoreError> {
+        self.inner
+            .create_generation(rule_name, rule_identity, params)
+            .await
+    }
+    async fn generations(&self) -> Result<Vec<Generation>, StoreError> {
+        self.inner.generations().await
+    }
+    async fn generation(&self, id: GenerationId) -> Result<Option<Generation>, StoreError> {
+        self.inner.generation(id).await
+    }
+    async fn set_state(&self, id: GenerationId, state: GenerationState) -> Result<(), StoreError> {
+        self.inner.set_state(id, state).await
+    }
+    async fn activate(&self, id: GenerationId) -> Result<(), StoreError> {
+        self.inner.activate(id).await
+    }
+    async fn write_projections(
+        &self,
+        id: GenerationId,
+        docs: Vec<ProjectionDoc>,
+        checkpoint: Position,
+    ) -> Result<(), StoreError> {
+        self.inner.write_projections(id, docs, checkpoint).await
+    }
+    async fn projection(
+        &self,
+        id: GenerationId,
+        engagement_id: &str,
+    ) -> Result<Option<ProjectionDoc>, StoreError> {
+        self.inner.projection(id, engagement_id).await
+    }
+    async fn scan_projections(
+        &self,
+        id: GenerationId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ProjectionDoc>, StoreError> {
+        self.inner.scan_projections(id, after, limit).await
+    }
+    async fn search(
+        &self,
+        id: GenerationId,
+        filter: &SearchFilter,
+        after: Option<(i64, String)>,
+        limit: usize,
+    ) -> Result<Vec<ProjectionDoc>, StoreError> {
+        self.inner.search(id, filter, after, limit).await
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graceful_shutdown_answers_the_request_in_flight_then_stops() {
     let db = Db::new();
@@ -885,7 +967,7 @@ async fn get(state: &AppState, path: &str) -> (AxumStatus, String) {
 #[tokio::test]
 async fn healthz_readyz_and_metrics() {
     let db = Db::new();
-    let state = AppState::new(args(&[SECRET]), db.log.clone()).unwrap();
+    let state = AppState::new(args(&[SECRET]), db.log.clone(), None).unwrap();
 
     let (status, body) = get(&state, "/healthz").await;
     assert_eq!(status, AxumStatus::OK);
@@ -933,7 +1015,7 @@ async fn readyz_is_503_when_storage_does_not_answer() {
     // wrapper around the real database, switched to report the storage as unavailable.
     let db = Db::new();
     let log = Arc::new(TestLog::new(db.log.clone()));
-    let state = AppState::new(args(&[SECRET]), log.clone()).unwrap();
+    let state = AppState::new(args(&[SECRET]), log.clone(), None).unwrap();
     let (status, _) = get(&state, "/readyz").await;
     assert_eq!(status, AxumStatus::OK);
 
@@ -958,7 +1040,7 @@ async fn readyz_is_503_when_storage_does_not_answer() {
 #[tokio::test]
 async fn refuses_to_start_without_a_secret_or_beyond_loopback_without_a_token() {
     let db = Db::new();
-    let err = AppState::new(ServeArgs::default(), db.log.clone())
+    let err = AppState::new(ServeArgs::default(), db.log.clone(), None)
         .err()
         .unwrap();
     assert!(

@@ -1,13 +1,14 @@
-//! `zcc-ledger serve`: the receiver (and later the API and web page) until SIGTERM or Ctrl-C.
+//! `zcc-ledger serve`: the receiver, the API and the web page, with live projection, until
+//! SIGTERM or Ctrl-C.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
 use zcc_server::ServeArgs;
-use zcc_store::EventLog;
+use zcc_store::projection::Backend;
 
-pub async fn run(log: Arc<dyn EventLog>, args: ServeArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(store: Arc<dyn Backend>, args: ServeArgs) -> anyhow::Result<ExitCode> {
     args.validate()?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -15,7 +16,7 @@ pub async fn run(log: Arc<dyn EventLog>, args: ServeArgs) -> anyhow::Result<Exit
     let addr = listener.local_addr()?;
     // Scripts and tests read the bound address from this line (useful with port 0).
     println!("listening on http://{addr}");
-    zcc_server::run(args, log, listener, shutdown_signal()).await?;
+    zcc_server::run(args, store, listener, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
 
