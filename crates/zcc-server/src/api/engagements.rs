@@ -1,0 +1,295 @@
+//! Engagements: search, detail (projection + raw events), raw events, derived events, and the
+//! conferences table over a search.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Serialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+use zcc_model::{CallProjection, Table};
+use zcc_store::LogEntry;
+use zcc_store::projection::{Generation, ProjectionDoc};
+
+use super::auth::Authorized;
+use super::params::{Params, encode_cursor, rfc3339_ms, row_json};
+use crate::AppState;
+use crate::error::ApiError;
+
+const SEARCH_PARAMS: &[&str] = &[
+    "since",
+    "until",
+    "agent",
+    "queue",
+    "has_conference",
+    "generation",
+    "rule",
+    "limit",
+    "cursor",
+];
+
+/// A page of results.
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The generation a response was read from.
+#[derive(Debug, Serialize)]
+pub struct GenerationRef {
+    pub id: i64,
+    pub rule: String,
+    pub state: &'static str,
+    /// The last log position folded into it.
+    pub checkpoint: i64,
+}
+
+impl From<&Generation> for GenerationRef {
+    fn from(g: &Generation) -> GenerationRef {
+        GenerationRef {
+            id: g.id.0,
+            rule: g.rule_identity.clone(),
+            state: g.state.as_str(),
+            checkpoint: g.checkpoint.0,
+        }
+    }
+}
+
+fn decode(generation: &Generation, doc: &ProjectionDoc) -> Result<CallProjection, ApiError> {
+    CallProjection::from_canonical_json(doc.doc.as_bytes()).map_err(|e| {
+        ApiError::Internal(format!(
+            "generation {}, engagement {}: stored projection does not decode: {e}",
+            generation.id, doc.engagement_id
+        ))
+    })
+}
+
+/// Run the search of `params` over `generation`: documents of one page and the next cursor.
+async fn search_docs(
+    state: &AppState,
+    params: &Params,
+    generation: &Generation,
+    force_conference: bool,
+) -> Result<(Vec<ProjectionDoc>, Option<String>), ApiError> {
+    let mut filter = params.filter()?;
+    if force_conference {
+        if filter.has_conference == Some(false) {
+            return Ok((Vec::new(), None));
+        }
+        filter.has_conference = Some(true);
+        // Conference rows filter on their own start (SPEC 7), which is never before the
+        // engagement's: only `until` can be pushed down to the engagement search.
+        filter.started_from_ms = None;
+    }
+    let limit = params.limit()?;
+    let docs = state
+        .store()
+        .search(generation.id, &filter, params.cursor()?, limit)
+        .await?;
+    let next = if docs.len() == limit {
+        docs.last().and_then(|d| {
+            d.started_at_ms
+                .map(|at| encode_cursor(at, &d.engagement_id))
+        })
+    } else {
+        None
+    };
+    Ok((docs, next))
+}
+
+/// `GET /api/engagements`: one summary per engagement (the `engagements` export row), ordered by
+/// (started_at, engagement_id).
+#[tracing::instrument(name = "api.engagements.search", skip_all)]
+pub async fn search(
+    _auth: Authorized,
+    State(state): State<AppState>,
+    params: Params,
+) -> Result<Json<Page<Value>>, ApiError> {
+    params.only(SEARCH_PARAMS)?;
+    let generation = params.generation(&state).await?;
+    let (docs, next_cursor) = search_docs(&state, &params, &generation, false).await?;
+    let columns = Table::Engagements.columns();
+    let mut items = Vec::with_capacity(docs.len());
+    for doc in &docs {
+        let projection = decode(&generation, doc)?;
+        for row in projection.table_rows(Table::Engagements) {
+            items.push(row_json(columns, row));
+        }
+    }
+    Ok(Json(Page { items, next_cursor }))
+}
+
+/// `GET /api/conferences`: the `conferences` table rows of the engagements a search finds.
+/// `since`/`until` filter on each conference's start; `limit` counts engagements.
+#[tracing::instrument(name = "api.conferences", skip_all)]
+pub async fn conferences(
+    _auth: Authorized,
+    State(state): State<AppState>,
+    params: Params,
+) -> Result<Json<Page<Value>>, ApiError> {
+    params.only(SEARCH_PARAMS)?;
+    let generation = params.generation(&state).await?;
+    let (since, until) = params.window()?;
+    let window = zcc_export::Window {
+        since_ms: since,
+        until_ms: until,
+    };
+    let (docs, next_cursor) = search_docs(&state, &params, &generation, true).await?;
+    let mut items = Vec::new();
+    for doc in &docs {
+        let projection = decode(&generation, doc)?;
+        let columns = Table::Conferences.columns();
+        for (c, row) in projection
+            .conferences
+            .iter()
+            .zip(projection.table_rows(Table::Conferences))
+        {
+            if window.contains(c.started_at) {
+                items.push(row_json(columns, row));
+            }
+        }
+    }
+    Ok(Json(Page { items, next_cursor }))
+}
+
+/// One raw log entry as the API shows it (the `events` export's fields plus `source`).
+#[derive(Debug, Serialize)]
+pub struct RawEvent {
+    pub position: i64,
+    pub received_at: String,
+    pub event: String,
+    pub event_time: String,
+    pub account_id: Option<String>,
+    pub engagement_id: Option<String>,
+    pub source: &'static str,
+    pub body_sha256: String,
+    pub hash: String,
+    /// The exact bytes received, as a string.
+    pub body: String,
+}
+
+impl From<LogEntry> for RawEvent {
+    fn from(e: LogEntry) -> RawEvent {
+        RawEvent {
+            position: e.position.0,
+            received_at: rfc3339_ms(e.received_at_ms),
+            event: e.event_type,
+            event_time: rfc3339_ms(e.event_time_ms),
+            account_id: e.account_id,
+            engagement_id: e.engagement_id,
+            source: e.source.as_str(),
+            body_sha256: e.body_sha256.to_hex(),
+            hash: e.hash.to_hex(),
+            body: e.body,
+        }
+    }
+}
+
+/// `GET /api/engagements/{id}`.
+#[derive(Debug, Serialize)]
+pub struct Detail {
+    pub engagement_id: String,
+    pub generation: GenerationRef,
+    /// The stored projection (call model and derived events) as the generation wrote it, or
+    /// `null` when the generation has not folded this engagement yet.
+    pub projection: Option<Box<RawValue>>,
+    /// The engagement's raw events in log order.
+    pub events: Vec<RawEvent>,
+}
+
+const DETAIL_PARAMS: &[&str] = &["generation", "rule"];
+
+#[tracing::instrument(name = "api.engagements.detail", skip_all, fields(engagement_id = %id))]
+pub async fn detail(
+    _auth: Authorized,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    params: Params,
+) -> Result<Json<Detail>, ApiError> {
+    params.only(DETAIL_PARAMS)?;
+    let generation = params.generation(&state).await?;
+    let store = state.store();
+    let (doc, entries) = tokio::try_join!(
+        store.projection(generation.id, &id),
+        store.engagement_events(&id)
+    )?;
+    if doc.is_none() && entries.is_empty() {
+        return Err(unknown_engagement(&id));
+    }
+    let projection = doc
+        .map(|d| {
+            RawValue::from_string(d.doc).map_err(|e| {
+                ApiError::Internal(format!(
+                    "generation {}, engagement {id}: stored projection is not JSON: {e}",
+                    generation.id
+                ))
+            })
+        })
+        .transpose()?;
+    Ok(Json(Detail {
+        engagement_id: id,
+        generation: (&generation).into(),
+        projection,
+        events: entries.into_iter().map(RawEvent::from).collect(),
+    }))
+}
+
+fn unknown_engagement(id: &str) -> ApiError {
+    ApiError::NotFound(format!("no engagement {id:?} in the log"))
+}
+
+/// `GET /api/engagements/{id}/events`: the raw events, in log order.
+#[tracing::instrument(name = "api.engagements.events", skip_all, fields(engagement_id = %id))]
+pub async fn events(
+    _auth: Authorized,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    params: Params,
+) -> Result<Json<Value>, ApiError> {
+    params.only(&[])?;
+    let entries = state.store().engagement_events(&id).await?;
+    if entries.is_empty() {
+        return Err(unknown_engagement(&id));
+    }
+    let items: Vec<RawEvent> = entries.into_iter().map(RawEvent::from).collect();
+    Ok(Json(
+        serde_json::json!({ "engagement_id": id, "items": items }),
+    ))
+}
+
+/// `GET /api/engagements/{id}/derived-events`: the derived events of the chosen generation's
+/// projection, in order, each with its evidence and rule.
+#[tracing::instrument(name = "api.engagements.derived", skip_all, fields(engagement_id = %id))]
+pub async fn derived_events(
+    _auth: Authorized,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    params: Params,
+) -> Result<Json<Value>, ApiError> {
+    params.only(DETAIL_PARAMS)?;
+    let generation = params.generation(&state).await?;
+    let store = state.store();
+    let Some(doc) = store.projection(generation.id, &id).await? else {
+        return Err(if store.engagement_events(&id).await?.is_empty() {
+            unknown_engagement(&id)
+        } else {
+            ApiError::NotFound(format!(
+                "generation {} has not folded engagement {id:?} yet",
+                generation.id
+            ))
+        });
+    };
+    let projection = decode(&generation, &doc)?;
+    let columns = Table::DerivedEvents.columns();
+    let items: Vec<Value> = projection
+        .table_rows(Table::DerivedEvents)
+        .into_iter()
+        .map(|row| row_json(columns, row))
+        .collect();
+    Ok(Json(serde_json::json!({
+        "engagement_id": id,
+        "generation": GenerationRef::from(&generation),
+        "items": items,
+    })))
+}

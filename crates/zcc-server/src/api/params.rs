@@ -1,0 +1,291 @@
+//! Query parameters, parsed strictly: an unknown, repeated or malformed parameter is a 400 that
+//! names it. Also the two choices several resources share: which generation to read
+//! (`generation` or `rule`, else the active one) and the search cursor.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use zcc_model::{Cell, Column};
+use zcc_store::projection::{Generation, GenerationId, GenerationState, SearchFilter};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// Default and largest `limit` of a page.
+pub const DEFAULT_LIMIT: usize = 50;
+pub const MAX_LIMIT: usize = 1000;
+
+/// The query string as name → value, refusing repeated names.
+#[derive(Debug, Default)]
+pub struct Params(BTreeMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Params, ApiError> {
+        let Query(pairs) = Query::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::BadRequest(format!("unreadable query string: {e}")))?;
+        let mut map = BTreeMap::new();
+        for (k, v) in pairs {
+            if map.insert(k.clone(), v).is_some() {
+                return Err(ApiError::BadRequest(format!(
+                    "parameter `{k}` is given more than once"
+                )));
+            }
+        }
+        Ok(Params(map))
+    }
+}
+
+impl Params {
+    /// Refuse any parameter not in `allowed`.
+    pub fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
+        match self.0.keys().find(|k| !allowed.contains(&k.as_str())) {
+            None => Ok(()),
+            Some(k) => Err(ApiError::BadRequest(format!(
+                "unknown parameter `{k}`; this resource takes: {}",
+                allowed.join(", ")
+            ))),
+        }
+    }
+
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// A non-empty string.
+    pub fn text(&self, name: &str) -> Result<Option<String>, ApiError> {
+        match self.str(name) {
+            None => Ok(None),
+            Some("") => Err(ApiError::BadRequest(format!("parameter `{name}` is empty"))),
+            Some(v) => Ok(Some(v.to_owned())),
+        }
+    }
+
+    /// An RFC 3339 time, in ms since the epoch.
+    pub fn time(&self, name: &str) -> Result<Option<i64>, ApiError> {
+        self.str(name)
+            .map(|v| {
+                chrono::DateTime::parse_from_rfc3339(v)
+                    .map(|t| t.timestamp_millis())
+                    .map_err(|e| {
+                        ApiError::BadRequest(format!(
+                            "parameter `{name}`: {v:?} is not an RFC 3339 time ({e}); \
+                             example: 2026-05-04T14:00:00Z"
+                        ))
+                    })
+            })
+            .transpose()
+    }
+
+    pub fn bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        self.str(name)
+            .map(|v| match v {
+                "true" | "1" => Ok(true),
+                "false" | "0" => Ok(false),
+                other => Err(ApiError::BadRequest(format!(
+                    "parameter `{name}`: {other:?} is not true or false"
+                ))),
+            })
+            .transpose()
+    }
+
+    pub fn int(&self, name: &str) -> Result<Option<i64>, ApiError> {
+        self.str(name)
+            .map(|v| {
+                v.parse::<i64>().map_err(|_| {
+                    ApiError::BadRequest(format!("parameter `{name}`: {v:?} is not a whole number"))
+                })
+            })
+            .transpose()
+    }
+
+    /// `limit`: 1..=[`MAX_LIMIT`], default [`DEFAULT_LIMIT`].
+    pub fn limit(&self) -> Result<usize, ApiError> {
+        match self.int("limit")? {
+            None => Ok(DEFAULT_LIMIT),
+            Some(n) if (1..=MAX_LIMIT as i64).contains(&n) => Ok(n as usize),
+            Some(n) => Err(ApiError::BadRequest(format!(
+                "parameter `limit`: {n} is outside 1..={MAX_LIMIT}"
+            ))),
+        }
+    }
+
+    /// `since` / `until` (RFC 3339; `since` inclusive, `until` exclusive), checked non-empty.
+    pub fn window(&self) -> Result<(Option<i64>, Option<i64>), ApiError> {
+        let since = self.time("since")?;
+        let until = self.time("until")?;
+        if let (Some(s), Some(u)) = (since, until)
+            && s >= u
+        {
+            return Err(ApiError::BadRequest(
+                "parameter `since` is not before `until`: the window is empty".into(),
+            ));
+        }
+        Ok((since, until))
+    }
+
+    /// The search filter of `since`, `until`, `agent`, `queue`, `has_conference`.
+    pub fn filter(&self) -> Result<SearchFilter, ApiError> {
+        let (since, until) = self.window()?;
+        Ok(SearchFilter {
+            started_from_ms: since,
+            started_before_ms: until,
+            agent: self.text("agent")?,
+            queue: self.text("queue")?,
+            has_conference: self.bool("has_conference")?,
+        })
+    }
+
+    /// The search cursor, if any.
+    pub fn cursor(&self) -> Result<Option<(i64, String)>, ApiError> {
+        self.str("cursor").map(decode_cursor).transpose()
+    }
+
+    /// The generation named by `generation` (an id) or `rule` (a rule name, `name@version` or a
+    /// full identity), else the active one.
+    pub async fn generation(&self, state: &AppState) -> Result<Generation, ApiError> {
+        let store = state.store();
+        match (self.str("generation"), self.str("rule")) {
+            (Some(_), Some(_)) => Err(ApiError::BadRequest(
+                "parameters `generation` and `rule` exclude each other; give one".into(),
+            )),
+            (Some(_), None) => {
+                let id = GenerationId(self.int("generation")?.unwrap_or_default());
+                store
+                    .generation(id)
+                    .await?
+                    .ok_or_else(|| ApiError::NotFound(format!("no generation {id}")))
+            }
+            (None, Some(rule)) => {
+                let all = store.generations().await?;
+                pick_rule(&all, rule).cloned().ok_or_else(|| {
+                    ApiError::NotFound(format!(
+                        "no generation of rule {rule:?} is ready or active (GET /api/generations \
+                         lists them)"
+                    ))
+                })
+            }
+            (None, None) => store
+                .generations()
+                .await?
+                .into_iter()
+                .find(|g| g.state == GenerationState::Active)
+                .ok_or_else(|| {
+                    ApiError::NotFound(
+                        "no generation is active; name one with `generation` or `rule`".into(),
+                    )
+                }),
+        }
+    }
+}
+
+/// The generation of `rule` to read: the active one if it runs that rule, else the newest
+/// ready one. `rule` matches the name, `name@version`, or the full identity.
+pub fn pick_rule<'g>(all: &'g [Generation], rule: &str) -> Option<&'g Generation> {
+    let matches = |g: &&Generation| {
+        g.rule_name == rule
+            || g.rule_identity == rule
+            || g.rule_identity.split('+').next() == Some(rule)
+    };
+    all.iter()
+        .filter(matches)
+        .find(|g| g.state == GenerationState::Active)
+        .or_else(|| {
+            all.iter()
+                .rev()
+                .filter(matches)
+                .find(|g| g.state == GenerationState::Ready)
+        })
+}
+
+/// The opaque search cursor: hex of `STARTED_AT_MS:ENGAGEMENT_ID` (the last row's sort key).
+pub fn encode_cursor(started_at_ms: i64, engagement_id: &str) -> String {
+    hex::encode(format!("{started_at_ms}:{engagement_id}"))
+}
+
+pub fn decode_cursor(s: &str) -> Result<(i64, String), ApiError> {
+    let bad = || {
+        ApiError::BadRequest(format!(
+            "parameter `cursor`: {s:?} is not a cursor from a previous page's `next_cursor`"
+        ))
+    };
+    let bytes = hex::decode(s).map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let (at, id) = text.split_once(':').ok_or_else(bad)?;
+    let at = at.parse::<i64>().map_err(|_| bad())?;
+    Ok((at, id.to_owned()))
+}
+
+/// One table row as a JSON object, field names and formats as in the JSON Lines export
+/// (times RFC 3339 UTC with milliseconds, lists as arrays, null as null).
+pub fn row_json(columns: &[Column], row: Vec<Cell>) -> serde_json::Value {
+    use serde_json::Value;
+    let mut obj = serde_json::Map::with_capacity(columns.len());
+    for (col, cell) in columns.iter().zip(row) {
+        let v = match cell {
+            Cell::Str(s) => s.map_or(Value::Null, Value::String),
+            Cell::Int(i) => i.map_or(Value::Null, Value::from),
+            Cell::TimeMs(t) => t.map_or(Value::Null, |t| Value::String(rfc3339_ms(t))),
+            Cell::Bool(b) => b.map_or(Value::Null, Value::Bool),
+            Cell::List(l) => Value::from(l),
+            Cell::IntList(l) => Value::from(l),
+        };
+        obj.insert(col.name.to_owned(), v);
+    }
+    Value::Object(obj)
+}
+
+pub fn rfc3339_ms(ms: i64) -> String {
+    zcc_export::time::rfc3339_ms(ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_bad_ones_name_the_parameter() {
+        let c = encode_cursor(1_777_903_225_340, "Eng:with:colons");
+        assert_eq!(
+            decode_cursor(&c).unwrap(),
+            (1_777_903_225_340, "Eng:with:colons".to_owned())
+        );
+        for bad in ["zz", "", "6869"] {
+            let e = decode_cursor(bad).unwrap_err().to_string();
+            assert!(e.contains("`cursor`"), "{e}");
+        }
+    }
+
+    fn generation(id: i64, name: &str, state: GenerationState) -> Generation {
+        Generation {
+            id: GenerationId(id),
+            rule_name: name.to_owned(),
+            rule_identity: format!("{name}@1+abcdef"),
+            params: "{}".to_owned(),
+            state,
+            checkpoint: zcc_store::Position(0),
+            created_at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn a_rule_picks_the_active_generation_else_the_newest_ready_one() {
+        use GenerationState::*;
+        let all = vec![
+            generation(1, "correlated", Active),
+            generation(2, "party-count", Ready),
+            generation(3, "party-count", Ready),
+            generation(4, "party-count", Building),
+            generation(5, "other", Retired),
+        ];
+        assert_eq!(pick_rule(&all, "correlated").unwrap().id.0, 1);
+        assert_eq!(pick_rule(&all, "party-count").unwrap().id.0, 3);
+        assert_eq!(pick_rule(&all, "party-count@1").unwrap().id.0, 3);
+        assert_eq!(pick_rule(&all, "party-count@1+abcdef").unwrap().id.0, 3);
+        assert!(pick_rule(&all, "other").is_none());
+        assert!(pick_rule(&all, "nope").is_none());
+    }
+}
