@@ -87,9 +87,17 @@ pub fn fmt_rfc3339(ms: i64) -> String {
     )
 }
 
-/// `2026-05-04T14:00`: the value a `datetime-local` input shows.
+/// `2026-05-04T14:00` (with `:SS` when the seconds are not zero): the value a
+/// `datetime-local` input shows.
 pub fn fmt_input(ms: i64) -> String {
-    utc(ms).map_or_else(String::new, |t| t.format("%Y-%m-%dT%H:%M").to_string())
+    utc(ms).map_or_else(String::new, |t| {
+        let f = if ms.rem_euclid(60_000) == 0 {
+            "%Y-%m-%dT%H:%M"
+        } else {
+            "%Y-%m-%dT%H:%M:%S"
+        };
+        t.format(f).to_string()
+    })
 }
 
 /// A duration in words: `850 ms`, `42 s`, `4 min 05 s`, `1 h 02 min`.
@@ -195,7 +203,8 @@ mod tests {
         assert_eq!(fmt_time(ms), "2026-05-04 14:00:25.340");
         assert_eq!(fmt_clock(ms), "14:00:25");
         assert_eq!(fmt_rfc3339(ms), "2026-05-04T14:00:25.340Z");
-        assert_eq!(fmt_input(ms), "2026-05-04T14:00");
+        assert_eq!(fmt_input(ms), "2026-05-04T14:00:25");
+        assert_eq!(fmt_input(1_777_903_200_000), "2026-05-04T14:00");
         assert_eq!(parse_time("2026-05-04T14:00"), Some(1_777_903_200_000));
         assert_eq!(parse_time("2026-05-04T14:00:25"), Some(1_777_903_225_000));
         assert_eq!(parse_time("2026-05-04T16:00:25.340+02:00"), Some(ms));
