@@ -216,13 +216,29 @@ pub(crate) fn adapt(ev: &ZccEvent) -> (Attrs<'_>, Signal) {
             a.consumer_id = b(&o.consumer_id);
             a.consumer_number = phone(&o.consumer_number);
             a.consumer_name = o.consumer_display_name.as_deref();
-            let supervisor = o.supervisor_user_id().map(ToString::to_string);
+            // The 2023 `engagement_user_{monitor,whisper,barge,takeover}_initiated` events name
+            // the user who initiated them: without a supervisor field, `user_id` is the
+            // supervisor and the supervised agent is not named.
+            let legacy = matches!(
+                ev.kind,
+                K::EngagementUserMonitorInitiated
+                    | K::EngagementUserWhisperInitiated
+                    | K::EngagementUserBargeInitiated
+                    | K::EngagementUserTakeoverInitiated
+            );
+            let named = o.supervisor_user_id().map(ToString::to_string);
+            let legacy_user = legacy && named.is_none();
+            let (supervisor, agent) = if legacy_user {
+                (s(&o.user_id), None)
+            } else {
+                (named, s(&o.user_id))
+            };
             let name = o
                 .monitoring_user_display_name
                 .clone()
                 .or_else(|| o.takeover_user_display_name.clone())
-                .or_else(|| o.supervisor_display_name.clone());
-            let agent = s(&o.user_id);
+                .or_else(|| o.supervisor_display_name.clone())
+                .or_else(|| legacy_user.then(|| o.user_display_name.clone()).flatten());
             match (&ev.kind, supervisor) {
                 (K::EngagementMonitorEnded, supervisor) => Signal::MonitorEnded { supervisor },
                 (K::EngagementTakeoverStarted | K::EngagementUserTakeoverInitiated, Some(sup)) => {

@@ -531,6 +531,31 @@ fn supervisor_listen_whisper_barge_is_never_a_conference_party() {
     );
 }
 
+#[test]
+fn legacy_initiated_supervision_names_the_supervisor_as_user() {
+    // 2023 names carry the initiating supervisor in user_id; they have no end event, so the
+    // session lasts until the supervisor's leg or the call ends.
+    let mut c = Call::inbound();
+    opening(&mut c).legacy_initiated(20.0, "whisper", "sam");
+    closing(&mut c, 120.0, &["alice"]);
+    let p = correlated(&c);
+    assert!(
+        p.conferences.is_empty(),
+        "a supervisor is never a conference party"
+    );
+    assert_eq!(p.supervision.len(), 1, "{:?}", p.supervision);
+    let s = &p.supervision[0];
+    assert_eq!(s.supervisor, "sam");
+    assert_eq!(s.mode.as_str(), "whisper");
+    assert_eq!(s.started_at, common::ms(20.0));
+    assert!(
+        p.legs
+            .iter()
+            .all(|l| l.user_id.as_deref() != Some("sam") || l.party != zcc_model::Party::Agent),
+        "the supervisor gets no agent leg"
+    );
+}
+
 fn takeover() -> Call {
     let mut c = Call::inbound();
     opening(&mut c)

@@ -18,7 +18,7 @@ fn iso(ms: i64) -> String {
     format!("2026-05-04T{h:02}:{m:02}:{sec:02}.{milli:03}Z")
 }
 
-fn ms(t: f64) -> i64 {
+pub fn ms(t: f64) -> i64 {
     T0 + (t * 1000.0).round() as i64
 }
 
@@ -183,6 +183,13 @@ impl Call {
     pub fn monitor_ended(&mut self, t: f64, sup: &str, agent: &str) -> &mut Self {
         let o = serde_json::json!({"user_id": agent, "monitoring_user_id": sup});
         self.push("engagement_monitor_ended", t, o)
+    }
+    /// The 2023 naming: `engagement_user_{verb}_initiated`, the initiating supervisor as
+    /// `user_id` and no supervisor field.
+    pub fn legacy_initiated(&mut self, t: f64, verb: &str, sup: &str) -> &mut Self {
+        let o =
+            serde_json::json!({"user_id": sup, "user_display_name": format!("{sup} Supervisor")});
+        self.push(&format!("engagement_user_{verb}_initiated"), t, o)
     }
     pub fn takeover(&mut self, t: f64, sup: &str, agent: &str) -> &mut Self {
         let o = serde_json::json!({
