@@ -15,3 +15,15 @@ lint:
 
 # Everything CI runs
 ci: lint test
+
+# Build the release binaries the benchmarks drive
+bench-build:
+    cargo build --release -p zcc-ledger -p zcc-bench
+
+# Import and HTTP ingest against the raw batched-append ceiling, both backends (docs/BENCHMARKS.md)
+bench: bench-build
+    target/release/zcc-bench import --backend sqlite --events 200000
+    target/release/zcc-bench import --backend postgres --events 200000
+    target/release/zcc-bench ingest --backend sqlite --events 100000
+    target/release/zcc-bench ingest --backend postgres --events 100000
+    cargo bench -p zcc-events --bench parse
