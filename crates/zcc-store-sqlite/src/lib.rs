@@ -73,6 +73,11 @@ use writer::{Command, WriterHandle};
 pub struct SqliteLog {
     readers: Arc<Readers>,
     writer: WriterHandle,
+    /// The projection write connection, opened on first use and kept (its page cache and
+    /// prepared statements survive between `write_projections` calls). Separate from the log's
+    /// writer thread; SQLite's write lock, with `busy_timeout`, serialises the two.
+    projection_writer: Arc<std::sync::Mutex<Option<rusqlite::Connection>>>,
+    options: SqliteOptions,
 }
 
 impl SqliteLog {
@@ -89,8 +94,10 @@ impl SqliteLog {
         migrations::run(&mut conn, &path)?;
         let writer = WriterHandle::start(conn, path.clone())?;
         Ok(SqliteLog {
-            readers: Readers::new(path, options),
+            readers: Readers::new(path, options.clone()),
             writer,
+            projection_writer: Arc::new(std::sync::Mutex::new(None)),
+            options,
         })
     }
 

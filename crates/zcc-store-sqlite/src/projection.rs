@@ -1,8 +1,9 @@
 //! [`ProjectionStore`] for SQLite: generations and per-engagement projection documents
 //! (`migrations/sqlite/0002_projections.sql`).
 //!
-//! Reads use the read-only pool. Writes use a connection of their own, opened per call, so the
-//! log's writer thread is untouched; SQLite's write lock (with `busy_timeout`) serialises the
+//! Reads use the read-only pool. Writes use a connection of their own, opened on first use and
+//! kept in the `SqliteLog` (one at a time, behind a mutex), so the log's writer thread is
+//! untouched; SQLite's write lock (with `busy_timeout`) serialises the
 //! two. That connection runs `synchronous=NORMAL`: projections are derived data, and a
 //! transaction lost to a power cut takes its checkpoint with it, so the next catch-up redoes
 //! it. Each call is one `BEGIN IMMEDIATE` transaction; `activate` flips both states in one.
@@ -18,7 +19,7 @@ use zcc_store::{Position, StoreError};
 
 use crate::SqliteLog;
 use crate::error;
-use crate::open::{SqliteOptions, open_writer};
+use crate::open::open_writer;
 
 const GENERATION_COLUMNS: &str =
     "id, rule_name, rule_identity, params, state, checkpoint, created_at";
@@ -104,16 +105,32 @@ impl SqliteLog {
         + 'static,
     ) -> Result<T, StoreError> {
         let path = self.path().to_path_buf();
+        let slot = self.projection_writer.clone();
+        let options = self.options.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn: Connection = open_writer(&path, &SqliteOptions::default())?;
-            conn.pragma_update(None, "synchronous", "NORMAL")
-                .map_err(error::at("setting synchronous=NORMAL", &path))?;
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(error::at(&what, &path))?;
-            let out = f(&tx, &path, &what)?;
-            tx.commit().map_err(error::at(&what, &path))?;
-            Ok(out)
+            // A poisoned lock only means an earlier write panicked; its transaction was rolled
+            // back when the connection's Transaction dropped, so the connection is reusable.
+            let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+            if guard.is_none() {
+                let conn: Connection = open_writer(&path, &options)?;
+                conn.pragma_update(None, "synchronous", "NORMAL")
+                    .map_err(error::at("setting synchronous=NORMAL", &path))?;
+                *guard = Some(conn);
+            }
+            let conn = guard.as_mut().expect("opened above");
+            let result = (|| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(error::at(&what, &path))?;
+                let out = f(&tx, &path, &what)?;
+                tx.commit().map_err(error::at(&what, &path))?;
+                Ok(out)
+            })();
+            if result.is_err() {
+                // Start the next call from a fresh connection rather than trust this one.
+                *guard = None;
+            }
+            result
         })
         .await
         .map_err(|e| StoreError::Other(format!("a SQLite projection write task failed: {e}")))?
