@@ -206,6 +206,9 @@ pub async fn resume<S: Backend + ?Sized>(
     .await
 }
 
+/// Documents gathered before a write transaction (a few MB of canonical JSON).
+const WRITE_DOCS: usize = 2_048;
+
 /// An owned log entry travelling from the reader to the workers.
 struct RawEntry {
     position: i64,
@@ -517,6 +520,21 @@ async fn write_batch<S: Backend + ?Sized>(
             .push(fold_engagement(rule, &engagement_id, &events));
         written.refolded += 1;
     }
+    // In key order: neighbouring documents share b-tree pages. Stable, so a re-fold (pushed
+    // last) still lands after an earlier document of the same engagement.
+    batch
+        .docs
+        .sort_by(|a, b| a.engagement_id.cmp(&b.engagement_id));
+    // One document per engagement per transaction (PostgreSQL's multi-row upsert refuses a
+    // repeated key): the last one, the re-fold from the whole log, wins.
+    let mut docs: Vec<ProjectionDoc> = Vec::with_capacity(batch.docs.len());
+    for d in batch.docs {
+        match docs.last_mut() {
+            Some(prev) if prev.engagement_id == d.engagement_id => *prev = d,
+            _ => docs.push(d),
+        }
+    }
+    batch.docs = docs;
     written.documents = batch.docs.len() as u64;
     store
         .write_projections(id, batch.docs, Position(batch.checkpoint))
@@ -561,6 +579,7 @@ async fn run<S: Backend + ?Sized>(
     let mut entries = 0u64;
     let mut written = Written::default();
     let mut pending: Option<Batch> = None;
+    let mut accumulating: Option<Batch> = None;
     let mut current = reader.next().await?;
     // Pipeline: parse and fold chunk i on the workers while chunk i+1 is read and batch i-1
     // is written.
@@ -582,7 +601,22 @@ async fn run<S: Backend + ?Sized>(
         written.documents += w.documents;
         written.refolded += w.refolded;
         entries += batch.entries;
-        pending = Some(batch);
+        // Gather small batches into one bigger transaction: fewer commits, and a page touched
+        // by several documents is written once. The checkpoint is the latest batch's.
+        let merged = match accumulating.take() {
+            Some(mut acc) => {
+                acc.docs.extend(batch.docs);
+                acc.refold.extend(batch.refold);
+                acc.checkpoint = batch.checkpoint;
+                acc
+            }
+            None => batch,
+        };
+        if merged.docs.len() + merged.refold.len() >= WRITE_DOCS {
+            pending = Some(merged);
+        } else {
+            accumulating = Some(merged);
+        }
         current = next?;
         progress.report(&Progress {
             generation: id,
@@ -592,7 +626,17 @@ async fn run<S: Backend + ?Sized>(
             documents: written.documents,
         });
     }
-    if let Some(b) = pending.take() {
+    if let Some(b) = pending
+        .take()
+        .into_iter()
+        .chain(accumulating.take())
+        .reduce(|mut a, b| {
+            a.docs.extend(b.docs);
+            a.refold.extend(b.refold);
+            a.checkpoint = b.checkpoint;
+            a
+        })
+    {
         let w = write_batch(store, id, &*rule, b, resuming).await?;
         written.documents += w.documents;
         written.refolded += w.refolded;
