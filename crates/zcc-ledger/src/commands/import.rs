@@ -6,7 +6,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -143,7 +143,7 @@ fn open(path: &Path, bar: &ProgressBar) -> anyhow::Result<Box<dyn BufRead>> {
 }
 
 fn read_file(
-    path: &PathBuf,
+    path: &Path,
     batch_size: usize,
     tx: &mpsc::Sender<anyhow::Result<Batch>>,
     bar: &ProgressBar,
@@ -170,7 +170,7 @@ fn read_file(
         input
             .read_to_end(&mut body)
             .with_context(|| format!("reading {name}"))?;
-        take(&body, name.clone(), &mut batch);
+        take(&body, name, &mut batch);
         return flush(&mut batch);
     }
     let mut line = Vec::with_capacity(4096);
