@@ -90,6 +90,22 @@ pub(crate) fn open_writer(path: &Path, options: &SqliteOptions) -> Result<Connec
     Ok(conn)
 }
 
+/// The background checkpointer's connection (see `writer`): read-write, no cache to speak of,
+/// the same `busy_timeout`. It only ever runs `PRAGMA wal_checkpoint`.
+pub(crate) fn open_checkpointer(
+    path: &Path,
+    busy_timeout: Duration,
+) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(error::at("opening the checkpointer connection", path))?;
+    conn.busy_timeout(busy_timeout)
+        .map_err(error::at("setting busy_timeout", path))?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(error::at("setting synchronous=FULL", path))?;
+    Ok(conn)
+}
+
 /// A read-only connection for the reader pool.
 pub(crate) fn open_reader(path: &Path, options: &SqliteOptions) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;

@@ -6,15 +6,32 @@
 //! sqlx-sqlite). Each command is one `BEGIN IMMEDIATE .. COMMIT`; with `synchronous=FULL` the
 //! reply is sent only after the commit is durable (SPEC I2).
 //!
+//! WAL checkpoints are kept off the commit path. The writer connection runs with
+//! `wal_autocheckpoint=0` (SQLite's default would copy ~1000 pages into the database file and
+//! fsync it inside every ~30th commit, while every caller of that batch waits), and a second
+//! thread with its own connection runs `PRAGMA wal_checkpoint(PASSIVE)` in the background after
+//! commits, at most every [`CHECKPOINT_EVERY`]. A passive checkpoint never takes the write lock.
+//! Under sustained load it never catches up with the head of the WAL, so the WAL could only
+//! grow; once it passes [`WAL_RESTART_PAGES`] the checkpointer asks the writer to checkpoint the
+//! small remainder inline after its next commit, so the following transaction starts the WAL
+//! file over (and `journal_size_limit` trims it).
+//!
+//! The writer waits for the write lock (held by the projection writer, or another process) with
+//! a busy handler that retries every 100 µs rather than SQLite's default, which sleeps 1 ms,
+//! 2 ms, 5 ms, ... while every caller of the batch waits too.
+//!
 //! The thread caches the head (size, hash) of the log. At the start of every append transaction
 //! (which holds the write lock) it compares the cache with the last row, a rowid seek, and
 //! reloads on any difference, so neither a failed commit nor another process appending to the
 //! same file can make the chain drift.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use tokio::sync::oneshot;
@@ -24,7 +41,33 @@ use zcc_store::{
     StoreError,
 };
 
-use crate::{error, read};
+use crate::{error, open, read};
+
+/// The checkpointer runs at most this often (after at least one commit).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
+/// Past this many WAL frames (4 KiB pages: 64 MiB), the writer finishes a checkpoint inline so
+/// that the WAL starts over.
+const WAL_RESTART_PAGES: i64 = 16_384;
+/// `journal_size_limit`: the WAL file is trimmed to this size when it starts over.
+const JOURNAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
+/// Queued appends merged into one transaction stop growing past this many events.
+const MAX_MERGED_EVENTS: usize = 1000;
+/// How often the writer retries a busy write lock.
+const BUSY_RETRY: Duration = Duration::from_micros(100);
+
+thread_local! {
+    /// The writer thread's busy timeout (its busy handler is a plain `fn`).
+    static BUSY_DEADLINE_RETRIES: Cell<i32> = const { Cell::new(0) };
+}
+
+/// Retry every [`BUSY_RETRY`] until the connection's busy timeout has passed.
+fn busy_retry(attempt: i32) -> bool {
+    if attempt >= BUSY_DEADLINE_RETRIES.with(Cell::get) {
+        return false;
+    }
+    std::thread::sleep(BUSY_RETRY);
+    true
+}
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
@@ -40,25 +83,58 @@ pub(crate) enum Command {
 pub(crate) struct WriterHandle {
     tx: Option<mpsc::Sender<Command>>,
     thread: Option<JoinHandle<()>>,
+    checkpointer: Option<JoinHandle<()>>,
 }
 
 impl WriterHandle {
     /// Start the thread on an open, migrated connection.
     pub(crate) fn start(conn: Connection, path: PathBuf) -> Result<WriterHandle, StoreError> {
         let head = read::last_entry(&conn, &path)?;
+        let busy_ms: i64 = conn
+            .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
+            .map_err(error::at("reading busy_timeout", &path))?;
+        let busy_timeout = Duration::from_millis(busy_ms.max(0).unsigned_abs());
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(error::at("setting wal_autocheckpoint=0", &path))?;
+        conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)
+            .map_err(error::at("setting journal_size_limit", &path))?;
+        conn.busy_handler(Some(busy_retry))
+            .map_err(error::at("setting the busy handler", &path))?;
+        let retries =
+            i32::try_from(busy_timeout.as_micros() / BUSY_RETRY.as_micros()).unwrap_or(i32::MAX);
+
+        let checkpoint_conn = open::open_checkpointer(&path, busy_timeout)?;
+        let (commits_tx, commits_rx) = mpsc::sync_channel(1);
+        let restart = Arc::new(AtomicBool::new(false));
+        let checkpointer = {
+            let (path, restart) = (path.clone(), restart.clone());
+            std::thread::Builder::new()
+                .name("zcc-sqlite-checkpointer".into())
+                .spawn(move || checkpoint_loop(&checkpoint_conn, &path, &commits_rx, &restart))
+                .map_err(|e| {
+                    StoreError::Other(format!("starting the SQLite checkpointer thread: {e}"))
+                })?
+        };
+
         let (tx, rx) = mpsc::channel();
-        let mut writer = Writer { conn, path, head };
+        let mut writer = Writer {
+            conn,
+            path,
+            head,
+            commits: commits_tx,
+            restart,
+        };
         let thread = std::thread::Builder::new()
             .name("zcc-sqlite-writer".into())
             .spawn(move || {
-                while let Ok(cmd) = rx.recv() {
-                    writer.handle(cmd);
-                }
+                BUSY_DEADLINE_RETRIES.with(|c| c.set(retries));
+                writer.run(&rx);
             })
             .map_err(|e| StoreError::Other(format!("starting the SQLite writer thread: {e}")))?;
         Ok(WriterHandle {
             tx: Some(tx),
             thread: Some(thread),
+            checkpointer: Some(checkpointer),
         })
     }
 
@@ -88,17 +164,147 @@ impl Drop for WriterHandle {
         {
             tracing::error!("the SQLite writer thread panicked");
         }
+        // The writer (and with it the sender of commit notices) is gone: the checkpointer
+        // stops.
+        if let Some(thread) = self.checkpointer.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("the SQLite checkpointer thread panicked");
+        }
     }
+}
+
+/// The checkpointer thread: after commits, at most every [`CHECKPOINT_EVERY`], a passive
+/// checkpoint (copies committed WAL frames into the database file without taking the write
+/// lock). Stops when the writer does.
+fn checkpoint_loop(
+    conn: &Connection,
+    path: &Path,
+    commits: &mpsc::Receiver<()>,
+    restart: &AtomicBool,
+) {
+    let mut last = Instant::now();
+    while commits.recv().is_ok() {
+        let wait = CHECKPOINT_EVERY.saturating_sub(last.elapsed());
+        if !wait.is_zero() {
+            std::thread::sleep(wait);
+        }
+        last = Instant::now();
+        match passive_checkpoint(conn) {
+            Ok((_busy, log, _done)) => {
+                if log >= WAL_RESTART_PAGES {
+                    restart.store(true, Ordering::Relaxed);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, path = %path.display(), "background WAL checkpoint failed");
+            }
+        }
+    }
+}
+
+/// `PRAGMA wal_checkpoint(PASSIVE)`: (busy, frames in the WAL, frames checkpointed).
+fn passive_checkpoint(conn: &Connection) -> rusqlite::Result<(i64, i64, i64)> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })
 }
 
 struct Writer {
     conn: Connection,
     path: PathBuf,
     head: Head,
+    /// Wakes the checkpointer after a commit (a full channel means it is already woken).
+    commits: mpsc::SyncSender<()>,
+    /// Set by the checkpointer when the WAL is long: finish a checkpoint inline.
+    restart: Arc<AtomicBool>,
 }
 
 impl Writer {
-    fn handle(&mut self, cmd: Command) {
+    /// Handle commands until every sender is gone. Appends queued back to back are merged into
+    /// one transaction (up to [`MAX_MERGED_EVENTS`] events): while one commit is being made
+    /// durable, the group committer keeps sending batches, and the next transaction takes all
+    /// of them at once instead of waiting for a round trip through the async runtime.
+    fn run(&mut self, rx: &mpsc::Receiver<Command>) {
+        let mut next = None;
+        loop {
+            let cmd = match next.take() {
+                Some(cmd) => cmd,
+                None => match rx.recv() {
+                    Ok(cmd) => cmd,
+                    Err(_) => return,
+                },
+            };
+            let Command::Append(events, reply) = cmd else {
+                self.dispatch(cmd);
+                self.after_commit();
+                continue;
+            };
+            let mut group = vec![(events, reply)];
+            let mut total = group[0].0.len();
+            while total < MAX_MERGED_EVENTS {
+                match rx.try_recv() {
+                    Ok(Command::Append(events, reply)) => {
+                        total += events.len();
+                        group.push((events, reply));
+                    }
+                    Ok(other) => {
+                        next = Some(other);
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.append_group(group, total);
+            self.after_commit();
+        }
+    }
+
+    /// One transaction for several queued appends; each caller gets its own outcomes, or the
+    /// shared error (as the events of one batch always did).
+    fn append_group(&mut self, group: Vec<(Vec<NewEvent>, Reply<Vec<Appended>>)>, total: usize) {
+        if group.len() == 1 {
+            let Some((events, reply)) = group.into_iter().next() else {
+                return;
+            };
+            self.dispatch(Command::Append(events, reply));
+            return;
+        }
+        let mut all = Vec::with_capacity(total);
+        let mut replies = Vec::with_capacity(group.len());
+        for (events, reply) in group {
+            replies.push((events.len(), reply));
+            all.extend(events);
+        }
+        match self.append(&all) {
+            Ok(outcomes) => {
+                let mut outcomes = outcomes.into_iter();
+                for (n, reply) in replies {
+                    let _ = reply.send(Ok(outcomes.by_ref().take(n).collect()));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, batch = total, "SQLite append failed");
+                for (_, reply) in replies {
+                    let _ = reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+
+    /// Wake the checkpointer, and finish a checkpoint inline when it asked for one.
+    fn after_commit(&mut self) {
+        let _ = self.commits.try_send(());
+        if self.restart.swap(false, Ordering::Relaxed) {
+            // The background checkpoint has copied all but the last few commits: copy those
+            // too, so the next transaction can start the WAL over. Best effort.
+            if let Err(e) = passive_checkpoint(&self.conn) {
+                tracing::warn!(error = %e, path = %self.path.display(), "inline WAL checkpoint failed");
+            }
+        }
+    }
+
+    fn dispatch(&mut self, cmd: Command) {
         match cmd {
             Command::Append(events, reply) => {
                 let n = events.len();
