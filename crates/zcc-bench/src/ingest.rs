@@ -55,7 +55,13 @@ pub async fn run(backend: Backend, events: usize, concurrency: usize) -> anyhow:
 
     let db = FreshDb::new(backend).await;
     let mut child = Command::new(ledger_bin()?)
-        .args(["--database-url", &db.url(), "serve", "--listen", "127.0.0.1:0"])
+        .args([
+            "--database-url",
+            &db.url(),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .env("ZCC_WEBHOOK_SECRET", SECRET)
         .env("ZCC_LOG", "warn")
         .stdout(Stdio::piped())
@@ -108,6 +114,10 @@ pub async fn run(backend: Backend, events: usize, concurrency: usize) -> anyhow:
         latencies.extend(t.await??);
     }
     let secs = started.elapsed().as_secs_f64();
+    match scrape(&base).await {
+        Ok(m) => eprintln!("{m}"),
+        Err(e) => eprintln!("(could not read /metrics: {e})"),
+    }
     let _ = child.kill();
     let _ = child.wait();
     latencies.sort();
@@ -120,4 +130,35 @@ pub async fn run(backend: Backend, events: usize, concurrency: usize) -> anyhow:
         ours / ceiling
     );
     Ok(())
+}
+
+/// A one-line summary of the server's group commits, from `/metrics`: commits, mean batch size,
+/// mean commit time. Printed to stderr so that a slow run can be told apart from a starved one.
+async fn scrape(addr: &str) -> anyhow::Result<String> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    let req = hyper::Request::get("/metrics")
+        .header("host", addr)
+        .body(Full::new(Bytes::new()))?;
+    let body = sender
+        .send_request(req)
+        .await?
+        .into_body()
+        .collect()
+        .await?;
+    let text = String::from_utf8_lossy(&body.to_bytes()).into_owned();
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    let commits = value("zcc_append_batch_size_count");
+    Ok(format!(
+        "server: {commits:.0} group commits, {:.1} events per commit, {:.2} ms per commit, \
+         {:.2} ms from hand-off to durable",
+        value("zcc_append_batch_size_sum") / commits,
+        value("zcc_append_batch_seconds_sum") / commits * 1e3,
+        value("zcc_webhook_append_seconds_sum") / value("zcc_webhook_append_seconds_count") * 1e3,
+    ))
 }
