@@ -126,6 +126,11 @@ impl EventLog for SqliteLog {
         "sqlite"
     }
 
+    /// The writer thread merges every append queued when it starts a transaction.
+    fn merges_queued_batches(&self) -> bool {
+        true
+    }
+
     #[tracing::instrument(level = "debug", skip_all, fields(batch = events.len()))]
     async fn append_batch(&self, events: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError> {
         if events.is_empty() {

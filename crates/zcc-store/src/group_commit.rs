@@ -28,11 +28,6 @@ type Reply = oneshot::Sender<Result<Appended, StoreError>>;
 /// Batches in flight at once on a backend that merges queued batches (see the module docs).
 pub const PIPELINE_DEPTH: usize = 16;
 
-/// Whether `log` merges queued batches into one transaction, so pipelining pays.
-fn merges_batches(log: &dyn EventLog) -> bool {
-    log.backend() == "sqlite"
-}
-
 /// A handle to the writer task; cheap to clone.
 #[derive(Clone)]
 pub struct GroupCommitter {
@@ -62,7 +57,7 @@ impl GroupCommitter {
 }
 
 async fn writer(log: Arc<dyn EventLog>, mut rx: mpsc::Receiver<(NewEvent, Reply)>, max: usize) {
-    let depth = if merges_batches(&*log) {
+    let depth = if log.merges_queued_batches() {
         PIPELINE_DEPTH
     } else {
         1

@@ -35,6 +35,12 @@ pub trait EventLog: Send + Sync + 'static {
     /// Which backend this is (`sqlite` or `postgres`), for messages and metrics.
     fn backend(&self) -> &'static str;
 
+    /// Whether appends queued while a commit is under way are merged into the next transaction
+    /// (then the group committer keeps several batches in flight; see `group_commit`).
+    fn merges_queued_batches(&self) -> bool {
+        false
+    }
+
     /// Append a batch in one durable commit. Returns one outcome per input, in input order.
     /// Events carrying a [`DeliveryMeta`] also get a delivery-log row in the same commit.
     async fn append_batch(&self, events: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError>;
