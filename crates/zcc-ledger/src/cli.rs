@@ -71,6 +71,10 @@ pub struct ImportArgs {
     /// Bodies appended per durable commit.
     #[arg(long, env = "ZCC_BATCH_SIZE", default_value_t = 1000)]
     pub batch_size: usize,
+    /// Only append: leave folding the new events to the next `serve`, `export` or `import`
+    /// (for bulk loads of archives, followed by one catch-up).
+    #[arg(long, env = "ZCC_NO_PROJECT")]
+    pub no_project: bool,
 }
 
 #[derive(Debug, Args)]

@@ -87,18 +87,21 @@ pub async fn run(log: Arc<dyn Backend>, args: ImportArgs) -> anyhow::Result<Exit
     }
     reader.await.context("the import reader failed")?;
     bar.finish_and_clear();
-    // Live projection: every generation that is not retired folds what was just appended.
-    zcc_projector::ensure_default_generation(log.as_ref())
+    if !args.no_project {
+        // Every generation that is not retired folds what was appended (SPEC 6), once, after
+        // the appends: folding alongside them only contends for SQLite's single write lock.
+        zcc_projector::ensure_default_generation(log.as_ref())
+            .await
+            .context("creating the default generation")?;
+        let head = log.head().await?.size;
+        let fold_bar = progress::items(Some(head as u64), "projecting");
+        zcc_projector::catch_up_all(log.as_ref(), &|p: &zcc_projector::Progress| {
+            fold_bar.set_position(p.position.max(0) as u64)
+        })
         .await
-        .context("creating the default generation")?;
-    let head = log.head().await?.size;
-    let fold_bar = progress::items(Some(head as u64), "projecting");
-    zcc_projector::catch_up_all(log.as_ref(), &|p: &zcc_projector::Progress| {
-        fold_bar.set_position(p.position.max(0) as u64)
-    })
-    .await
-    .context("projecting the imported events")?;
-    fold_bar.finish_and_clear();
+        .context("projecting the imported events")?;
+        fold_bar.finish_and_clear();
+    }
     println!(
         "read {}, appended {}, duplicates {}, rejected {}",
         summary.read, summary.appended, summary.duplicates, summary.rejected
