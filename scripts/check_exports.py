@@ -15,6 +15,7 @@ Exit status: 0 when everything holds, 1 when something does not (each problem is
 usage errors or unreadable files. Needs `pip install pyarrow`.
 """
 
+import datetime
 import json
 import re
 import sys
@@ -138,7 +139,8 @@ class Checker:
             if s is None and require_start:
                 self.fail(where, "started_at is null")
             if s is not None and e is not None:
-                span = int((e - s).total_seconds() * 1000)
+                # Exact integer milliseconds (float seconds * 1000 can land one below).
+                span = (e - s) // datetime.timedelta(milliseconds=1)
                 if e < s:
                     self.fail(where, f"ended_at {e} is before started_at {s}")
                 if d != span:
