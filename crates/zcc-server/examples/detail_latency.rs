@@ -7,7 +7,7 @@
 //! size and p50/p90/p99/max.
 //!
 //! ```text
-//! cargo run --release -p zcc-server --example detail_latency -- [CALLS] [REQUESTS]
+//! cargo run --release -p zcc-server --example detail_latency -- [CALLS] [REQUESTS] [--postgres]
 //! ```
 
 use std::sync::Arc;
@@ -20,14 +20,29 @@ use zcc_store::projection::Backend;
 
 #[tokio::main]
 async fn main() {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).filter(|a| !a.starts_with("--"));
     let calls: u64 = args.next().map_or(20_000, |a| a.parse().expect("CALLS"));
     let requests: usize = args.next().map_or(5_000, |a| a.parse().expect("REQUESTS"));
 
+    // SQLite by default; `--postgres` measures a fresh PostgreSQL database instead (the server
+    // at $ZCC_TEST_POSTGRES_URL).
+    let postgres = std::env::args().any(|a| a == "--postgres");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger.db");
-    let store: Arc<dyn Backend> =
-        Arc::new(zcc_store_sqlite::SqliteLog::open(path.to_str().unwrap()).unwrap());
+    let pg_db = if postgres {
+        Some(zcc_tests::fresh_database_async().await)
+    } else {
+        None
+    };
+    let store: Arc<dyn Backend> = match &pg_db {
+        Some(db) => Arc::new(
+            zcc_store_postgres::PostgresLog::connect(&db.url)
+                .await
+                .unwrap(),
+        ),
+        None => Arc::new(zcc_store_sqlite::SqliteLog::open(path.to_str().unwrap()).unwrap()),
+    };
+    println!("backend: {}", store.backend());
 
     // Load.
     let started = Instant::now();
