@@ -69,6 +69,22 @@ fn phone(p: &Option<PhoneNumber>) -> Option<&str> {
     p.as_ref().map(|p| p.raw.as_str())
 }
 
+/// Copy Zoom's shared field set (direction, channel, flow, queue, consumer) from a family object
+/// into the attributes. The families are distinct types with the same field names.
+macro_rules! shared_fields {
+    ($a:ident, $o:ident) => {
+        $a.direction = $o.engagement_direction.as_ref().map(|x| x.as_str());
+        $a.channel = $o.channel.as_ref().map(|x| x.as_str());
+        $a.flow_id = b(&$o.flow_id);
+        $a.flow_name = $o.flow_name.as_deref();
+        $a.queue_id = b(&$o.cc_queue_id);
+        $a.queue_name = $o.queue_name.as_deref();
+        $a.consumer_id = b(&$o.consumer_id);
+        $a.consumer_number = phone(&$o.consumer_number);
+        $a.consumer_name = $o.consumer_display_name.as_deref();
+    };
+}
+
 /// What one typed event means for the call.
 pub(crate) fn adapt(ev: &ZccEvent) -> (Attrs<'_>, Signal) {
     let mut a = Attrs {
@@ -79,15 +95,7 @@ pub(crate) fn adapt(ev: &ZccEvent) -> (Attrs<'_>, Signal) {
     use EventKind as K;
     let signal = match &ev.object {
         Family::Engagement(o) => {
-            a.direction = o.engagement_direction.as_ref().map(|x| x.as_str());
-            a.channel = o.channel.as_ref().map(|x| x.as_str());
-            a.flow_id = b(&o.flow_id);
-            a.flow_name = o.flow_name.as_deref();
-            a.queue_id = b(&o.cc_queue_id);
-            a.queue_name = o.queue_name.as_deref();
-            a.consumer_id = b(&o.consumer_id);
-            a.consumer_number = phone(&o.consumer_number);
-            a.consumer_name = o.consumer_display_name.as_deref();
+            shared_fields!(a, o);
             match ev.kind {
                 K::EngagementStarted => Signal::EngagementStarted,
                 K::EngagementEnded => Signal::EngagementEnded,
@@ -95,15 +103,7 @@ pub(crate) fn adapt(ev: &ZccEvent) -> (Attrs<'_>, Signal) {
             }
         }
         Family::Leg(o) => {
-            a.direction = o.engagement_direction.as_ref().map(|x| x.as_str());
-            a.channel = o.channel.as_ref().map(|x| x.as_str());
-            a.flow_id = b(&o.flow_id);
-            a.flow_name = o.flow_name.as_deref();
-            a.queue_id = b(&o.cc_queue_id);
-            a.queue_name = o.queue_name.as_deref();
-            a.consumer_id = b(&o.consumer_id);
-            a.consumer_number = phone(&o.consumer_number);
-            a.consumer_name = o.consumer_display_name.as_deref();
+            shared_fields!(a, o);
             let user = s(&o.user_id);
             match (&ev.kind, user) {
                 (K::EngagementConsumerAnswered, _) => Signal::CustomerAnswered,
@@ -120,15 +120,7 @@ pub(crate) fn adapt(ev: &ZccEvent) -> (Attrs<'_>, Signal) {
             }
         }
         Family::Transfer(o) => {
-            a.direction = o.engagement_direction.as_ref().map(|x| x.as_str());
-            a.channel = o.channel.as_ref().map(|x| x.as_str());
-            a.flow_id = b(&o.flow_id);
-            a.flow_name = o.flow_name.as_deref();
-            a.queue_id = b(&o.cc_queue_id);
-            a.queue_name = o.queue_name.as_deref();
-            a.consumer_id = b(&o.consumer_id);
-            a.consumer_number = phone(&o.consumer_number);
-            a.consumer_name = o.consumer_display_name.as_deref();
+            shared_fields!(a, o);
             let step = match ev.kind {
                 K::EngagementTransferInitiated => Some(TransferStep::Initiated),
                 K::EngagementTransferQueued => Some(TransferStep::Queued),
@@ -207,15 +199,7 @@ pub(crate) fn adapt(ev: &ZccEvent) -> (Attrs<'_>, Signal) {
             }
         }
         Family::Supervision(o) => {
-            a.direction = o.engagement_direction.as_ref().map(|x| x.as_str());
-            a.channel = o.channel.as_ref().map(|x| x.as_str());
-            a.flow_id = b(&o.flow_id);
-            a.flow_name = o.flow_name.as_deref();
-            a.queue_id = b(&o.cc_queue_id);
-            a.queue_name = o.queue_name.as_deref();
-            a.consumer_id = b(&o.consumer_id);
-            a.consumer_number = phone(&o.consumer_number);
-            a.consumer_name = o.consumer_display_name.as_deref();
+            shared_fields!(a, o);
             // The 2023 `engagement_user_{monitor,whisper,barge,takeover}_initiated` events name
             // the user who initiated them: without a supervisor field, `user_id` is the
             // supervisor and the supervised agent is not named.
@@ -269,15 +253,7 @@ pub(crate) fn adapt(ev: &ZccEvent) -> (Attrs<'_>, Signal) {
             }
         }
         Family::Conference(o) => {
-            a.direction = o.engagement_direction.as_ref().map(|x| x.as_str());
-            a.channel = o.channel.as_ref().map(|x| x.as_str());
-            a.flow_id = b(&o.flow_id);
-            a.flow_name = o.flow_name.as_deref();
-            a.queue_id = b(&o.cc_queue_id);
-            a.queue_name = o.queue_name.as_deref();
-            a.consumer_id = b(&o.consumer_id);
-            a.consumer_number = phone(&o.consumer_number);
-            a.consumer_name = o.consumer_display_name.as_deref();
+            shared_fields!(a, o);
             let step = match ev.kind {
                 K::EngagementConferenceParticipantInvited => Some(ConferenceStep::Invited),
                 K::EngagementConferenceParticipantJoined => Some(ConferenceStep::Joined),
