@@ -23,6 +23,7 @@ mod evaluate;
 mod fold;
 mod generation;
 mod live;
+mod par;
 mod progress;
 mod rebuild;
 

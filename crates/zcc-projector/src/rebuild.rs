@@ -25,6 +25,7 @@ use crate::ProjectorError;
 use crate::catch_up::catch_up_with;
 use crate::fold::{fold_engagement, input_event, input_events};
 use crate::generation::{build_rule, get, params_json, rule_of};
+use crate::par::par_map;
 use crate::progress::{Phase, Progress, ProgressSink};
 
 /// One entry lent by a [`LogScan`].
@@ -350,28 +351,6 @@ fn id_hash(id: &str) -> u64 {
     let mut h = DefaultHasher::new();
     id.hash(&mut h);
     h.finish()
-}
-
-/// Split `items` into at most `threads` runs and map each run on its own scoped thread,
-/// keeping the order.
-fn par_map<T: Sync, U: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> U + Sync) -> Vec<U> {
-    if threads <= 1 || items.len() < 64 {
-        return items.iter().map(&f).collect();
-    }
-    let per = items.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(per)
-            .map(|part| {
-                let f = &f;
-                s.spawn(move || part.iter().map(f).collect::<Vec<U>>())
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
 }
 
 impl Engine {
