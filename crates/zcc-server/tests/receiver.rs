@@ -822,6 +822,13 @@ impl EventLog for TestLog {
     async fn engagement_events(&self, engagement_id: &str) -> Result<Vec<LogEntry>, StoreError> {
         self.inner.engagement_events(engagement_id).await
     }
+    async fn engagements_events(
+        &self,
+        engagement_ids: &[String],
+        up_to: Position,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        self.inner.engagements_events(engagement_ids, up_to).await
+    }
     async fn entry(&self, position: Position) -> Result<Option<LogEntry>, StoreError> {
         self.inner.entry(position).await
     }

@@ -203,6 +203,14 @@ impl EventLog for PostgresLog {
         read::engagement_events(&self.pool, engagement_id).await
     }
 
+    async fn engagements_events(
+        &self,
+        engagement_ids: &[String],
+        up_to: Position,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        read::engagements_events(&self.pool, engagement_ids, up_to).await
+    }
+
     async fn entry(&self, position: Position) -> Result<Option<LogEntry>, StoreError> {
         read::entry(&self.pool, position).await
     }

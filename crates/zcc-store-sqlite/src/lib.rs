@@ -198,6 +198,24 @@ impl EventLog for SqliteLog {
             .await
     }
 
+    /// One reader call: a cached prepared statement run once per engagement, in process.
+    #[tracing::instrument(level = "debug", skip_all, fields(engagements = engagement_ids.len()))]
+    async fn engagements_events(
+        &self,
+        engagement_ids: &[String],
+        up_to: Position,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        if engagement_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut ids = engagement_ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        self.readers
+            .run(move |conn, path| read::engagements_entries(conn, path, &ids, up_to))
+            .await
+    }
+
     async fn entry(&self, position: Position) -> Result<Option<LogEntry>, StoreError> {
         self.readers
             .run(move |conn, path| {

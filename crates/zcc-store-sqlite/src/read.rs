@@ -235,6 +235,37 @@ pub(crate) fn entries(
     Ok(out)
 }
 
+/// Every entry of each of `ids` (in the order given) with position at most `up_to`, each
+/// engagement in position order. One cached statement over the `events_engagement` index, run
+/// once per id. Every position up to `up_to` is committed (positions are assigned in commit
+/// order), so the statements agree without sharing a snapshot.
+pub(crate) fn engagements_entries(
+    conn: &Connection,
+    path: &Path,
+    ids: &[String],
+    up_to: Position,
+) -> Result<Vec<LogEntry>, StoreError> {
+    let what = "reading the events of engagements";
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM events WHERE engagement_id = ?1 AND position <= ?2 \
+             ORDER BY position"
+        ))
+        .map_err(error::at(what, path))?;
+    let mut out = Vec::new();
+    for id in ids {
+        let mut rows = stmt.query((id, up_to.0)).map_err(error::at(what, path))?;
+        while let Some(row) = rows.next().map_err(error::at(what, path))? {
+            out.push(
+                entry_ref(row)
+                    .map_err(|e| e.into_store(what, path))?
+                    .to_owned(),
+            );
+        }
+    }
+    Ok(out)
+}
+
 pub(crate) fn deliveries(
     conn: &Connection,
     path: &Path,

@@ -46,6 +46,7 @@ where
     duplicates_report_existing_position(make().await).await;
     paging_reads_everything_once(make().await).await;
     engagement_reads(make().await).await;
+    batched_engagement_reads(make().await).await;
     deliveries_are_recorded(make().await).await;
     quarantine_keeps_raw_bytes(make().await).await;
     verify_and_checkpoints(make().await).await;
@@ -192,6 +193,77 @@ pub async fn engagement_reads(log: Arc<dyn EventLog>) {
     assert_eq!(e.engagement_id.as_deref(), Some("B"));
     assert_eq!(e.account_id.as_deref(), Some("Acct"));
     assert_eq!(e.event_time_ms, 1_777_903_330_002);
+}
+
+/// `engagements_events`: several engagements with interleaved positions, a cut-off, repeated
+/// and unknown ids, and ids given out of order.
+pub async fn batched_engagement_reads(log: Arc<dyn EventLog>) {
+    // Positions: 1 B, 2 A, 3 -, 4 C, 5 A, 6 B, 7 C, 8 A, 9 B, 10 A.
+    let layout = [
+        Some("B"),
+        Some("A"),
+        None,
+        Some("C"),
+        Some("A"),
+        Some("B"),
+        Some("C"),
+        Some("A"),
+        Some("B"),
+        Some("A"),
+    ];
+    let batch = layout
+        .iter()
+        .zip(1u64..)
+        .map(|(engagement, n)| event(n, *engagement))
+        .collect();
+    log.append_batch(batch).await.unwrap();
+    let read = |ids: &[&str], up_to: i64| {
+        let log = Arc::clone(&log);
+        let ids: Vec<String> = ids.iter().map(|s| (*s).to_owned()).collect();
+        async move {
+            log.engagements_events(&ids, Position(up_to))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| (e.engagement_id.expect("engagement entry"), e.position.0))
+                .collect::<Vec<_>>()
+        }
+    };
+    let pairs = |v: &[(&str, i64)]| -> Vec<(String, i64)> {
+        v.iter().map(|(e, p)| ((*e).to_owned(), *p)).collect()
+    };
+    // Up to 8: A's 10, B's 9 and everything of D (unknown) left out; ids repeated and unsorted.
+    assert_eq!(
+        read(&["C", "A", "D", "B", "A"], 8).await,
+        pairs(&[
+            ("A", 2),
+            ("A", 5),
+            ("A", 8),
+            ("B", 1),
+            ("B", 6),
+            ("C", 4),
+            ("C", 7)
+        ]),
+        "engagements_events up to 8: by engagement id, then position"
+    );
+    assert_eq!(
+        read(&["B"], 10).await,
+        pairs(&[("B", 1), ("B", 6), ("B", 9)]),
+        "engagements_events of one engagement up to the head"
+    );
+    assert_eq!(
+        read(&["A", "C"], 4).await,
+        pairs(&[("A", 2), ("C", 4)]),
+        "engagements_events up to 4"
+    );
+    assert!(read(&["A", "B"], 0).await.is_empty(), "nothing up to 0");
+    assert!(read(&[], 10).await.is_empty(), "no ids, no entries");
+    // The same entries as engagement_events, field for field.
+    let whole = log
+        .engagements_events(&["A".to_owned()], Position(10))
+        .await
+        .unwrap();
+    assert_eq!(whole, log.engagement_events("A").await.unwrap());
 }
 
 pub async fn deliveries_are_recorded(log: Arc<dyn EventLog>) {

@@ -60,6 +60,29 @@ pub trait EventLog: Send + Sync + 'static {
     /// Every entry of one engagement, in position order.
     async fn engagement_events(&self, engagement_id: &str) -> Result<Vec<LogEntry>, StoreError>;
 
+    /// Every entry of several engagements with position at most `up_to`, in one call (live
+    /// catch-up reads all the engagements a page of the log touches at once).
+    ///
+    /// Order: by engagement id in byte order, then by position; each engagement's entries are
+    /// contiguous. Ids repeated in `engagement_ids` are read once; ids with no entries add
+    /// nothing. The default loops over [`EventLog::engagement_events`]; backends override it
+    /// with one query (PostgreSQL) or one reader call (SQLite).
+    async fn engagements_events(
+        &self,
+        engagement_ids: &[String],
+        up_to: Position,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        let mut ids: Vec<&str> = engagement_ids.iter().map(String::as_str).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out = Vec::new();
+        for id in ids {
+            let entries = self.engagement_events(id).await?;
+            out.extend(entries.into_iter().filter(|e| e.position <= up_to));
+        }
+        Ok(out)
+    }
+
     /// The entry at one position, if any.
     async fn entry(&self, position: Position) -> Result<Option<LogEntry>, StoreError>;
 
