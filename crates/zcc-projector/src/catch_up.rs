@@ -1,21 +1,48 @@
 //! Live catch-up: fold every log entry after a generation's checkpoint by re-folding each
-//! touched engagement from all of its events (so a late or out-of-order event re-folds its
-//! engagement, I7), one `write_projections` (documents + checkpoint, one transaction) per page.
+//! touched engagement from all of its events up to the page's last position (so a late or
+//! out-of-order event re-folds its engagement, I7), one `write_projections` (documents +
+//! checkpoint, one transaction) per page.
+//!
+//! Per page: one `read_after`, one `engagements_events` for every engagement the page touches,
+//! the parse and fold in parallel on the blocking pool, one write. The next page is read and
+//! folded while the previous one is written. Pages grow with how far behind the generation is
+//! ([`CATCH_UP_PAGE`] near the head, up to [`CATCH_UP_MAX_PAGE`]): a large page re-folds an
+//! engagement whose events it spans once instead of once per small page.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use serde::Serialize;
 use zcc_model::Rule;
-use zcc_store::Position;
-use zcc_store::projection::{Backend, GenerationId, GenerationState};
+use zcc_store::projection::{Backend, GenerationId, GenerationState, ProjectionDoc};
+use zcc_store::{LogEntry, Position};
 
 use crate::ProjectorError;
 use crate::fold::{fold_engagement, input_events};
 use crate::generation::{get, rule_of};
+use crate::par::par_map;
 use crate::progress::{Phase, Progress, ProgressSink};
 
-/// Log entries read per page of catch-up (and documents written per transaction, at most).
+/// Log entries read per page of catch-up near the head of the log (the smallest page): live
+/// traffic is folded and written in small transactions, so documents appear soon and the log
+/// writer never waits long for the projection writer.
 pub const CATCH_UP_PAGE: usize = 500;
+
+/// Log entries read per page when the generation is far behind (after a bulk import, or a
+/// server that was down): fewer re-folds of engagements that span several pages.
+pub const CATCH_UP_MAX_PAGE: usize = 8192;
+
+/// The page is the distance to the head divided by this, within
+/// [`CATCH_UP_PAGE`]..=[`CATCH_UP_MAX_PAGE`]: the largest page from 64k entries behind, the
+/// smallest within 4k, and shrinking as the head comes close.
+const LAG_PER_PAGE_ENTRY: u64 = 8;
+
+/// Entries to read for the next page when `lag` entries are left before the head.
+fn page_size(lag: u64) -> usize {
+    usize::try_from(lag / LAG_PER_PAGE_ENTRY)
+        .unwrap_or(usize::MAX)
+        .clamp(CATCH_UP_PAGE, CATCH_UP_MAX_PAGE)
+}
 
 /// What one catch-up did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -55,54 +82,163 @@ pub async fn catch_up<S: Backend + ?Sized>(
             why: "retired generations are not kept current".to_owned(),
         });
     }
-    let rule = rule_of(&generation)?;
-    catch_up_with(store, id, rule.as_ref(), generation.checkpoint, progress).await
+    let rule: Arc<dyn Rule> = Arc::from(rule_of(&generation)?);
+    catch_up_with(store, id, rule, generation.checkpoint, progress).await
 }
 
-pub(crate) async fn catch_up_with<S: Backend + ?Sized>(
+/// The rule a catch-up folds with. A shared rule is folded on tokio's blocking pool; a borrowed
+/// one (it cannot be sent there) on the calling thread, still on all cores. Same documents
+/// either way.
+pub(crate) enum RuleArg<'a> {
+    Shared(Arc<dyn Rule>),
+    Borrowed(&'a dyn Rule),
+}
+
+impl From<Arc<dyn Rule>> for RuleArg<'_> {
+    fn from(rule: Arc<dyn Rule>) -> Self {
+        RuleArg::Shared(rule)
+    }
+}
+
+impl<'a> From<&'a Arc<dyn Rule>> for RuleArg<'a> {
+    fn from(rule: &'a Arc<dyn Rule>) -> Self {
+        RuleArg::Shared(Arc::clone(rule))
+    }
+}
+
+impl<'a> From<&'a (dyn Rule + 'static)> for RuleArg<'a> {
+    fn from(rule: &'a (dyn Rule + 'static)) -> Self {
+        RuleArg::Borrowed(rule)
+    }
+}
+
+impl RuleArg<'_> {
+    fn as_rule(&self) -> &dyn Rule {
+        match self {
+            RuleArg::Shared(rule) => &**rule,
+            RuleArg::Borrowed(rule) => *rule,
+        }
+    }
+}
+
+/// One page read and folded, ready to write.
+struct Page {
+    /// Log entries the page covers.
+    entries: u64,
+    /// Its last position: the checkpoint written with its documents.
+    last: Position,
+    /// The head of the log when the page was read (for progress).
+    head: i64,
+    /// One per touched engagement, in engagement-id order.
+    docs: Vec<ProjectionDoc>,
+}
+
+pub(crate) async fn catch_up_with<'r, S: Backend + ?Sized>(
     store: &S,
     id: GenerationId,
-    rule: &dyn Rule,
+    rule: impl Into<RuleArg<'r>>,
     from: Position,
     progress: &dyn ProgressSink,
 ) -> Result<CatchUpReport, ProjectorError> {
-    let head = store.head().await?.size;
+    let rule = rule.into();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut report = CatchUpReport {
         generation: id,
-        rule_identity: rule.identity().to_string(),
+        rule_identity: rule.as_rule().identity().to_string(),
         from,
         to: from,
         entries: 0,
         documents: 0,
     };
-    loop {
-        let page = store.read_after(report.to, CATCH_UP_PAGE).await?;
-        let Some(last) = page.last().map(|e| e.position) else {
-            break;
-        };
-        let touched: BTreeSet<&str> = page
-            .iter()
-            .filter_map(|e| e.engagement_id.as_deref())
-            .collect();
-        let mut docs = Vec::with_capacity(touched.len());
-        for engagement_id in touched {
-            let entries = store.engagement_events(engagement_id).await?;
-            let events = input_events(&entries);
-            docs.push(fold_engagement(rule, engagement_id, &events));
-        }
-        report.entries += page.len() as u64;
-        report.documents += docs.len() as u64;
-        store.write_projections(id, docs, last).await?;
-        report.to = last;
+    let mut next = read_page(store, id, &rule, from, threads).await?;
+    while let Some(page) = next {
+        let documents = page.docs.len() as u64;
+        // Write this page while the next one is read and folded: the next page reads only the
+        // log, never the documents being written, and pages are written in order.
+        let (written, prepared) = tokio::join!(
+            store.write_projections(id, page.docs, page.last),
+            read_page(store, id, &rule, page.last, threads),
+        );
+        written?;
+        report.entries += page.entries;
+        report.documents += documents;
+        report.to = page.last;
         progress.report(&Progress {
             generation: id,
             phase: Phase::CatchUp,
-            position: last.0,
-            head: head.max(last.0),
+            position: page.last.0,
+            head: page.head.max(page.last.0),
             documents: report.documents,
         });
+        next = prepared?;
     }
     Ok(report)
+}
+
+/// Read the page after `after` (sized by the distance to the head), every entry up to its last
+/// position of each engagement it touches, and fold those engagements. `None` at the head.
+async fn read_page<S: Backend + ?Sized>(
+    store: &S,
+    generation: GenerationId,
+    rule: &RuleArg<'_>,
+    after: Position,
+    threads: usize,
+) -> Result<Option<Page>, ProjectorError> {
+    let head = store.head().await?.size;
+    let limit = page_size(u64::try_from(head - after.0).unwrap_or(0));
+    let page = store.read_after(after, limit).await?;
+    let Some(last) = page.last().map(|e| e.position) else {
+        return Ok(None);
+    };
+    let touched: Vec<String> = page
+        .iter()
+        .filter_map(|e| e.engagement_id.as_deref())
+        .collect::<BTreeSet<&str>>()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let entries = page.len() as u64;
+    drop(page);
+    let events = if touched.is_empty() {
+        Vec::new()
+    } else {
+        store.engagements_events(&touched, last).await?
+    };
+    let docs = match rule {
+        RuleArg::Shared(rule) => {
+            let rule = Arc::clone(rule);
+            tokio::task::spawn_blocking(move || fold_page(&*rule, events, threads))
+                .await
+                .map_err(|e| ProjectorError::Worker {
+                    generation,
+                    reason: format!("catch-up fold: {e}"),
+                })?
+        }
+        RuleArg::Borrowed(rule) => fold_page(*rule, events, threads),
+    };
+    Ok(Some(Page {
+        entries,
+        last,
+        head,
+        docs,
+    }))
+}
+
+/// Group entries by engagement and fold each group (parse included) on `threads` threads.
+/// Returns the documents in engagement-id order.
+fn fold_page(rule: &dyn Rule, mut entries: Vec<LogEntry>, threads: usize) -> Vec<ProjectionDoc> {
+    // `engagements_events` promises this order; sorting a sorted run is one pass, and a
+    // backend that got it wrong would otherwise split an engagement into two documents.
+    entries.sort_by(|a, b| {
+        (a.engagement_id.as_deref(), a.position).cmp(&(b.engagement_id.as_deref(), b.position))
+    });
+    let groups: Vec<(&str, &[LogEntry])> = entries
+        .chunk_by(|a, b| a.engagement_id == b.engagement_id)
+        .filter_map(|group| Some((group[0].engagement_id.as_deref()?, group)))
+        .collect();
+    par_map(&groups, threads, |(engagement_id, group)| {
+        fold_engagement(rule, engagement_id, &input_events(group))
+    })
 }
 
 /// Catch up every generation that is kept current: ready and active ones. (A building
@@ -119,7 +255,10 @@ pub async fn catch_up_all<S: Backend + ?Sized>(
             continue;
         }
         let result = match rule_of(&g) {
-            Ok(rule) => catch_up_with(store, g.id, rule.as_ref(), g.checkpoint, progress).await,
+            Ok(rule) => {
+                let rule: Arc<dyn Rule> = Arc::from(rule);
+                catch_up_with(store, g.id, rule, g.checkpoint, progress).await
+            }
             Err(e) => Err(e),
         };
         match result {

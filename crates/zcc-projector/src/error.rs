@@ -53,8 +53,8 @@ pub enum ProjectorError {
         engagement_id: String,
         reason: String,
     },
-    /// A worker thread of a rebuild failed (a panic in a rule or the log scan).
-    #[error("rebuild of generation {generation} failed in a worker: {reason}")]
+    /// A worker thread of a rebuild or a catch-up failed (a panic in a rule or the log scan).
+    #[error("projecting generation {generation} failed in a worker: {reason}")]
     Worker {
         generation: GenerationId,
         reason: String,

@@ -27,7 +27,7 @@ mod par;
 mod progress;
 mod rebuild;
 
-pub use catch_up::{CATCH_UP_PAGE, CatchUpReport, catch_up, catch_up_all};
+pub use catch_up::{CATCH_UP_MAX_PAGE, CATCH_UP_PAGE, CatchUpReport, catch_up, catch_up_all};
 pub use diff::{DiffReport, EngagementDiff, compare, diff};
 pub use error::ProjectorError;
 pub use evaluate::{EngagementScore, EvalReport, evaluate};

@@ -95,6 +95,81 @@ async fn postgres_rebuild_equals_live() {
     rebuild_equals_live(&*db.log, None).await;
 }
 
+/// One catch-up over a log appended in bulk (pages of several thousand entries, engagements
+/// spanning pages, folds on several threads), with the first call's first event delivered
+/// again as a late event at the very end of the log: the engagement was first seen many pages
+/// earlier and its last page must re-fold it from all its events. Equal to a rebuild, byte for
+/// byte.
+async fn bulk_catch_up_equals_rebuild<S: Backend + ?Sized>(store: &S) {
+    let mut bodies = traffic(400, 23, 0.3);
+    let first = bodies.remove(0);
+    let first_engagement = prepare(&first)
+        .engagement_id
+        .expect("the first body belongs to an engagement");
+    bodies.push(first);
+    ensure_default_generation(store).await.unwrap();
+    append(store, &bodies).await;
+    let head = store.head().await.unwrap();
+    let first_entries = store.engagement_events(&first_engagement).await.unwrap();
+    assert_eq!(
+        first_entries.last().map(|e| e.position),
+        Some(Position(head.size)),
+        "the late event is the last entry of the log"
+    );
+    assert!(
+        first_entries[0].position.0 < head.size / 2,
+        "and its engagement was first seen long before"
+    );
+    let pages = std::sync::atomic::AtomicUsize::new(0);
+    let count_pages = |_: &Progress| {
+        pages.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    };
+    let reports = catch_up_all(store, &count_pages).await.unwrap();
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].entries, head.size as u64);
+    assert_eq!(reports[0].to, Position(head.size));
+    let pages = pages.into_inner();
+    assert!(pages > 1, "several pages ({pages})");
+    assert!(
+        (pages as i64) < head.size / CATCH_UP_PAGE as i64,
+        "pages larger than the smallest far from the head ({pages} pages for {} entries)",
+        head.size
+    );
+    let live = active_id(store).await;
+    let late = store
+        .projection(live, &first_engagement)
+        .await
+        .unwrap()
+        .expect("the late event's engagement has a document");
+    assert!(!late.doc.is_empty());
+    let report = reproject_with(
+        store,
+        RebuildRequest {
+            rule_name: rules::DEFAULT_RULE,
+            params: &[],
+            activate: false,
+            options: RebuildOptions::default(),
+            scan: None,
+        },
+        &(),
+    )
+    .await
+    .unwrap();
+    assert_same_docs(store, live, report.generation).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_bulk_catch_up_equals_rebuild() {
+    let db = sqlite();
+    bulk_catch_up_equals_rebuild(&*db.log).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_bulk_catch_up_equals_rebuild() {
+    let db = postgres().await;
+    bulk_catch_up_equals_rebuild(&*db.log).await;
+}
+
 /// A rebuild interrupted after part of the log (its generation still building, checkpoint
 /// mid-way) resumes and ends equal to the live generation.
 async fn resumed_rebuild_equals_live<S: Backend + ?Sized>(store: &S) {
