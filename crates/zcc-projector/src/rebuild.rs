@@ -337,11 +337,12 @@ struct Engine {
     rule: Arc<dyn Rule>,
     threads: usize,
     window: i64,
-    buffers: HashMap<String, Buffer>,
+    /// Keyed by a shared id: the queues below hold clones of the key, not copies of the text.
+    buffers: HashMap<Arc<str>, Buffer>,
     /// (position of a push, engagement), in push order: closes quiet engagements.
-    by_last: VecDeque<(i64, String)>,
+    by_last: VecDeque<(i64, Arc<str>)>,
     /// (first position, engagement), in opening order: the safe checkpoint.
-    by_first: VecDeque<(i64, String)>,
+    by_first: VecDeque<(i64, Arc<str>)>,
     /// Hashes of engagements already flushed (8 bytes each). A collision only costs a re-fold.
     flushed: HashSet<u64>,
     position: i64,
@@ -377,6 +378,10 @@ impl Engine {
             self.position = raw.position;
             let Some(id) = raw.engagement_id else {
                 continue;
+            };
+            let id: Arc<str> = match self.buffers.get_key_value(id.as_str()) {
+                Some((key, _)) => key.clone(),
+                None => Arc::from(id),
             };
             self.by_last.push_back((raw.position, id.clone()));
             match self.buffers.get_mut(&id) {
@@ -418,19 +423,19 @@ impl Engine {
 
     /// Close every open buffer (end of the scan).
     fn finish(&mut self) -> Batch {
-        let closed: Vec<(String, Buffer)> = self.buffers.drain().collect();
+        let closed: Vec<(Arc<str>, Buffer)> = self.buffers.drain().collect();
         self.by_last.clear();
         self.by_first.clear();
         self.flush(closed)
     }
 
-    fn flush(&mut self, closed: Vec<(String, Buffer)>) -> Batch {
+    fn flush(&mut self, closed: Vec<(Arc<str>, Buffer)>) -> Batch {
         let mut refold = Vec::new();
         let mut fold = Vec::with_capacity(closed.len());
         for (id, b) in closed {
             self.flushed.insert(id_hash(&id));
             if b.refold {
-                refold.push(id);
+                refold.push(id.to_string());
             } else {
                 fold.push((id, b.events));
             }
