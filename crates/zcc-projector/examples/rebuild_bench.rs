@@ -25,10 +25,6 @@ use zcc_store::projection::Backend;
 use zcc_store::{EventLog, Position, Source, StoreError};
 use zcc_store_sqlite::SqliteLog;
 
-/// The allocator the `zcc-ledger` binary uses (see docs/BENCHMARKS.md, "Allocator").
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 struct Scan(Arc<SqliteLog>);
 
 impl LogScan for Scan {
@@ -203,9 +199,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         fill(&*log, events).await?;
         let (raw, parse) = scan_ceilings(&log)?;
         println!("log: {} events (SQLite)", log.head().await?.size);
-        println!(
-            "ceiling: raw scan {raw:.0} rows/s; scan + parse_event on one core {parse:.0}/s"
-        );
+        println!("ceiling: raw scan {raw:.0} rows/s; scan + parse_event on one core {parse:.0}/s");
         println!(
             "resident before the rebuilds: {} MiB",
             status_kib("VmRSS:").unwrap_or(0) / 1024
@@ -218,7 +212,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         rebuild(&*log, "sqlite blocking scan", Some(scan), parse).await?;
     }
     if let Some(kib) = status_kib("VmHWM:") {
-        println!("peak resident memory during the rebuilds: {} MiB", kib / 1024);
+        println!(
+            "peak resident memory during the rebuilds: {} MiB",
+            kib / 1024
+        );
     }
     Ok(())
 }

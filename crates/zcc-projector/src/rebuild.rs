@@ -57,7 +57,8 @@ pub struct RebuildOptions {
     pub window: u64,
     /// Entries per unit of work (parse, fold, write).
     pub chunk: usize,
-    /// Worker threads for parsing and folding (default: the available cores).
+    /// Parallel parsing and folding: 1 runs them on the calling thread; more runs them on the
+    /// shared pool (one thread per core). Default: the available cores.
     pub threads: usize,
 }
 
