@@ -1,12 +1,19 @@
-//! Rebuild throughput on a SQLite log of simulated traffic.
+//! Rebuild throughput on a log of simulated traffic, SQLite or PostgreSQL.
 //!
 //! `cargo run --release -p zcc-projector --example rebuild_bench -- [EVENTS] [DB_PATH]`
+//! `cargo run --release -p zcc-projector --example rebuild_bench -- [EVENTS] --postgres`
 //!
-//! Fills DB_PATH (default: a temp file) with about EVENTS simulated events (default 200000) if
-//! it holds fewer, then rebuilds the default rule's generation twice: through the generic
-//! `read_after` pages and through SQLite's blocking scan. Prints events/s for each, the raw
-//! scan and parse ceilings measured in the same run, and the peak resident memory.
-//! `ZCC_BENCH_ONLY_SCAN=1` skips the pages path.
+//! SQLite: fills DB_PATH (default: a temp file) with about EVENTS simulated events (default
+//! 200000) if it holds fewer, then rebuilds the default rule's generation through the generic
+//! `read_after` pages and through SQLite's blocking scan (`ZCC_BENCH_ONLY_SCAN=1` skips the
+//! pages path). PostgreSQL (`--postgres`, server from `ZCC_TEST_POSTGRES_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/postgres`): fills a fresh database the same way and
+//! rebuilds through `read_after` pages, the path `reproject` takes there.
+//!
+//! Prints events/s for each rebuild, the raw read and read + parse ceilings measured in the
+//! same run on one core (through the same read path the rebuild uses), and the peak resident
+//! memory of the rebuilds themselves (the peak is reset after filling the log and measuring
+//! the ceilings).
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -14,6 +21,7 @@ use std::time::Instant;
 
 use zcc_projector::{LogScan, RebuildOptions, RebuildRequest, ScanEntry, reproject_with};
 use zcc_sim::{SimConfig, SimItem};
+use zcc_store::projection::Backend;
 use zcc_store::{EventLog, Position, Source, StoreError};
 use zcc_store_sqlite::SqliteLog;
 
@@ -36,61 +44,81 @@ impl LogScan for Scan {
     }
 }
 
-fn peak_rss_kib() -> Option<u64> {
+/// A `/proc/self/status` figure in KiB (`VmHWM` peak resident, `VmRSS` resident now).
+fn status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
-    let events: i64 = args
-        .next()
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(200_000);
-    let dir = tempfile::tempdir()?;
-    let path = args
-        .next()
-        .unwrap_or_else(|| dir.path().join("bench.db").display().to_string());
-    let log = Arc::new(SqliteLog::open(&path)?);
+/// Start a new peak-resident measurement (Linux: `5` to `clear_refs` resets `VmHWM`).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
 
+/// Append simulated traffic until the log holds `events` entries.
+async fn fill(log: &dyn EventLog, events: i64) -> Result<(), Box<dyn std::error::Error>> {
     let have = log.head().await?.size;
-    if have < events {
-        let started = Instant::now();
-        let config = SimConfig {
-            calls: u64::MAX,
-            calls_per_minute: 40.0,
-            seed: 42,
-            ..SimConfig::default()
-        };
-        let mut batch = Vec::with_capacity(1000);
-        let mut appended = have;
-        for item in zcc_sim::generate(&config)? {
-            let SimItem::Delivery(d) = item else { continue };
-            batch.push(zcc_store::ingest::prepare(
-                d.body.as_bytes(),
-                Source::Import,
-                d.deliver_at_ms,
-                None,
-            )?);
-            if batch.len() == 1000 {
-                let out = log.append_batch(std::mem::take(&mut batch)).await?;
-                appended += out.iter().filter(|a| !a.is_duplicate()).count() as i64;
-                if appended >= events {
-                    break;
+    if have >= events {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let config = SimConfig {
+        calls: u64::MAX,
+        calls_per_minute: 40.0,
+        seed: 42,
+        ..SimConfig::default()
+    };
+    let mut batch = Vec::with_capacity(1000);
+    let mut appended = have;
+    for item in zcc_sim::generate(&config)? {
+        let SimItem::Delivery(d) = item else { continue };
+        batch.push(zcc_store::ingest::prepare(
+            d.body.as_bytes(),
+            Source::Import,
+            d.deliver_at_ms,
+            None,
+        )?);
+        if batch.len() == 1000 {
+            let out = log.append_batch(std::mem::take(&mut batch)).await?;
+            appended += out.iter().filter(|a| !a.is_duplicate()).count() as i64;
+            if appended >= events {
+                break;
+            }
+        }
+    }
+    eprintln!(
+        "filled the log: {appended} events in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The ceilings through the generic read path: `read_after` pages of the rebuild's chunk size,
+/// then the same pages plus `parse_event` on one core.
+async fn page_ceilings(log: &dyn EventLog) -> Result<(f64, f64), StoreError> {
+    let chunk = RebuildOptions::default().chunk;
+    let mut rates = [0.0; 2];
+    for (i, rate) in rates.iter_mut().enumerate() {
+        let t = Instant::now();
+        let (mut after, mut n) = (Position::START, 0u64);
+        loop {
+            let page = log.read_after(after, chunk).await?;
+            let Some(last) = page.last() else { break };
+            after = last.position;
+            for e in &page {
+                if i == 0 || zcc_events::parse_event(e.body.as_bytes()).is_ok() {
+                    n += 1;
                 }
             }
         }
-        eprintln!(
-            "filled {path}: {appended} events in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
+        *rate = n as f64 / t.elapsed().as_secs_f64();
     }
-    let size = log.head().await?.size;
+    Ok((rates[0], rates[1]))
+}
 
-    // Ceilings in the same run: the raw scan, and the scan plus parse_event on one core.
+/// The ceilings through SQLite's blocking scan.
+fn scan_ceilings(log: &SqliteLog) -> Result<(f64, f64), StoreError> {
     let t = Instant::now();
     let mut n = 0u64;
     log.scan_blocking(Position::START, |_| {
@@ -106,47 +134,88 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         ControlFlow::Continue(())
     })?;
-    let parse_one_core = parsed as f64 / t.elapsed().as_secs_f64();
-    println!("log: {size} events");
-    println!(
-        "ceiling: raw scan {raw:.0} rows/s; scan + parse_event on one core {parse_one_core:.0}/s"
-    );
+    Ok((raw, parsed as f64 / t.elapsed().as_secs_f64()))
+}
 
-    // ZCC_BENCH_ONLY_SCAN=1: skip the read_after pages path (the slow generic one).
+async fn rebuild(
+    log: &dyn Backend,
+    name: &str,
+    scan: Option<Arc<dyn LogScan>>,
+    ceiling: f64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let report = reproject_with(
+        log,
+        RebuildRequest {
+            rule_name: "correlated",
+            params: &[],
+            activate: false,
+            options: RebuildOptions::default(),
+            scan,
+        },
+        &(),
+    )
+    .await?;
+    println!(
+        "rebuild via {name}: {} events in {:.2} s = {:.0} events/s ({} documents, {} re-folded); \
+         {:.2} of read + parse on one core",
+        report.entries,
+        report.elapsed_ms as f64 / 1000.0,
+        report.events_per_second,
+        report.documents,
+        report.refolded,
+        report.events_per_second / ceiling,
+    );
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let postgres = std::env::args().any(|a| a == "--postgres");
+    let mut args = std::env::args().skip(1).filter(|a| a != "--postgres");
+    let events: i64 = args
+        .next()
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(200_000);
     let only_scan = std::env::var_os("ZCC_BENCH_ONLY_SCAN").is_some();
-    for (name, scan) in [
-        ("read_after pages", None),
-        (
-            "sqlite blocking scan",
-            Some(Arc::new(Scan(log.clone())) as Arc<dyn LogScan>),
-        ),
-    ] {
-        if only_scan && scan.is_none() {
-            continue;
-        }
-        let report = reproject_with(
-            &*log,
-            RebuildRequest {
-                rule_name: "correlated",
-                params: &[],
-                activate: false,
-                options: RebuildOptions::default(),
-                scan,
-            },
-            &(),
-        )
-        .await?;
+
+    if postgres {
+        let db = zcc_tests::fresh_database_async().await;
+        let log = zcc_store_postgres::PostgresLog::connect(&db.url).await?;
+        fill(&log, events).await?;
+        let (raw, parse) = page_ceilings(&log).await?;
+        println!("log: {} events (PostgreSQL)", log.head().await?.size);
         println!(
-            "rebuild via {name}: {} events in {:.2} s = {:.0} events/s ({} documents, {} re-folded)",
-            report.entries,
-            report.elapsed_ms as f64 / 1000.0,
-            report.events_per_second,
-            report.documents,
-            report.refolded
+            "ceiling: read_after pages {raw:.0} rows/s; pages + parse_event on one core {parse:.0}/s"
         );
+        reset_peak_rss();
+        rebuild(&log, "read_after pages", None, parse).await?;
+    } else {
+        let dir = tempfile::tempdir()?;
+        let path = args
+            .next()
+            .unwrap_or_else(|| dir.path().join("bench.db").display().to_string());
+        let log = Arc::new(SqliteLog::open(&path)?);
+        fill(&*log, events).await?;
+        let (raw, parse) = scan_ceilings(&log)?;
+        println!("log: {} events (SQLite)", log.head().await?.size);
+        println!("ceiling: raw scan {raw:.0} rows/s; scan + parse_event on one core {parse:.0}/s");
+        println!(
+            "resident before the rebuilds: {} MiB",
+            status_kib("VmRSS:").unwrap_or(0) / 1024
+        );
+        reset_peak_rss();
+        if !only_scan {
+            rebuild(&*log, "read_after pages", None, parse).await?;
+        }
+        let scan = Arc::new(Scan(log.clone())) as Arc<dyn LogScan>;
+        rebuild(&*log, "sqlite blocking scan", Some(scan), parse).await?;
     }
-    if let Some(kib) = peak_rss_kib() {
-        println!("peak resident memory: {} MiB", kib / 1024);
+    if let Some(kib) = status_kib("VmHWM:") {
+        println!(
+            "peak resident memory during the rebuilds: {} MiB",
+            kib / 1024
+        );
     }
     Ok(())
 }

@@ -1,7 +1,12 @@
-//! A small scoped-thread parallel map, shared by the rebuild and catch-up.
+//! A parallel map over a slice, shared by the rebuild and catch-up.
+//!
+//! It runs on rayon's global pool (one thread per core, started once): spawning threads per
+//! chunk cost thread start-up every few thousand events, and every new thread could take a
+//! fresh allocator arena, so the process grew for minutes before it levelled off.
 
-/// Split `items` into at most `threads` runs and map each run on its own scoped thread,
-/// keeping the order.
+use rayon::prelude::*;
+
+/// Map `items` in order, in parallel unless `threads` is 1 or there is too little to share.
 pub(crate) fn par_map<T: Sync, U: Send>(
     items: &[T],
     threads: usize,
@@ -10,18 +15,9 @@ pub(crate) fn par_map<T: Sync, U: Send>(
     if threads <= 1 || items.len() < 64 {
         return items.iter().map(&f).collect();
     }
-    let per = items.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(per)
-            .map(|part| {
-                let f = &f;
-                s.spawn(move || part.iter().map(f).collect::<Vec<U>>())
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
+    items
+        .par_iter()
+        .with_min_len(32)
+        .map(|item| f(item))
+        .collect()
 }

@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::ops::ControlFlow;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -57,7 +58,8 @@ pub struct RebuildOptions {
     pub window: u64,
     /// Entries per unit of work (parse, fold, write).
     pub chunk: usize,
-    /// Worker threads for parsing and folding (default: the available cores).
+    /// Parallel parsing and folding: 1 runs them on the calling thread; more runs them on the
+    /// shared pool (one thread per core). Default: the available cores.
     pub threads: usize,
 }
 
@@ -337,11 +339,12 @@ struct Engine {
     rule: Arc<dyn Rule>,
     threads: usize,
     window: i64,
-    buffers: HashMap<String, Buffer>,
+    /// Keyed by a shared id: the queues below hold clones of the key, not copies of the text.
+    buffers: HashMap<Arc<str>, Buffer>,
     /// (position of a push, engagement), in push order: closes quiet engagements.
-    by_last: VecDeque<(i64, String)>,
+    by_last: VecDeque<(i64, Arc<str>)>,
     /// (first position, engagement), in opening order: the safe checkpoint.
-    by_first: VecDeque<(i64, String)>,
+    by_first: VecDeque<(i64, Arc<str>)>,
     /// Hashes of engagements already flushed (8 bytes each). A collision only costs a re-fold.
     flushed: HashSet<u64>,
     position: i64,
@@ -377,6 +380,10 @@ impl Engine {
             self.position = raw.position;
             let Some(id) = raw.engagement_id else {
                 continue;
+            };
+            let id: Arc<str> = match self.buffers.get_key_value(id.as_str()) {
+                Some((key, _)) => key.clone(),
+                None => Arc::from(id),
             };
             self.by_last.push_back((raw.position, id.clone()));
             match self.buffers.get_mut(&id) {
@@ -418,19 +425,19 @@ impl Engine {
 
     /// Close every open buffer (end of the scan).
     fn finish(&mut self) -> Batch {
-        let closed: Vec<(String, Buffer)> = self.buffers.drain().collect();
+        let closed: Vec<(Arc<str>, Buffer)> = self.buffers.drain().collect();
         self.by_last.clear();
         self.by_first.clear();
         self.flush(closed)
     }
 
-    fn flush(&mut self, closed: Vec<(String, Buffer)>) -> Batch {
+    fn flush(&mut self, closed: Vec<(Arc<str>, Buffer)>) -> Batch {
         let mut refold = Vec::new();
         let mut fold = Vec::with_capacity(closed.len());
         for (id, b) in closed {
             self.flushed.insert(id_hash(&id));
             if b.refold {
-                refold.push(id);
+                refold.push(id.to_string());
             } else {
                 fold.push((id, b.events));
             }
@@ -554,92 +561,91 @@ async fn run<S: Backend + ?Sized>(
         generation: id,
         reason: e.to_string(),
     };
-    let mut engine = Engine::new(rule.clone(), options, from);
-    let mut entries = 0u64;
-    let mut written = Written::default();
-    let mut pending: Option<Batch> = None;
-    let mut accumulating: Option<Batch> = None;
-    let mut current = reader.next().await?;
-    // Pipeline: parse and fold chunk i on the workers while chunk i+1 is read and batch i-1
-    // is written.
-    while !current.is_empty() {
-        let work = tokio::task::spawn_blocking(move || {
-            let batch = engine.process(current);
-            (engine, batch)
-        });
-        let write = async {
-            match pending.take() {
-                Some(b) => write_batch(store, id, &*rule, b, resuming).await,
-                None => Ok(Written::default()),
-            }
-        };
-        let (work, next, w) = tokio::join!(work, reader.next(), write);
-        let (e, batch) = work.map_err(worker_failed)?;
-        engine = e;
-        let w = w?;
-        written.documents += w.documents;
-        written.refolded += w.refolded;
-        entries += batch.entries;
-        // Gather small batches into one bigger transaction: fewer commits, and a page touched
-        // by several documents is written once. The checkpoint is the latest batch's.
-        let merged = match accumulating.take() {
-            Some(mut acc) => {
-                acc.docs.extend(batch.docs);
-                acc.refold.extend(batch.refold);
-                acc.checkpoint = batch.checkpoint;
-                acc
-            }
-            None => batch,
-        };
-        if merged.docs.len() + merged.refold.len() >= WRITE_DOCS {
-            pending = Some(merged);
-        } else {
-            accumulating = Some(merged);
+    // Documents written so far, for progress reports from the producer.
+    let documents = AtomicU64::new(0);
+
+    // The writer: batches in order, one transaction each, while the producer below goes on
+    // parsing and folding. Two batches may wait: enough to keep both sides busy, and memory
+    // stays bounded by the batch size.
+    let (batch_tx, mut batch_rx) = tokio::sync::mpsc::channel::<Batch>(2);
+    let writer = async {
+        let mut written = Written::default();
+        while let Some(batch) = batch_rx.recv().await {
+            let w = write_batch(store, id, &*rule, batch, resuming).await?;
+            written.documents += w.documents;
+            written.refolded += w.refolded;
+            documents.store(written.documents, Ordering::Relaxed);
         }
-        current = next?;
+        Ok::<_, ProjectorError>(written)
+    };
+
+    // The producer: the scan (or pages) runs ahead on its own; each chunk is parsed and folded
+    // on the worker pool while the next one is read.
+    let producer = async {
+        let mut engine = Engine::new(rule.clone(), options, from);
+        let mut entries = 0u64;
+        let mut accumulating: Option<Batch> = None;
+        let closed = |_| ProjectorError::Worker {
+            generation: id,
+            reason: "the projection writer stopped".to_owned(),
+        };
+        let mut current = reader.next().await?;
+        while !current.is_empty() {
+            let work = tokio::task::spawn_blocking(move || {
+                let batch = engine.process(current);
+                (engine, batch)
+            });
+            let (work, next) = tokio::join!(work, reader.next());
+            let (e, batch) = work.map_err(worker_failed)?;
+            engine = e;
+            entries += batch.entries;
+            // Gather small batches into one bigger transaction: fewer commits, and a page
+            // touched by several documents is written once. The checkpoint is the latest
+            // batch's.
+            let merged = match accumulating.take() {
+                Some(acc) => merge(acc, batch),
+                None => batch,
+            };
+            if merged.docs.len() + merged.refold.len() >= WRITE_DOCS {
+                batch_tx.send(merged).await.map_err(closed)?;
+            } else {
+                accumulating = Some(merged);
+            }
+            current = next?;
+            progress.report(&Progress {
+                generation: id,
+                phase: Phase::Scan,
+                position: engine.position,
+                head: head.max(engine.position),
+                documents: documents.load(Ordering::Relaxed),
+            });
+        }
+        if let Some(b) = accumulating.take() {
+            batch_tx.send(b).await.map_err(closed)?;
+        }
+        let (engine, last) = tokio::task::spawn_blocking(move || {
+            let batch = engine.finish();
+            (engine, batch)
+        })
+        .await
+        .map_err(worker_failed)?;
         progress.report(&Progress {
             generation: id,
-            phase: Phase::Scan,
+            phase: Phase::Refold,
             position: engine.position,
             head: head.max(engine.position),
-            documents: written.documents,
+            documents: documents.load(Ordering::Relaxed),
         });
-    }
-    if let Some(b) = pending
-        .take()
-        .into_iter()
-        .chain(accumulating.take())
-        .reduce(|mut a, b| {
-            a.docs.extend(b.docs);
-            a.refold.extend(b.refold);
-            a.checkpoint = b.checkpoint;
-            a
-        })
-    {
-        let w = write_batch(store, id, &*rule, b, resuming).await?;
-        written.documents += w.documents;
-        written.refolded += w.refolded;
-    }
-    let (engine, last) = tokio::task::spawn_blocking(move || {
-        let batch = engine.finish();
-        (engine, batch)
-    })
-    .await
-    .map_err(worker_failed)?;
-    progress.report(&Progress {
-        generation: id,
-        phase: Phase::Refold,
-        position: engine.position,
-        head: head.max(engine.position),
-        documents: written.documents,
-    });
-    let w = write_batch(store, id, &*rule, last, resuming).await?;
-    written.documents += w.documents;
-    written.refolded += w.refolded;
+        batch_tx.send(last).await.map_err(closed)?;
+        // The writer ends when the last sender is gone.
+        drop(batch_tx);
+        Ok::<_, ProjectorError>((engine.position, entries))
+    };
+    let ((position, entries), written) = tokio::try_join!(producer, writer)?;
     let scan_elapsed = started.elapsed();
 
     // Events that arrived while the scan ran.
-    let caught = catch_up_with(store, id, &*rule, Position(engine.position), progress).await?;
+    let caught = catch_up_with(store, id, &*rule, Position(position), progress).await?;
     store.set_state(id, GenerationState::Ready).await?;
     let mut state = GenerationState::Ready;
     if activate {
@@ -660,6 +666,15 @@ async fn run<S: Backend + ?Sized>(
     };
     tracing::info!(%report, "rebuild finished");
     Ok(report)
+}
+
+/// `b` after `a`: documents and re-folds of both, the later checkpoint.
+fn merge(mut a: Batch, b: Batch) -> Batch {
+    a.docs.extend(b.docs);
+    a.refold.extend(b.refold);
+    a.checkpoint = b.checkpoint;
+    a.entries += b.entries;
+    a
 }
 
 #[cfg(test)]

@@ -18,8 +18,10 @@
 //!   that links libsqlite3; nothing here depends on sqlx.
 //! - **Pragmas:** `journal_mode=WAL` (readers never block the writer), `synchronous=FULL`
 //!   (a commit is durable before the caller hears of it, SPEC I2: 2xx only after a durable
-//!   append), `foreign_keys=ON`, `busy_timeout` 5 s, and `cache_size` 64 MiB (the batched append
-//!   rate falls as the random-key `body_sha256` index outgrows SQLite's 2 MiB default cache).
+//!   append), `foreign_keys=ON`, `busy_timeout` 5 s, and `cache_size` 64 MiB on the writer (the batched append
+//!   rate falls as the random-key `body_sha256` index outgrows SQLite's 2 MiB default cache),
+//!   16 MiB on pooled readers, 16 MiB on the projection writer and 2 MiB on a full scan's own
+//!   connection: bounded caches keep the process's memory flat in the size of the log.
 //! - **One writer thread** owns the read-write connection (std thread, a channel of commands,
 //!   tokio oneshot replies). It keeps the head (size, hash) in memory and appends each batch in
 //!   ONE `BEGIN IMMEDIATE` transaction: dedupe by `body_sha256` (inside the batch and against the
@@ -109,14 +111,22 @@ impl SqliteLog {
     /// Stream every entry after `after`, in position order, on the calling thread (it blocks:
     /// call it from `spawn_blocking` or a thread of its own), until `f` returns
     /// [`ControlFlow::Break`]. The fast path of projection rebuilds: rows are lent, not copied,
-    /// and memory stays flat in the size of the log. The scan reads one consistent snapshot.
+    /// and memory stays flat in the size of the log (the scan's connection keeps a small page
+    /// cache of its own). The scan reads one consistent snapshot.
     pub fn scan_blocking(
         &self,
         after: Position,
         f: impl FnMut(LogEntryRef<'_>) -> ControlFlow<()>,
     ) -> Result<(), StoreError> {
-        self.readers
-            .with(|conn, path| read::scan(conn, path, after, None, f))
+        // A connection of its own with a small page cache: a scan reads each page once, and
+        // through a pooled reader it would fill (and keep) that reader's 64 MiB cache, so the
+        // process would grow with the log up to the cache size.
+        let options = SqliteOptions {
+            read_cache_size_kib: open::SCAN_CACHE_KIB,
+            ..self.options.clone()
+        };
+        let conn = open::open_reader(self.path(), &options)?;
+        read::scan(&conn, self.path(), after, None, f)
     }
 }
 

@@ -4,7 +4,8 @@
 //! Reads use the read-only pool. Writes use a connection of their own, opened on first use and
 //! kept in the `SqliteLog` (one at a time, behind a mutex), so the log's writer thread is
 //! untouched; SQLite's write lock (with `busy_timeout`) serialises the
-//! two. That connection runs `synchronous=NORMAL`: projections are derived data, and a
+//! two. That connection runs `synchronous=NORMAL` with a 16 MiB page cache
+//! ([`crate::open::PROJECTION_CACHE_KIB`]): projections are derived data, and a
 //! transaction lost to a power cut takes its checkpoint with it, so the next catch-up redoes
 //! it. Each call is one `BEGIN IMMEDIATE` transaction; `activate` flips both states in one.
 
@@ -19,7 +20,7 @@ use zcc_store::{Position, StoreError};
 
 use crate::SqliteLog;
 use crate::error;
-use crate::open::open_writer;
+use crate::open::{PROJECTION_CACHE_KIB, SqliteOptions, open_writer};
 
 const GENERATION_COLUMNS: &str =
     "id, rule_name, rule_identity, params, state, checkpoint, created_at";
@@ -112,6 +113,10 @@ impl SqliteLog {
             // back when the connection's Transaction dropped, so the connection is reusable.
             let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
             if guard.is_none() {
+                let options = SqliteOptions {
+                    cache_size_kib: PROJECTION_CACHE_KIB,
+                    ..options
+                };
                 let conn: Connection = open_writer(&path, &options)?;
                 conn.pragma_update(None, "synchronous", "NORMAL")
                     .map_err(error::at("setting synchronous=NORMAL", &path))?;
