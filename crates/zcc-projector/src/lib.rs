@@ -36,7 +36,7 @@ pub use generation::{
     ActivateReport, activate, active, build_rule, ensure_default_generation, params_json, retire,
     rule_of,
 };
-pub use live::{DEFAULT_TICK, LiveHandle, LiveProjector};
+pub use live::{DEFAULT_MIN_INTERVAL, DEFAULT_TICK, LiveHandle, LiveProjector};
 pub use progress::{Phase, Progress, ProgressSink};
 pub use rebuild::{
     LogScan, RebuildOptions, RebuildReport, RebuildRequest, ScanEntry, reproject, reproject_with,

@@ -1,16 +1,25 @@
 //! The live projector: one task that keeps every ready and active generation current.
 //!
-//! The server (after each group commit) and import (after each batch) call
-//! [`LiveHandle::notify`]; notifications that arrive while a catch-up runs are coalesced into
-//! one more run. A periodic tick catches anything appended by another process. Errors are
-//! logged and retried on the next notification or tick; a panic inside a run is caught and
-//! logged, and the task goes on.
+//! The server (after each stored webhook) and import (after each batch) call
+//! [`LiveHandle::notify`]; notifications that arrive while a catch-up runs, or while the task
+//! waits, are coalesced into one more run. A periodic tick catches anything appended by another
+//! process. Errors are logged and retried on the next notification or tick; a panic inside a
+//! run is caught and logged, and the task goes on.
+//!
+//! Under sustained appends the task leaves at least a minimum interval
+//! ([`DEFAULT_MIN_INTERVAL`]) between the end of one run and the start of the next. Without it
+//! the task would run back to back, each run re-folding the same few engagements from all their
+//! events while their calls are still arriving, and competing with the log writer for the CPU
+//! and for SQLite's write lock. A quiet system loses nothing: the first notification after the
+//! interval runs at once. [`LiveHandle::sync`] never waits for the interval.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use futures::FutureExt;
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use zcc_store::projection::Backend;
 
 use crate::catch_up::{CatchUpReport, catch_up_all};
@@ -18,45 +27,62 @@ use crate::catch_up::{CatchUpReport, catch_up_all};
 /// The default interval of the periodic tick.
 pub const DEFAULT_TICK: Duration = Duration::from_secs(2);
 
-enum Msg {
-    Notify,
-    Sync(oneshot::Sender<Result<Vec<CatchUpReport>, String>>),
-}
+/// The default least time between the end of one notified run and the start of the next.
+pub const DEFAULT_MIN_INTERVAL: Duration = Duration::from_millis(200);
+
+type SyncReply = oneshot::Sender<Result<Vec<CatchUpReport>, String>>;
 
 /// Starts the live projection task.
 pub struct LiveProjector;
 
 impl LiveProjector {
-    /// Spawn the task on the current tokio runtime with the default tick.
+    /// Spawn the task on the current tokio runtime with the default tick and interval.
     pub fn spawn<S: Backend + ?Sized>(store: Arc<S>) -> LiveHandle {
-        LiveProjector::spawn_with_tick(store, DEFAULT_TICK)
+        LiveProjector::spawn_with(store, DEFAULT_TICK, DEFAULT_MIN_INTERVAL)
     }
 
-    /// Spawn the task with a tick of `tick`.
+    /// Spawn the task with a tick of `tick` and the default interval.
     pub fn spawn_with_tick<S: Backend + ?Sized>(store: Arc<S>, tick: Duration) -> LiveHandle {
+        LiveProjector::spawn_with(store, tick, DEFAULT_MIN_INTERVAL)
+    }
+
+    /// Spawn the task with a tick of `tick`, leaving at least `min_interval` between the end of
+    /// one run and the start of the next one that a notification or a tick asks for
+    /// (`Duration::ZERO`: run again as soon as notified).
+    pub fn spawn_with<S: Backend + ?Sized>(
+        store: Arc<S>,
+        tick: Duration,
+        min_interval: Duration,
+    ) -> LiveHandle {
         let (tx, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(run(store, rx, tick));
-        LiveHandle { tx, task }
+        let notify = Arc::new(Notify::new());
+        let task = tokio::spawn(run(store, rx, notify.clone(), tick, min_interval));
+        LiveHandle { tx, notify, task }
     }
 }
 
 /// Talk to a running live projector. Dropping every handle stops the task.
 pub struct LiveHandle {
-    tx: mpsc::UnboundedSender<Msg>,
+    /// Sync requests; closing it stops the task.
+    tx: mpsc::UnboundedSender<SyncReply>,
+    /// Notifications: a stored permit, so any number of them before a run cost one wake-up.
+    notify: Arc<Notify>,
     task: JoinHandle<()>,
 }
 
 impl LiveHandle {
-    /// New entries are in the log: catch up soon. Never blocks; calls are coalesced.
+    /// New entries are in the log: catch up soon (at once when the last run ended at least the
+    /// minimum interval ago, else when it has passed). Never blocks; calls are coalesced.
     pub fn notify(&self) {
-        let _ = self.tx.send(Msg::Notify);
+        self.notify.notify_one();
     }
 
-    /// Catch up now and wait for that run: its reports, or the error it logged.
+    /// Catch up now, without waiting for the interval, and wait for that run: its reports, or
+    /// the error it logged.
     pub async fn sync(&self) -> Result<Vec<CatchUpReport>, String> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Msg::Sync(reply))
+            .send(reply)
             .map_err(|_| "the live projector has stopped".to_owned())?;
         rx.await
             .map_err(|_| "the live projector stopped before answering".to_owned())?
@@ -64,37 +90,57 @@ impl LiveHandle {
 
     /// Stop the task after the run in progress, if any.
     pub async fn shutdown(self) {
-        let LiveHandle { tx, task } = self;
+        let LiveHandle { tx, notify, task } = self;
         drop(tx);
+        drop(notify);
         let _ = task.await;
     }
 }
 
 async fn run<S: Backend + ?Sized>(
     store: Arc<S>,
-    mut rx: mpsc::UnboundedReceiver<Msg>,
+    mut rx: mpsc::UnboundedReceiver<SyncReply>,
+    notify: Arc<Notify>,
     tick: Duration,
+    min_interval: Duration,
 ) {
     let mut ticker = tokio::time::interval(tick);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
+    let mut last_end: Option<Instant> = None;
+    let mut closed = false;
+    while !closed {
         let mut waiters = Vec::new();
         tokio::select! {
             msg = rx.recv() => match msg {
                 None => return,
-                Some(Msg::Notify) => {}
-                Some(Msg::Sync(w)) => waiters.push(w),
+                Some(w) => waiters.push(w),
             },
+            () = notify.notified() => {}
             _ = ticker.tick() => {}
         }
-        // Coalesce everything queued so far into this one run.
-        while let Ok(msg) = rx.try_recv() {
-            if let Msg::Sync(w) = msg {
-                waiters.push(w);
+        // Not asked to hurry: keep the interval since the last run, unless a sync arrives.
+        if waiters.is_empty()
+            && let Some(at) = last_end.map(|t| t + min_interval)
+            && at > Instant::now()
+        {
+            tokio::select! {
+                () = tokio::time::sleep_until(at) => {}
+                msg = rx.recv() => match msg {
+                    // Stopping: finish with the run that was asked for.
+                    None => closed = true,
+                    Some(w) => waiters.push(w),
+                },
             }
         }
+        // Coalesce everything queued so far into this one run (a notification stored now is
+        // covered by it: the run reads the head after this point).
+        while let Ok(w) = rx.try_recv() {
+            waiters.push(w);
+        }
+        let _ = notify.notified().now_or_never();
         let s = store.clone();
         let outcome = tokio::spawn(async move { catch_up_all(&*s, &()).await }).await;
+        last_end = Some(Instant::now());
         let result = match outcome {
             Ok(Ok(reports)) => {
                 for r in reports.iter().filter(|r| r.entries > 0) {
