@@ -24,8 +24,8 @@ use crate::par::par_map;
 use crate::progress::{Phase, Progress, ProgressSink};
 
 /// Log entries read per page of catch-up near the head of the log (the smallest page): live
-/// traffic is folded and written in small transactions, so documents appear soon and the log
-/// writer never waits long for the projection writer.
+/// traffic is folded and written in small transactions, so documents appear soon and appends
+/// never wait long behind a projection write.
 pub const CATCH_UP_PAGE: usize = 500;
 
 /// Log entries read per page when the generation is far behind (after a bulk import, or a

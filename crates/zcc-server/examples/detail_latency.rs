@@ -84,6 +84,8 @@ async fn main() {
         .unwrap()
         .unwrap();
     zcc_projector::catch_up_all(&*store, &()).await.unwrap();
+    // As `import` does after a bulk load.
+    store.refresh_statistics().await.unwrap();
     eprintln!("folded in {:.1} s", started.elapsed().as_secs_f64());
 
     // Engagement ids.

@@ -20,7 +20,7 @@
 //!   (a commit is durable before the caller hears of it, SPEC I2: 2xx only after a durable
 //!   append), `foreign_keys=ON`, `busy_timeout` 5 s, and `cache_size` 64 MiB on the writer (the batched append
 //!   rate falls as the random-key `body_sha256` index outgrows SQLite's 2 MiB default cache),
-//!   16 MiB on pooled readers, 16 MiB on the projection writer and 2 MiB on a full scan's own
+//!   16 MiB on pooled readers and 2 MiB on a full scan's own
 //!   connection: bounded caches keep the process's memory flat in the size of the log.
 //! - **One writer thread** owns the read-write connection (std thread, a channel of commands,
 //!   tokio oneshot replies). It keeps the head (size, hash) in memory and appends each batch in
@@ -75,10 +75,6 @@ use writer::{Command, WriterHandle};
 pub struct SqliteLog {
     readers: Arc<Readers>,
     writer: WriterHandle,
-    /// The projection write connection, opened on first use and kept (its page cache and
-    /// prepared statements survive between `write_projections` calls). Separate from the log's
-    /// writer thread; SQLite's write lock, with `busy_timeout`, serialises the two.
-    projection_writer: Arc<std::sync::Mutex<Option<rusqlite::Connection>>>,
     options: SqliteOptions,
 }
 
@@ -98,7 +94,6 @@ impl SqliteLog {
         Ok(SqliteLog {
             readers: Readers::new(path, options.clone()),
             writer,
-            projection_writer: Arc::new(std::sync::Mutex::new(None)),
             options,
         })
     }

@@ -76,10 +76,6 @@ pub fn database_path(url_or_path: &str) -> Result<PathBuf, StoreError> {
 /// interior pages, since each leaf is read once.
 pub const SCAN_CACHE_KIB: u32 = 2 * 1024;
 
-/// Page cache of the projection write connection, in KiB: holds the projection indexes'
-/// interior pages and hot leaves; documents are written, not reread.
-pub const PROJECTION_CACHE_KIB: u32 = 16 * 1024;
-
 /// The writer's connection: creates the file on first use.
 pub(crate) fn open_writer(path: &Path, options: &SqliteOptions) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE

@@ -1,18 +1,17 @@
 //! [`ProjectionStore`] for SQLite: generations and per-engagement projection documents
 //! (`migrations/sqlite/0002_projections.sql`).
 //!
-//! Reads use the read-only pool. Writes use a connection of their own, opened on first use and
-//! kept in the `SqliteLog` (one at a time, behind a mutex), so the log's writer thread is
-//! untouched; SQLite's write lock (with `busy_timeout`) serialises the
-//! two. That connection runs `synchronous=NORMAL` with a 16 MiB page cache
-//! ([`crate::open::PROJECTION_CACHE_KIB`]): projections are derived data, and a
-//! transaction lost to a power cut takes its checkpoint with it, so the next catch-up redoes
-//! it. Each call is one `BEGIN IMMEDIATE` transaction; `activate` flips both states in one.
+//! Reads use the read-only pool. Writes run on the log's writer thread, on its connection, each
+//! in one `BEGIN IMMEDIATE` transaction between appends (`activate` flips both states in one).
+//! They used to have a connection of their own, which only contended with the log writer for
+//! SQLite's single write lock (busy retries on both sides); queued on one connection they take
+//! turns, and the rebuild's writes ran ~10% faster (docs/BENCHMARKS.md). Projection commits are
+//! `synchronous=FULL` like appends: one fsync per projection transaction, a few per second.
 
 use std::path::Path;
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Row, params};
 use zcc_store::projection::{
     Generation, GenerationId, GenerationState, ProjectionDoc, ProjectionStore, SearchFilter,
 };
@@ -20,7 +19,6 @@ use zcc_store::{Position, StoreError};
 
 use crate::SqliteLog;
 use crate::error;
-use crate::open::{PROJECTION_CACHE_KIB, SqliteOptions, open_writer};
 
 const GENERATION_COLUMNS: &str =
     "id, rule_name, rule_identity, params, state, checkpoint, created_at";
@@ -97,7 +95,7 @@ fn collect<T>(
 }
 
 impl SqliteLog {
-    /// Run `f` in one `BEGIN IMMEDIATE` transaction on a projection write connection.
+    /// Run `f` in one `BEGIN IMMEDIATE` transaction on the log writer's thread and connection.
     async fn projection_write<T: Send + 'static>(
         &self,
         what: String,
@@ -105,40 +103,7 @@ impl SqliteLog {
         + Send
         + 'static,
     ) -> Result<T, StoreError> {
-        let path = self.path().to_path_buf();
-        let slot = self.projection_writer.clone();
-        let options = self.options.clone();
-        tokio::task::spawn_blocking(move || {
-            // A poisoned lock only means an earlier write panicked; its transaction was rolled
-            // back when the connection's Transaction dropped, so the connection is reusable.
-            let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
-            if guard.is_none() {
-                let options = SqliteOptions {
-                    cache_size_kib: PROJECTION_CACHE_KIB,
-                    ..options
-                };
-                let conn: Connection = open_writer(&path, &options)?;
-                conn.pragma_update(None, "synchronous", "NORMAL")
-                    .map_err(error::at("setting synchronous=NORMAL", &path))?;
-                *guard = Some(conn);
-            }
-            let conn = guard.as_mut().expect("opened above");
-            let result = (|| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(error::at(&what, &path))?;
-                let out = f(&tx, &path, &what)?;
-                tx.commit().map_err(error::at(&what, &path))?;
-                Ok(out)
-            })();
-            if result.is_err() {
-                // Start the next call from a fresh connection rather than trust this one.
-                *guard = None;
-            }
-            result
-        })
-        .await
-        .map_err(|e| StoreError::Other(format!("a SQLite projection write task failed: {e}")))?
+        self.writer.transaction(what, f).await
     }
 }
 

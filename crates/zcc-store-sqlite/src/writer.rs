@@ -16,8 +16,12 @@
 //! small remainder inline after its next commit, so the following transaction starts the WAL
 //! file over (and `journal_size_limit` trims it).
 //!
-//! The writer waits for the write lock (held by the projection writer, or another process) with
-//! a busy handler that retries every 100 µs rather than SQLite's default, which sleeps 1 ms,
+//! Projection writes run on this thread too ([`WriterHandle::transaction`]), queued between
+//! appends: SQLite has one write lock per file, and a second write connection only made the two
+//! spin on it (busy retries) instead of taking turns.
+//!
+//! The writer waits for the write lock (held by another process, such as a second
+//! `zcc-ledger`) with a busy handler that retries every 100 µs rather than SQLite's default, which sleeps 1 ms,
 //! 2 ms, 5 ms, ... while every caller of the batch waits too.
 //!
 //! The thread caches the head (size, hash) of the log. At the start of every append transaction
@@ -76,7 +80,13 @@ pub(crate) enum Command {
     Deliveries(Vec<Delivery>, Reply<()>),
     Quarantine(Vec<QuarantineEntry>, Reply<()>),
     Ping(Reply<()>),
+    /// Any other write (the projection tables), run on this thread's connection: the job
+    /// opens and commits its own transaction and sends its own reply.
+    Exec(Job),
 }
+
+/// A write for [`Command::Exec`].
+pub(crate) type Job = Box<dyn FnOnce(&mut Connection, &Path) + Send>;
 
 /// The handle the [`crate::SqliteLog`] keeps. Dropping it stops the thread after the queued
 /// commands and waits for it, so the file is closed when the log is dropped.
@@ -153,6 +163,31 @@ impl WriterHandle {
         rx.await.map_err(|_| {
             StoreError::Unavailable("the SQLite writer thread stopped before answering".into())
         })?
+    }
+}
+
+impl WriterHandle {
+    /// Run `f` in one `BEGIN IMMEDIATE` transaction on the writer's connection, between
+    /// appends (the projection tables' writes): one queue for SQLite's one write lock.
+    pub(crate) async fn transaction<T: Send + 'static>(
+        &self,
+        what: String,
+        f: impl FnOnce(&Transaction<'_>, &Path, &str) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.call(move |reply| {
+            Command::Exec(Box::new(move |conn: &mut Connection, path: &Path| {
+                let result = (|| {
+                    let tx = conn
+                        .transaction_with_behavior(TransactionBehavior::Immediate)
+                        .map_err(error::at(&what, path))?;
+                    let out = f(&tx, path, &what)?;
+                    tx.commit().map_err(error::at(&what, path))?;
+                    Ok(out)
+                })();
+                let _ = reply.send(result);
+            }))
+        })
+        .await
     }
 }
 
@@ -327,6 +362,7 @@ impl Writer {
                     insert_quarantine(tx, path, &entries)
                 }));
             }
+            Command::Exec(job) => job(&mut self.conn, &self.path),
             Command::Ping(reply) => {
                 let result = self
                     .conn

@@ -97,4 +97,11 @@ pub trait EventLog: Send + Sync + 'static {
 
     /// Whether storage answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Bring the query planner's statistics up to date after a bulk load (`import` calls it
+    /// when it appended many entries). Without them a planner may guess that one engagement
+    /// has thousands of rows and scan instead of seeking. Default: nothing to do.
+    async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }

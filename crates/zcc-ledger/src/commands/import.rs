@@ -21,6 +21,10 @@ use zcc_store::{Digest, NewEvent, QuarantineEntry, Source};
 use crate::cli::ImportArgs;
 use crate::progress;
 
+/// An import that appended at least this many entries is a bulk load: the planner statistics
+/// are refreshed after it ([`zcc_store::EventLog::refresh_statistics`]).
+const BULK_LOAD: u64 = 10_000;
+
 /// What the reader hands to the writer: one batch of good events and the rejects met on the way.
 struct Batch {
     events: Vec<NewEvent>,
@@ -101,6 +105,11 @@ pub async fn run(log: Arc<dyn Backend>, args: ImportArgs) -> anyhow::Result<Exit
         .await
         .context("projecting the imported events")?;
         fold_bar.finish_and_clear();
+    }
+    if summary.appended >= BULK_LOAD {
+        log.refresh_statistics()
+            .await
+            .context("refreshing the planner statistics after a bulk load")?;
     }
     println!(
         "read {}, appended {}, duplicates {}, rejected {}",

@@ -140,3 +140,26 @@ async fn schema_keeps_the_body_as_text_and_guards_are_in_place() {
     assert_eq!(versions, embedded, "every migration applied once");
     assert_eq!(versions.first(), Some(&1), "0001_log comes first");
 }
+
+#[tokio::test]
+async fn refresh_statistics_gives_the_planner_statistics_of_the_log() {
+    let db = TestDb::create().await;
+    let log = db.log().await;
+    let batch: Vec<_> = (0..300u64)
+        .map(|n| event(n, Some(&format!("E{}", n % 30))))
+        .collect();
+    log.append_batch(batch).await.unwrap();
+    log.refresh_statistics().await.unwrap();
+    let mut conn = db.raw().await;
+    let columns: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stats WHERE tablename = 'events' \
+         AND attname IN ('engagement_id', 'position')",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(
+        columns, 2,
+        "ANALYZE gathered the lookup columns' statistics"
+    );
+}
