@@ -15,9 +15,5 @@ pub(crate) fn par_map<T: Sync, U: Send>(
     if threads <= 1 || items.len() < 64 {
         return items.iter().map(&f).collect();
     }
-    items
-        .par_iter()
-        .with_min_len(32)
-        .map(|item| f(item))
-        .collect()
+    items.par_iter().with_min_len(32).map(&f).collect()
 }
