@@ -158,17 +158,7 @@ async fn bulk_catch_up_equals_rebuild<S: Backend + ?Sized>(store: &S) {
     assert_same_docs(store, live, report.generation).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_bulk_catch_up_equals_rebuild() {
-    let db = sqlite();
-    bulk_catch_up_equals_rebuild(&*db.log).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_bulk_catch_up_equals_rebuild() {
-    let db = postgres().await;
-    bulk_catch_up_equals_rebuild(&*db.log).await;
-}
+on_both_backends!(bulk_catch_up_equals_rebuild: sqlite_bulk_catch_up_equals_rebuild, postgres_bulk_catch_up_equals_rebuild);
 
 /// A rebuild interrupted after part of the log (its generation still building, checkpoint
 /// mid-way) resumes and ends equal to the live generation.
@@ -223,17 +213,7 @@ async fn resumed_rebuild_equals_live<S: Backend + ?Sized>(store: &S) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_resumed_rebuild_equals_live() {
-    let db = sqlite();
-    resumed_rebuild_equals_live(&*db.log).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_resumed_rebuild_equals_live() {
-    let db = postgres().await;
-    resumed_rebuild_equals_live(&*db.log).await;
-}
+on_both_backends!(resumed_rebuild_equals_live: sqlite_resumed_rebuild_equals_live, postgres_resumed_rebuild_equals_live);
 
 /// A new database gets the default rule's generation, active; activation moves the active
 /// mark in one step (readers never see zero or two active generations); building and active
@@ -417,17 +397,7 @@ async fn diff_lists_exactly_the_differences<S: Backend + ?Sized>(store: &S) {
     assert_eq!(same.engagements, all.len() as u64);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_diff() {
-    let db = sqlite();
-    diff_lists_exactly_the_differences(&*db.log).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_diff() {
-    let db = postgres().await;
-    diff_lists_exactly_the_differences(&*db.log).await;
-}
+on_both_backends!(diff_lists_exactly_the_differences: sqlite_diff, postgres_diff);
 
 /// evaluate covers exactly the engagements with explicit conference events and its counts add
 /// up; the rule under test never sees the explicit events.
@@ -486,17 +456,7 @@ async fn evaluate_scores_against_explicit_events<S: Backend + ?Sized>(store: &S)
     assert!(err.to_string().contains("unknown rule"), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_evaluate() {
-    let db = sqlite();
-    evaluate_scores_against_explicit_events(&*db.log).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_evaluate() {
-    let db = postgres().await;
-    evaluate_scores_against_explicit_events(&*db.log).await;
-}
+on_both_backends!(evaluate_scores_against_explicit_events: sqlite_evaluate, postgres_evaluate);
 
 /// The live task: notifications after appends keep the active generation current; a late
 /// event re-folds its engagement.
@@ -568,14 +528,4 @@ async fn search_filters<S: Backend + ?Sized>(store: &S) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_search() {
-    let db = sqlite();
-    search_filters(&*db.log).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_search() {
-    let db = postgres().await;
-    search_filters(&*db.log).await;
-}
+on_both_backends!(search_filters: sqlite_search, postgres_search);

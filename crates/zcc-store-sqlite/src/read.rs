@@ -223,8 +223,19 @@ pub(crate) fn entries(
     params: impl rusqlite::Params,
 ) -> Result<Vec<LogEntry>, StoreError> {
     let mut stmt = conn.prepare_cached(sql).map_err(error::at(what, path))?;
-    let mut rows = stmt.query(params).map_err(error::at(what, path))?;
+    let rows = stmt.query(params).map_err(error::at(what, path))?;
     let mut out = Vec::new();
+    push_entries(rows, &mut out, what, path)?;
+    Ok(out)
+}
+
+/// Append the rows of a query over [`ENTRY_COLUMNS`] to `out`, owned.
+fn push_entries(
+    mut rows: rusqlite::Rows<'_>,
+    out: &mut Vec<LogEntry>,
+    what: &str,
+    path: &Path,
+) -> Result<(), StoreError> {
     while let Some(row) = rows.next().map_err(error::at(what, path))? {
         out.push(
             entry_ref(row)
@@ -232,7 +243,7 @@ pub(crate) fn entries(
                 .to_owned(),
         );
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Every entry of each of `ids` (in the order given) with position at most `up_to`, each
@@ -254,14 +265,8 @@ pub(crate) fn engagements_entries(
         .map_err(error::at(what, path))?;
     let mut out = Vec::new();
     for id in ids {
-        let mut rows = stmt.query((id, up_to.0)).map_err(error::at(what, path))?;
-        while let Some(row) = rows.next().map_err(error::at(what, path))? {
-            out.push(
-                entry_ref(row)
-                    .map_err(|e| e.into_store(what, path))?
-                    .to_owned(),
-            );
-        }
+        let rows = stmt.query((id, up_to.0)).map_err(error::at(what, path))?;
+        push_entries(rows, &mut out, what, path)?;
     }
     Ok(out)
 }

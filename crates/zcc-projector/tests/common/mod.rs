@@ -151,3 +151,22 @@ pub async fn assert_same_docs<S: Backend + ?Sized>(store: &S, a: GenerationId, b
         );
     }
 }
+
+/// Two tests running one scenario `async fn(&S)`: on a fresh SQLite file and on a fresh
+/// PostgreSQL database.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($scenario:ident: $sqlite:ident, $postgres:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sqlite() {
+            let db = $crate::common::sqlite();
+            $scenario(&*db.log).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $postgres() {
+            let db = $crate::common::postgres().await;
+            $scenario(&*db.log).await;
+        }
+    };
+}
