@@ -86,41 +86,6 @@ pub async fn catch_up<S: Backend + ?Sized>(
     catch_up_with(store, id, rule, generation.checkpoint, progress).await
 }
 
-/// The rule a catch-up folds with. A shared rule is folded on tokio's blocking pool; a borrowed
-/// one (it cannot be sent there) on the calling thread, still on all cores. Same documents
-/// either way.
-pub(crate) enum RuleArg<'a> {
-    Shared(Arc<dyn Rule>),
-    Borrowed(&'a dyn Rule),
-}
-
-impl From<Arc<dyn Rule>> for RuleArg<'_> {
-    fn from(rule: Arc<dyn Rule>) -> Self {
-        RuleArg::Shared(rule)
-    }
-}
-
-impl<'a> From<&'a Arc<dyn Rule>> for RuleArg<'a> {
-    fn from(rule: &'a Arc<dyn Rule>) -> Self {
-        RuleArg::Shared(Arc::clone(rule))
-    }
-}
-
-impl<'a> From<&'a (dyn Rule + 'static)> for RuleArg<'a> {
-    fn from(rule: &'a (dyn Rule + 'static)) -> Self {
-        RuleArg::Borrowed(rule)
-    }
-}
-
-impl RuleArg<'_> {
-    fn as_rule(&self) -> &dyn Rule {
-        match self {
-            RuleArg::Shared(rule) => &**rule,
-            RuleArg::Borrowed(rule) => *rule,
-        }
-    }
-}
-
 /// One page read and folded, ready to write.
 struct Page {
     /// Log entries the page covers.
@@ -133,18 +98,19 @@ struct Page {
     docs: Vec<ProjectionDoc>,
 }
 
-pub(crate) async fn catch_up_with<'r, S: Backend + ?Sized>(
+/// [`catch_up`] with the generation's rule at hand, from `from` (the rebuild's final step too).
+/// Folds run on tokio's blocking pool, on all cores.
+pub(crate) async fn catch_up_with<S: Backend + ?Sized>(
     store: &S,
     id: GenerationId,
-    rule: impl Into<RuleArg<'r>>,
+    rule: Arc<dyn Rule>,
     from: Position,
     progress: &dyn ProgressSink,
 ) -> Result<CatchUpReport, ProjectorError> {
-    let rule = rule.into();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut report = CatchUpReport {
         generation: id,
-        rule_identity: rule.as_rule().identity().to_string(),
+        rule_identity: rule.identity().to_string(),
         from,
         to: from,
         entries: 0,
@@ -180,7 +146,7 @@ pub(crate) async fn catch_up_with<'r, S: Backend + ?Sized>(
 async fn read_page<S: Backend + ?Sized>(
     store: &S,
     generation: GenerationId,
-    rule: &RuleArg<'_>,
+    rule: &Arc<dyn Rule>,
     after: Position,
     threads: usize,
 ) -> Result<Option<Page>, ProjectorError> {
@@ -204,18 +170,13 @@ async fn read_page<S: Backend + ?Sized>(
     } else {
         store.engagements_events(&touched, last).await?
     };
-    let docs = match rule {
-        RuleArg::Shared(rule) => {
-            let rule = Arc::clone(rule);
-            tokio::task::spawn_blocking(move || fold_page(&*rule, events, threads))
-                .await
-                .map_err(|e| ProjectorError::Worker {
-                    generation,
-                    reason: format!("catch-up fold: {e}"),
-                })?
-        }
-        RuleArg::Borrowed(rule) => fold_page(*rule, events, threads),
-    };
+    let rule = Arc::clone(rule);
+    let docs = tokio::task::spawn_blocking(move || fold_page(&*rule, events, threads))
+        .await
+        .map_err(|e| ProjectorError::Worker {
+            generation,
+            reason: format!("catch-up fold: {e}"),
+        })?;
     Ok(Some(Page {
         entries,
         last,

@@ -645,7 +645,7 @@ async fn run<S: Backend + ?Sized>(
     let scan_elapsed = started.elapsed();
 
     // Events that arrived while the scan ran.
-    let caught = catch_up_with(store, id, &rule, Position(position), progress).await?;
+    let caught = catch_up_with(store, id, rule.clone(), Position(position), progress).await?;
     store.set_state(id, GenerationState::Ready).await?;
     let mut state = GenerationState::Ready;
     if activate {
