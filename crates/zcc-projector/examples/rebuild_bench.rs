@@ -19,30 +19,11 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Instant;
 
-use zcc_projector::{LogScan, RebuildOptions, RebuildRequest, ScanEntry, reproject_with};
+use zcc_projector::{LogScan, RebuildOptions, RebuildRequest, reproject_with};
 use zcc_sim::{SimConfig, SimItem};
 use zcc_store::projection::Backend;
 use zcc_store::{EventLog, Position, Source, StoreError};
 use zcc_store_sqlite::SqliteLog;
-
-struct Scan(Arc<SqliteLog>);
-
-impl LogScan for Scan {
-    fn scan(
-        &self,
-        after: Position,
-        f: &mut dyn FnMut(ScanEntry<'_>) -> ControlFlow<()>,
-    ) -> Result<(), StoreError> {
-        self.0.scan_blocking(after, |e| {
-            f(ScanEntry {
-                position: e.position,
-                engagement_id: e.engagement_id,
-                body: e.body,
-                body_sha256: e.body_sha256,
-            })
-        })
-    }
-}
 
 /// A `/proc/self/status` figure in KiB (`VmHWM` peak resident, `VmRSS` resident now).
 fn status_kib(field: &str) -> Option<u64> {
@@ -208,8 +189,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         if !only_scan {
             rebuild(&*log, "read_after pages", None, parse).await?;
         }
-        let scan = Arc::new(Scan(log.clone())) as Arc<dyn LogScan>;
-        rebuild(&*log, "sqlite blocking scan", Some(scan), parse).await?;
+        let scan = EventLog::log_scan(log.clone());
+        rebuild(&*log, "sqlite blocking scan", scan, parse).await?;
     }
     if let Some(kib) = status_kib("VmHWM:") {
         println!(

@@ -39,6 +39,6 @@ pub use generation::{
 pub use live::{DEFAULT_MIN_INTERVAL, DEFAULT_TICK, LiveHandle, LiveProjector};
 pub use progress::{Phase, Progress, ProgressSink};
 pub use rebuild::{
-    LogScan, RebuildOptions, RebuildReport, RebuildRequest, ScanEntry, reproject, reproject_with,
-    resume,
+    RebuildOptions, RebuildReport, RebuildRequest, reproject, reproject_with, resume,
 };
+pub use zcc_store::{LogScan, ScanEntry};

@@ -20,7 +20,7 @@ use std::time::Instant;
 use serde::Serialize;
 use zcc_model::{InputEvent, Rule};
 use zcc_store::projection::{Backend, Generation, GenerationId, GenerationState, ProjectionDoc};
-use zcc_store::{Digest, LogEntry, Position, StoreError};
+use zcc_store::{LogEntry, LogScan, Position, StoreError};
 
 use crate::ProjectorError;
 use crate::catch_up::catch_up_with;
@@ -28,26 +28,6 @@ use crate::fold::{fold_engagement, input_event, input_events};
 use crate::generation::{build_rule, get, params_json, rule_of};
 use crate::par::par_map;
 use crate::progress::{Phase, Progress, ProgressSink};
-
-/// One entry lent by a [`LogScan`].
-#[derive(Debug, Clone, Copy)]
-pub struct ScanEntry<'a> {
-    pub position: Position,
-    pub engagement_id: Option<&'a str>,
-    pub body: &'a str,
-    pub body_sha256: Digest,
-}
-
-/// A blocking scan of the log in position order, faster than paging through
-/// [`zcc_store::EventLog::read_after`] (SQLite: `SqliteLog::scan_blocking`). The rebuild runs
-/// it on a thread of its own. `f` returning [`ControlFlow::Break`] stops the scan.
-pub trait LogScan: Send + Sync + 'static {
-    fn scan(
-        &self,
-        after: Position,
-        f: &mut dyn FnMut(ScanEntry<'_>) -> ControlFlow<()>,
-    ) -> Result<(), StoreError>;
-}
 
 /// Tuning of a rebuild. The defaults suit a 2-core machine with calls of minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -683,6 +663,7 @@ mod tests {
 
     use super::*;
     use zcc_model::rules;
+    use zcc_store::Digest;
 
     /// Simulated traffic as a log would hold it: duplicates dropped, positions 1, 2, 3, ...
     fn log(calls: u64) -> Vec<RawEntry> {

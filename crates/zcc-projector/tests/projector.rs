@@ -85,8 +85,10 @@ async fn sqlite_rebuild_equals_live() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_fast_scan_rebuild_equals_live() {
     let db = sqlite();
-    let scan: Arc<dyn LogScan> = Arc::new(SqliteScan(db.log.clone()));
-    rebuild_equals_live(&*db.log, Some(scan)).await;
+    // The SQLite fast scan, as `reproject` wires it.
+    let scan = zcc_store::EventLog::log_scan(db.log.clone());
+    assert!(scan.is_some(), "SQLite offers a fast scan");
+    rebuild_equals_live(&*db.log, scan).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -62,7 +62,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use zcc_store::{
-    Appended, Delivery, EventLog, Head, LogEntry, NewEvent, Position, QuarantineEntry, StoreError,
+    Appended, Delivery, EventLog, Head, LogEntry, LogScan, NewEvent, Position, QuarantineEntry,
+    ScanEntry, StoreError,
 };
 
 pub use open::{SqliteOptions, database_path};
@@ -125,8 +126,30 @@ impl SqliteLog {
     }
 }
 
+impl LogScan for SqliteLog {
+    fn scan(
+        &self,
+        after: Position,
+        f: &mut dyn FnMut(ScanEntry<'_>) -> ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        self.scan_blocking(after, |e| {
+            f(ScanEntry {
+                position: e.position,
+                engagement_id: e.engagement_id,
+                body: e.body,
+                body_sha256: e.body_sha256,
+            })
+        })
+    }
+}
+
 #[async_trait]
 impl EventLog for SqliteLog {
+    /// [`SqliteLog::scan_blocking`]: rows lent straight from the b-tree.
+    fn log_scan(self: Arc<Self>) -> Option<Arc<dyn LogScan>> {
+        Some(self)
+    }
+
     fn backend(&self) -> &'static str {
         "sqlite"
     }

@@ -4,6 +4,7 @@
 //! - [`chain`]: the hash chain every backend writes and [`verify`] checks.
 //! - [`EventLog`]: the trait each backend (`zcc-store-sqlite`, `zcc-store-postgres`) implements
 //!   with its own SQL. Nothing in this crate knows SQL.
+//! - [`scan`]: the blocking whole-log scan a backend may offer for rebuilds.
 //! - [`ingest`]: turning a raw body into a [`NewEvent`] (shared by HTTP and import).
 //! - [`group_commit`]: many concurrent appends share one durable commit.
 
@@ -14,10 +15,12 @@ pub mod error;
 pub mod group_commit;
 pub mod ingest;
 pub mod projection;
+pub mod scan;
 pub mod types;
 pub mod verify;
 
 pub use error::StoreError;
+pub use scan::{LogScan, ScanEntry};
 pub use types::*;
 
 use async_trait::async_trait;
@@ -97,6 +100,12 @@ pub trait EventLog: Send + Sync + 'static {
 
     /// Whether storage answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The backend's blocking whole-log scan, when it has one faster than
+    /// [`EventLog::read_after`] pages (rebuilds use it). Default: none.
+    fn log_scan(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn LogScan>> {
+        None
+    }
 
     /// Bring the query planner's statistics up to date after a bulk load (`import` calls it
     /// when it appended many entries). Without them a planner may guess that one engagement

@@ -52,7 +52,7 @@ pub async fn reproject(store: Arc<dyn Backend>, args: ReprojectArgs) -> anyhow::
                 parse_id(&id)?,
                 args.activate,
                 zcc_projector::RebuildOptions::default(),
-                None,
+                store.clone().log_scan(),
                 &sink,
             )
             .await?
@@ -61,8 +61,18 @@ pub async fn reproject(store: Arc<dyn Backend>, args: ReprojectArgs) -> anyhow::
             let Some(rule) = args.rule.as_deref() else {
                 anyhow::bail!("reproject needs --rule NAME (or --resume GENERATION)");
             };
-            zcc_projector::reproject(store.as_ref(), rule, &args.param, args.activate, &sink)
-                .await?
+            zcc_projector::reproject_with(
+                store.as_ref(),
+                zcc_projector::RebuildRequest {
+                    rule_name: rule,
+                    params: &args.param,
+                    activate: args.activate,
+                    options: zcc_projector::RebuildOptions::default(),
+                    scan: store.clone().log_scan(),
+                },
+                &sink,
+            )
+            .await?
         }
     };
     bar.finish_and_clear();

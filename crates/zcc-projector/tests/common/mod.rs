@@ -3,13 +3,12 @@
 
 #![allow(dead_code)]
 
-use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use zcc_projector::{LogScan, ScanEntry, catch_up_all, ensure_default_generation};
+use zcc_projector::{catch_up_all, ensure_default_generation};
 use zcc_sim::{SimConfig, SimItem};
 use zcc_store::projection::{Backend, GenerationId, ProjectionDoc};
-use zcc_store::{EventLog, NewEvent, Position, Source, StoreError};
+use zcc_store::{EventLog, NewEvent, Source};
 use zcc_store_postgres::PostgresLog;
 use zcc_store_sqlite::SqliteLog;
 
@@ -41,26 +40,6 @@ pub async fn postgres() -> Postgres {
     Postgres {
         log: Arc::new(log),
         _db: db,
-    }
-}
-
-/// The SQLite fast scan, as the CLI wires it.
-pub struct SqliteScan(pub Arc<SqliteLog>);
-
-impl LogScan for SqliteScan {
-    fn scan(
-        &self,
-        after: Position,
-        f: &mut dyn FnMut(ScanEntry<'_>) -> ControlFlow<()>,
-    ) -> Result<(), StoreError> {
-        self.0.scan_blocking(after, |e| {
-            f(ScanEntry {
-                position: e.position,
-                engagement_id: e.engagement_id,
-                body: e.body,
-                body_sha256: e.body_sha256,
-            })
-        })
     }
 }
 

@@ -181,12 +181,13 @@ pub async fn start(
     tokio::spawn(async move {
         let sink_rebuilds = rebuilds.clone();
         let sink = move |p: &Progress| sink_rebuilds.update(id, |s| s.progress = Some(p.clone()));
+        let scan = store.clone().log_scan();
         let outcome = zcc_projector::resume(
             &*store,
             id,
             activate,
             RebuildOptions::default(),
-            None,
+            scan,
             &sink,
         )
         .await;
