@@ -1,5 +1,5 @@
 //! Parse throughput: a plain `serde_json::Value` parse against the typed model
-//! (`parse_event`) and the log's envelope reader (`read_envelope`), over Zoom's sample bodies
+//! (`parse_event`, and without extras as the fold reads it) and the log's envelope reader (`read_envelope`), over Zoom's sample bodies
 //! and a realistic 1.1 KB body. Target: the typed parse costs at most twice the Value parse.
 //!
 //! Run: `cargo bench -p zcc-events --bench parse` (optional argument: seconds per measurement).
@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use zcc_events::{parse_event, read_envelope};
+use zcc_events::{ParseOptions, parse_event, parse_event_with, read_envelope};
 
 const SAMPLES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -83,6 +83,9 @@ fn report(label: &str, bodies: &[Vec<u8>], budget: Duration) -> f64 {
     let typed = rate(bodies, budget, |b| {
         black_box(parse_event(black_box(b)).ok());
     });
+    let lean = rate(bodies, budget, |b| {
+        black_box(parse_event_with(black_box(b), ParseOptions { skip_extra: true }).ok());
+    });
     let envelope = rate(bodies, budget, |b| {
         black_box(read_envelope(black_box(b)).ok());
     });
@@ -94,6 +97,7 @@ fn report(label: &str, bodies: &[Vec<u8>], budget: Duration) -> f64 {
     );
     println!("  serde_json::Value parse  {:>10.0} events/s", value);
     println!("  parse_event (typed)      {:>10.0} events/s", typed);
+    println!("  parse_event, skip_extra  {:>10.0} events/s", lean);
     println!("  read_envelope            {:>10.0} events/s", envelope);
     println!("  typed cost / Value cost  {ratio:>10.2}  (target <= 2.00)");
     ratio

@@ -10,7 +10,7 @@ use crate::envelope::{Doc, EnvelopeError, Fields, Scalar, Skip};
 use crate::family::{Family, read_family};
 use crate::ids::{AccountId, EngagementId};
 use crate::kind::EventKind;
-use crate::reader::{Lazy, Reader, TIME_EXPECTED, lazy_time_of, time_of};
+use crate::reader::{Lazy, Reader, Shape, TIME_EXPECTED, lazy_time_of, time_of};
 use crate::time::{TIME_KEYS, TimeFields, select_event_time};
 use crate::warning::{FieldWarning, WarningAction, describe};
 
@@ -66,12 +66,27 @@ impl ZccEvent {
     }
 }
 
+/// What [`parse_event_with`] keeps besides the typed fields.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Leave the `extra` of every typed object empty: unknown fields are still parsed (the
+    /// body is checked as a whole) but not copied out. For readers of the typed fields only,
+    /// such as the call model's fold; every typed field, the event time and the warnings are
+    /// the same as without it. An object read as [`Family::Other`] is always kept whole.
+    pub skip_extra: bool,
+}
+
 /// Read a raw webhook body into the typed model.
 ///
 /// Fails only when the body is not an envelope (the same cases, with the same errors, as
 /// [`crate::read_envelope`]). Anything else that is wrong degrades a field and is recorded in
 /// [`ZccEvent::warnings`].
 pub fn parse_event(body: &[u8]) -> Result<ZccEvent, EnvelopeError> {
+    parse_event_with(body, ParseOptions::default())
+}
+
+/// [`parse_event`], keeping what `options` say.
+pub fn parse_event_with(body: &[u8], options: ParseOptions) -> Result<ZccEvent, EnvelopeError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(EnvelopeError::Empty);
     }
@@ -118,10 +133,12 @@ pub fn parse_event(body: &[u8]) -> Result<ZccEvent, EnvelopeError> {
         Some(v) => {
             let mut r = Reader::new(
                 vec![(Cow::Borrowed("account_id"), v)],
-                "payload".to_owned(),
+                ACCOUNT,
+                "payload".into(),
                 &mut warnings,
+                false,
             );
-            r.id::<AccountId>("account_id")
+            r.id::<AccountId>(0, "account_id")
         }
     };
     let object = match payload.object {
@@ -135,10 +152,7 @@ pub fn parse_event(body: &[u8]) -> Result<ZccEvent, EnvelopeError> {
     let (object, engagement_id, times) = match object {
         None => (Family::Other(Map::new()), None, TimeFields::default()),
         Some(entries) => {
-            let family = read_family(
-                kind.family(),
-                Reader::new(entries, "payload.object".to_owned(), &mut warnings),
-            );
+            let family = read_family(kind.family(), entries, &mut warnings, !options.skip_extra);
             match family.times() {
                 Some(times) => {
                     let id = family.engagement_id().cloned();
@@ -165,6 +179,12 @@ pub fn parse_event(body: &[u8]) -> Result<ZccEvent, EnvelopeError> {
         warnings,
     })
 }
+
+/// `payload.account_id`, read alone.
+const ACCOUNT: Shape = Shape {
+    names: &["account_id"],
+    slot: |key| (key == "account_id").then_some(0),
+};
 
 /// The envelope as `parse_event` reads it; other top-level fields are parsed and dropped.
 #[derive(Default)]

@@ -15,8 +15,9 @@ use crate::ids::{
     QueueId, RecordingId, ReservationId, TaskId, TaskStatus, TransferLevel, TransferType, UserId,
 };
 use crate::kind::FamilyKind;
-use crate::reader::Reader;
+use crate::reader::{Entries, NO_FIELDS, Reader, Shape};
 use crate::time::TimeFields;
+use crate::warning::FieldWarning;
 
 macro_rules! family_struct {
     ($(
@@ -24,7 +25,7 @@ macro_rules! family_struct {
         pub struct $name:ident {
             $(
                 $(#[$fdoc:meta])*
-                $field:ident : $ty:ty = $method:ident $(($arg:expr))?,
+                $field:ident : $ty:ty = $method:ident $(($($arg:expr),*))?,
             )*
         }
     )*) => {$(
@@ -36,14 +37,35 @@ macro_rules! family_struct {
                 pub $field: $ty,
             )*
             /// Every field not read above, verbatim (unknown fields, and values of the wrong
-            /// type, each of which also drew a warning).
+            /// type, each of which also drew a warning). Empty when the event was parsed with
+            /// [`crate::ParseOptions::skip_extra`].
             pub extra: Map<String, Value>,
         }
 
         impl $name {
+            /// The fields this object reads, for the [`Reader`].
+            pub(crate) const SHAPE: Shape = Shape {
+                names: &[$(stringify!($field)),*],
+                slot: |key| {
+                    #[allow(non_camel_case_types)]
+                    enum Slot { $($field),* }
+                    match key {
+                        $(stringify!($field) => Some(Slot::$field as usize),)*
+                        _ => None,
+                    }
+                },
+            };
+
+            /// Read from a reader made with [`Self::SHAPE`].
             pub(crate) fn read(r: &mut Reader<'_, '_>) -> Self {
+                #[allow(non_camel_case_types)]
+                enum Slot { $($field),* }
                 $name {
-                    $($field: r.$method(stringify!($field) $(, $arg)?),)*
+                    $($field: r.$method(
+                        Slot::$field as usize,
+                        stringify!($field)
+                        $($(, $arg)*)?
+                    ),)*
                     extra: r.take_extra(),
                 }
             }
@@ -85,8 +107,8 @@ family_struct! {
         transfer_from_id: Option<String> = string,
         upgrade_to_channel: Option<Channel> = open,
         upgrade_to_channel_source: Option<String> = string,
-        users: Vec<UserRef> = list(UserRef::read),
-        consumers: Vec<ConsumerRef> = list(ConsumerRef::read),
+        users: Vec<UserRef> = list(UserRef::SHAPE, UserRef::read),
+        consumers: Vec<ConsumerRef> = list(ConsumerRef::SHAPE, ConsumerRef::read),
         /// `*_end_data_ready`: when the engagement started.
         start_time: Option<i64> = time,
         date_time_ms: Option<i64> = time,
@@ -280,8 +302,8 @@ family_struct! {
         owner_id: Option<UserId> = id,
         owner_name: Option<String> = string,
         owner_type: Option<String> = string,
-        users: Vec<UserRef> = list(UserRef::read),
-        consumers: Vec<ConsumerRef> = list(ConsumerRef::read),
+        users: Vec<UserRef> = list(UserRef::SHAPE, UserRef::read),
+        consumers: Vec<ConsumerRef> = list(ConsumerRef::SHAPE, ConsumerRef::read),
         engagement_direction: Option<Direction> = open,
         channel: Option<Channel> = open,
         channel_source: Option<String> = string,
@@ -405,7 +427,30 @@ fn dt(date_time_ms: Option<i64>) -> TimeFields {
 
 /// Read `payload.object` into its family's typed object. An object missing an id its family
 /// cannot do without is kept whole as [`Family::Other`], with a warning naming the id.
-pub(crate) fn read_family(kind: FamilyKind, mut r: Reader<'_, '_>) -> Family {
+pub(crate) fn read_family(
+    kind: FamilyKind,
+    entries: Entries<'_>,
+    warnings: &mut Vec<FieldWarning>,
+    keep_extra: bool,
+) -> Family {
+    let shape = match kind {
+        FamilyKind::Engagement => EngagementObject::SHAPE,
+        FamilyKind::Leg => LegObject::SHAPE,
+        FamilyKind::Transfer => TransferObject::SHAPE,
+        FamilyKind::Task => TaskObject::SHAPE,
+        FamilyKind::Reservation => ReservationObject::SHAPE,
+        FamilyKind::Supervision => SupervisionObject::SHAPE,
+        FamilyKind::Conference => ConferenceObject::SHAPE,
+        FamilyKind::Recording => RecordingObject::SHAPE,
+        FamilyKind::Other => NO_FIELDS,
+    };
+    let mut r = Reader::new(
+        entries,
+        shape,
+        "payload.object".into(),
+        warnings,
+        keep_extra,
+    );
     let (required, name): (&[&str], &'static str) = match kind {
         FamilyKind::Other => return Family::Other(r.finish()),
         FamilyKind::Task => (

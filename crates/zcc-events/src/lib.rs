@@ -24,7 +24,7 @@ mod time;
 mod warning;
 
 pub use envelope::{EnvelopeError, EnvelopeSummary, read_envelope};
-pub use event::{OrderKey, ZccEvent, parse_event};
+pub use event::{OrderKey, ParseOptions, ZccEvent, parse_event, parse_event_with};
 pub use family::{
     ConferenceObject, ConsumerRef, EngagementObject, Family, LegObject, RecordingObject,
     ReservationObject, SupervisionObject, TaskObject, TransferObject, UserRef,

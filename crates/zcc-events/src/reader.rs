@@ -143,10 +143,32 @@ impl<'de> Deserialize<'de> for LazyKey<'de> {
     }
 }
 
+/// The fields one typed object reads: their names, in slot order, and the slot of a key (a
+/// `match` generated with the object, so a key costs one comparison chain, not a search).
+#[derive(Clone, Copy)]
+pub(crate) struct Shape {
+    pub(crate) names: &'static [&'static str],
+    pub(crate) slot: fn(&str) -> Option<usize>,
+}
+
+/// An object read as a whole, field by field, into nothing typed ([`crate::Family::Other`]).
+pub(crate) const NO_FIELDS: Shape = Shape {
+    names: &[],
+    slot: |_| None,
+};
+
+/// Reads one JSON object into a typed object. The object's entries are sorted once into the
+/// shape's slots (a repeated key: the last one wins, as in `Value`) and the rest; each typed
+/// field then takes its slot by index.
 pub(crate) struct Reader<'a, 'w> {
-    entries: Entries<'a>,
-    path: String,
+    shape: Shape,
+    slots: Vec<Option<Lazy<'a>>>,
+    /// Entries outside the shape, and values a typed field could not use.
+    rest: Entries<'a>,
+    path: Cow<'static, str>,
     warnings: &'w mut Vec<FieldWarning>,
+    /// Keep what is left as `extra` (see [`crate::ParseOptions::skip_extra`]).
+    keep_extra: bool,
 }
 
 fn found(value: Option<&Lazy<'_>>) -> String {
@@ -188,33 +210,38 @@ pub(crate) const TIME_EXPECTED: &str = "an ISO-8601 time or epoch milliseconds";
 impl<'a, 'w> Reader<'a, 'w> {
     pub(crate) fn new(
         entries: Entries<'a>,
-        path: String,
+        shape: Shape,
+        path: Cow<'static, str>,
         warnings: &'w mut Vec<FieldWarning>,
+        keep_extra: bool,
     ) -> Self {
+        let mut slots = Vec::new();
+        slots.resize_with(shape.names.len(), || None);
+        let mut rest = Vec::new();
+        for (key, value) in entries {
+            match (shape.slot)(&key) {
+                Some(i) => slots[i] = Some(value),
+                None => rest.push((key, value)),
+            }
+        }
         Reader {
-            entries,
+            shape,
+            slots,
+            rest,
             path,
             warnings,
+            keep_extra,
         }
     }
 
-    fn position(&self, key: &str) -> Option<usize> {
-        self.entries.iter().rposition(|(k, _)| k == key)
-    }
-
-    /// The value of `key` (the last one when repeated), left in place.
+    /// The value of `key`, left in place.
     fn get(&self, key: &str) -> Option<&Lazy<'a>> {
-        self.position(key).map(|i| &self.entries[i].1)
+        (self.shape.slot)(key).and_then(|i| self.slots[i].as_ref())
     }
 
-    /// Take `key` out (every occurrence; the last one is the value, as in `Value`).
-    fn remove(&mut self, key: &str) -> Option<Lazy<'a>> {
-        let i = self.position(key)?;
-        let (_, value) = self.entries.remove(i);
-        if self.entries[..i].iter().any(|(k, _)| k == key) {
-            self.entries.retain(|(k, _)| k != key);
-        }
-        Some(value)
+    /// Take the value of slot `i` out.
+    fn remove(&mut self, i: usize) -> Option<Lazy<'a>> {
+        self.slots[i].take()
     }
 
     pub(crate) fn warn(
@@ -235,7 +262,7 @@ impl<'a, 'w> Reader<'a, 'w> {
     /// Keep a value the model could not use in `extra`, and say so.
     fn reject(&mut self, key: &str, expected: &'static str, value: Lazy<'a>) {
         self.warn(key, expected, found(Some(&value)), WarningAction::Ignored);
-        self.entries.push((Cow::Owned(key.to_owned()), value));
+        self.rest.push((Cow::Owned(key.to_owned()), value));
     }
 
     /// Check that the ids a family cannot do without are there; warn for each that is not.
@@ -252,8 +279,8 @@ impl<'a, 'w> Reader<'a, 'w> {
         ok
     }
 
-    pub(crate) fn string(&mut self, key: &str) -> Option<String> {
-        match self.remove(key)? {
+    pub(crate) fn string(&mut self, i: usize, key: &str) -> Option<String> {
+        match self.remove(i)? {
             Lazy::Null => None,
             Lazy::Str(s) => Some(s.into_owned()),
             Lazy::Number(n) => {
@@ -272,25 +299,25 @@ impl<'a, 'w> Reader<'a, 'w> {
         }
     }
 
-    pub(crate) fn id<T: From<String>>(&mut self, key: &str) -> Option<T> {
-        self.string(key).map(T::from)
+    pub(crate) fn id<T: From<String>>(&mut self, i: usize, key: &str) -> Option<T> {
+        self.string(i, key).map(T::from)
     }
 
     /// An id checked by [`Reader::require`]: present by construction.
-    pub(crate) fn required_id<T: From<String>>(&mut self, key: &str) -> T {
-        T::from(self.string(key).unwrap_or_default())
+    pub(crate) fn required_id<T: From<String>>(&mut self, i: usize, key: &str) -> T {
+        T::from(self.string(i, key).unwrap_or_default())
     }
 
-    pub(crate) fn open<T: From<String>>(&mut self, key: &str) -> Option<T> {
-        self.string(key).map(T::from)
+    pub(crate) fn open<T: From<String>>(&mut self, i: usize, key: &str) -> Option<T> {
+        self.string(i, key).map(T::from)
     }
 
-    pub(crate) fn phone(&mut self, key: &str) -> Option<PhoneNumber> {
-        self.string(key).map(PhoneNumber::new)
+    pub(crate) fn phone(&mut self, i: usize, key: &str) -> Option<PhoneNumber> {
+        self.string(i, key).map(PhoneNumber::new)
     }
 
-    pub(crate) fn int(&mut self, key: &str) -> Option<i64> {
-        match self.remove(key)? {
+    pub(crate) fn int(&mut self, i: usize, key: &str) -> Option<i64> {
+        match self.remove(i)? {
             Lazy::Null => None,
             Lazy::Number(n) => match number_ms(&n) {
                 Some(i) => Some(i),
@@ -321,8 +348,8 @@ impl<'a, 'w> Reader<'a, 'w> {
         }
     }
 
-    pub(crate) fn bool(&mut self, key: &str) -> Option<bool> {
-        match self.remove(key)? {
+    pub(crate) fn bool(&mut self, i: usize, key: &str) -> Option<bool> {
+        match self.remove(i)? {
             Lazy::Null => None,
             Lazy::Bool(b) => Some(b),
             Lazy::Str(s) if s == "true" || s == "false" => {
@@ -344,8 +371,8 @@ impl<'a, 'w> Reader<'a, 'w> {
 
     /// A time field: ISO-8601 strings, numeric strings and numbers are all read silently;
     /// anything else warns and stays in `extra`.
-    pub(crate) fn time(&mut self, key: &str) -> Option<i64> {
-        let value = self.remove(key)?;
+    pub(crate) fn time(&mut self, i: usize, key: &str) -> Option<i64> {
+        let value = self.remove(i)?;
         match lazy_time_of(&value) {
             Ok(ms) => ms,
             Err(()) => {
@@ -359,10 +386,12 @@ impl<'a, 'w> Reader<'a, 'w> {
     /// warning; a value that is not a list warns and stays in `extra`.
     pub(crate) fn list<T>(
         &mut self,
+        i: usize,
         key: &str,
+        shape: Shape,
         mut read: impl FnMut(&mut Reader<'a, '_>) -> T,
     ) -> Vec<T> {
-        match self.remove(key) {
+        match self.remove(i) {
             None | Some(Lazy::Null) => Vec::new(),
             Some(Lazy::Array(items)) => {
                 let mut out = Vec::with_capacity(items.len());
@@ -370,7 +399,13 @@ impl<'a, 'w> Reader<'a, 'w> {
                     let item_path = format!("{}.{key}[{i}]", self.path);
                     match item {
                         Lazy::Object(m) => {
-                            let mut sub = Reader::new(m, item_path, self.warnings);
+                            let mut sub = Reader::new(
+                                m,
+                                shape,
+                                Cow::Owned(item_path),
+                                self.warnings,
+                                self.keep_extra,
+                            );
                             out.push(read(&mut sub));
                         }
                         other => self.warnings.push(FieldWarning {
@@ -390,13 +425,24 @@ impl<'a, 'w> Reader<'a, 'w> {
         }
     }
 
-    /// What is left, as the object's `extra`, leaving the reader empty.
+    /// What is left, as the object's `extra` (empty when extras are skipped).
     pub(crate) fn take_extra(&mut self) -> Map<String, Value> {
-        entries_into_map(std::mem::take(&mut self.entries))
+        let rest = std::mem::take(&mut self.rest);
+        if self.keep_extra {
+            entries_into_map(rest)
+        } else {
+            Map::new()
+        }
     }
 
-    /// What is left: the fields the model did not read.
-    pub(crate) fn finish(mut self) -> Map<String, Value> {
-        self.take_extra()
+    /// The whole object, verbatim (for an object read as [`crate::Family::Other`]).
+    pub(crate) fn finish(self) -> Map<String, Value> {
+        let mut map = entries_into_map(self.rest);
+        for (name, value) in self.shape.names.iter().zip(self.slots) {
+            if let Some(value) = value {
+                map.insert((*name).to_owned(), value.into_value());
+            }
+        }
+        map
     }
 }

@@ -19,7 +19,7 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Instant;
 
-use zcc_projector::{LogScan, RebuildOptions, RebuildRequest, reproject_with};
+use zcc_projector::{FOLD_PARSE, LogScan, RebuildOptions, RebuildRequest, reproject_with};
 use zcc_sim::{SimConfig, SimItem};
 use zcc_store::projection::Backend;
 use zcc_store::{EventLog, Position, Source, StoreError};
@@ -76,7 +76,7 @@ async fn fill(log: &dyn EventLog, events: i64) -> Result<(), Box<dyn std::error:
 }
 
 /// The ceilings through the generic read path: `read_after` pages of the rebuild's chunk size,
-/// then the same pages plus `parse_event` on one core.
+/// then the same pages plus the fold's parse on one core.
 async fn page_ceilings(log: &dyn EventLog) -> Result<(f64, f64), StoreError> {
     let chunk = RebuildOptions::default().chunk;
     let mut rates = [0.0; 2];
@@ -88,7 +88,7 @@ async fn page_ceilings(log: &dyn EventLog) -> Result<(f64, f64), StoreError> {
             let Some(last) = page.last() else { break };
             after = last.position;
             for e in &page {
-                if i == 0 || zcc_events::parse_event(e.body.as_bytes()).is_ok() {
+                if i == 0 || zcc_events::parse_event_with(e.body.as_bytes(), FOLD_PARSE).is_ok() {
                     n += 1;
                 }
             }
@@ -110,12 +110,29 @@ fn scan_ceilings(log: &SqliteLog) -> Result<(f64, f64), StoreError> {
     let t = Instant::now();
     let mut parsed = 0u64;
     log.scan_blocking(Position::START, |e| {
-        if zcc_events::parse_event(e.body.as_bytes()).is_ok() {
+        if zcc_events::parse_event_with(e.body.as_bytes(), FOLD_PARSE).is_ok() {
             parsed += 1;
         }
         ControlFlow::Continue(())
     })?;
     Ok((raw, parsed as f64 / t.elapsed().as_secs_f64()))
+}
+
+/// The rebuild's options, with `ZCC_BENCH_WINDOW`, `ZCC_BENCH_CHUNK` and
+/// `ZCC_BENCH_WRITE_DOCS` overriding the defaults (for tuning).
+fn bench_options() -> RebuildOptions {
+    let var = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
+    let mut options = RebuildOptions::default();
+    if let Some(v) = var("ZCC_BENCH_WINDOW") {
+        options.window = v as u64;
+    }
+    if let Some(v) = var("ZCC_BENCH_CHUNK") {
+        options.chunk = v;
+    }
+    if let Some(v) = var("ZCC_BENCH_WRITE_DOCS") {
+        options.write_docs = v;
+    }
+    options
 }
 
 async fn rebuild(
@@ -130,7 +147,7 @@ async fn rebuild(
             rule_name: "correlated",
             params: &[],
             activate: false,
-            options: RebuildOptions::default(),
+            options: bench_options(),
             scan,
         },
         &(),
@@ -167,7 +184,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (raw, parse) = page_ceilings(&log).await?;
         println!("log: {} events (PostgreSQL)", log.head().await?.size);
         println!(
-            "ceiling: read_after pages {raw:.0} rows/s; pages + parse_event on one core {parse:.0}/s"
+            "ceiling: read_after pages {raw:.0} rows/s; pages + parse on one core {parse:.0}/s"
         );
         reset_peak_rss();
         rebuild(&log, "read_after pages", None, parse).await?;
@@ -176,11 +193,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let path = args
             .next()
             .unwrap_or_else(|| dir.path().join("bench.db").display().to_string());
-        let log = Arc::new(SqliteLog::open(&path)?);
+        let mut options = zcc_store_sqlite::SqliteOptions::default();
+        if let Some(kib) = std::env::var("ZCC_BENCH_WRITE_CACHE_KIB")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            options.cache_size_kib = kib;
+        }
+        if let Some(kib) = std::env::var("ZCC_BENCH_READ_CACHE_KIB")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            options.read_cache_size_kib = kib;
+        }
+        let log = Arc::new(SqliteLog::open_with(&path, options)?);
         fill(&*log, events).await?;
         let (raw, parse) = scan_ceilings(&log)?;
         println!("log: {} events (SQLite)", log.head().await?.size);
-        println!("ceiling: raw scan {raw:.0} rows/s; scan + parse_event on one core {parse:.0}/s");
+        println!("ceiling: raw scan {raw:.0} rows/s; scan + parse on one core {parse:.0}/s");
         println!(
             "resident before the rebuilds: {} MiB",
             status_kib("VmRSS:").unwrap_or(0) / 1024

@@ -5,11 +5,14 @@ use zcc_model::{CallProjection, InputEvent, Party, Rule};
 use zcc_store::LogEntry;
 use zcc_store::projection::ProjectionDoc;
 
+/// How the fold parses: rules read typed fields only, so unknown fields are not copied out.
+pub const FOLD_PARSE: zcc_events::ParseOptions = zcc_events::ParseOptions { skip_extra: true };
+
 /// Parse one logged body into the rule's input. A body the typed reader refuses (it passed the
 /// envelope check at append time, so this means a reader regression) is left out of the fold,
 /// with a warning naming the position, the same way on every path.
 pub fn input_event(position: i64, body: &str, body_sha256: [u8; 32]) -> Option<InputEvent> {
-    match zcc_events::parse_event(body.as_bytes()) {
+    match zcc_events::parse_event_with(body.as_bytes(), FOLD_PARSE) {
         Ok(event) => Some(InputEvent {
             position,
             body_sha256,

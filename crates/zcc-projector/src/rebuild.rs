@@ -36,8 +36,11 @@ pub struct RebuildOptions {
     /// windows re-fold fewer reappearing engagements and hold more events in memory (about
     /// 2 KB each).
     pub window: u64,
-    /// Entries per unit of work (parse, fold, write).
+    /// Entries per unit of work (parse, fold).
     pub chunk: usize,
+    /// Documents gathered into one write transaction. Bigger batches mean fewer commits and
+    /// more memory in flight (about 3 KB a document, up to four batches at once).
+    pub write_docs: usize,
     /// Parallel parsing and folding: 1 runs them on the calling thread; more runs them on the
     /// shared pool (one thread per core). Default: the available cores.
     pub threads: usize,
@@ -48,6 +51,7 @@ impl Default for RebuildOptions {
         RebuildOptions {
             window: 20_000,
             chunk: 4_096,
+            write_docs: 2_048,
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
@@ -188,9 +192,6 @@ pub async fn resume<S: Backend + ?Sized>(
     )
     .await
 }
-
-/// Documents gathered before a write transaction (a few MB of canonical JSON).
-const WRITE_DOCS: usize = 2_048;
 
 /// An owned log entry travelling from the reader to the workers.
 struct RawEntry {
@@ -523,6 +524,7 @@ async fn run<S: Backend + ?Sized>(
     let resuming = from > Position::START;
     let head = store.head().await?.size;
     let chunk = options.chunk.max(1);
+    let write_docs = options.write_docs.max(1);
     let mut reader = match scan {
         Some(scan) => {
             let (rx, thread) = spawn_scan(scan, from, chunk);
@@ -586,7 +588,7 @@ async fn run<S: Backend + ?Sized>(
                 Some(acc) => merge(acc, batch),
                 None => batch,
             };
-            if merged.docs.len() + merged.refold.len() >= WRITE_DOCS {
+            if merged.docs.len() + merged.refold.len() >= write_docs {
                 batch_tx.send(merged).await.map_err(closed)?;
             } else {
                 accumulating = Some(merged);
@@ -720,6 +722,7 @@ mod tests {
                 window,
                 chunk,
                 threads,
+                ..RebuildOptions::default()
             };
             let mut engine = Engine::new(rule.clone(), options, Position::START);
             let mut got: BTreeMap<String, ProjectionDoc> = BTreeMap::new();

@@ -45,6 +45,7 @@ async fn rebuild_equals_live<S: Backend + ?Sized>(store: &S, scan: Option<Arc<dy
                     window,
                     chunk,
                     threads: 2,
+                    write_docs: 5,
                 },
                 scan: scan.clone(),
             },
@@ -190,6 +191,7 @@ async fn resumed_rebuild_equals_live<S: Backend + ?Sized>(store: &S) {
         window: 10,
         chunk: 13,
         threads: 2,
+        write_docs: 7,
     };
     let report = resume(store, building.id, true, options, None, &())
         .await
