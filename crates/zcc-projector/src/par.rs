@@ -17,3 +17,16 @@ pub(crate) fn par_map<T: Sync, U: Send>(
     }
     items.par_iter().with_min_len(32).map(&f).collect()
 }
+
+/// [`par_map`] over owned items: each item is consumed (and what `f` leaves of it freed) on the
+/// worker that maps it, not afterwards on the calling thread.
+pub(crate) fn par_map_owned<T: Send, U: Send>(
+    items: Vec<T>,
+    threads: usize,
+    f: impl Fn(T) -> U + Sync + Send,
+) -> Vec<U> {
+    if threads <= 1 || items.len() < 64 {
+        return items.into_iter().map(&f).collect();
+    }
+    items.into_par_iter().with_min_len(32).map(&f).collect()
+}

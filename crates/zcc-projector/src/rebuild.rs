@@ -26,7 +26,7 @@ use crate::ProjectorError;
 use crate::catch_up::catch_up_with;
 use crate::fold::{fold_engagement, input_event, input_events};
 use crate::generation::{build_rule, get, params_json, rule_of};
-use crate::par::par_map;
+use crate::par::par_map_owned;
 use crate::progress::{Phase, Progress, ProgressSink};
 
 /// Tuning of a rebuild. The defaults suit a 2-core machine with calls of minutes.
@@ -353,33 +353,35 @@ impl Engine {
 
     /// Parse a chunk in parallel, add it to the buffers, fold the engagements that went quiet.
     fn process(&mut self, chunk: Vec<RawEntry>) -> Batch {
-        let parsed = par_map(&chunk, self.threads, |e| {
-            input_event(e.position, &e.body, e.body_sha256)
-        });
         let entries = chunk.len() as u64;
-        for (raw, event) in chunk.into_iter().zip(parsed) {
-            self.position = raw.position;
-            let Some(id) = raw.engagement_id else {
+        // Each body is parsed and freed on the worker that reads it.
+        let parsed = par_map_owned(chunk, self.threads, |e| {
+            let event = input_event(e.position, &e.body, e.body_sha256);
+            (e.position, e.engagement_id, event)
+        });
+        for (position, engagement_id, event) in parsed {
+            self.position = position;
+            let Some(id) = engagement_id else {
                 continue;
             };
             let id: Arc<str> = match self.buffers.get_key_value(id.as_str()) {
                 Some((key, _)) => key.clone(),
                 None => Arc::from(id),
             };
-            self.by_last.push_back((raw.position, id.clone()));
+            self.by_last.push_back((position, id.clone()));
             match self.buffers.get_mut(&id) {
                 Some(b) => {
-                    b.last = raw.position;
+                    b.last = position;
                     b.events.extend(event);
                 }
                 None => {
                     let refold = self.flushed.contains(&id_hash(&id));
-                    self.by_first.push_back((raw.position, id.clone()));
+                    self.by_first.push_back((position, id.clone()));
                     self.buffers.insert(
                         id,
                         Buffer {
-                            first: raw.position,
-                            last: raw.position,
+                            first: position,
+                            last: position,
                             events: event.into_iter().collect(),
                             refold,
                         },
@@ -424,8 +426,9 @@ impl Engine {
             }
         }
         let rule = &*self.rule;
-        let docs = par_map(&fold, self.threads, |(id, events)| {
-            fold_engagement(rule, id, events)
+        // Folded and freed on the workers.
+        let docs = par_map_owned(fold, self.threads, |(id, events)| {
+            fold_engagement(rule, &id, &events)
         });
         // The oldest open buffer's first event bounds what is fully written.
         while let Some((first, id)) = self.by_first.front() {
