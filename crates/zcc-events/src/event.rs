@@ -3,14 +3,17 @@
 use std::borrow::Cow;
 
 use serde::Serialize;
-use serde::de::MapAccess;
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::envelope::{Doc, EnvelopeError, Fields, Scalar, Skip};
-use crate::family::{Family, read_family};
+use crate::family::{Family, read_family, shape_of};
 use crate::ids::{AccountId, EngagementId};
-use crate::kind::EventKind;
-use crate::reader::{Lazy, Reader, Shape, TIME_EXPECTED, lazy_time_of, time_of};
+use crate::kind::{EventKind, FamilyKind};
+use crate::reader::{
+    Lazy, LazyKey, Reader, Shape, SlotsOrValue, SlotsSeed, Slotted, TIME_EXPECTED, lazy_time_of,
+    time_of,
+};
 use crate::time::{TIME_KEYS, TimeFields, select_event_time};
 use crate::warning::{FieldWarning, WarningAction, describe};
 
@@ -93,11 +96,33 @@ pub fn parse_event_with(body: &[u8], options: ParseOptions) -> Result<ZccEvent, 
     let text = std::str::from_utf8(body).map_err(|e| EnvelopeError::NotUtf8 {
         offset: e.valid_up_to(),
     })?;
+    let parsed = if options.skip_extra {
+        parse_text::<true, true>(text)?
+    } else {
+        parse_text::<true, false>(text)?
+    };
+    match parsed {
+        Some(event) => Ok(event),
+        // The object was read for another family than the event's (a repeated `event` key),
+        // or it must be kept whole and parts of it were skipped: read it again as a whole.
+        None if options.skip_extra => Ok(parse_text::<false, true>(text)?.expect("read whole")),
+        None => Ok(parse_text::<false, false>(text)?.expect("read whole")),
+    }
+}
+
+/// One pass over the body. `SEED`: when `event` comes before `payload` (as Zoom sends it),
+/// `payload.object` is read straight into its family's fields; else it is read as a whole
+/// first. `SKIP`: fields outside the family are skipped. `Ok(None)` when a seeded pass cannot
+/// give the right answer (see [`parse_event_with`]); a pass without `SEED` always gives one.
+fn parse_text<const SEED: bool, const SKIP: bool>(
+    text: &str,
+) -> Result<Option<ZccEvent>, EnvelopeError> {
     // Straight from the text into borrowed parts: no `Value` for the body, only for what ends
     // up in an `extra` map or a warning.
-    let top: Doc<Root<'_>> = serde_json::from_str(text).map_err(|e| EnvelopeError::NotJson {
-        message: e.to_string(),
-    })?;
+    let top: Doc<Root<'_, SEED, SKIP>> =
+        serde_json::from_str(text).map_err(|e| EnvelopeError::NotJson {
+            message: e.to_string(),
+        })?;
     let root = match top {
         Doc::Object(root) => root,
         Doc::Not(found) => return Err(EnvelopeError::NotObject { found }),
@@ -141,18 +166,36 @@ pub fn parse_event_with(body: &[u8], options: ParseOptions) -> Result<ZccEvent, 
             r.id::<AccountId>(0, "account_id")
         }
     };
+    let family_kind = kind.family();
     let object = match payload.object {
-        Some(Lazy::Object(entries)) => Some(entries),
-        other => {
-            warnings.push(warning("payload.object", "an object", other.as_ref()));
+        Some(ObjectRead::Whole(Lazy::Object(entries))) => {
+            Some(Slotted::from_entries(entries, shape_of(family_kind)))
+        }
+        Some(ObjectRead::Slots(family, SlotsOrValue::Object(slotted))) => {
+            if family != family_kind {
+                return Ok(None);
+            }
+            Some(slotted)
+        }
+        Some(ObjectRead::Whole(other) | ObjectRead::Slots(_, SlotsOrValue::Not(other))) => {
+            warnings.push(warning("payload.object", "an object", Some(&other)));
+            None
+        }
+        None => {
+            warnings.push(warning("payload.object", "an object", None));
             None
         }
     };
 
     let (object, engagement_id, times) = match object {
         None => (Family::Other(Map::new()), None, TimeFields::default()),
-        Some(entries) => {
-            let family = read_family(kind.family(), entries, &mut warnings, !options.skip_extra);
+        Some(slotted) => {
+            let skipped = slotted.skipped;
+            let family = read_family(family_kind, slotted, &mut warnings, !SKIP);
+            if skipped && matches!(family, Family::Other(_)) {
+                // Kept whole, but fields were skipped.
+                return Ok(None);
+            }
             match family.times() {
                 Some(times) => {
                     let id = family.engagement_id().cloned();
@@ -169,7 +212,7 @@ pub fn parse_event_with(body: &[u8], options: ParseOptions) -> Result<ZccEvent, 
         }
     };
     let event_time_ms = select_event_time(&kind, &times, event_ts);
-    Ok(ZccEvent {
+    Ok(Some(ZccEvent {
         kind,
         event_ts,
         account_id,
@@ -177,7 +220,7 @@ pub fn parse_event_with(body: &[u8], options: ParseOptions) -> Result<ZccEvent, 
         event_time_ms,
         object,
         warnings,
-    })
+    }))
 }
 
 /// `payload.account_id`, read alone.
@@ -188,18 +231,24 @@ const ACCOUNT: Shape = Shape {
 
 /// The envelope as `parse_event` reads it; other top-level fields are parsed and dropped.
 #[derive(Default)]
-struct Root<'a> {
+struct Root<'a, const SEED: bool, const SKIP: bool> {
     event: Option<Scalar<'a>>,
     event_ts: Option<Lazy<'a>>,
     payload: Option<Doc<Payload<'a>>>,
 }
 
-impl<'de> Fields<'de> for Root<'de> {
+impl<'de, const SEED: bool, const SKIP: bool> Fields<'de> for Root<'de, SEED, SKIP> {
     fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
         match key {
             "event" => self.event = Some(map.next_value()?),
             "event_ts" => self.event_ts = Some(map.next_value()?),
-            "payload" => self.payload = Some(map.next_value()?),
+            "payload" => {
+                let family = match &self.event {
+                    Some(Scalar::Str(name)) if SEED => Some(EventKind::from_name(name).family()),
+                    _ => None,
+                };
+                self.payload = Some(map.next_value_seed(PayloadSeed { family, skip: SKIP })?);
+            }
             _ => {
                 map.next_value::<Skip>()?;
             }
@@ -208,22 +257,90 @@ impl<'de> Fields<'de> for Root<'de> {
     }
 }
 
-#[derive(Default)]
 struct Payload<'a> {
     account_id: Option<Lazy<'a>>,
-    object: Option<Lazy<'a>>,
+    object: Option<ObjectRead<'a>>,
 }
 
-impl<'de> Fields<'de> for Payload<'de> {
-    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
-        match key {
-            "account_id" => self.account_id = Some(map.next_value()?),
-            "object" => self.object = Some(map.next_value()?),
-            _ => {
-                map.next_value::<Skip>()?;
+/// `payload.object` as read: whole, or sorted into the fields of the family named by an
+/// `event` read before it.
+enum ObjectRead<'a> {
+    Whole(Lazy<'a>),
+    Slots(FamilyKind, SlotsOrValue<'a>),
+}
+
+/// Reads `payload`; with a family known, its `object` goes straight into that family's fields.
+struct PayloadSeed {
+    family: Option<FamilyKind>,
+    skip: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for PayloadSeed {
+    type Value = Doc<Payload<'de>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PayloadSeed {
+    type Value = Doc<Payload<'de>>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Doc::Not("a boolean"))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Doc::Not("a number"))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Doc::Not("a number"))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Doc::Not("a number"))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Doc::Not("a string"))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Doc::Not("null"))
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Doc::Not("null"))
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Doc::Not("an array"))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut payload = Payload {
+            account_id: None,
+            object: None,
+        };
+        while let Some(LazyKey(key)) = map.next_key()? {
+            match &*key {
+                "account_id" => payload.account_id = Some(map.next_value()?),
+                "object" => {
+                    payload.object = Some(match self.family {
+                        Some(family) if family != FamilyKind::Other => {
+                            let seed = SlotsSeed {
+                                shape: shape_of(family),
+                                skip_unknown: self.skip,
+                            };
+                            ObjectRead::Slots(family, map.next_value_seed(seed)?)
+                        }
+                        _ => ObjectRead::Whole(map.next_value()?),
+                    });
+                }
+                _ => {
+                    map.next_value::<Skip>()?;
+                }
             }
         }
-        Ok(())
+        Ok(Doc::Object(payload))
     }
 }
 

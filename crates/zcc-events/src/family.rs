@@ -15,7 +15,7 @@ use crate::ids::{
     QueueId, RecordingId, ReservationId, TaskId, TaskStatus, TransferLevel, TransferType, UserId,
 };
 use crate::kind::FamilyKind;
-use crate::reader::{Entries, NO_FIELDS, Reader, Shape};
+use crate::reader::{NO_FIELDS, Reader, Shape, Slotted};
 use crate::time::TimeFields;
 use crate::warning::FieldWarning;
 
@@ -425,15 +425,9 @@ fn dt(date_time_ms: Option<i64>) -> TimeFields {
     }
 }
 
-/// Read `payload.object` into its family's typed object. An object missing an id its family
-/// cannot do without is kept whole as [`Family::Other`], with a warning naming the id.
-pub(crate) fn read_family(
-    kind: FamilyKind,
-    entries: Entries<'_>,
-    warnings: &mut Vec<FieldWarning>,
-    keep_extra: bool,
-) -> Family {
-    let shape = match kind {
+/// The fields a family's typed object reads.
+pub(crate) fn shape_of(kind: FamilyKind) -> Shape {
+    match kind {
         FamilyKind::Engagement => EngagementObject::SHAPE,
         FamilyKind::Leg => LegObject::SHAPE,
         FamilyKind::Transfer => TransferObject::SHAPE,
@@ -443,14 +437,19 @@ pub(crate) fn read_family(
         FamilyKind::Conference => ConferenceObject::SHAPE,
         FamilyKind::Recording => RecordingObject::SHAPE,
         FamilyKind::Other => NO_FIELDS,
-    };
-    let mut r = Reader::new(
-        entries,
-        shape,
-        "payload.object".into(),
-        warnings,
-        keep_extra,
-    );
+    }
+}
+
+/// Read `payload.object` into its family's typed object. An object missing an id its family
+/// cannot do without is kept whole as [`Family::Other`], with a warning naming the id.
+/// `object` must be sorted into [`shape_of`] `kind`.
+pub(crate) fn read_family(
+    kind: FamilyKind,
+    object: Slotted<'_>,
+    warnings: &mut Vec<FieldWarning>,
+    keep_extra: bool,
+) -> Family {
+    let mut r = Reader::from_slotted(object, "payload.object".into(), warnings, keep_extra);
     let (required, name): (&[&str], &'static str) = match kind {
         FamilyKind::Other => return Family::Other(r.finish()),
         FamilyKind::Task => (

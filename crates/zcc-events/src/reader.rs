@@ -9,9 +9,10 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
+use crate::envelope::Skip;
 use crate::ids::PhoneNumber;
 use crate::time::{ms_from_f64, parse_time_str};
 use crate::warning::{FieldWarning, WarningAction, describe};
@@ -157,6 +158,119 @@ pub(crate) const NO_FIELDS: Shape = Shape {
     slot: |_| None,
 };
 
+/// An object sorted into a [`Shape`]'s slots and the rest.
+pub(crate) struct Slotted<'a> {
+    pub(crate) shape: Shape,
+    slots: Vec<Option<Lazy<'a>>>,
+    rest: Entries<'a>,
+    /// Entries outside the shape were skipped, not kept in `rest`.
+    pub(crate) skipped: bool,
+}
+
+impl<'a> Slotted<'a> {
+    fn empty(shape: Shape) -> Slotted<'a> {
+        let mut slots = Vec::new();
+        slots.resize_with(shape.names.len(), || None);
+        Slotted {
+            shape,
+            slots,
+            rest: Vec::new(),
+            skipped: false,
+        }
+    }
+
+    /// Sort `entries` into `shape` (a repeated key: the last one wins).
+    pub(crate) fn from_entries(entries: Entries<'a>, shape: Shape) -> Slotted<'a> {
+        let mut out = Slotted::empty(shape);
+        for (key, value) in entries {
+            match (shape.slot)(&key) {
+                Some(i) => out.slots[i] = Some(value),
+                None => out.rest.push((key, value)),
+            }
+        }
+        out
+    }
+}
+
+/// Deserialises one JSON value straight into a [`Shape`]'s slots when it is an object (no entry
+/// list in between; entries outside the shape checked and dropped when `skip_unknown`), or
+/// into a [`Lazy`] when it is anything else.
+pub(crate) struct SlotsSeed {
+    pub(crate) shape: Shape,
+    pub(crate) skip_unknown: bool,
+}
+
+/// What a [`SlotsSeed`] read.
+pub(crate) enum SlotsOrValue<'a> {
+    Object(Slotted<'a>),
+    Not(Lazy<'a>),
+}
+
+impl<'de> DeserializeSeed<'de> for SlotsSeed {
+    type Value = SlotsOrValue<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SlotsSeed {
+    type Value = SlotsOrValue<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        LazyVisitor.visit_bool(v).map(SlotsOrValue::Not)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        LazyVisitor.visit_i64(v).map(SlotsOrValue::Not)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        LazyVisitor.visit_u64(v).map(SlotsOrValue::Not)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        LazyVisitor.visit_f64(v).map(SlotsOrValue::Not)
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        LazyVisitor.visit_borrowed_str(v).map(SlotsOrValue::Not)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        LazyVisitor.visit_str(v).map(SlotsOrValue::Not)
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        LazyVisitor.visit_string(v).map(SlotsOrValue::Not)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(SlotsOrValue::Not(Lazy::Null))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(SlotsOrValue::Not(Lazy::Null))
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        LazyVisitor.visit_seq(seq).map(SlotsOrValue::Not)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Slotted::empty(self.shape);
+        while let Some(LazyKey(key)) = map.next_key()? {
+            match (self.shape.slot)(&key) {
+                Some(i) => out.slots[i] = Some(map.next_value()?),
+                None if self.skip_unknown => {
+                    // `Skip`, not `IgnoredAny`: strings are checked as the other readers check them.
+                    map.next_value::<Skip>()?;
+                    out.skipped = true;
+                }
+                None => {
+                    let value = map.next_value()?;
+                    out.rest.push((key, value));
+                }
+            }
+        }
+        Ok(SlotsOrValue::Object(out))
+    }
+}
+
 /// Reads one JSON object into a typed object. The object's entries are sorted once into the
 /// shape's slots (a repeated key: the last one wins, as in `Value`) and the rest; each typed
 /// field then takes its slot by index.
@@ -215,19 +329,25 @@ impl<'a, 'w> Reader<'a, 'w> {
         warnings: &'w mut Vec<FieldWarning>,
         keep_extra: bool,
     ) -> Self {
-        let mut slots = Vec::new();
-        slots.resize_with(shape.names.len(), || None);
-        let mut rest = Vec::new();
-        for (key, value) in entries {
-            match (shape.slot)(&key) {
-                Some(i) => slots[i] = Some(value),
-                None => rest.push((key, value)),
-            }
-        }
+        Reader::from_slotted(
+            Slotted::from_entries(entries, shape),
+            path,
+            warnings,
+            keep_extra,
+        )
+    }
+
+    /// A reader over an object already sorted into `shape`'s slots.
+    pub(crate) fn from_slotted(
+        object: Slotted<'a>,
+        path: Cow<'static, str>,
+        warnings: &'w mut Vec<FieldWarning>,
+        keep_extra: bool,
+    ) -> Self {
         Reader {
-            shape,
-            slots,
-            rest,
+            shape: object.shape,
+            slots: object.slots,
+            rest: object.rest,
             path,
             warnings,
             keep_extra,
