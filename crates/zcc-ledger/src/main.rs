@@ -9,6 +9,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc rather than the system allocator: a rebuild parses and folds millions of small
+/// objects on one thread pool and frees them on another, where glibc's per-thread arenas spend
+/// a quarter of the time in malloc and free (docs/BENCHMARKS.md, "Rebuild").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // A .env file may hold ZCC_* settings (never required).
     let _ = dotenvy::dotenv();

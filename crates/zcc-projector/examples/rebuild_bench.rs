@@ -14,6 +14,10 @@
 //! same run on one core (through the same read path the rebuild uses), and the peak resident
 //! memory of the rebuilds themselves (the peak is reset after filling the log and measuring
 //! the ceilings).
+//!
+//! Tuning knobs (defaults otherwise): `ZCC_BENCH_WINDOW`, `ZCC_BENCH_CHUNK`,
+//! `ZCC_BENCH_WRITE_DOCS` (the [`RebuildOptions`]), `ZCC_BENCH_WRITE_CACHE_KIB` and
+//! `ZCC_BENCH_READ_CACHE_KIB` (SQLite page caches of the write and pooled read connections).
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -24,6 +28,10 @@ use zcc_sim::{SimConfig, SimItem};
 use zcc_store::projection::Backend;
 use zcc_store::{EventLog, Position, Source, StoreError};
 use zcc_store_sqlite::SqliteLog;
+
+/// The allocator of the `zcc-ledger` binary, so that the figures are the command's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// A `/proc/self/status` figure in KiB (`VmHWM` peak resident, `VmRSS` resident now).
 fn status_kib(field: &str) -> Option<u64> {
@@ -118,18 +126,21 @@ fn scan_ceilings(log: &SqliteLog) -> Result<(f64, f64), StoreError> {
     Ok((raw, parsed as f64 / t.elapsed().as_secs_f64()))
 }
 
-/// The rebuild's options, with `ZCC_BENCH_WINDOW`, `ZCC_BENCH_CHUNK` and
-/// `ZCC_BENCH_WRITE_DOCS` overriding the defaults (for tuning).
+/// A number from the environment, for the tuning knobs in the module docs.
+fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+/// The rebuild's options, defaults unless overridden (module docs).
 fn bench_options() -> RebuildOptions {
-    let var = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
     let mut options = RebuildOptions::default();
-    if let Some(v) = var("ZCC_BENCH_WINDOW") {
-        options.window = v as u64;
+    if let Some(v) = env_number("ZCC_BENCH_WINDOW") {
+        options.window = v;
     }
-    if let Some(v) = var("ZCC_BENCH_CHUNK") {
+    if let Some(v) = env_number("ZCC_BENCH_CHUNK") {
         options.chunk = v;
     }
-    if let Some(v) = var("ZCC_BENCH_WRITE_DOCS") {
+    if let Some(v) = env_number("ZCC_BENCH_WRITE_DOCS") {
         options.write_docs = v;
     }
     options
@@ -194,16 +205,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .next()
             .unwrap_or_else(|| dir.path().join("bench.db").display().to_string());
         let mut options = zcc_store_sqlite::SqliteOptions::default();
-        if let Some(kib) = std::env::var("ZCC_BENCH_WRITE_CACHE_KIB")
-            .ok()
-            .and_then(|v| v.parse().ok())
-        {
+        if let Some(kib) = env_number("ZCC_BENCH_WRITE_CACHE_KIB") {
             options.cache_size_kib = kib;
         }
-        if let Some(kib) = std::env::var("ZCC_BENCH_READ_CACHE_KIB")
-            .ok()
-            .and_then(|v| v.parse().ok())
-        {
+        if let Some(kib) = env_number("ZCC_BENCH_READ_CACHE_KIB") {
             options.read_cache_size_kib = kib;
         }
         let log = Arc::new(SqliteLog::open_with(&path, options)?);
