@@ -19,6 +19,7 @@ use zcc_store::{Position, StoreError};
 
 use crate::SqliteLog;
 use crate::error;
+use crate::writer::Durability;
 
 const GENERATION_COLUMNS: &str =
     "id, rule_name, rule_identity, params, state, checkpoint, created_at";
@@ -99,11 +100,12 @@ impl SqliteLog {
     async fn projection_write<T: Send + 'static>(
         &self,
         what: String,
+        durability: Durability,
         f: impl FnOnce(&rusqlite::Transaction<'_>, &Path, &str) -> Result<T, StoreError>
         + Send
         + 'static,
     ) -> Result<T, StoreError> {
-        self.writer.transaction(what, f).await
+        self.writer.transaction(what, durability, f).await
     }
 }
 
@@ -148,6 +150,7 @@ impl ProjectionStore for SqliteLog {
         );
         self.projection_write(
             format!("creating a generation of {rule_identity}"),
+            Durability::Full,
             move |tx, path, what| {
                 let created_at_ms = now_ms();
                 tx.execute(
@@ -213,6 +216,7 @@ impl ProjectionStore for SqliteLog {
         }
         self.projection_write(
             format!("setting generation {id} {}", state.as_str()),
+            Durability::Full,
             move |tx, path, what| {
                 require_generation(tx, id, path, what)?;
                 tx.execute(
@@ -229,6 +233,7 @@ impl ProjectionStore for SqliteLog {
     async fn activate(&self, id: GenerationId) -> Result<(), StoreError> {
         self.projection_write(
             format!("activating generation {id}"),
+            Durability::Full,
             move |tx, path, what| {
                 require_generation(tx, id, path, what)?;
                 tx.execute(
@@ -258,6 +263,7 @@ impl ProjectionStore for SqliteLog {
                 "writing {} projections of generation {id} up to position {checkpoint}",
                 docs.len()
             ),
+            Durability::Deferred,
             move |tx, path, what| {
                 require_generation(tx, id, path, what)?;
                 let err = error::at(what, path);
@@ -432,5 +438,43 @@ impl ProjectionStore for SqliteLog {
                 collect(rows, &what, path)
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use zcc_store::projection::Backend;
+
+    use super::*;
+
+    async fn synchronous(log: &SqliteLog, durability: Durability) -> i64 {
+        log.writer
+            .transaction(
+                "reading synchronous".into(),
+                durability,
+                |tx, path, what| {
+                    tx.query_row("PRAGMA synchronous", [], |r| r.get(0))
+                        .map_err(error::at(what, path))
+                },
+            )
+            .await
+            .unwrap()
+    }
+
+    /// Projection documents commit without their own fsync; everything after them, appends
+    /// first of all, is back to `synchronous=FULL` (SPEC I2).
+    #[tokio::test]
+    async fn only_projection_documents_skip_their_own_fsync() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = SqliteLog::open(dir.path().join("t.db").to_str().unwrap()).unwrap();
+        assert_eq!(synchronous(&log, Durability::Deferred).await, 1, "NORMAL");
+        let generation = log
+            .create_generation("correlated", "correlated@1", "{}")
+            .await
+            .unwrap();
+        log.write_projections(generation.id, Vec::new(), Position(0))
+            .await
+            .unwrap();
+        assert_eq!(synchronous(&log, Durability::Full).await, 2, "FULL again");
     }
 }

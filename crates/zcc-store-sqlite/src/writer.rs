@@ -18,7 +18,9 @@
 //!
 //! Projection writes run on this thread too ([`WriterHandle::transaction`]), queued between
 //! appends: SQLite has one write lock per file, and a second write connection only made the two
-//! spin on it (busy retries) instead of taking turns.
+//! spin on it (busy retries) instead of taking turns. Projection documents commit without an
+//! fsync of their own ([`Durability::Deferred`]): they are derived, written atomically with
+//! the log position they cover, and the next append's fsync makes them durable too.
 //!
 //! The writer waits for the write lock (held by another process, such as a second
 //! `zcc-ledger`) with a busy handler that retries every 100 µs rather than SQLite's default, which sleeps 1 ms,
@@ -166,17 +168,35 @@ impl WriterHandle {
     }
 }
 
+/// Whether a transaction's commit waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Durability {
+    /// `synchronous=FULL`: the commit is on disk when it returns (appends, generation state).
+    Full,
+    /// `synchronous=NORMAL` for this one commit: no fsync of its own. For derived data written
+    /// atomically with the position it covers (projection documents and their checkpoint): a
+    /// power loss can only roll back the last such commits, and catch-up redoes them from the
+    /// log. The next `Full` commit (every append) syncs the WAL, these frames included.
+    Deferred,
+}
+
 impl WriterHandle {
     /// Run `f` in one `BEGIN IMMEDIATE` transaction on the writer's connection, between
     /// appends (the projection tables' writes): one queue for SQLite's one write lock.
     pub(crate) async fn transaction<T: Send + 'static>(
         &self,
         what: String,
+        durability: Durability,
         f: impl FnOnce(&Transaction<'_>, &Path, &str) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         self.call(move |reply| {
             Command::Exec(Box::new(move |conn: &mut Connection, path: &Path| {
+                let deferred = durability == Durability::Deferred;
                 let result = (|| {
+                    if deferred {
+                        conn.pragma_update(None, "synchronous", "NORMAL")
+                            .map_err(error::at(&what, path))?;
+                    }
                     let tx = conn
                         .transaction_with_behavior(TransactionBehavior::Immediate)
                         .map_err(error::at(&what, path))?;
@@ -184,7 +204,14 @@ impl WriterHandle {
                     tx.commit().map_err(error::at(&what, path))?;
                     Ok(out)
                 })();
-                let _ = reply.send(result);
+                // Back to FULL whatever happened: the next append must be durable.
+                let restored = if deferred {
+                    conn.pragma_update(None, "synchronous", "FULL")
+                        .map_err(error::at(&what, path))
+                } else {
+                    Ok(())
+                };
+                let _ = reply.send(result.and_then(|out| restored.map(|()| out)));
             }))
         })
         .await
