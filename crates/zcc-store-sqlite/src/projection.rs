@@ -443,8 +443,6 @@ impl ProjectionStore for SqliteLog {
 
 #[cfg(test)]
 mod tests {
-    use zcc_store::projection::Backend;
-
     use super::*;
 
     async fn synchronous(log: &SqliteLog, durability: Durability) -> i64 {
