@@ -16,7 +16,7 @@
 //! the ceilings).
 //!
 //! Tuning knobs (defaults otherwise): `ZCC_BENCH_WINDOW`, `ZCC_BENCH_CHUNK`,
-//! `ZCC_BENCH_WRITE_DOCS` (the [`RebuildOptions`]), `ZCC_BENCH_WRITE_CACHE_KIB` and
+//! `ZCC_BENCH_WRITE_DOCS`, `ZCC_BENCH_THREADS` (the [`RebuildOptions`]), `ZCC_BENCH_WRITE_CACHE_KIB` and
 //! `ZCC_BENCH_READ_CACHE_KIB` (SQLite page caches of the write and pooled read connections).
 
 use std::ops::ControlFlow;
@@ -142,6 +142,9 @@ fn bench_options() -> RebuildOptions {
     }
     if let Some(v) = env_number("ZCC_BENCH_WRITE_DOCS") {
         options.write_docs = v;
+    }
+    if let Some(v) = env_number("ZCC_BENCH_THREADS") {
+        options.threads = v;
     }
     options
 }
