@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::kind::EventKind;
 use crate::time::{TIME_KEYS, TimeFields, ms_from_f64, parse_time_str, select_event_time};
@@ -262,7 +262,7 @@ impl<'de> Deserialize<'de> for Key<'de> {
 
 /// The fields of one JSON object that the envelope reads. Duplicate keys: the last wins, as
 /// in `serde_json::Value`.
-pub(crate) trait Fields<'de>: Default {
+pub(crate) trait Fields<'de> {
     fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error>;
 }
 
@@ -272,7 +272,18 @@ pub(crate) enum Doc<T> {
     Not(&'static str),
 }
 
-struct DocVisitor<T>(std::marker::PhantomData<T>);
+/// Reads a [`Doc`] into the given `T` (one that carries how to read its fields); a `T` that
+/// needs nothing starts from `Default` through `Deserialize`.
+pub(crate) struct DocSeed<T>(pub(crate) T);
+
+impl<'de, T: Fields<'de>> DeserializeSeed<'de> for DocSeed<T> {
+    type Value = Doc<T>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Doc<T>, D::Error> {
+        d.deserialize_any(DocVisitor(self.0))
+    }
+}
+
+struct DocVisitor<T>(T);
 
 impl<'de, T: Fields<'de>> Visitor<'de> for DocVisitor<T> {
     type Value = Doc<T>;
@@ -304,7 +315,7 @@ impl<'de, T: Fields<'de>> Visitor<'de> for DocVisitor<T> {
         SkipVisitor.visit_seq(seq).map(|_| Doc::Not("an array"))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Doc<T>, A::Error> {
-        let mut fields = T::default();
+        let mut fields = self.0;
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             fields.field(&key, &mut map)?;
         }
@@ -312,9 +323,9 @@ impl<'de, T: Fields<'de>> Visitor<'de> for DocVisitor<T> {
     }
 }
 
-impl<'de, T: Fields<'de>> Deserialize<'de> for Doc<T> {
+impl<'de, T: Fields<'de> + Default> Deserialize<'de> for Doc<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(DocVisitor(std::marker::PhantomData))
+        DocSeed(T::default()).deserialize(d)
     }
 }
 

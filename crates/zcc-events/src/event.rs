@@ -3,16 +3,15 @@
 use std::borrow::Cow;
 
 use serde::Serialize;
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::MapAccess;
 use serde_json::{Map, Value};
 
-use crate::envelope::{Doc, EnvelopeError, Fields, Scalar, Skip};
+use crate::envelope::{Doc, DocSeed, EnvelopeError, Fields, Scalar, Skip};
 use crate::family::{Family, read_family, shape_of};
 use crate::ids::{AccountId, EngagementId};
 use crate::kind::{EventKind, FamilyKind};
 use crate::reader::{
-    Lazy, LazyKey, Reader, Shape, SlotsOrValue, SlotsSeed, Slotted, TIME_EXPECTED, lazy_time_of,
-    time_of,
+    Lazy, Reader, Shape, SlotsOrValue, SlotsSeed, Slotted, TIME_EXPECTED, lazy_time_of, time_of,
 };
 use crate::time::{TIME_KEYS, TimeFields, select_event_time};
 use crate::warning::{FieldWarning, WarningAction, describe};
@@ -247,7 +246,7 @@ impl<'de, const SEED: bool, const SKIP: bool> Fields<'de> for Root<'de, SEED, SK
                     Some(Scalar::Str(name)) if SEED => Some(EventKind::from_name(name).family()),
                     _ => None,
                 };
-                self.payload = Some(map.next_value_seed(PayloadSeed { family, skip: SKIP })?);
+                self.payload = Some(map.next_value_seed(DocSeed(Payload::reading(family, SKIP)))?);
             }
             _ => {
                 map.next_value::<Skip>()?;
@@ -258,8 +257,24 @@ impl<'de, const SEED: bool, const SKIP: bool> Fields<'de> for Root<'de, SEED, SK
 }
 
 struct Payload<'a> {
+    /// The family named by an `event` read before `payload`, if any: `object` is then read
+    /// straight into its fields.
+    family: Option<FamilyKind>,
+    /// Skip the fields outside the family.
+    skip: bool,
     account_id: Option<Lazy<'a>>,
     object: Option<ObjectRead<'a>>,
+}
+
+impl Payload<'_> {
+    fn reading(family: Option<FamilyKind>, skip: bool) -> Self {
+        Payload {
+            family,
+            skip,
+            account_id: None,
+            object: None,
+        }
+    }
 }
 
 /// `payload.object` as read: whole, or sorted into the fields of the family named by an
@@ -269,78 +284,27 @@ enum ObjectRead<'a> {
     Slots(FamilyKind, SlotsOrValue<'a>),
 }
 
-/// Reads `payload`; with a family known, its `object` goes straight into that family's fields.
-struct PayloadSeed {
-    family: Option<FamilyKind>,
-    skip: bool,
-}
-
-impl<'de> DeserializeSeed<'de> for PayloadSeed {
-    type Value = Doc<Payload<'de>>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for PayloadSeed {
-    type Value = Doc<Payload<'de>>;
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Doc::Not("a boolean"))
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Doc::Not("a number"))
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Doc::Not("a number"))
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Doc::Not("a number"))
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Doc::Not("a string"))
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Doc::Not("null"))
-    }
-    fn visit_none<E>(self) -> Result<Self::Value, E> {
-        Ok(Doc::Not("null"))
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<Skip>()?.is_some() {}
-        Ok(Doc::Not("an array"))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut payload = Payload {
-            account_id: None,
-            object: None,
-        };
-        while let Some(LazyKey(key)) = map.next_key()? {
-            match &*key {
-                "account_id" => payload.account_id = Some(map.next_value()?),
-                "object" => {
-                    payload.object = Some(match self.family {
-                        Some(family) if family != FamilyKind::Other => {
-                            let seed = SlotsSeed {
-                                shape: shape_of(family),
-                                skip_unknown: self.skip,
-                            };
-                            ObjectRead::Slots(family, map.next_value_seed(seed)?)
-                        }
-                        _ => ObjectRead::Whole(map.next_value()?),
-                    });
-                }
-                _ => {
-                    map.next_value::<Skip>()?;
-                }
+impl<'de> Fields<'de> for Payload<'de> {
+    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+        match key {
+            "account_id" => self.account_id = Some(map.next_value()?),
+            "object" => {
+                self.object = Some(match self.family {
+                    Some(family) if family != FamilyKind::Other => {
+                        let seed = SlotsSeed {
+                            shape: shape_of(family),
+                            skip_unknown: self.skip,
+                        };
+                        ObjectRead::Slots(family, map.next_value_seed(seed)?)
+                    }
+                    _ => ObjectRead::Whole(map.next_value()?),
+                });
+            }
+            _ => {
+                map.next_value::<Skip>()?;
             }
         }
-        Ok(Doc::Object(payload))
+        Ok(())
     }
 }
 
