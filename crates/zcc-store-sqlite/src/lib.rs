@@ -18,10 +18,11 @@
 //!   that links libsqlite3; nothing here depends on sqlx.
 //! - **Pragmas:** `journal_mode=WAL` (readers never block the writer), `synchronous=FULL`
 //!   (a commit is durable before the caller hears of it, SPEC I2: 2xx only after a durable
-//!   append), `foreign_keys=ON`, `busy_timeout` 5 s, and `cache_size` 64 MiB on the writer (the batched append
-//!   rate falls as the random-key `body_sha256` index outgrows SQLite's 2 MiB default cache),
-//!   16 MiB on pooled readers and 2 MiB on a full scan's own
-//!   connection: bounded caches keep the process's memory flat in the size of the log.
+//!   append), `foreign_keys=ON`, `busy_timeout` 5 s, and `cache_size` 8 MiB on the writer
+//!   (a bigger cache costs every commit a walk over its hash table, [`SqliteOptions`]),
+//!   4 MiB on pooled readers and 2 MiB on a full scan's own connection: bounded caches keep
+//!   the process's memory flat in the size of the log, and the operating system's file cache
+//!   serves the rest.
 //! - **One writer thread** owns the read-write connection (std thread, a channel of commands,
 //!   tokio oneshot replies). It keeps the head (size, hash) in memory and appends each batch in
 //!   ONE `BEGIN IMMEDIATE` transaction: dedupe by `body_sha256` (inside the batch and against the
@@ -115,8 +116,8 @@ impl SqliteLog {
         f: impl FnMut(LogEntryRef<'_>) -> ControlFlow<()>,
     ) -> Result<(), StoreError> {
         // A connection of its own with a small page cache: a scan reads each page once, and
-        // through a pooled reader it would fill (and keep) that reader's 64 MiB cache, so the
-        // process would grow with the log up to the cache size.
+        // through a pooled reader it would fill (and keep) that reader's cache, so the process
+        // would grow with the log up to the cache size.
         let options = SqliteOptions {
             read_cache_size_kib: open::SCAN_CACHE_KIB,
             ..self.options.clone()

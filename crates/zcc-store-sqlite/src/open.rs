@@ -17,10 +17,14 @@ pub struct SqliteOptions {
     /// How long a statement waits for a lock held by another connection before the call fails
     /// with [`StoreError::Unavailable`]. Default 5 s.
     pub busy_timeout: Duration,
-    /// Page cache per connection, in KiB. Default 64 MiB: the random-key `body_sha256` index
-    /// outgrows SQLite's 2 MiB default as the log grows, and appends slow down with it.
+    /// Page cache of the writer's connection, in KiB. Default 8 MiB. Not bigger: while the
+    /// database is under 1 GiB, SQLite walks the whole cache at the end of every write
+    /// transaction in which a b-tree rebalance parked a page at the lock-byte page number
+    /// (most of them): with 64 MiB that walk took ~12% of the writer's CPU in ingest. Appends
+    /// and rebuilds ran no slower with 8 MiB, over the operating system's file cache, and the
+    /// process stays smaller (docs/BENCHMARKS.md).
     pub cache_size_kib: u32,
-    /// Page cache per read connection, in KiB. Default 16 MiB: readers serve point lookups
+    /// Page cache per read connection, in KiB. Default 4 MiB: readers serve point lookups
     /// (an engagement's events, one projection) over the operating system's file cache; a
     /// bigger cache per pooled reader mostly makes the process grow with the log.
     pub read_cache_size_kib: u32,
@@ -32,8 +36,8 @@ impl Default for SqliteOptions {
     fn default() -> Self {
         SqliteOptions {
             busy_timeout: Duration::from_secs(5),
-            cache_size_kib: 64 * 1024,
-            read_cache_size_kib: 16 * 1024,
+            cache_size_kib: 8 * 1024,
+            read_cache_size_kib: 4 * 1024,
             read_pool: 4,
         }
     }
@@ -171,9 +175,9 @@ mod tests {
         assert_eq!(get(&w, "synchronous"), 2, "synchronous=FULL");
         assert_eq!(get(&w, "foreign_keys"), 1);
         assert_eq!(get(&w, "busy_timeout"), 5000);
-        assert_eq!(get(&w, "cache_size"), -65536);
+        assert_eq!(get(&w, "cache_size"), -8192);
         let r = open_reader(&path, &options).unwrap();
-        assert_eq!(get(&r, "cache_size"), -16384);
+        assert_eq!(get(&r, "cache_size"), -4096);
         let mode: String = r
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();
