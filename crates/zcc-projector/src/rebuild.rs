@@ -315,6 +315,18 @@ struct Buffer {
     refold: bool,
 }
 
+/// One log entry parsed: position, engagement, the rule's input (none if the body does not
+/// parse).
+type Parsed = (i64, Option<String>, Option<InputEvent>);
+
+/// Parse a chunk in parallel; each body is parsed and freed on the worker that reads it.
+fn parse_chunk(chunk: Vec<RawEntry>, threads: usize) -> Vec<Parsed> {
+    par_map_owned(chunk, threads, |e| {
+        let event = input_event(e.position, &e.body, e.body_sha256);
+        (e.position, e.engagement_id, event)
+    })
+}
+
 /// The streaming window: per-engagement buffers for engagements still open.
 struct Engine {
     rule: Arc<dyn Rule>,
@@ -352,13 +364,15 @@ impl Engine {
     }
 
     /// Parse a chunk in parallel, add it to the buffers, fold the engagements that went quiet.
+    #[cfg(test)]
     fn process(&mut self, chunk: Vec<RawEntry>) -> Batch {
-        let entries = chunk.len() as u64;
-        // Each body is parsed and freed on the worker that reads it.
-        let parsed = par_map_owned(chunk, self.threads, |e| {
-            let event = input_event(e.position, &e.body, e.body_sha256);
-            (e.position, e.engagement_id, event)
-        });
+        let parsed = parse_chunk(chunk, self.threads);
+        self.absorb(parsed)
+    }
+
+    /// Add a parsed chunk to the buffers and fold the engagements that went quiet.
+    fn absorb(&mut self, parsed: Vec<Parsed>) -> Batch {
+        let entries = parsed.len() as u64;
         for (position, engagement_id, event) in parsed {
             self.position = position;
             let Some(id) = engagement_id else {
@@ -564,8 +578,14 @@ async fn run<S: Backend + ?Sized>(
         Ok::<_, ProjectorError>(written)
     };
 
-    // The producer: the scan (or pages) runs ahead on its own; each chunk is parsed and folded
-    // on the worker pool while the next one is read.
+    // The producer: the scan (or pages) runs ahead on its own. Chunk i+1 is parsed on the worker
+    // pool while chunk i goes into the window (one thread) and its closed engagements are
+    // folded (the pool again), so the window's serial bookkeeping overlaps the parse instead
+    // of leaving the pool idle between chunks.
+    let threads = options.threads.max(1);
+    let parse = move |chunk: Vec<RawEntry>| {
+        tokio::task::spawn_blocking(move || parse_chunk(chunk, threads))
+    };
     let producer = async {
         let mut engine = Engine::new(rule.clone(), options, from);
         let mut entries = 0u64;
@@ -574,13 +594,18 @@ async fn run<S: Backend + ?Sized>(
             generation: id,
             reason: "the projection writer stopped".to_owned(),
         };
-        let mut current = reader.next().await?;
+        let first = reader.next().await?;
+        let mut current = parse(first).await.map_err(worker_failed)?;
         while !current.is_empty() {
             let work = tokio::task::spawn_blocking(move || {
-                let batch = engine.process(current);
+                let batch = engine.absorb(current);
                 (engine, batch)
             });
-            let (work, next) = tokio::join!(work, reader.next());
+            let next = async {
+                let chunk = reader.next().await?;
+                parse(chunk).await.map_err(worker_failed)
+            };
+            let (work, next) = tokio::join!(work, next);
             let (e, batch) = work.map_err(worker_failed)?;
             engine = e;
             entries += batch.entries;
