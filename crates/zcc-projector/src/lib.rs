@@ -36,7 +36,9 @@ pub use generation::{
     ActivateReport, activate, active, build_rule, ensure_default_generation, params_json, retire,
     rule_of,
 };
-pub use live::{DEFAULT_MIN_INTERVAL, DEFAULT_TICK, LiveHandle, LiveProjector};
+pub use live::{
+    BUSY_FACTOR, DEFAULT_MIN_INTERVAL, DEFAULT_TICK, LiveHandle, LiveProjector, MAX_INTERVAL,
+};
 pub use progress::{Phase, Progress, ProgressSink};
 pub use rebuild::{
     RebuildOptions, RebuildReport, RebuildRequest, reproject, reproject_with, resume,

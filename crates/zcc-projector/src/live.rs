@@ -12,6 +12,11 @@
 //! events while their calls are still arriving, and competing with the log writer for the CPU
 //! and for SQLite's write lock. A quiet system loses nothing: the first notification after the
 //! interval runs at once. [`LiveHandle::sync`] never waits for the interval.
+//!
+//! When runs grow long (many calls in progress, each re-folded from all its events on every
+//! run), the interval grows with them: at least [`BUSY_FACTOR`] times the last run's duration,
+//! up to [`MAX_INTERVAL`], so catch-up takes at most about a quarter of the time under load and
+//! each run re-folds a busy engagement once for more of its new events.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +34,21 @@ pub const DEFAULT_TICK: Duration = Duration::from_secs(2);
 
 /// The default least time between the end of one notified run and the start of the next.
 pub const DEFAULT_MIN_INTERVAL: Duration = Duration::from_millis(200);
+
+/// Under load the interval is at least this many times the last run's duration ...
+pub const BUSY_FACTOR: u32 = 3;
+
+/// ... but never more than this.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(2);
+
+/// The time to leave after a run that took `ran`: the minimum interval, or more after a long
+/// run; zero stays zero (run as soon as notified).
+fn interval_after(min_interval: Duration, ran: Duration) -> Duration {
+    if min_interval.is_zero() {
+        return Duration::ZERO;
+    }
+    min_interval.max((ran * BUSY_FACTOR).min(MAX_INTERVAL))
+}
 
 type SyncReply = oneshot::Sender<Result<Vec<CatchUpReport>, String>>;
 
@@ -106,7 +126,8 @@ async fn run<S: Backend + ?Sized>(
 ) {
     let mut ticker = tokio::time::interval(tick);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_end: Option<Instant> = None;
+    // When the next notified run may start.
+    let mut next_allowed: Option<Instant> = None;
     let mut closed = false;
     while !closed {
         let mut waiters = Vec::new();
@@ -120,7 +141,7 @@ async fn run<S: Backend + ?Sized>(
         }
         // Not asked to hurry: keep the interval since the last run, unless a sync arrives.
         if waiters.is_empty()
-            && let Some(at) = last_end.map(|t| t + min_interval)
+            && let Some(at) = next_allowed
             && at > Instant::now()
         {
             tokio::select! {
@@ -139,8 +160,10 @@ async fn run<S: Backend + ?Sized>(
         }
         let _ = notify.notified().now_or_never();
         let s = store.clone();
+        let started = Instant::now();
         let outcome = tokio::spawn(async move { catch_up_all(&*s, &()).await }).await;
-        last_end = Some(Instant::now());
+        let ended = Instant::now();
+        next_allowed = Some(ended + interval_after(min_interval, ended - started));
         let result = match outcome {
             Ok(Ok(reports)) => {
                 for r in reports.iter().filter(|r| r.entries > 0) {
@@ -160,5 +183,37 @@ async fn run<S: Backend + ?Sized>(
         for w in waiters {
             let _ = w.send(result.clone());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_interval_grows_with_long_runs_within_its_bounds() {
+        let ms = Duration::from_millis;
+        let min = DEFAULT_MIN_INTERVAL;
+        assert_eq!(
+            interval_after(min, ms(5)),
+            min,
+            "short runs keep the minimum"
+        );
+        assert_eq!(
+            interval_after(min, ms(100)),
+            ms(300),
+            "three times a long run"
+        );
+        assert_eq!(
+            interval_after(min, ms(5_000)),
+            MAX_INTERVAL,
+            "never past the maximum"
+        );
+        assert_eq!(interval_after(Duration::ZERO, ms(500)), Duration::ZERO);
+        assert_eq!(
+            interval_after(ms(3_000), ms(5_000)),
+            ms(3_000),
+            "a larger minimum wins"
+        );
     }
 }
