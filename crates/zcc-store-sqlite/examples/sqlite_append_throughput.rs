@@ -2,7 +2,7 @@
 //! the same schema and pragmas (no dedupe lookup, no chain), in the same process.
 //!
 //! ```text
-//! cargo run --release -p zcc-store-sqlite --example append_throughput -- [ROWS] [BATCH] [ROUNDS]
+//! cargo run --release -p zcc-store-sqlite --example sqlite_append_throughput -- [ROWS] [BATCH] [ROUNDS]
 //! ```
 //!
 //! Defaults: 200000 rows of ~1.1 KB bodies, 1000 rows per transaction, 2 rounds (raw, log,

@@ -3,7 +3,7 @@
 //! table with the same columns and indexes but no chain, dedupe, lock or triggers.
 //!
 //! ```text
-//! cargo run --release -p zcc-store-postgres --example append_throughput [-- ROWS [BATCH]]
+//! cargo run --release -p zcc-store-postgres --example pg_append_throughput [-- ROWS [BATCH]]
 //! ```
 //!
 //! The server comes from `ZCC_TEST_POSTGRES_URL` (an admin URL, default
