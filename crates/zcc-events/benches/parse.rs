@@ -12,7 +12,7 @@ use zcc_events::{ParseOptions, parse_event, parse_event_with, read_envelope};
 
 const SAMPLES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/zcc-samples/zoom-examples"
+    "/../../tests/fixtures/zoom-examples"
 );
 
 /// A compact transfer event of about 1.1 KB, the size of a typical production body.

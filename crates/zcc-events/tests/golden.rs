@@ -10,7 +10,7 @@ use zcc_events::{
 
 const SAMPLES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/zcc-samples/zoom-examples"
+    "/../../tests/fixtures/zoom-examples"
 );
 
 fn sample_paths() -> Vec<PathBuf> {

@@ -10,7 +10,7 @@ use zcc_events::{Family, ParseOptions, ZccEvent, parse_event, parse_event_with, 
 
 const SAMPLES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/zcc-samples/zoom-examples"
+    "/../../tests/fixtures/zoom-examples"
 );
 
 fn samples() -> &'static [Value] {

@@ -208,7 +208,7 @@ fn zoom_samples_fold_without_surprises() {
     // panic, must cite only logged positions, and must read the engagement's attributes.
     let dir = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/zcc-samples/zoom-examples"
+        "/../../tests/fixtures/zoom-examples"
     );
     let entries = std::fs::read_dir(dir).expect("the sample corpus (SPEC 1) is readable");
     let mut bodies: Vec<String> = entries

@@ -33,9 +33,9 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// The sample bodies that ship with the specification.
+/// The sample bodies of every documented event type (`tests/fixtures/README.md`).
 pub fn samples_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/zcc-samples/zoom-examples")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/zoom-examples")
 }
 
 pub fn sample_files() -> Vec<PathBuf> {
