@@ -3,11 +3,12 @@
 //! out-of-order event re-folds its engagement, I7), one `write_projections` (documents +
 //! checkpoint, one transaction) per page.
 //!
-//! Per page: one `read_after`, one `engagements_events` for every engagement the page touches,
-//! the parse and fold in parallel on the blocking pool, one write. The next page is read and
-//! folded while the previous one is written. Pages grow with how far behind the generation is
-//! ([`CATCH_UP_PAGE`] near the head, up to [`CATCH_UP_MAX_PAGE`]): a large page re-folds an
-//! engagement whose events it spans once instead of once per small page.
+//! Per page: one `read_after`, one `engagements_events` for what the engagements the page
+//! touches logged before it, the parse and fold in parallel on the blocking pool, one write.
+//! The next page is read and folded while the previous one is written. Pages grow with how
+//! far behind the generation is ([`CATCH_UP_PAGE`] near the head, up to [`CATCH_UP_MAX_PAGE`]):
+//! a large page re-folds an engagement whose events it spans once instead of once per small
+//! page.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -164,12 +165,15 @@ async fn read_page<S: Backend + ?Sized>(
         .map(str::to_owned)
         .collect();
     let entries = page.len() as u64;
-    drop(page);
-    let events = if touched.is_empty() {
+    // The page's own entries are at hand: read only what the touched engagements logged
+    // before it (nothing, for a call that starts in this page), so each body of the page is
+    // read and parsed once.
+    let mut events = if touched.is_empty() {
         Vec::new()
     } else {
-        store.engagements_events(&touched, last).await?
+        store.engagements_events(&touched, after).await?
     };
+    events.extend(page.into_iter().filter(|e| e.engagement_id.is_some()));
     let rule = Arc::clone(rule);
     let docs = tokio::task::spawn_blocking(move || fold_page(&*rule, events, threads))
         .await
