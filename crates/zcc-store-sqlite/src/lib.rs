@@ -7,6 +7,7 @@
 //! - `writer`: the one thread that changes the database.
 //! - `read`: the read-only connection pool, row decoding and the streaming scan.
 //! - `error`: rusqlite errors to [`StoreError`]s, by SQLite result code.
+//! - `doc_codec`: projection documents stored LZ4-compressed (migration 0003).
 //!
 //! # Design decisions
 //!
@@ -51,6 +52,7 @@
 
 pub mod open;
 
+mod doc_codec;
 mod error;
 mod migrations;
 mod projection;

@@ -30,6 +30,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0002_projections.sql",
         sql: include_str!("../../../migrations/sqlite/0002_projections.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_compressed_documents.sql",
+        sql: include_str!("../../../migrations/sqlite/0003_compressed_documents.sql"),
+    },
 ];
 
 /// The immutability guards every database at the latest version has (SPEC I1).

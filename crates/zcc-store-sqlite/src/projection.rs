@@ -5,12 +5,14 @@
 //! in one `BEGIN IMMEDIATE` transaction between appends (`activate` flips both states in one).
 //! They used to have a connection of their own, which only contended with the log writer for
 //! SQLite's single write lock (busy retries on both sides); queued on one connection they take
-//! turns, and the rebuild's writes ran ~10% faster (docs/BENCHMARKS.md). Projection commits are
-//! `synchronous=FULL` like appends: one fsync per projection transaction, a few per second.
+//! turns, and the rebuild's writes ran ~10% faster (docs/BENCHMARKS.md). Document writes commit
+//! without an fsync of their own ([`Durability::Deferred`]); generation changes are `FULL`.
+//! Documents are stored compressed ([`crate::doc_codec`]) and read back as their JSON text.
 
 use std::path::Path;
 
 use async_trait::async_trait;
+use rusqlite::types::ValueRef;
 use rusqlite::{OptionalExtension, Row, params};
 use zcc_store::projection::{
     Generation, GenerationId, GenerationState, ProjectionDoc, ProjectionStore, SearchFilter,
@@ -18,8 +20,8 @@ use zcc_store::projection::{
 use zcc_store::{Position, StoreError};
 
 use crate::SqliteLog;
-use crate::error;
 use crate::writer::Durability;
+use crate::{doc_codec, error};
 
 const GENERATION_COLUMNS: &str =
     "id, rule_name, rule_identity, params, state, checkpoint, created_at";
@@ -62,6 +64,14 @@ fn doc_row(row: &Row<'_>) -> rusqlite::Result<Result<ProjectionDoc, String>> {
         Ok(q) => q,
         Err(e) => return Ok(Err(format!("engagement {engagement_id}: {e}"))),
     };
+    let doc = match row.get_ref(7)? {
+        ValueRef::Blob(stored) => doc_codec::decode(stored),
+        other => Err(format!("stored as {}, not a blob", other.data_type())),
+    };
+    let doc = match doc {
+        Ok(d) => d,
+        Err(e) => return Ok(Err(format!("engagement {engagement_id}: document: {e}"))),
+    };
     Ok(Ok(ProjectionDoc {
         engagement_id,
         account_id: row.get(1)?,
@@ -70,7 +80,7 @@ fn doc_row(row: &Row<'_>) -> rusqlite::Result<Result<ProjectionDoc, String>> {
         has_conference: row.get::<_, i64>(4)? != 0,
         agents,
         queues,
-        doc: row.get(7)?,
+        doc,
     }))
 }
 
@@ -258,6 +268,18 @@ impl ProjectionStore for SqliteLog {
         docs: Vec<ProjectionDoc>,
         checkpoint: Position,
     ) -> Result<(), StoreError> {
+        // Encoded before the job is queued, on the blocking pool: the writer thread is the one
+        // serial resource, and compression needs no connection.
+        let docs = tokio::task::spawn_blocking(move || {
+            docs.into_iter()
+                .map(|d| {
+                    let stored = doc_codec::encode(&d.doc);
+                    (d, stored)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| StoreError::Other(format!("encoding projection documents: {e}")))?;
         self.projection_write(
             format!(
                 "writing {} projections of generation {id} up to position {checkpoint}",
@@ -300,7 +322,7 @@ impl ProjectionStore for SqliteLog {
                          VALUES (?1, ?2, ?3)",
                     )
                     .map_err(&err)?;
-                for d in &docs {
+                for (d, stored) in &docs {
                     let agents = serde_json::to_string(&d.agents).expect("strings serialise");
                     let queues = serde_json::to_string(&d.queues).expect("strings serialise");
                     upsert
@@ -313,7 +335,7 @@ impl ProjectionStore for SqliteLog {
                             i64::from(d.has_conference),
                             agents,
                             queues,
-                            d.doc
+                            stored
                         ])
                         .map_err(&err)?;
                     del_agents.execute(params![id.0, d.engagement_id]).map_err(&err)?;

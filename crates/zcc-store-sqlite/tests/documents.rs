@@ -1,0 +1,140 @@
+//! Projection documents on disk: stored compressed (migration 0003), read back byte for byte,
+//! documents of older databases kept, and a damaged one named rather than passed on.
+
+mod common;
+
+use zcc_store::Position;
+use zcc_store::projection::{GenerationId, ProjectionDoc, ProjectionStore};
+
+fn doc(engagement_id: &str, events: usize) -> ProjectionDoc {
+    let derived: Vec<String> = (0..events)
+        .map(|i| {
+            format!(
+                r#"{{"at":{},"kind":"agent_joined","engagement_id":"{engagement_id}","agents":["AgtA"],"evidence":[{i}],"rule":"correlated@1+3fa2c1"}}"#,
+                1_777_903_200_000u64 + i as u64
+            )
+        })
+        .collect();
+    ProjectionDoc {
+        engagement_id: engagement_id.to_owned(),
+        account_id: Some("Acct".to_owned()),
+        started_at_ms: Some(1_777_903_200_000),
+        ended_at_ms: None,
+        has_conference: false,
+        agents: vec!["AgtA".to_owned()],
+        queues: vec![],
+        doc: format!(r#"{{"derived_events":[{}]}}"#, derived.join(",")),
+    }
+}
+
+/// The stored bytes of one document, straight from the table.
+fn stored(db: &common::TempDb, engagement_id: &str) -> Vec<u8> {
+    db.raw()
+        .query_row(
+            "SELECT doc FROM projections WHERE engagement_id = ?1",
+            [engagement_id],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+#[tokio::test]
+async fn documents_are_stored_compressed_and_read_back_byte_for_byte() {
+    let db = common::TempDb::new();
+    let log = db.open();
+    let g = log
+        .create_generation("correlated", "correlated@1+3fa2c1", "{}")
+        .await
+        .unwrap();
+    let written = doc("EngA", 30);
+    log.write_projections(g.id, vec![written.clone()], Position(30))
+        .await
+        .unwrap();
+    let bytes = stored(&db, "EngA");
+    assert_eq!(bytes[0], 0x01, "the LZ4 form");
+    assert!(
+        bytes.len() * 2 < written.doc.len(),
+        "{} stored bytes for {} of JSON",
+        bytes.len(),
+        written.doc.len()
+    );
+    assert_eq!(
+        log.projection(g.id, "EngA").await.unwrap(),
+        Some(written.clone())
+    );
+    let scanned = log.scan_projections(g.id, None, 10).await.unwrap();
+    assert_eq!(scanned, vec![written]);
+}
+
+#[tokio::test]
+async fn documents_of_a_database_from_before_compression_survive_the_migration() {
+    let db = common::TempDb::new();
+    let old = doc("EngOld", 5);
+    {
+        // A database as the build before migration 0003 left it.
+        let raw = db.raw();
+        raw.pragma_update(None, "journal_mode", "wal").unwrap();
+        raw.execute_batch(include_str!("../../../migrations/sqlite/0001_log.sql"))
+            .unwrap();
+        raw.execute_batch(include_str!(
+            "../../../migrations/sqlite/0002_projections.sql"
+        ))
+        .unwrap();
+        raw.execute(
+            "INSERT INTO generations (rule_name, rule_identity, params, state, checkpoint, \
+             created_at) VALUES ('correlated', 'correlated@1+3fa2c1', '{}', 'active', 5, 0)",
+            [],
+        )
+        .unwrap();
+        raw.execute(
+            "INSERT INTO projections (generation, engagement_id, account_id, started_at, \
+             ended_at, has_conference, agents, queues, doc) \
+             VALUES (1, 'EngOld', 'Acct', 1777903200000, NULL, 0, '[\"AgtA\"]', '[]', ?1)",
+            [&old.doc],
+        )
+        .unwrap();
+        raw.pragma_update(None, "user_version", 2).unwrap();
+    }
+    let log = db.open();
+    let g = GenerationId(1);
+    assert_eq!(
+        log.projection(g, "EngOld").await.unwrap(),
+        Some(old.clone())
+    );
+    assert_eq!(stored(&db, "EngOld"), old.doc.as_bytes(), "kept as it was");
+    // Re-written, it takes the compressed form; the agent index still finds it.
+    let new = doc("EngOld", 12);
+    log.write_projections(g, vec![new.clone()], Position(12))
+        .await
+        .unwrap();
+    assert_eq!(stored(&db, "EngOld")[0], 0x01);
+    assert_eq!(log.projection(g, "EngOld").await.unwrap(), Some(new));
+}
+
+#[tokio::test]
+async fn a_damaged_document_is_an_error_naming_the_engagement() {
+    let db = common::TempDb::new();
+    let log = db.open();
+    let g = log
+        .create_generation("correlated", "correlated@1+3fa2c1", "{}")
+        .await
+        .unwrap();
+    log.write_projections(g.id, vec![doc("EngBad", 8)], Position(8))
+        .await
+        .unwrap();
+    let mut bytes = stored(&db, "EngBad");
+    bytes.truncate(bytes.len() / 2);
+    db.raw()
+        .execute(
+            "UPDATE projections SET doc = ?1 WHERE engagement_id = 'EngBad'",
+            [&bytes],
+        )
+        .unwrap();
+    let err = log
+        .projection(g.id, "EngBad")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("EngBad"), "{err}");
+    assert!(err.contains("does not decompress"), "{err}");
+}
