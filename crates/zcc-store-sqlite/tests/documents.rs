@@ -5,6 +5,7 @@ mod common;
 
 use zcc_store::Position;
 use zcc_store::projection::{GenerationId, ProjectionDoc, ProjectionStore};
+use zcc_store_sqlite::SqliteLog;
 
 fn doc(engagement_id: &str, events: usize) -> ProjectionDoc {
     let derived: Vec<String> = (0..events)
@@ -38,18 +39,24 @@ fn stored(db: &common::TempDb, engagement_id: &str) -> Vec<u8> {
         .unwrap()
 }
 
-#[tokio::test]
-async fn documents_are_stored_compressed_and_read_back_byte_for_byte() {
-    let db = common::TempDb::new();
-    let log = db.open();
+/// A new generation holding one document.
+async fn generation_with(log: &SqliteLog, doc: ProjectionDoc) -> GenerationId {
     let g = log
         .create_generation("correlated", "correlated@1+3fa2c1", "{}")
         .await
         .unwrap();
-    let written = doc("EngA", 30);
-    log.write_projections(g.id, vec![written.clone()], Position(30))
+    log.write_projections(g.id, vec![doc], Position(8))
         .await
         .unwrap();
+    g.id
+}
+
+#[tokio::test]
+async fn documents_are_stored_compressed_and_read_back_byte_for_byte() {
+    let db = common::TempDb::new();
+    let log = db.open();
+    let written = doc("EngA", 30);
+    let g = generation_with(&log, written.clone()).await;
     let bytes = stored(&db, "EngA");
     assert_eq!(bytes[0], 0x01, "the LZ4 form");
     assert!(
@@ -59,10 +66,10 @@ async fn documents_are_stored_compressed_and_read_back_byte_for_byte() {
         written.doc.len()
     );
     assert_eq!(
-        log.projection(g.id, "EngA").await.unwrap(),
+        log.projection(g, "EngA").await.unwrap(),
         Some(written.clone())
     );
-    let scanned = log.scan_projections(g.id, None, 10).await.unwrap();
+    let scanned = log.scan_projections(g, None, 10).await.unwrap();
     assert_eq!(scanned, vec![written]);
 }
 
@@ -115,13 +122,7 @@ async fn documents_of_a_database_from_before_compression_survive_the_migration()
 async fn a_damaged_document_is_an_error_naming_the_engagement() {
     let db = common::TempDb::new();
     let log = db.open();
-    let g = log
-        .create_generation("correlated", "correlated@1+3fa2c1", "{}")
-        .await
-        .unwrap();
-    log.write_projections(g.id, vec![doc("EngBad", 8)], Position(8))
-        .await
-        .unwrap();
+    let g = generation_with(&log, doc("EngBad", 8)).await;
     let mut bytes = stored(&db, "EngBad");
     bytes.truncate(bytes.len() / 2);
     db.raw()
@@ -130,11 +131,7 @@ async fn a_damaged_document_is_an_error_naming_the_engagement() {
             [&bytes],
         )
         .unwrap();
-    let err = log
-        .projection(g.id, "EngBad")
-        .await
-        .unwrap_err()
-        .to_string();
+    let err = log.projection(g, "EngBad").await.unwrap_err().to_string();
     assert!(err.contains("EngBad"), "{err}");
     assert!(err.contains("does not decompress"), "{err}");
 }
