@@ -2,7 +2,7 @@
 //!
 //! A document is the canonical JSON of a `CallProjection`, ~3 KB for a call of twenty events:
 //! stored as it is, each took most of a 4 KiB page, and the pages of documents were most of
-//! what a rebuild and the live projector wrote. LZ4 makes them 2-3 times smaller and costs a
+//! what a rebuild and the live projector wrote. LZ4 makes them ~2.2 times smaller and costs a
 //! few microseconds a document to encode, less to decode. The encoding is a storage detail of
 //! this backend: callers write and read the JSON text, byte for byte (I4).
 //!
