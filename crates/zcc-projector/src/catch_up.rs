@@ -192,8 +192,9 @@ async fn read_page<S: Backend + ?Sized>(
 /// Group entries by engagement and fold each group (parse included) on `threads` threads.
 /// Returns the documents in engagement-id order.
 fn fold_page(rule: &dyn Rule, mut entries: Vec<LogEntry>, threads: usize) -> Vec<ProjectionDoc> {
-    // `engagements_events` promises this order; sorting a sorted run is one pass, and a
-    // backend that got it wrong would otherwise split an engagement into two documents.
+    // The entries are the earlier events (in this order already, as `engagements_events`
+    // promises) followed by the page (in position order): two sorted runs, which the stable
+    // sort merges. An engagement split across them would otherwise become two documents.
     entries.sort_by(|a, b| {
         (a.engagement_id.as_deref(), a.position).cmp(&(b.engagement_id.as_deref(), b.position))
     });

@@ -109,7 +109,7 @@ async fn documents_of_a_database_from_before_compression_survive_the_migration()
         Some(old.clone())
     );
     assert_eq!(stored(&db, "EngOld"), old.doc.as_bytes(), "kept as it was");
-    // Re-written, it takes the compressed form; the agent index still finds it.
+    // Re-written, it takes the compressed form.
     let new = doc("EngOld", 12);
     log.write_projections(g, vec![new.clone()], Position(12))
         .await
