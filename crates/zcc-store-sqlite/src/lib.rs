@@ -75,6 +75,11 @@ pub use read::LogEntryRef;
 use read::{ENTRY_COLUMNS, Readers};
 use writer::{Command, WriterHandle};
 
+/// Positions per read transaction of [`SqliteLog::scan_blocking`]: long enough that starting a
+/// segment costs nothing next to reading it (~20 MB of bodies), short enough that a
+/// checkpoint waits at most a fraction of a second for the scan to let go of its snapshot.
+pub const SCAN_SEGMENT_ROWS: usize = 65_536;
+
 /// The event log in one SQLite file. Open it once per process and share it (`Arc<dyn EventLog>`).
 pub struct SqliteLog {
     readers: Arc<Readers>,
@@ -111,12 +116,32 @@ impl SqliteLog {
     /// call it from `spawn_blocking` or a thread of its own), until `f` returns
     /// [`ControlFlow::Break`]. The fast path of projection rebuilds: rows are lent, not copied,
     /// and memory stays flat in the size of the log (the scan's connection keeps a small page
-    /// cache of its own). The scan reads one consistent snapshot.
+    /// cache of its own).
+    ///
+    /// The scan reads the log in segments of [`SCAN_SEGMENT_ROWS`] positions, each in a read
+    /// transaction of its own, until a segment finds nothing more. One statement over the whole
+    /// log would hold one snapshot for as long as the scan runs, and while a reader holds a
+    /// snapshot no checkpoint can pass it: the WAL would grow with everything written meanwhile
+    /// (a rebuild's own documents, the live appends) and could not start over until the end.
+    /// The log is append-only and its positions are committed in order, so consecutive
+    /// segments give the same entries, in the same order, as one snapshot would, followed by
+    /// whatever was appended while the scan ran.
     pub fn scan_blocking(
         &self,
         after: Position,
         f: impl FnMut(LogEntryRef<'_>) -> ControlFlow<()>,
     ) -> Result<(), StoreError> {
+        self.scan_segmented(after, SCAN_SEGMENT_ROWS, f)
+    }
+
+    /// [`SqliteLog::scan_blocking`] with `segment_rows` positions per read transaction.
+    pub fn scan_segmented(
+        &self,
+        after: Position,
+        segment_rows: usize,
+        mut f: impl FnMut(LogEntryRef<'_>) -> ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        let segment_rows = segment_rows.max(1);
         // A connection of its own with a small page cache: a scan reads each page once, and
         // through a pooled reader it would fill (and keep) that reader's cache, so the process
         // would grow with the log up to the cache size.
@@ -125,7 +150,21 @@ impl SqliteLog {
             ..self.options.clone()
         };
         let conn = open::open_reader(self.path(), &options)?;
-        read::scan(&conn, self.path(), after, None, f)
+        let mut from = after;
+        loop {
+            let mut rows = 0usize;
+            let mut stopped = false;
+            read::scan(&conn, self.path(), from, Some(segment_rows), |e| {
+                rows += 1;
+                from = e.position;
+                let flow = f(e);
+                stopped = flow.is_break();
+                flow
+            })?;
+            if stopped || rows < segment_rows {
+                return Ok(());
+            }
+        }
     }
 }
 

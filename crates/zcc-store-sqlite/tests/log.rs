@@ -44,6 +44,63 @@ async fn scan_blocking_streams_in_order_and_stops_on_break() {
     assert_eq!(count, 5, "the scan stops at the first Break");
 }
 
+/// Segments of 7 positions: the same entries as one read, a Break inside a segment ends the
+/// scan, and each segment reads a snapshot of its own (so a checkpoint is never held back
+/// by the whole scan): events appended while the scan runs show up in a later segment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_reads_segment_by_segment_in_snapshots_of_their_own() {
+    let db = common::TempDb::new();
+    let log = Arc::new(db.open());
+    log.append_batch((1..=50).map(|n| event(n, Some("E"))).collect())
+        .await
+        .unwrap();
+    let owned = log.read_after(Position::START, 1000).await.unwrap();
+
+    let mut seen = Vec::new();
+    log.scan_segmented(Position::START, 7, |e| {
+        seen.push(e.to_owned());
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert_eq!(seen, owned, "segments and one read agree entry for entry");
+
+    let mut count = 0;
+    log.scan_segmented(Position(3), 7, |e| {
+        count += 1;
+        if e.position == Position(12) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+    .unwrap();
+    assert_eq!(count, 9, "a Break inside a segment ends the scan there");
+
+    let scanning = log.clone();
+    let runtime = tokio::runtime::Handle::current();
+    let positions = tokio::task::spawn_blocking(move || {
+        let mut positions = Vec::new();
+        scanning
+            .scan_segmented(Position::START, 7, |e| {
+                positions.push(e.position.0);
+                if e.position == Position(10) {
+                    let more = (51..=55).map(|n| event(n, Some("E"))).collect();
+                    runtime.block_on(scanning.append_batch(more)).unwrap();
+                }
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        positions
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        positions,
+        (1..=55).collect::<Vec<i64>>(),
+        "what was committed during segment 2 is read by a later one"
+    );
+}
+
 #[tokio::test]
 async fn every_url_form_opens_the_same_file() {
     let db = common::TempDb::new();
