@@ -78,7 +78,11 @@ use writer::{Command, WriterHandle};
 /// Positions per read transaction of [`SqliteLog::scan_blocking`]: long enough that starting a
 /// segment costs nothing next to reading it (~20 MB of bodies), short enough that a
 /// checkpoint waits at most a fraction of a second for the scan to let go of its snapshot.
-pub const SCAN_SEGMENT_ROWS: usize = 65_536;
+pub const SCAN_SEGMENT_ROWS: usize = 16_384;
+
+/// Longest pause of a scan between segments while the writer is about to start the WAL over
+/// (it does so after its next commit; with nothing to commit the scan goes on).
+const SCAN_RESTART_WAIT: std::time::Duration = std::time::Duration::from_millis(1000);
 
 /// The event log in one SQLite file. Open it once per process and share it (`Arc<dyn EventLog>`).
 pub struct SqliteLog {
@@ -134,6 +138,17 @@ impl SqliteLog {
         self.scan_segmented(after, SCAN_SEGMENT_ROWS, f)
     }
 
+    /// Between two segments of a scan: while the writer is about to start the WAL over, wait
+    /// (at most [`SCAN_RESTART_WAIT`]) rather than open a read transaction that would keep it
+    /// from doing so. Without this pause a rebuild that writes as fast as it reads never lets
+    /// the WAL start over, and the file grows by everything the rebuild writes.
+    fn wait_for_wal_restart(&self) {
+        let deadline = std::time::Instant::now() + SCAN_RESTART_WAIT;
+        while self.writer.restart_pending() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
     /// [`SqliteLog::scan_blocking`] with `segment_rows` positions per read transaction.
     pub fn scan_segmented(
         &self,
@@ -152,6 +167,7 @@ impl SqliteLog {
         let conn = open::open_reader(self.path(), &options)?;
         let mut from = after;
         loop {
+            self.wait_for_wal_restart();
             let mut rows = 0usize;
             let mut stopped = false;
             read::scan(&conn, self.path(), from, Some(segment_rows), |e| {

@@ -34,7 +34,7 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -54,6 +54,10 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
 /// Past this many WAL frames (4 KiB pages: 64 MiB), the writer finishes a checkpoint inline so
 /// that the WAL starts over.
 const WAL_RESTART_PAGES: i64 = 16_384;
+/// Past this many WAL frames (256 MiB), a long scan pauses between its read transactions until
+/// the WAL has started over (see [`WriterHandle::restart_pending`]): the bound on the WAL
+/// while a rebuild runs.
+const SCAN_YIELD_PAGES: i64 = 4 * WAL_RESTART_PAGES;
 /// `journal_size_limit`: the WAL file is trimmed to this size when it starts over.
 const JOURNAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 /// Queued appends merged into one transaction stop growing past this many events.
@@ -96,6 +100,10 @@ pub(crate) struct WriterHandle {
     tx: Option<mpsc::Sender<Command>>,
     thread: Option<JoinHandle<()>>,
     checkpointer: Option<JoinHandle<()>>,
+    /// Set while the WAL is long and waits for the writer's inline checkpoint.
+    restart: Arc<AtomicBool>,
+    /// Frames in the WAL at the checkpointer's last look.
+    wal_frames: Arc<AtomicI64>,
 }
 
 impl WriterHandle {
@@ -118,11 +126,14 @@ impl WriterHandle {
         let checkpoint_conn = open::open_checkpointer(&path, busy_timeout)?;
         let (commits_tx, commits_rx) = mpsc::sync_channel(1);
         let restart = Arc::new(AtomicBool::new(false));
+        let wal_frames = Arc::new(AtomicI64::new(0));
         let checkpointer = {
-            let (path, restart) = (path.clone(), restart.clone());
+            let (path, restart, frames) = (path.clone(), restart.clone(), wal_frames.clone());
             std::thread::Builder::new()
                 .name("zcc-sqlite-checkpointer".into())
-                .spawn(move || checkpoint_loop(&checkpoint_conn, &path, &commits_rx, &restart))
+                .spawn(move || {
+                    checkpoint_loop(&checkpoint_conn, &path, &commits_rx, &restart, &frames);
+                })
                 .map_err(|e| {
                     StoreError::Other(format!("starting the SQLite checkpointer thread: {e}"))
                 })?
@@ -134,7 +145,7 @@ impl WriterHandle {
             path,
             head,
             commits: commits_tx,
-            restart,
+            restart: restart.clone(),
         };
         let thread = std::thread::Builder::new()
             .name("zcc-sqlite-writer".into())
@@ -147,7 +158,20 @@ impl WriterHandle {
             tx: Some(tx),
             thread: Some(thread),
             checkpointer: Some(checkpointer),
+            restart,
+            wal_frames,
         })
+    }
+
+    /// Whether the WAL has grown past [`SCAN_YIELD_PAGES`] and the writer has yet to run the
+    /// checkpoint that lets it start over. A long reader (the log scan) holds back between its
+    /// read transactions while this is set, since a WAL can only start over once no reader is
+    /// still reading from it. Below that size the scan does not wait: under
+    /// [`WAL_RESTART_PAGES`] nothing is asked, and in between the restart may wait for the
+    /// scan's next pause (each one stalls a rebuild for a commit and a checkpoint).
+    pub(crate) fn restart_pending(&self) -> bool {
+        self.restart.load(Ordering::Acquire)
+            && self.wal_frames.load(Ordering::Relaxed) >= SCAN_YIELD_PAGES
     }
 
     /// Send a command built around a fresh reply channel and await the answer.
@@ -244,6 +268,7 @@ fn checkpoint_loop(
     path: &Path,
     commits: &mpsc::Receiver<()>,
     restart: &AtomicBool,
+    frames: &AtomicI64,
 ) {
     let mut last = Instant::now();
     while commits.recv().is_ok() {
@@ -254,8 +279,9 @@ fn checkpoint_loop(
         last = Instant::now();
         match passive_checkpoint(conn) {
             Ok((_busy, log, _done)) => {
+                frames.store(log, Ordering::Relaxed);
                 if log >= WAL_RESTART_PAGES {
-                    restart.store(true, Ordering::Relaxed);
+                    restart.store(true, Ordering::Release);
                 }
             }
             Err(e) => {
@@ -357,11 +383,22 @@ impl Writer {
     /// Wake the checkpointer, and finish a checkpoint inline when it asked for one.
     fn after_commit(&mut self) {
         let _ = self.commits.try_send(());
-        if self.restart.swap(false, Ordering::Relaxed) {
+        if self.restart.load(Ordering::Acquire) {
             // The background checkpoint has copied all but the last few commits: copy those
-            // too, so the next transaction can start the WAL over. Best effort.
-            if let Err(e) = passive_checkpoint(&self.conn) {
-                tracing::warn!(error = %e, path = %self.path.display(), "inline WAL checkpoint failed");
+            // too, so the next transaction can start the WAL over. Best effort. The flag is
+            // cleared only once every frame is copied (a reader in the middle of a read
+            // transaction can hold some back; then the next commit tries again): a scan
+            // waiting on it starts its next read transaction after that, reads from the
+            // database file alone, and does not stop the WAL from starting over.
+            match passive_checkpoint(&self.conn) {
+                Ok((_busy, log, done)) if done >= log => {
+                    self.restart.store(false, Ordering::Release);
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, path = %self.path.display(), "inline WAL checkpoint failed");
+                    self.restart.store(false, Ordering::Release);
+                }
             }
         }
     }
