@@ -76,8 +76,8 @@ use read::{ENTRY_COLUMNS, Readers};
 use writer::{Command, WriterHandle};
 
 /// Positions per read transaction of [`SqliteLog::scan_blocking`]: long enough that starting a
-/// segment costs nothing next to reading it (~20 MB of bodies), short enough that a
-/// checkpoint waits at most a fraction of a second for the scan to let go of its snapshot.
+/// segment costs nothing next to reading it (several MB of bodies), short enough that a
+/// checkpoint waits a few tens of milliseconds for the scan to let go of its snapshot.
 pub const SCAN_SEGMENT_ROWS: usize = 16_384;
 
 /// Longest pause of a scan between segments while the writer is about to start the WAL over
