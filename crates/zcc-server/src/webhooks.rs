@@ -25,7 +25,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::{Deserialize, Serialize};
-use zcc_store::ingest::{now_ms, prepare};
+use zcc_store::ingest::{now_ms, prepare_digested};
 use zcc_store::{
     Appended, Delivery, DeliveryMeta, DeliveryOutcome, Digest, Position, QuarantineEntry, Source,
     StoreError,
@@ -164,7 +164,13 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body, meta: Deliver
     };
 
     // 3. 400
-    let event = match prepare(&body, Source::Http, meta.received_at_ms, Some(meta.clone())) {
+    let event = match prepare_digested(
+        &body,
+        body_sha256,
+        Source::Http,
+        meta.received_at_ms,
+        Some(meta.clone()),
+    ) {
         Ok(event) => event,
         Err(not_envelope) => {
             return quarantine(state, meta, &body, body_sha256, not_envelope.to_string()).await;

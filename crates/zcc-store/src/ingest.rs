@@ -13,13 +13,27 @@ pub fn prepare(
     received_at_ms: i64,
     delivery: Option<DeliveryMeta>,
 ) -> Result<NewEvent, EnvelopeError> {
+    prepare_digested(body, Digest::of(body), source, received_at_ms, delivery)
+}
+
+/// [`prepare`] for a caller that has already taken the body's SHA-256 (the HTTP receiver
+/// needs it before the envelope check, for the delivery row of a refused body), so the body
+/// is hashed once. `body_sha256` must be the digest of `body`.
+pub fn prepare_digested(
+    body: &[u8],
+    body_sha256: Digest,
+    source: Source,
+    received_at_ms: i64,
+    delivery: Option<DeliveryMeta>,
+) -> Result<NewEvent, EnvelopeError> {
+    debug_assert_eq!(body_sha256, Digest::of(body), "the digest of this body");
     let summary = read_envelope(body)?;
     // read_envelope has checked UTF-8 already.
     let text = String::from_utf8(body.to_vec()).map_err(|e| EnvelopeError::NotUtf8 {
         offset: e.utf8_error().valid_up_to(),
     })?;
     Ok(NewEvent {
-        body_sha256: Digest::of(body),
+        body_sha256,
         body: text,
         event_type: summary.event,
         event_time_ms: summary.event_time_ms.unwrap_or(received_at_ms),
