@@ -11,7 +11,8 @@
 //! rebuilds through `read_after` pages, the path `reproject` takes there.
 //!
 //! Prints events/s for each rebuild, the raw read and read + parse ceilings measured in the
-//! same run on one core (through the same read path the rebuild uses), and the peak resident
+//! same run on one core (through the same read path the rebuild uses) and, for SQLite, scan +
+//! parse on every core (the log split into one range per core), and the peak resident
 //! memory of the rebuilds themselves (the peak is reset after filling the log and measuring
 //! the ceilings).
 //!
@@ -126,6 +127,39 @@ fn scan_ceilings(log: &SqliteLog) -> Result<(f64, f64), StoreError> {
     Ok((raw, parsed as f64 / t.elapsed().as_secs_f64()))
 }
 
+/// Scan + parse on every core: the log split into one position range per core, each range
+/// scanned (on a connection of its own) and parsed on its own thread, nothing else done. The
+/// ceiling of the two steps a rebuild cannot skip, with no hand-off between threads.
+fn parallel_scan_ceiling(log: &SqliteLog, size: i64, threads: usize) -> Result<f64, StoreError> {
+    let threads = threads.max(1) as i64;
+    let t = Instant::now();
+    let parsed = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|i| {
+                let (from, to) = (size * i / threads, size * (i + 1) / threads);
+                s.spawn(move || {
+                    let mut parsed = 0u64;
+                    log.scan_blocking(Position(from), |e| {
+                        if e.position.0 > to {
+                            return ControlFlow::Break(());
+                        }
+                        if zcc_events::parse_event_with(e.body.as_bytes(), FOLD_PARSE).is_ok() {
+                            parsed += 1;
+                        }
+                        ControlFlow::Continue(())
+                    })
+                    .map(|()| parsed)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a ceiling thread panicked"))
+            .sum::<Result<u64, StoreError>>()
+    })?;
+    Ok(parsed as f64 / t.elapsed().as_secs_f64())
+}
+
 /// A number from the environment, for the tuning knobs in the module docs.
 fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
@@ -149,11 +183,18 @@ fn bench_options() -> RebuildOptions {
     options
 }
 
+/// The ceilings a rebuild is compared with: read + parse on one core, and (SQLite) on all.
+#[derive(Clone, Copy)]
+struct Ceilings {
+    one_core: f64,
+    all_cores: Option<(usize, f64)>,
+}
+
 async fn rebuild(
     log: &dyn Backend,
     name: &str,
     scan: Option<Arc<dyn LogScan>>,
-    ceiling: f64,
+    ceiling: Ceilings,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let report = reproject_with(
         log,
@@ -167,15 +208,21 @@ async fn rebuild(
         &(),
     )
     .await?;
+    let all_cores = ceiling.all_cores.map_or(String::new(), |(n, rate)| {
+        format!(
+            ", {:.2} of scan + parse on {n} cores",
+            report.events_per_second / rate
+        )
+    });
     println!(
         "rebuild via {name}: {} events in {:.2} s = {:.0} events/s ({} documents, {} re-folded); \
-         {:.2} of read + parse on one core",
+         {:.2} of read + parse on one core{all_cores}",
         report.entries,
         report.elapsed_ms as f64 / 1000.0,
         report.events_per_second,
         report.documents,
         report.refolded,
-        report.events_per_second / ceiling,
+        report.events_per_second / ceiling.one_core,
     );
     Ok(())
 }
@@ -201,7 +248,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "ceiling: read_after pages {raw:.0} rows/s; pages + parse on one core {parse:.0}/s"
         );
         reset_peak_rss();
-        rebuild(&log, "read_after pages", None, parse).await?;
+        let ceiling = Ceilings {
+            one_core: parse,
+            all_cores: None,
+        };
+        rebuild(&log, "read_after pages", None, ceiling).await?;
     } else {
         let dir = tempfile::tempdir()?;
         let path = args
@@ -217,18 +268,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let log = Arc::new(SqliteLog::open_with(&path, options)?);
         fill(&*log, events).await?;
         let (raw, parse) = scan_ceilings(&log)?;
-        println!("log: {} events (SQLite)", log.head().await?.size);
-        println!("ceiling: raw scan {raw:.0} rows/s; scan + parse on one core {parse:.0}/s");
+        let size = log.head().await?.size;
+        let cores = bench_options().threads;
+        let parallel = parallel_scan_ceiling(&log, size, cores)?;
+        println!("log: {size} events (SQLite)");
+        println!(
+            "ceiling: raw scan {raw:.0} rows/s; scan + parse on one core {parse:.0}/s, \
+             on {cores} cores {parallel:.0}/s"
+        );
+        let ceiling = Ceilings {
+            one_core: parse,
+            all_cores: Some((cores, parallel)),
+        };
         println!(
             "resident before the rebuilds: {} MiB",
             status_kib("VmRSS:").unwrap_or(0) / 1024
         );
         reset_peak_rss();
         if !only_scan {
-            rebuild(&*log, "read_after pages", None, parse).await?;
+            rebuild(&*log, "read_after pages", None, ceiling).await?;
         }
         let scan = EventLog::log_scan(log.clone());
-        rebuild(&*log, "sqlite blocking scan", scan, parse).await?;
+        rebuild(&*log, "sqlite blocking scan", scan, ceiling).await?;
     }
     if let Some(kib) = status_kib("VmHWM:") {
         println!(
