@@ -43,8 +43,8 @@ use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use tokio::sync::oneshot;
 use zcc_store::chain::chain_hash;
 use zcc_store::{
-    Appended, Delivery, DeliveryOutcome, Digest, Head, NewEvent, Position, QuarantineEntry,
-    StoreError,
+    Appended, Delivery, DeliveryMeta, DeliveryOutcome, Digest, Head, NewEvent, Position,
+    QuarantineEntry, StoreError,
 };
 
 use crate::{error, open, read};
@@ -416,7 +416,7 @@ impl Writer {
             Command::Deliveries(deliveries, reply) => {
                 let _ = reply.send(self.in_transaction("recording deliveries", |tx, path| {
                     for d in &deliveries {
-                        insert_delivery(tx, path, d)?;
+                        insert_delivery(tx, path, &DeliveryRow::from(d))?;
                     }
                     Ok(())
                 }));
@@ -532,8 +532,9 @@ impl Writer {
         }
         for (e, outcome) in events.iter().zip(&outcomes) {
             if let Some(meta) = &e.delivery {
-                let delivery = Delivery {
-                    meta: meta.clone(),
+                // Borrowed from the event: nothing copied on the one writer thread.
+                let delivery = DeliveryRow {
+                    meta,
                     outcome: if outcome.is_duplicate() {
                         DeliveryOutcome::Duplicate
                     } else {
@@ -541,8 +542,8 @@ impl Writer {
                     },
                     status: 200,
                     position: Some(outcome.position()),
-                    body_sha256: Some(e.body_sha256),
-                    event_type: Some(e.event_type.clone()),
+                    body_sha256: Some(&e.body_sha256),
+                    event_type: Some(&e.event_type),
                     reason: None,
                 };
                 insert_delivery(&tx, path, &delivery)?;
@@ -554,7 +555,36 @@ impl Writer {
     }
 }
 
-fn insert_delivery(tx: &Transaction<'_>, path: &Path, d: &Delivery) -> Result<(), StoreError> {
+/// A row of the delivery log, borrowed from a [`Delivery`] or from the event it delivered.
+struct DeliveryRow<'a> {
+    meta: &'a DeliveryMeta,
+    outcome: DeliveryOutcome,
+    status: u16,
+    position: Option<Position>,
+    body_sha256: Option<&'a Digest>,
+    event_type: Option<&'a str>,
+    reason: Option<&'a str>,
+}
+
+impl<'a> From<&'a Delivery> for DeliveryRow<'a> {
+    fn from(d: &'a Delivery) -> Self {
+        DeliveryRow {
+            meta: &d.meta,
+            outcome: d.outcome,
+            status: d.status,
+            position: d.position,
+            body_sha256: d.body_sha256.as_ref(),
+            event_type: d.event_type.as_deref(),
+            reason: d.reason.as_deref(),
+        }
+    }
+}
+
+fn insert_delivery(
+    tx: &Transaction<'_>,
+    path: &Path,
+    d: &DeliveryRow<'_>,
+) -> Result<(), StoreError> {
     let headers = serde_json::to_string(&d.meta.headers)
         .map_err(|e| StoreError::Other(format!("encoding delivery headers: {e}")))?;
     tx.prepare_cached(
