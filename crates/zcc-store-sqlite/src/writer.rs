@@ -32,7 +32,6 @@
 //! same file can make the chain drift.
 
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, mpsc};
@@ -467,7 +466,6 @@ impl Writer {
             head = last;
         }
         let mut outcomes = Vec::with_capacity(events.len());
-        let mut in_batch: HashMap<Digest, Position> = HashMap::new();
         {
             let mut find = tx
                 .prepare_cached("SELECT position FROM events WHERE body_sha256 = ?1")
@@ -481,11 +479,9 @@ impl Writer {
                 )
                 .map_err(at("preparing the event insert"))?;
             for e in events {
-                if let Some(p) = in_batch.get(&e.body_sha256) {
-                    outcomes.push(Appended::Duplicate(*p));
-                    continue;
-                }
                 // Insert first and look up only on a conflict: a new body costs one statement.
+                // A body repeated within the batch conflicts with its first copy, which this
+                // transaction already sees, so the lookup finds that copy's position.
                 let position = Position(head.size + 1);
                 let hash = chain_hash(&head.hash, position, &e.body_sha256);
                 let inserted = insert
@@ -509,7 +505,6 @@ impl Writer {
                         )
                     })?;
                 let outcome = if inserted == 1 {
-                    in_batch.insert(e.body_sha256, position);
                     head = Head {
                         size: position.0,
                         hash,
