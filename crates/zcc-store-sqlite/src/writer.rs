@@ -145,6 +145,7 @@ impl WriterHandle {
             head,
             commits: commits_tx,
             restart: restart.clone(),
+            last_inline: None,
         };
         let thread = std::thread::Builder::new()
             .name("zcc-sqlite-writer".into())
@@ -305,6 +306,9 @@ struct Writer {
     commits: mpsc::SyncSender<()>,
     /// Set by the checkpointer when the WAL is long: finish a checkpoint inline.
     restart: Arc<AtomicBool>,
+    /// The last inline checkpoint: while a reader holds frames back, one is tried at most
+    /// every [`CHECKPOINT_EVERY`], not after every commit.
+    last_inline: Option<Instant>,
 }
 
 impl Writer {
@@ -382,7 +386,11 @@ impl Writer {
     /// Wake the checkpointer, and finish a checkpoint inline when it asked for one.
     fn after_commit(&mut self) {
         let _ = self.commits.try_send(());
-        if self.restart.load(Ordering::Acquire) {
+        let due = self
+            .last_inline
+            .is_none_or(|at| at.elapsed() >= CHECKPOINT_EVERY);
+        if due && self.restart.load(Ordering::Acquire) {
+            self.last_inline = Some(Instant::now());
             // The background checkpoint has copied all but the last few commits: copy those
             // too, so the next transaction can start the WAL over. Best effort. The flag is
             // cleared only once every frame is copied (a reader in the middle of a read
