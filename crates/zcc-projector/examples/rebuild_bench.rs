@@ -97,7 +97,7 @@ async fn page_ceilings(log: &dyn EventLog) -> Result<(f64, f64), StoreError> {
             let Some(last) = page.last() else { break };
             after = last.position;
             for e in &page {
-                if i == 0 || zcc_events::parse_event_with(e.body.as_bytes(), FOLD_PARSE).is_ok() {
+                if i == 0 || parses(&e.body) {
                     n += 1;
                 }
             }
@@ -105,6 +105,11 @@ async fn page_ceilings(log: &dyn EventLog) -> Result<(f64, f64), StoreError> {
         *rate = n as f64 / t.elapsed().as_secs_f64();
     }
     Ok((rates[0], rates[1]))
+}
+
+/// The parse every read + parse ceiling does: the fold's own.
+fn parses(body: &str) -> bool {
+    zcc_events::parse_event_with(body.as_bytes(), FOLD_PARSE).is_ok()
 }
 
 /// The ceilings through SQLite's blocking scan.
@@ -119,7 +124,7 @@ fn scan_ceilings(log: &SqliteLog) -> Result<(f64, f64), StoreError> {
     let t = Instant::now();
     let mut parsed = 0u64;
     log.scan_blocking(Position::START, |e| {
-        if zcc_events::parse_event_with(e.body.as_bytes(), FOLD_PARSE).is_ok() {
+        if parses(e.body) {
             parsed += 1;
         }
         ControlFlow::Continue(())
@@ -143,7 +148,7 @@ fn parallel_scan_ceiling(log: &SqliteLog, size: i64, threads: usize) -> Result<f
                         if e.position.0 > to {
                             return ControlFlow::Break(());
                         }
-                        if zcc_events::parse_event_with(e.body.as_bytes(), FOLD_PARSE).is_ok() {
+                        if parses(e.body) {
                             parsed += 1;
                         }
                         ControlFlow::Continue(())
