@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use zcc_store::StoreError;
 
 /// One schema change: its version (the file's number, the same as in `migrations/postgres`).
@@ -16,6 +16,9 @@ pub(crate) struct Migration {
     pub version: i64,
     pub name: &'static str,
     pub sql: &'static str,
+    /// The file rebuilds a table that others refer to (SQLite's create, copy, drop, rename):
+    /// foreign keys are off while it runs, as SQLite requires, and checked before the commit.
+    pub rebuilds_tables: bool,
 }
 
 /// Every migration, in order. Applied migrations are never edited.
@@ -24,16 +27,25 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 1,
         name: "0001_log.sql",
         sql: include_str!("../../../migrations/sqlite/0001_log.sql"),
+        rebuilds_tables: false,
     },
     Migration {
         version: 2,
         name: "0002_projections.sql",
         sql: include_str!("../../../migrations/sqlite/0002_projections.sql"),
+        rebuilds_tables: false,
     },
     Migration {
         version: 3,
         name: "0003_compressed_documents.sql",
         sql: include_str!("../../../migrations/sqlite/0003_compressed_documents.sql"),
+        rebuilds_tables: false,
+    },
+    Migration {
+        version: 4,
+        name: "0004_time_keyed_dedupe.sql",
+        sql: include_str!("../../../migrations/sqlite/0004_time_keyed_dedupe.sql"),
+        rebuilds_tables: true,
     },
 ];
 
@@ -54,39 +66,93 @@ pub(crate) fn latest() -> i64 {
 
 /// Bring the database up to [`latest`]. Refuses a database newer than this build.
 pub(crate) fn run(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
-    let failed = |what: String| {
-        move |e: rusqlite::Error| -> StoreError {
-            match crate::error::map(&e, &what, path) {
-                StoreError::Unavailable(m) => StoreError::Unavailable(m),
-                other => StoreError::Migration(other.to_string()),
-            }
-        }
-    };
     for m in MIGRATIONS {
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(failed(format!("starting migration {}", m.name)))?;
-        let current: i64 = tx
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(failed("reading user_version".into()))?;
-        if current > latest() {
+        if m.rebuilds_tables {
+            // Outside a transaction only (SQLite ignores it inside one).
+            set_foreign_keys(conn, path, false, m)?;
+        }
+        let applied = apply(conn, path, m);
+        if m.rebuilds_tables {
+            set_foreign_keys(conn, path, true, m)?;
+        }
+        applied?;
+    }
+    Ok(())
+}
+
+/// A migration's error, naming the step and the file.
+fn failed(what: String, path: &Path) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
+    move |e| match crate::error::map(&e, &what, path) {
+        StoreError::Unavailable(m) => StoreError::Unavailable(m),
+        other => StoreError::Migration(other.to_string()),
+    }
+}
+
+fn set_foreign_keys(
+    conn: &Connection,
+    path: &Path,
+    on: bool,
+    m: &Migration,
+) -> Result<(), StoreError> {
+    let (value, what) = if on {
+        ("ON", "on after")
+    } else {
+        ("OFF", "off for")
+    };
+    conn.pragma_update(None, "foreign_keys", value)
+        .map_err(failed(
+            format!("turning foreign keys {what} {}", m.name),
+            path,
+        ))
+}
+
+/// Apply one migration in its own `BEGIN IMMEDIATE` transaction, unless the database has it.
+fn apply(conn: &mut Connection, path: &Path, m: &Migration) -> Result<(), StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(failed(format!("starting migration {}", m.name), path))?;
+    let current: i64 = tx
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(failed("reading user_version".into(), path))?;
+    if current > latest() {
+        return Err(StoreError::Migration(format!(
+            "{}: schema version {current} is newer than this build knows ({})",
+            path.display(),
+            latest()
+        )));
+    }
+    if current >= m.version {
+        return Ok(());
+    }
+    if m.rebuilds_tables {
+        tracing::info!(path = %path.display(), migration = m.name, "rebuilding tables (once; a large log takes a while)");
+    }
+    tx.execute_batch(m.sql)
+        .map_err(failed(format!("applying migration {}", m.name), path))?;
+    if m.rebuilds_tables {
+        // Foreign keys were off while the tables were rebuilt: every reference must still
+        // hold before this commits.
+        let broken: Option<String> = tx
+            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+            .optional()
+            .map_err(failed(
+                format!("checking foreign keys after {}", m.name),
+                path,
+            ))?;
+        if let Some(table) = broken {
             return Err(StoreError::Migration(format!(
-                "{}: schema version {current} is newer than this build knows ({})",
+                "{}: migration {} would leave rows of {table} referring to missing rows; \
+                 nothing was changed",
                 path.display(),
-                latest()
+                m.name
             )));
         }
-        if current >= m.version {
-            continue;
-        }
-        tx.execute_batch(m.sql)
-            .map_err(failed(format!("applying migration {}", m.name)))?;
-        tx.pragma_update(None, "user_version", m.version)
-            .map_err(failed(format!("recording migration {}", m.name)))?;
-        tx.commit()
-            .map_err(failed(format!("committing migration {}", m.name)))?;
-        tracing::info!(path = %path.display(), migration = m.name, "applied schema migration");
     }
+    tx.pragma_update(None, "user_version", m.version)
+        .map_err(failed(format!("recording migration {}", m.name), path))?;
+    tx.commit()
+        .map_err(failed(format!("committing migration {}", m.name), path))?;
+    tracing::info!(path = %path.display(), migration = m.name, "applied schema migration");
     Ok(())
 }
 

@@ -244,7 +244,7 @@ async fn rows_land_in_the_documented_columns() {
                 .unwrap(),
             raw.query_row(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN \
-                 ('events_engagement', 'events_event_time')",
+                 ('events_engagement', 'events_dedupe', 'events_dedupe_untimed')",
                 [],
                 |r| r.get(0),
             )
@@ -265,5 +265,5 @@ async fn rows_land_in_the_documented_columns() {
             .is_some_and(|x| x == "sql")
     })
     .count() as i64;
-    assert_eq!(pragmas, ("wal".to_owned(), migrations, 2));
+    assert_eq!(pragmas, ("wal".to_owned(), migrations, 3));
 }

@@ -44,6 +44,7 @@ where
     positions_are_gapless_and_chained(make().await).await;
     bytes_are_kept_exactly(make().await).await;
     duplicates_report_existing_position(make().await).await;
+    copies_received_apart_are_duplicates(make().await).await;
     paging_reads_everything_once(make().await).await;
     engagement_reads(make().await).await;
     batched_engagement_reads(make().await).await;
@@ -149,6 +150,59 @@ pub async fn duplicates_report_existing_position(log: Arc<dyn EventLog>) {
             Appended::Stored(Position(3))
         ],
         "duplicate of an earlier batch"
+    );
+    assert_eq!(log.head().await.unwrap().size, 3);
+}
+
+/// Copies of one body that arrive at different times (Zoom's retries, a re-imported archive)
+/// are one event, whether the body carries its own event time or takes its arrival time as
+/// event time (no time field at all), and whether the copies come in one batch or in several.
+pub async fn copies_received_apart_are_duplicates(log: Arc<dyn EventLog>) {
+    let untimed =
+        br#"{"event":"contact_center.x_untimed","payload":{"object":{"engagement_id":"EngU"}}}"#;
+    let at = |body: &[u8], received_at_ms| {
+        prepare(body, Source::Http, received_at_ms, None).expect("test body is an envelope")
+    };
+    let timed = body(7, Some("EngT"));
+    let first = log
+        .append_batch(vec![at(timed.as_bytes(), 1_000), at(untimed, 2_000)])
+        .await
+        .unwrap();
+    assert_eq!(
+        first,
+        vec![Appended::Stored(Position(1)), Appended::Stored(Position(2))]
+    );
+    let later = log
+        .append_batch(vec![
+            at(untimed, 5_000_000),
+            at(timed.as_bytes(), 5_000_001),
+            at(untimed, 5_000_002),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        later,
+        vec![
+            Appended::Duplicate(Position(2)),
+            Appended::Duplicate(Position(1)),
+            Appended::Duplicate(Position(2))
+        ],
+        "copies received hours apart, with and without an event time of their own"
+    );
+    let same_batch = log
+        .append_batch(vec![
+            at(br#"{"event":"x","payload":{}}"#, 10),
+            at(br#"{"event":"x","payload":{}}"#, 20),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        same_batch,
+        vec![
+            Appended::Stored(Position(3)),
+            Appended::Duplicate(Position(3))
+        ],
+        "an untimed body twice in one batch, received apart"
     );
     assert_eq!(log.head().await.unwrap().size, 3);
 }
