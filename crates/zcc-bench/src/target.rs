@@ -49,9 +49,18 @@ impl FreshDb {
 
 /// The raw batched durable-append ceiling of `backend`, in rows/s, on a fresh database.
 pub async fn raw_ceiling(backend: Backend, rows: &[raw::RawRow]) -> anyhow::Result<f64> {
+    raw_ceiling_of(backend, rows, raw::SqliteLayout::Reference).await
+}
+
+/// [`raw_ceiling`] with a chosen SQLite index layout (PostgreSQL has one).
+pub async fn raw_ceiling_of(
+    backend: Backend,
+    rows: &[raw::RawRow],
+    layout: raw::SqliteLayout,
+) -> anyhow::Result<f64> {
     let db = FreshDb::new(backend).await;
     match &db {
-        FreshDb::Sqlite(dir) => raw::sqlite(&dir.path().join("raw.db"), rows),
+        FreshDb::Sqlite(dir) => raw::sqlite(&dir.path().join("raw.db"), rows, layout),
         FreshDb::Postgres(pg) => raw::postgres(&pg.url, rows).await,
     }
 }
