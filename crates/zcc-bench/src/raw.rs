@@ -4,7 +4,7 @@
 //!
 //! The SPEC 9 ceiling is the reference layout of limits.md rows 3c/3d: a unique index on the
 //! body hash, and indexes on engagement and event time. The SQLite log itself keys its
-//! dedupe index by (event_time, body_sha256) since migration 0004; [`SqliteLayout::TimeKeyed`]
+//! dedupe index by (envelope event_ts, body_sha256) since migration 0004; [`SqliteLayout::TimeKeyed`]
 //! measures that layout's own ceiling too, so that the share of the gain that comes from the
 //! layout alone can be told apart.
 
@@ -48,10 +48,13 @@ const SQLITE_TIME_KEYED_SCHEMA: &str = "
 CREATE TABLE events (
     position INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, event_type TEXT NOT NULL,
     event_time INTEGER NOT NULL, account_id TEXT, engagement_id TEXT, body TEXT NOT NULL,
-    body_sha256 BLOB NOT NULL, hash BLOB NOT NULL, source TEXT NOT NULL);
+    body_sha256 BLOB NOT NULL, hash BLOB NOT NULL, source TEXT NOT NULL,
+    dedupe_ts INTEGER GENERATED ALWAYS AS (CASE WHEN json_valid(body) THEN CASE WHEN
+        json_type(body, '$.event_ts') = 'integer' THEN json_extract(body, '$.event_ts')
+        ELSE 0 END ELSE 0 END) VIRTUAL);
 CREATE INDEX events_engagement ON events(engagement_id, position);
-CREATE UNIQUE INDEX events_dedupe ON events(event_time, body_sha256);
-CREATE UNIQUE INDEX events_dedupe_untimed ON events(body_sha256) WHERE event_time = received_at;";
+CREATE UNIQUE INDEX events_dedupe ON events(dedupe_ts, body_sha256);
+CREATE INDEX events_time ON events(event_time);";
 
 const SQLITE_SCHEMA: &str = "
 CREATE TABLE events (
@@ -82,8 +85,7 @@ pub fn sqlite(path: &Path, rows: &[RawRow], layout: SqliteLayout) -> anyhow::Res
                 let pos = (chunk_no * BATCH + i + 1) as i64;
                 stmt.execute(rusqlite::params![
                     pos,
-                    // Arrival after the event, as in the log: no row is "untimed".
-                    pos + 1,
+                    pos,
                     pos,
                     r.engagement,
                     r.body,

@@ -176,6 +176,20 @@ mod tests {
     }
 
     #[test]
+    fn the_writers_dedupe_lookup_computes_the_key_as_the_migration_does() {
+        let column = crate::writer::DEDUPE_TS_OF_BODY_PARAM.replace("?1", "body");
+        let sql = MIGRATIONS
+            .iter()
+            .find(|m| m.version == 4)
+            .map(|m| m.sql)
+            .unwrap_or_default();
+        assert!(
+            sql.contains(&format!("GENERATED ALWAYS AS ({column}) VIRTUAL")),
+            "0004's dedupe_ts is not {column}"
+        );
+    }
+
+    #[test]
     fn every_guard_is_created_by_a_migration() {
         for g in GUARDS {
             assert!(

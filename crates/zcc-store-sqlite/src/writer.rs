@@ -38,7 +38,7 @@ use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use tokio::sync::oneshot;
 use zcc_store::chain::chain_hash;
 use zcc_store::{
@@ -61,6 +61,12 @@ const SCAN_YIELD_PAGES: i64 = 4 * WAL_RESTART_PAGES;
 const JOURNAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 /// Queued appends merged into one transaction stop growing past this many events.
 const MAX_MERGED_EVENTS: usize = 1000;
+/// The generated column `dedupe_ts` of migration 0004, for a body bound as `?1`: the
+/// envelope's `event_ts` when it is an integer, else 0. The migration spells it with `body`;
+/// a test keeps the two the same.
+pub(crate) const DEDUPE_TS_OF_BODY_PARAM: &str = "CASE WHEN json_valid(?1) THEN CASE WHEN \
+     json_type(?1, '$.event_ts') = 'integer' THEN json_extract(?1, '$.event_ts') ELSE 0 END \
+     ELSE 0 END";
 /// How often the writer retries a busy write lock.
 const BUSY_RETRY: Duration = Duration::from_micros(100);
 
@@ -475,34 +481,28 @@ impl Writer {
         }
         let mut outcomes = Vec::with_capacity(events.len());
         {
-            // The dedupe key (migration 0004): copies of a body share its event time, except
-            // a body without a time of its own, whose copies each take their arrival time;
-            // those rows are unique by hash alone.
+            // The dedupe key (migration 0004): (dedupe_ts, body_sha256), where dedupe_ts is
+            // the envelope's integer event_ts read by SQLite from the bytes, so every copy of
+            // a body has the key of the first.
             let mut find = tx
-                .prepare_cached(
-                    "SELECT position FROM events WHERE event_time = ?1 AND body_sha256 = ?2",
-                )
-                .map_err(at("preparing the dedupe lookup"))?;
-            let mut find_untimed = tx
-                .prepare_cached(
-                    "SELECT position FROM events \
-                     WHERE body_sha256 = ?1 AND event_time = received_at",
-                )
+                .prepare_cached(&format!(
+                    "SELECT position FROM events WHERE dedupe_ts = ({DEDUPE_TS_OF_BODY_PARAM}) \
+                     AND body_sha256 = ?2"
+                ))
                 .map_err(at("preparing the dedupe lookup"))?;
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO events (position, received_at, event_type, event_time, \
                      account_id, engagement_id, body, body_sha256, hash, source) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-                     ON CONFLICT (event_time, body_sha256) DO NOTHING \
-                     ON CONFLICT (body_sha256) WHERE event_time = received_at DO NOTHING",
+                     ON CONFLICT (dedupe_ts, body_sha256) DO NOTHING",
                 )
                 .map_err(at("preparing the event insert"))?;
             for e in events {
                 // Insert first and look up only on a conflict: a new body costs one statement.
                 // A body repeated within the batch conflicts with its first copy, which this
-                // transaction already sees, so the lookup finds that copy's position. Any
-                // other conflict (a position) is an error, not a duplicate.
+                // transaction already sees, so the lookup finds that copy's position. A
+                // conflict on anything else (a position) is an error, not a duplicate.
                 let position = Position(head.size + 1);
                 let hash = chain_hash(&head.hash, position, &e.body_sha256);
                 let inserted = insert
@@ -532,22 +532,15 @@ impl Writer {
                     };
                     Appended::Stored(position)
                 } else {
-                    let sha = &e.body_sha256.0[..];
-                    let existing: i64 = match find
-                        .query_row(params![e.event_time_ms, sha], |r| r.get(0))
-                        .optional()
-                    {
-                        Ok(Some(found)) => Ok(found),
-                        Ok(None) => find_untimed.query_row([sha], |r| r.get(0)),
-                        Err(err) => Err(err),
-                    }
-                    .map_err(|err| {
-                        error::map(
-                            &err,
-                            &format!("looking up the stored copy of body {}", e.body_sha256),
-                            path,
-                        )
-                    })?;
+                    let existing: i64 = find
+                        .query_row(params![e.body, &e.body_sha256.0[..]], |r| r.get(0))
+                        .map_err(|err| {
+                            error::map(
+                                &err,
+                                &format!("looking up the stored copy of body {}", e.body_sha256),
+                                path,
+                            )
+                        })?;
                     Appended::Duplicate(Position(existing))
                 };
                 outcomes.push(outcome);

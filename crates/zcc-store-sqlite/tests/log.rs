@@ -244,7 +244,7 @@ async fn rows_land_in_the_documented_columns() {
                 .unwrap(),
             raw.query_row(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN \
-                 ('events_engagement', 'events_dedupe', 'events_dedupe_untimed')",
+                 ('events_engagement', 'events_dedupe', 'events_event_time')",
                 [],
                 |r| r.get(0),
             )

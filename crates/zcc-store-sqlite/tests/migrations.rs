@@ -9,7 +9,8 @@ use zcc_store::verify::verify;
 use zcc_store::{Appended, Digest, EventLog, Position, Source};
 
 /// A timed body, an untimed one (no time field: its event time is its arrival time), and a
-/// second timed one.
+/// second timed one, stored with another event time than this build reads (as an older build
+/// with another reading of SPEC I7 would have).
 const BODIES: [&str; 3] = [
     r#"{"event":"contact_center.engagement_started","event_ts":1777903200000,"payload":{"object":{"engagement_id":"EngOld"}}}"#,
     r#"{"event":"contact_center.x_untimed","payload":{"object":{"engagement_id":"EngOld"}}}"#,
@@ -62,7 +63,11 @@ async fn a_log_from_before_0004_keeps_every_row_and_still_dedupes() {
                     position.0,
                     received_at,
                     e.event_type,
-                    e.event_time_ms,
+                    if i == 2 {
+                        e.event_time_ms + 12_345
+                    } else {
+                        e.event_time_ms
+                    },
                     e.engagement_id,
                     e.body,
                     &e.body_sha256.0[..],
@@ -115,7 +120,8 @@ async fn a_log_from_before_0004_keeps_every_row_and_still_dedupes() {
         .collect();
     assert_eq!(delivery_positions, vec![Some(Position(1))]);
 
-    // Copies of the old bodies, received much later, are the events already stored.
+    // Copies of the old bodies, received much later, are the events already stored, the one
+    // whose event time this build reads otherwise too: the key's time is the envelope's.
     let copies = BODIES
         .iter()
         .map(|b| prepare(b.as_bytes(), Source::Http, 1_777_990_000_000, None).unwrap())
