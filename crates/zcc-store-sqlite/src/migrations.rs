@@ -72,10 +72,14 @@ pub(crate) fn run(conn: &mut Connection, path: &Path) -> Result<(), StoreError> 
             set_foreign_keys(conn, path, false, m)?;
         }
         let applied = apply(conn, path, m);
-        if m.rebuilds_tables {
-            set_foreign_keys(conn, path, true, m)?;
-        }
+        let restored = if m.rebuilds_tables {
+            set_foreign_keys(conn, path, true, m)
+        } else {
+            Ok(())
+        };
+        // The migration's own error first: it says what went wrong.
         applied?;
+        restored?;
     }
     Ok(())
 }
