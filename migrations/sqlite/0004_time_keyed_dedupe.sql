@@ -27,7 +27,7 @@ CREATE TABLE events_0004 (
     body_sha256   BLOB    NOT NULL CHECK (length(body_sha256) = 32),  -- unique with dedupe_ts
     hash          BLOB    NOT NULL CHECK (length(hash) = 32),  -- chain hash
     source        TEXT    NOT NULL CHECK (source IN ('http', 'import')),
-    -- The dedupe key's time (see above). The same expression is the writer's DEDUPE_TS.
+    -- The dedupe key's time (see above); the writer's DEDUPE_TS_OF_BODY_PARAM is the same.
     dedupe_ts     INTEGER GENERATED ALWAYS AS (CASE WHEN json_valid(body) THEN CASE WHEN json_type(body, '$.event_ts') = 'integer' THEN json_extract(body, '$.event_ts') ELSE 0 END ELSE 0 END) VIRTUAL
 ) STRICT;
 
