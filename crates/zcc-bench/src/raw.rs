@@ -4,9 +4,9 @@
 //!
 //! The SPEC 9 ceiling is the reference layout of limits.md rows 3c/3d: a unique index on the
 //! body hash, and indexes on engagement and event time. The SQLite log itself keys its
-//! dedupe index by (envelope event_ts, body_sha256) since migration 0004; [`SqliteLayout::TimeKeyed`]
-//! measures that layout's own ceiling too, so that the share of the gain that comes from the
-//! layout alone can be told apart.
+//! dedupe index by (envelope event_ts, body_sha256) since migration 0004, with the time a
+//! stored column since 0005; [`SqliteLayout::TimeKeyed`] measures that layout's own ceiling
+//! too, so that the share of the gain that comes from the layout alone can be told apart.
 
 use std::path::Path;
 use std::time::Instant;
@@ -40,7 +40,7 @@ pub fn rows(n: usize) -> Vec<RawRow> {
 pub enum SqliteLayout {
     /// A unique index on the body hash (limits.md 3c; the SPEC 9 ceiling).
     Reference,
-    /// The log's own layout since migration 0004.
+    /// The log's own layout since migrations 0004 and 0005 (a stored `dedupe_ts`).
     TimeKeyed,
 }
 
@@ -49,9 +49,7 @@ CREATE TABLE events (
     position INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, event_type TEXT NOT NULL,
     event_time INTEGER NOT NULL, account_id TEXT, engagement_id TEXT, body TEXT NOT NULL,
     body_sha256 BLOB NOT NULL, hash BLOB NOT NULL, source TEXT NOT NULL,
-    dedupe_ts INTEGER GENERATED ALWAYS AS (CASE WHEN json_valid(body) THEN CASE WHEN
-        json_type(body, '$.event_ts') = 'integer' THEN json_extract(body, '$.event_ts')
-        ELSE 0 END ELSE 0 END) VIRTUAL);
+    dedupe_ts INTEGER NOT NULL);
 CREATE INDEX events_engagement ON events(engagement_id, position);
 CREATE UNIQUE INDEX events_dedupe ON events(dedupe_ts, body_sha256);
 CREATE INDEX events_time ON events(event_time);";
@@ -78,9 +76,16 @@ pub fn sqlite(path: &Path, rows: &[RawRow], layout: SqliteLayout) -> anyhow::Res
     for (chunk_no, chunk) in rows.chunks(BATCH).enumerate() {
         let tx = conn.transaction()?;
         {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO events VALUES (?1, ?2, 'contact_center.x', ?3, 'Acct', ?4, ?5, ?6, ?7, 'import')",
-            )?;
+            // The time-keyed layout's dedupe_ts is handed over as the writer does (migration
+            // 0005); the position stands in for the envelope's rising event_ts.
+            let mut stmt = tx.prepare_cached(match layout {
+                SqliteLayout::Reference => {
+                    "INSERT INTO events VALUES (?1, ?2, 'contact_center.x', ?3, 'Acct', ?4, ?5, ?6, ?7, 'import')"
+                }
+                SqliteLayout::TimeKeyed => {
+                    "INSERT INTO events VALUES (?1, ?2, 'contact_center.x', ?3, 'Acct', ?4, ?5, ?6, ?7, 'import', ?3)"
+                }
+            })?;
             for (i, r) in chunk.iter().enumerate() {
                 let pos = (chunk_no * BATCH + i + 1) as i64;
                 stmt.execute(rusqlite::params![

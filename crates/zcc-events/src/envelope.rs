@@ -27,6 +27,14 @@ pub struct EnvelopeSummary {
     /// `payload.object.engagement_id`, when present and a string (a number is read as its
     /// text).
     pub engagement_id: Option<String>,
+    /// The top-level `event_ts` read strictly, for a key that must agree with any other
+    /// reader of the same bytes (the SQLite log's dedupe key, which SQLite computed itself
+    /// before): `Some(n)` when the body has one `event_ts` key, spelled without escapes, whose
+    /// value is a JSON integer that fits in an `i64`; `Some(0)` when it has none, or one whose
+    /// value is not a number. `None` when that reading is not certain: the key twice (readers
+    /// differ on which one counts), an escaped spelling, or a number with a fraction, an
+    /// exponent or more than 64 bits. Then the other reader must read the bytes itself.
+    pub strict_event_ts: Option<i64>,
 }
 
 /// Why a body is not a webhook envelope. Each message names what is wrong.
@@ -66,6 +74,7 @@ pub fn read_envelope(body: &[u8]) -> Result<EnvelopeSummary, EnvelopeError> {
         Doc::Object(root) => root,
         Doc::Not(found) => return Err(EnvelopeError::NotObject { found }),
     };
+    let strict_event_ts = root.strict_event_ts();
     let event = match root.event {
         None => return Err(EnvelopeError::MissingEvent),
         Some(Scalar::Str(s)) => s.into_owned(),
@@ -100,6 +109,7 @@ pub fn read_envelope(body: &[u8]) -> Result<EnvelopeSummary, EnvelopeError> {
         event_time_ms,
         account_id,
         engagement_id,
+        strict_event_ts,
     })
 }
 
@@ -264,6 +274,10 @@ impl<'de> Deserialize<'de> for Key<'de> {
 /// in `serde_json::Value`.
 pub(crate) trait Fields<'de> {
     fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error>;
+
+    /// Called before [`Fields::field`] when the key was spelled with escapes (`key` is what
+    /// they decode to).
+    fn escaped_key(&mut self, _key: &str) {}
 }
 
 /// An object read into `T`, or the type of whatever else was there.
@@ -317,6 +331,9 @@ impl<'de, T: Fields<'de>> Visitor<'de> for DocVisitor<T> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Doc<T>, A::Error> {
         let mut fields = self.0;
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            if let Cow::Owned(decoded) = &key {
+                fields.escaped_key(decoded);
+            }
             fields.field(&key, &mut map)?;
         }
         Ok(Doc::Object(fields))
@@ -333,14 +350,43 @@ impl<'de, T: Fields<'de> + Default> Deserialize<'de> for Doc<T> {
 struct Root<'a> {
     event: Option<Scalar<'a>>,
     event_ts: Option<Scalar<'a>>,
+    /// How many `event_ts` keys the object has, and whether one was spelled with escapes.
+    event_ts_keys: u32,
+    event_ts_escaped: bool,
     payload: Option<Doc<Payload<'a>>>,
 }
 
+impl Root<'_> {
+    /// [`EnvelopeSummary::strict_event_ts`].
+    fn strict_event_ts(&self) -> Option<i64> {
+        if self.event_ts_escaped || self.event_ts_keys > 1 {
+            return None;
+        }
+        match &self.event_ts {
+            None => Some(0),
+            Some(Scalar::Int(i)) => Some(*i),
+            Some(Scalar::Uint(u)) => i64::try_from(*u).ok(),
+            // `1.0`, `1e3`, `-0` and integers beyond 64 bits all arrive as floats.
+            Some(Scalar::Float(_)) => None,
+            Some(_) => Some(0),
+        }
+    }
+}
+
 impl<'de> Fields<'de> for Root<'de> {
+    fn escaped_key(&mut self, key: &str) {
+        if key == "event_ts" {
+            self.event_ts_escaped = true;
+        }
+    }
+
     fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
         match key {
             "event" => self.event = Some(map.next_value()?),
-            "event_ts" => self.event_ts = Some(map.next_value()?),
+            "event_ts" => {
+                self.event_ts_keys += 1;
+                self.event_ts = Some(map.next_value()?);
+            }
             "payload" => self.payload = Some(map.next_value()?),
             _ => {
                 map.next_value::<Skip>()?;

@@ -425,3 +425,43 @@ fn end_data_ready_and_other_families() {
     assert_eq!(e.engagement_id, None);
     assert_eq!(e.event_time_ms, Some(ms("2022-02-15T09:27:15.987Z")));
 }
+
+/// The strict reading of `event_ts` (a dedupe key): certain for one plain integer or for no
+/// number at all, left open wherever readers of the same bytes may disagree.
+#[test]
+fn strict_event_ts_is_certain_only_where_every_reader_agrees() {
+    let read = |fields: &str| {
+        let body = format!(r#"{{"event":"a",{fields}"payload":{{}}}}"#);
+        read_envelope(body.as_bytes())
+            .unwrap_or_else(|e| panic!("{body}: {e}"))
+            .strict_event_ts
+    };
+    assert_eq!(
+        read(r#""event_ts":1777903330000,"#),
+        Some(1_777_903_330_000)
+    );
+    assert_eq!(read(r#""event_ts":-5,"#), Some(-5));
+    assert_eq!(read(r#""event_ts":9223372036854775807,"#), Some(i64::MAX));
+    assert_eq!(read(""), Some(0), "no event_ts");
+    assert_eq!(read(r#""event_ts":"1777903330000","#), Some(0), "a string");
+    assert_eq!(read(r#""event_ts":null,"#), Some(0));
+    assert_eq!(read(r#""event_ts":{"ms":1},"#), Some(0));
+    assert_eq!(read(r#""event_tsx":1,"#), Some(0), "another key");
+    for open in [
+        r#""event_ts":1,"event_ts":2,"#,
+        r#""event\u005fts":1,"#,
+        r#""event_ts":1.0,"#,
+        r#""event_ts":1e3,"#,
+        r#""event_ts":-0,"#,
+        r#""event_ts":9223372036854775808,"#,
+        r#""event_ts":99999999999999999999,"#,
+    ] {
+        assert_eq!(read(open), None, "{open}");
+    }
+    // Only the top level counts.
+    let nested = r#"{"event":"a","payload":{"event_ts":7,"event_ts":8}}"#;
+    assert_eq!(
+        read_envelope(nested.as_bytes()).unwrap().strict_event_ts,
+        Some(0)
+    );
+}

@@ -47,6 +47,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/sqlite/0004_time_keyed_dedupe.sql"),
         rebuilds_tables: true,
     },
+    Migration {
+        version: 5,
+        name: "0005_stored_dedupe_ts.sql",
+        sql: include_str!("../../../migrations/sqlite/0005_stored_dedupe_ts.sql"),
+        rebuilds_tables: true,
+    },
 ];
 
 /// The immutability guards every database at the latest version has (SPEC I1).
@@ -181,7 +187,7 @@ mod tests {
 
     #[test]
     fn the_writers_dedupe_lookup_computes_the_key_as_the_migration_does() {
-        let column = crate::writer::DEDUPE_TS_OF_BODY_PARAM.replace("?1", "body");
+        let column = crate::writer::dedupe_ts_of("body");
         let sql = MIGRATIONS
             .iter()
             .find(|m| m.version == 4)

@@ -61,12 +61,18 @@ const SCAN_YIELD_PAGES: i64 = 4 * WAL_RESTART_PAGES;
 const JOURNAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 /// Queued appends merged into one transaction stop growing past this many events.
 const MAX_MERGED_EVENTS: usize = 1000;
-/// The generated column `dedupe_ts` of migration 0004, for a body bound as `?1`: the
-/// envelope's `event_ts` when it is an integer, else 0. The migration spells it with `body`;
-/// a test keeps the two the same.
-pub(crate) const DEDUPE_TS_OF_BODY_PARAM: &str = "CASE WHEN json_valid(?1) THEN CASE WHEN \
-     json_type(?1, '$.event_ts') = 'integer' THEN json_extract(?1, '$.event_ts') ELSE 0 END \
-     ELSE 0 END";
+/// SQLite's own reading of the dedupe key's time (`dedupe_ts`, migrations 0004 and 0005) from
+/// the body `body` (a column or a parameter): the envelope's `event_ts` when it is an integer,
+/// else 0. Migration 0004 computed every stored row's value with it (a test keeps the two the
+/// same); since 0005 the writer uses it only for a body whose `event_ts` the application could
+/// not read with certainty ([`NewEvent::dedupe_ts`] is `None`), so that every copy of a body
+/// gets the key of the first.
+pub(crate) fn dedupe_ts_of(body: &str) -> String {
+    format!(
+        "CASE WHEN json_valid({body}) THEN CASE WHEN json_type({body}, '$.event_ts') = 'integer' \
+         THEN json_extract({body}, '$.event_ts') ELSE 0 END ELSE 0 END"
+    )
+}
 /// How often the writer retries a busy write lock.
 const BUSY_RETRY: Duration = Duration::from_micros(100);
 
@@ -481,22 +487,25 @@ impl Writer {
         }
         let mut outcomes = Vec::with_capacity(events.len());
         {
-            // The dedupe key (migration 0004): (dedupe_ts, body_sha256), where dedupe_ts is
-            // the envelope's integer event_ts read by SQLite from the bytes, so every copy of
-            // a body has the key of the first.
+            // The dedupe key (migrations 0004, 0005): (dedupe_ts, body_sha256), where
+            // dedupe_ts is the envelope's integer event_ts, as read at `prepare` when that
+            // reading is certain and by SQLite from the bytes otherwise, so every copy of a
+            // body has the key of the first.
             let mut find = tx
                 .prepare_cached(&format!(
-                    "SELECT position FROM events WHERE dedupe_ts = ({DEDUPE_TS_OF_BODY_PARAM}) \
-                     AND body_sha256 = ?2"
+                    "SELECT position FROM events WHERE dedupe_ts = coalesce(?3, {}) \
+                     AND body_sha256 = ?2",
+                    dedupe_ts_of("?1")
                 ))
                 .map_err(at("preparing the dedupe lookup"))?;
             let mut insert = tx
-                .prepare_cached(
+                .prepare_cached(&format!(
                     "INSERT INTO events (position, received_at, event_type, event_time, \
-                     account_id, engagement_id, body, body_sha256, hash, source) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+                     account_id, engagement_id, body, body_sha256, hash, source, dedupe_ts) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, coalesce(?11, {})) \
                      ON CONFLICT (dedupe_ts, body_sha256) DO NOTHING",
-                )
+                    dedupe_ts_of("?7")
+                ))
                 .map_err(at("preparing the event insert"))?;
             for e in events {
                 // Insert first and look up only on a conflict: a new body costs one statement.
@@ -517,6 +526,7 @@ impl Writer {
                         &e.body_sha256.0[..],
                         &hash.0[..],
                         e.source.as_str(),
+                        e.dedupe_ts,
                     ])
                     .map_err(|err| {
                         error::map(
@@ -533,7 +543,9 @@ impl Writer {
                     Appended::Stored(position)
                 } else {
                     let existing: i64 = find
-                        .query_row(params![e.body, &e.body_sha256.0[..]], |r| r.get(0))
+                        .query_row(params![e.body, &e.body_sha256.0[..], e.dedupe_ts], |r| {
+                            r.get(0)
+                        })
                         .map_err(|err| {
                             error::map(
                                 &err,
@@ -652,4 +664,67 @@ fn insert_quarantine(
         .map_err(|e| error::map(&e, &format!("quarantining a body from {}", q.origin), path))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::types::Value;
+    use zcc_store::Source;
+    use zcc_store::ingest::prepare;
+
+    use super::dedupe_ts_of;
+
+    /// Wherever `prepare` claims to know a body's dedupe time, SQLite's own reading of the
+    /// bytes (the one every row stored before migration 0005 carries) gives the same value:
+    /// otherwise a copy of such a row would miss it and be stored twice.
+    #[test]
+    fn the_applications_reading_of_event_ts_agrees_with_sqlites() {
+        let bodies = [
+            r#"{"event":"a","event_ts":1777903330000,"payload":{}}"#,
+            r#"{"event":"a","payload":{},"event_ts":-5}"#,
+            r#"{"event":"a","event_ts":0,"payload":{}}"#,
+            r#"{"event":"a","event_ts":9223372036854775807,"payload":{}}"#,
+            r#"{"event":"a","event_ts":-9223372036854775808,"payload":{}}"#,
+            r#"{"event":"a","event_ts":9223372036854775808,"payload":{}}"#,
+            r#"{"event":"a","event_ts":18446744073709551616,"payload":{}}"#,
+            r#"{"event":"a","event_ts":-0,"payload":{}}"#,
+            r#"{"event":"a","event_ts":1.0,"payload":{}}"#,
+            r#"{"event":"a","event_ts":1e3,"payload":{}}"#,
+            r#"{"event":"a","event_ts":"1777903330000","payload":{}}"#,
+            r#"{"event":"a","event_ts":null,"payload":{}}"#,
+            r#"{"event":"a","event_ts":true,"payload":{}}"#,
+            r#"{"event":"a","event_ts":[1],"payload":{}}"#,
+            r#"{"event":"a","event_ts":{"ms":1},"payload":{}}"#,
+            r#"{"event":"a","payload":{}}"#,
+            r#"{"event":"a","payload":{"event_ts":7}}"#,
+            r#"{"event":"a","event_ts":1,"event_ts":2,"payload":{}}"#,
+            r#"{"event":"a","event\u005fts":7,"payload":{}}"#,
+            r#"{"event":"a","event_ts":7,"event\u005fts":8,"payload":{}}"#,
+            r#"{"event":"a","event_tsx":7,"payload":{}}"#,
+            r#"{"event":"a","EVENT_TS":7,"payload":{}}"#,
+            " \t\r\n{\"event\":\"a\",\"event_ts\" : 12 ,\"payload\":{}}\n",
+            r#"{"event":"a","event_ts":12,"payload":{"object":{"s":"\ud83d\ude00 \u0000"}}}"#,
+        ];
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let mut stmt = conn
+            .prepare(&format!("SELECT {}", dedupe_ts_of("?1")))
+            .unwrap();
+        let (mut known, mut left) = (0, 0);
+        for body in bodies {
+            let event = prepare(body.as_bytes(), Source::Import, 0, None)
+                .unwrap_or_else(|e| panic!("{body}: {e}"));
+            let sqlite: Value = stmt.query_row([body], |r| r.get(0)).unwrap();
+            match event.dedupe_ts {
+                Some(n) => {
+                    known += 1;
+                    assert_eq!(sqlite, Value::Integer(n), "{body}");
+                }
+                None => left += 1,
+            }
+        }
+        assert!(
+            known >= 15 && left >= 5,
+            "{known} read here, {left} left to SQLite"
+        );
+    }
 }

@@ -1,5 +1,6 @@
-//! Migration 0004 on a database an older build left: the log table is rebuilt without its
-//! hash-keyed unique index, and every row, chain hash and delivery survives unchanged.
+//! Migrations 0004 and 0005 on a database an older build left: the log table is rebuilt without
+//! its hash-keyed unique index, then with a stored dedupe key, and every row, chain hash and
+//! delivery survives unchanged.
 
 mod common;
 
@@ -8,13 +9,18 @@ use zcc_store::ingest::prepare;
 use zcc_store::verify::verify;
 use zcc_store::{Appended, Digest, EventLog, Position, Source};
 
-/// A timed body, an untimed one (no time field: its event time is its arrival time), and a
-/// second timed one, stored with another event time than this build reads (as an older build
-/// with another reading of SPEC I7 would have).
-const BODIES: [&str; 3] = [
+/// A timed body, an untimed one (no time field: its event time is its arrival time), a second
+/// timed one, stored with another event time than this build reads (as an older build with
+/// another reading of SPEC I7 would have), and bodies whose `event_ts` only SQLite's own
+/// reading decides (twice, escaped, a fraction, beyond 64 bits): their copies must find them.
+const BODIES: [&str; 7] = [
     r#"{"event":"contact_center.engagement_started","event_ts":1777903200000,"payload":{"object":{"engagement_id":"EngOld"}}}"#,
     r#"{"event":"contact_center.x_untimed","payload":{"object":{"engagement_id":"EngOld"}}}"#,
     r#"{"event":"contact_center.engagement_ended","event_ts":1777903260000,"payload":{"object":{"engagement_id":"EngOld"}}}"#,
+    r#"{"event":"contact_center.x_twice","event_ts":1777903270000,"event_ts":1777903280000,"payload":{}}"#,
+    r#"{"event":"contact_center.x_escaped","event\u005fts":1777903290000,"payload":{}}"#,
+    r#"{"event":"contact_center.x_fraction","event_ts":1777903300000.5,"payload":{}}"#,
+    r#"{"event":"contact_center.x_huge","event_ts":99999999999999999999,"payload":{}}"#,
 ];
 
 /// (position, event_time, body, body_sha256, hash) of every log row, in position order.
@@ -110,7 +116,7 @@ async fn a_log_from_before_0004_keeps_every_row_and_still_dedupes() {
         "{:?}",
         report.missing_guards
     );
-    assert_eq!(report.entries_checked, 3);
+    assert_eq!(report.entries_checked, BODIES.len() as i64);
     let delivery_positions: Vec<Option<Position>> = log
         .deliveries(10)
         .await
@@ -128,11 +134,9 @@ async fn a_log_from_before_0004_keeps_every_row_and_still_dedupes() {
         .collect();
     assert_eq!(
         log.append_batch(copies).await.unwrap(),
-        vec![
-            Appended::Duplicate(Position(1)),
-            Appended::Duplicate(Position(2)),
-            Appended::Duplicate(Position(3)),
-        ]
+        (1..=BODIES.len() as i64)
+            .map(|p| Appended::Duplicate(Position(p)))
+            .collect::<Vec<_>>()
     );
     // The log is still append-only, and the delivery log still refers to it.
     let refused = raw.execute("DELETE FROM events WHERE position = 1", []);

@@ -42,6 +42,7 @@ pub fn prepare_digested(
         received_at_ms,
         source,
         delivery,
+        dedupe_ts: summary.strict_event_ts,
     })
 }
 

@@ -119,6 +119,10 @@ pub struct NewEvent {
     pub source: Source,
     /// For HTTP deliveries: recorded in the delivery log in the same commit.
     pub delivery: Option<DeliveryMeta>,
+    /// The envelope's `event_ts` as a dedupe key may read it
+    /// ([`zcc_events::EnvelopeSummary::strict_event_ts`]): `None` when only a reading of the
+    /// bytes themselves is certain. A backend keyed on it (SQLite) computes it then.
+    pub dedupe_ts: Option<i64>,
 }
 
 /// What one append did.
