@@ -48,6 +48,10 @@ enum Command {
         /// Requests in flight at once.
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
+        /// Runs in a row (each against the ceiling measured around it); more than one also
+        /// prints their median.
+        #[arg(long, default_value_t = 1)]
+        runs: usize,
     },
 }
 
@@ -60,6 +64,7 @@ fn main() -> anyhow::Result<()> {
             backend,
             events,
             concurrency,
-        } => rt.block_on(ingest::run(backend, events, concurrency)),
+            runs,
+        } => rt.block_on(ingest::run(backend, events, concurrency, runs)),
     }
 }
