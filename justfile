@@ -24,6 +24,6 @@ bench-build:
 bench: bench-build
     target/release/zcc-bench import --backend sqlite --events 200000
     target/release/zcc-bench import --backend postgres --events 200000
-    target/release/zcc-bench ingest --backend sqlite --events 100000
-    target/release/zcc-bench ingest --backend postgres --events 100000
+    target/release/zcc-bench ingest --backend sqlite --events 200000 --concurrency 256 --runs 5
+    target/release/zcc-bench ingest --backend postgres --events 100000 --concurrency 256
     cargo bench -p zcc-events --bench parse
