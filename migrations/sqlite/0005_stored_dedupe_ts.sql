@@ -8,7 +8,7 @@
 -- parsed anyway, and hands it over only when that reading is certain to agree with the
 -- expression below (one top-level `event_ts`, not spelled with escapes, a plain 64-bit integer
 -- or not a number at all); otherwise the writer has SQLite compute it with that same expression
--- (`DEDUPE_TS_OF_BODY_PARAM` in `crates/zcc-store-sqlite/src/writer.rs`). A copy of a body
+-- (`dedupe_ts_of` in `crates/zcc-store-sqlite/src/writer.rs`). A copy of a body
 -- stored before this migration therefore collides with it as before.
 --
 -- As in 0004 the table is rebuilt (create, copy, drop, rename) and every row is copied as it
