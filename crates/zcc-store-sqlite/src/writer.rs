@@ -34,7 +34,7 @@
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, LazyLock, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -73,6 +73,28 @@ pub(crate) fn dedupe_ts_of(body: &str) -> String {
          THEN json_extract({body}, '$.event_ts') ELSE 0 END ELSE 0 END"
     )
 }
+
+/// The append's insert, built once: `?11` is [`NewEvent::dedupe_ts`], and SQLite reads it from
+/// the body (`?7`) when that is `None`.
+static INSERT_EVENT_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO events (position, received_at, event_type, event_time, account_id, \
+         engagement_id, body, body_sha256, hash, source, dedupe_ts) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, coalesce(?11, {})) \
+         ON CONFLICT (dedupe_ts, body_sha256) DO NOTHING",
+        dedupe_ts_of("?7")
+    )
+});
+
+/// The stored copy of a body (`?1`, with its digest `?2` and [`NewEvent::dedupe_ts`] `?3`),
+/// built once.
+static FIND_DUPLICATE_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT position FROM events WHERE dedupe_ts = coalesce(?3, {}) AND body_sha256 = ?2",
+        dedupe_ts_of("?1")
+    )
+});
+
 /// How often the writer retries a busy write lock.
 const BUSY_RETRY: Duration = Duration::from_micros(100);
 
@@ -492,20 +514,10 @@ impl Writer {
             // reading is certain and by SQLite from the bytes otherwise, so every copy of a
             // body has the key of the first.
             let mut find = tx
-                .prepare_cached(&format!(
-                    "SELECT position FROM events WHERE dedupe_ts = coalesce(?3, {}) \
-                     AND body_sha256 = ?2",
-                    dedupe_ts_of("?1")
-                ))
+                .prepare_cached(&FIND_DUPLICATE_SQL)
                 .map_err(at("preparing the dedupe lookup"))?;
             let mut insert = tx
-                .prepare_cached(&format!(
-                    "INSERT INTO events (position, received_at, event_type, event_time, \
-                     account_id, engagement_id, body, body_sha256, hash, source, dedupe_ts) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, coalesce(?11, {})) \
-                     ON CONFLICT (dedupe_ts, body_sha256) DO NOTHING",
-                    dedupe_ts_of("?7")
-                ))
+                .prepare_cached(&INSERT_EVENT_SQL)
                 .map_err(at("preparing the event insert"))?;
             for e in events {
                 // Insert first and look up only on a conflict: a new body costs one statement.
