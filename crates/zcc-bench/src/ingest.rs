@@ -2,9 +2,10 @@
 //! process keeping a fixed number of signed webhooks in flight, every answer awaited. Both share
 //! the machine's cores, as a receiver and its load do in limits.md row 6c.
 //!
-//! The load generator is deliberately lean (one HTTP/1.1 keep-alive connection per in-flight
-//! slot through hyper's connection API, requests signed before the clock starts) so that it
-//! takes as little of the shared CPU as possible, like `wrk` in the raw measurement.
+//! The load generator ([`crate::load`]) is deliberately lean (one HTTP/1.1 keep-alive
+//! connection per in-flight slot, requests rendered to bytes before the clock starts, one
+//! thread) so that it takes as little of the shared CPU as possible, like `wrk` in the raw
+//! measurement.
 //!
 //! The raw ceiling is measured just before and just after the ingest, and the ratio is taken
 //! against the mean of the two: the virtual disk's speed drifts between runs.
@@ -12,24 +13,19 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 
+use crate::load::{self, Signed};
 use crate::target::{FreshDb, ledger_bin, raw_ceiling, raw_ceiling_of};
 use crate::{Backend, raw};
 
 const SECRET: &str = "bench-secret";
-
-struct Signed {
-    body: Bytes,
-    signature: String,
-}
 
 /// What one ingest run measured.
 struct Run {
@@ -96,20 +92,19 @@ async fn run_once(backend: Backend, events: usize, concurrency: usize) -> anyhow
     let ts = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_secs();
-    let requests: Arc<Vec<Signed>> = Arc::new(
-        rows.into_iter()
-            .map(|r| {
-                let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes())
-                    .expect("HMAC takes any key");
-                mac.update(format!("v0:{ts}:").as_bytes());
-                mac.update(r.body.as_bytes());
-                Signed {
-                    signature: format!("v0={}", hex::encode(mac.finalize().into_bytes())),
-                    body: Bytes::from(r.body),
-                }
-            })
-            .collect(),
-    );
+    let signed: Vec<Signed> = rows
+        .into_iter()
+        .map(|r| {
+            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes())
+                .expect("HMAC takes any key");
+            mac.update(format!("v0:{ts}:").as_bytes());
+            mac.update(r.body.as_bytes());
+            Signed {
+                signature: format!("v0={}", hex::encode(mac.finalize().into_bytes())),
+                body: r.body,
+            }
+        })
+        .collect();
 
     let db = FreshDb::new(backend).await;
     let mut child = Command::new(ledger_bin()?)
@@ -133,44 +128,10 @@ async fn run_once(backend: Backend, events: usize, concurrency: usize) -> anyhow
         .with_context(|| format!("unexpected first line from serve: {line:?}"))?
         .to_owned();
 
-    let next = Arc::new(AtomicUsize::new(0));
+    let requests = Arc::new(load::render(&base, ts, &signed));
+    drop(signed);
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..concurrency {
-        let (addr, requests, next) = (base.clone(), requests.clone(), next.clone());
-        let ts = ts.to_string();
-        tasks.push(tokio::spawn(async move {
-            let stream = tokio::net::TcpStream::connect(&addr).await?;
-            stream.set_nodelay(true)?;
-            let (mut sender, conn) =
-                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-            tokio::spawn(conn);
-            let mut latencies = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(r) = requests.get(i) else { break };
-                let req = hyper::Request::post("/webhooks/zoom")
-                    .header("host", &addr)
-                    .header("content-type", "application/json")
-                    .header("x-zm-request-timestamp", &ts)
-                    .header("x-zm-signature", &r.signature)
-                    .body(Full::new(r.body.clone()))?;
-                let sent = Instant::now();
-                let resp = sender.send_request(req).await?;
-                let status = resp.status();
-                resp.into_body().collect().await?;
-                latencies.push(sent.elapsed());
-                if !status.is_success() {
-                    bail!("request {i} answered {status}");
-                }
-            }
-            anyhow::Ok(latencies)
-        }));
-    }
-    let mut latencies: Vec<Duration> = Vec::with_capacity(events);
-    for t in tasks {
-        latencies.extend(t.await??);
-    }
+    let mut latencies = load::drive(&base, requests, concurrency).await?;
     let secs = started.elapsed().as_secs_f64();
     match scrape(&base).await {
         Ok(m) => eprintln!("{m}"),

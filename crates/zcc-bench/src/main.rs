@@ -9,6 +9,7 @@
 
 mod body;
 mod ingest;
+mod load;
 mod raw;
 mod target;
 
@@ -57,7 +58,11 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let rt = tokio::runtime::Runtime::new()?;
+    // One thread: the ingest's load generator shares the machine's cores with the receiver
+    // it measures, and one thread is all it needs (like `wrk -t1`).
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     match cli.command {
         Command::Import { backend, events } => rt.block_on(target::import(backend, events)),
         Command::Ingest {
