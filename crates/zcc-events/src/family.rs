@@ -261,11 +261,46 @@ family_struct! {
         date_time_ms: Option<i64> = time,
     }
 
-    /// `engagement_conference_*` (2026-04-06). Zoom has not published these payloads: the
-    /// participant is read from `user_id` as in the leg events; `invitee_*` follow the Call
-    /// Control API's request fields; every field is read tolerantly.
+    /// A team in a `teams[]` list (the 2026 conference events).
+    pub struct TeamRef {
+        team_id: Option<String> = string,
+        team_name: Option<String> = string,
+    }
+
+    /// One entry of a conference event's `conference_participants[]` (the roster after the
+    /// change), or the participant the event is about (`invited_participant`, ...). An agent
+    /// is named by `participant_user_id`, the customer or an outside party by
+    /// `participant_phone_number`; `participant_role` is `customer`, `host` or `invitee`.
+    pub struct ConferenceParticipant {
+        participant_user_id: Option<UserId> = id,
+        participant_phone_number: Option<PhoneNumber> = phone,
+        participant_display_name: Option<String> = string,
+        participant_role: Option<String> = string,
+    }
+
+    /// `engagement_conference_*` (2026-04-06), in the shape Zoom documents: `conference_id`,
+    /// the roster after the change in `conference_participants[]` (absent on
+    /// `engagement_conference_canceled`), and the participant the event is about under a key
+    /// of its own. The older guessed shape (`user_id`, `inviter_user_id`, `invitee_*`) is read
+    /// too; every field tolerantly.
     pub struct ConferenceObject {
         engagement_id: EngagementId = required_id,
+        conference_id: Option<String> = string,
+        conference_participants: Option<Vec<ConferenceParticipant>> =
+            opt_list(ConferenceParticipant::SHAPE, ConferenceParticipant::read),
+        invited_participant: Option<ConferenceParticipant> =
+            object(ConferenceParticipant::SHAPE, ConferenceParticipant::read),
+        joining_participant: Option<ConferenceParticipant> =
+            object(ConferenceParticipant::SHAPE, ConferenceParticipant::read),
+        leaving_participant: Option<ConferenceParticipant> =
+            object(ConferenceParticipant::SHAPE, ConferenceParticipant::read),
+        rejecting_participant: Option<ConferenceParticipant> =
+            object(ConferenceParticipant::SHAPE, ConferenceParticipant::read),
+        timed_out_participant: Option<ConferenceParticipant> =
+            object(ConferenceParticipant::SHAPE, ConferenceParticipant::read),
+        canceled_participant: Option<ConferenceParticipant> =
+            object(ConferenceParticipant::SHAPE, ConferenceParticipant::read),
+        /// The older guessed shape: the participant agent.
         user_id: Option<UserId> = id,
         user_display_name: Option<String> = string,
         invitee_id: Option<String> = string,
@@ -273,18 +308,33 @@ family_struct! {
         invitee_number: Option<PhoneNumber> = phone,
         invitee_display_name: Option<String> = string,
         inviter_user_id: Option<UserId> = id,
-        conference_id: Option<String> = string,
         task_id: Option<TaskId> = id,
         engagement_direction: Option<Direction> = open,
         channel: Option<Channel> = open,
         channel_source: Option<String> = string,
         flow_id: Option<FlowId> = id,
         flow_name: Option<String> = string,
+        flow_number: Option<PhoneNumber> = phone,
+        teams: Vec<TeamRef> = list(TeamRef::SHAPE, TeamRef::read),
+        division_id: Option<String> = string,
+        division_name: Option<String> = string,
         cc_queue_id: Option<QueueId> = id,
         queue_name: Option<String> = string,
         consumer_id: Option<ConsumerId> = id,
         consumer_number: Option<PhoneNumber> = phone,
         consumer_display_name: Option<String> = string,
+        date_time_ms: Option<i64> = time,
+    }
+
+    /// `call_control_conference_warm_invite_executed`: an integrator's Call Control API request
+    /// that started (or added to) a conference. `user_id` is the agent whose app made the call.
+    pub struct CallControlObject {
+        engagement_id: EngagementId = required_id,
+        user_id: Option<UserId> = id,
+        request_id: Option<String> = string,
+        conference_id: Option<String> = string,
+        division_id: Option<String> = string,
+        division_name: Option<String> = string,
         date_time_ms: Option<i64> = time,
     }
 
@@ -325,10 +375,65 @@ impl SupervisionObject {
     }
 }
 
+impl ConferenceParticipant {
+    /// An agent: a non-empty `participant_user_id` and not the customer.
+    pub fn agent(&self) -> Option<&UserId> {
+        self.participant_user_id
+            .as_ref()
+            .filter(|u| !u.0.is_empty() && !self.is_customer())
+    }
+
+    /// The customer (`participant_role` `customer`).
+    pub fn is_customer(&self) -> bool {
+        self.participant_role
+            .as_deref()
+            .is_some_and(|r| r.eq_ignore_ascii_case("customer"))
+    }
+
+    /// An outside party: a phone number, no user id, and not the customer.
+    pub fn outside_number(&self) -> Option<&PhoneNumber> {
+        if self.is_customer()
+            || self
+                .participant_user_id
+                .as_ref()
+                .is_some_and(|u| !u.0.is_empty())
+        {
+            return None;
+        }
+        self.participant_phone_number
+            .as_ref()
+            .filter(|p| !p.raw.trim().is_empty())
+    }
+
+    /// `participant_role` is `host`.
+    pub fn is_host(&self) -> bool {
+        self.participant_role
+            .as_deref()
+            .is_some_and(|r| r.eq_ignore_ascii_case("host"))
+    }
+}
+
 impl ConferenceObject {
-    /// The participant agent: `user_id`, else `invitee_id` when `invitee_type` is absent or
-    /// names a user or agent.
+    /// The participant the event is about, under whichever of the documented keys it sits
+    /// (`invited_participant`, `joining_participant`, `leaving_participant`,
+    /// `rejecting_participant`, `timed_out_participant`, `canceled_participant`).
+    pub fn subject(&self) -> Option<&ConferenceParticipant> {
+        self.invited_participant
+            .as_ref()
+            .or(self.joining_participant.as_ref())
+            .or(self.leaving_participant.as_ref())
+            .or(self.rejecting_participant.as_ref())
+            .or(self.timed_out_participant.as_ref())
+            .or(self.canceled_participant.as_ref())
+    }
+
+    /// The participant agent: the documented subject's `participant_user_id`, else (older
+    /// guessed shape) `user_id`, else `invitee_id` when `invitee_type` is absent or names a
+    /// user or agent.
     pub fn participant_user_id(&self) -> Option<UserId> {
+        if let Some(subject) = self.subject() {
+            return subject.agent().cloned();
+        }
         if let Some(u) = &self.user_id {
             return Some(u.clone());
         }
@@ -340,6 +445,26 @@ impl ConferenceObject {
             self.invitee_id.clone().map(UserId)
         } else {
             None
+        }
+    }
+
+    /// The outside party the event is about: the documented subject's phone number, else
+    /// (older shape) `invitee_number` when the invitee is not a user.
+    pub fn participant_number(&self) -> Option<&PhoneNumber> {
+        if let Some(subject) = self.subject() {
+            return subject.outside_number();
+        }
+        if self.user_id.is_some() {
+            return None;
+        }
+        let user_like = self
+            .invitee_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("user") || t.eq_ignore_ascii_case("agent"));
+        if user_like {
+            None
+        } else {
+            self.invitee_number.as_ref()
         }
     }
 }
@@ -356,6 +481,7 @@ pub enum Family {
     Reservation(Box<ReservationObject>),
     Supervision(Box<SupervisionObject>),
     Conference(Box<ConferenceObject>),
+    CallControl(Box<CallControlObject>),
     Recording(Box<RecordingObject>),
     /// A family the call model does not read, an unknown kind, or an object missing an id its
     /// family cannot do without: the object verbatim (empty when there was no object).
@@ -373,6 +499,7 @@ impl Family {
             Family::Reservation(o) => Some(&o.engagement_id),
             Family::Supervision(o) => Some(&o.engagement_id),
             Family::Conference(o) => Some(&o.engagement_id),
+            Family::CallControl(o) => Some(&o.engagement_id),
             Family::Recording(o) => o.engagement_id.as_ref(),
             Family::Other(_) => None,
         }
@@ -390,6 +517,7 @@ impl Family {
             Family::Transfer(o) => dt(o.date_time_ms),
             Family::Supervision(o) => dt(o.date_time_ms),
             Family::Conference(o) => dt(o.date_time_ms),
+            Family::CallControl(o) => dt(o.date_time_ms),
             Family::Task(o) => TimeFields {
                 date_time_ms: o.date_time_ms,
                 last_modified_time_ms: o.last_modified_time_ms,
@@ -435,6 +563,7 @@ pub(crate) fn shape_of(kind: FamilyKind) -> Shape {
         FamilyKind::Reservation => ReservationObject::SHAPE,
         FamilyKind::Supervision => SupervisionObject::SHAPE,
         FamilyKind::Conference => ConferenceObject::SHAPE,
+        FamilyKind::CallControl => CallControlObject::SHAPE,
         FamilyKind::Recording => RecordingObject::SHAPE,
         FamilyKind::Other => NO_FIELDS,
     }
@@ -480,6 +609,7 @@ pub(crate) fn read_family(
         FamilyKind::Reservation => Family::Reservation(Box::new(ReservationObject::read(&mut r))),
         FamilyKind::Supervision => Family::Supervision(Box::new(SupervisionObject::read(&mut r))),
         FamilyKind::Conference => Family::Conference(Box::new(ConferenceObject::read(&mut r))),
+        FamilyKind::CallControl => Family::CallControl(Box::new(CallControlObject::read(&mut r))),
         FamilyKind::Recording => Family::Recording(Box::new(RecordingObject::read(&mut r))),
         FamilyKind::Other => Family::Other(r.finish()),
     }

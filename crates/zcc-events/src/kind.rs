@@ -20,6 +20,9 @@ pub enum FamilyKind {
     Supervision,
     /// `engagement_conference_*` (2026).
     Conference,
+    /// `call_control_conference_warm_invite_executed`: the Call Control API request that
+    /// started a conference, with its `conference_id`.
+    CallControl,
     /// `recording_*` (not the transcript).
     Recording,
     /// Everything the call model does not read; the object is kept verbatim.
@@ -195,7 +198,7 @@ event_kinds! {
     CallControlHoldCallExecuted = "call_control_hold_call_executed", Other, MIDDLE;
     CallControlUnholdCallExecuted = "call_control_unhold_call_executed", Other, MIDDLE;
     CallControlEndCallExecuted = "call_control_end_call_executed", Other, MIDDLE;
-    CallControlConferenceWarmInviteExecuted = "call_control_conference_warm_invite_executed", Other, MIDDLE;
+    CallControlConferenceWarmInviteExecuted = "call_control_conference_warm_invite_executed", CallControl, MIDDLE;
     // Users (agents).
     UserStatusChanged = "user_status_changed", Other, MIDDLE;
     UserLogin = "user_login", Other, MIDDLE;

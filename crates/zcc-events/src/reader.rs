@@ -545,6 +545,52 @@ impl<'a, 'w> Reader<'a, 'w> {
         }
     }
 
+    /// Like [`Reader::list`], but `None` when the key is absent or null, so that an empty list
+    /// sent by Zoom (a snapshot with nobody in it) differs from no list at all.
+    pub(crate) fn opt_list<T>(
+        &mut self,
+        i: usize,
+        key: &str,
+        shape: Shape,
+        read: impl FnMut(&mut Reader<'a, '_>) -> T,
+    ) -> Option<Vec<T>> {
+        match &self.slots[i] {
+            None | Some(Lazy::Null) => {
+                self.slots[i] = None;
+                None
+            }
+            Some(Lazy::Array(_)) => Some(self.list(i, key, shape, read)),
+            Some(_) => {
+                self.list(i, key, shape, read);
+                None
+            }
+        }
+    }
+
+    /// A nested object read by `read`; a value that is not an object warns and stays in
+    /// `extra`.
+    pub(crate) fn object<T>(
+        &mut self,
+        i: usize,
+        key: &str,
+        shape: Shape,
+        read: impl FnOnce(&mut Reader<'a, '_>) -> T,
+    ) -> Option<T> {
+        match self.remove(i) {
+            None | Some(Lazy::Null) => None,
+            Some(Lazy::Object(m)) => {
+                let path = format!("{}.{key}", self.path);
+                let mut sub =
+                    Reader::new(m, shape, Cow::Owned(path), self.warnings, self.keep_extra);
+                Some(read(&mut sub))
+            }
+            Some(other) => {
+                self.reject(key, "an object", other);
+                None
+            }
+        }
+    }
+
     /// What is left, as the object's `extra` (empty when extras are skipped).
     pub(crate) fn take_extra(&mut self) -> Map<String, Value> {
         let rest = std::mem::take(&mut self.rest);

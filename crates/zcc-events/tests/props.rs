@@ -101,7 +101,24 @@ fn without_extra(mut event: ZccEvent) -> ZccEvent {
         Family::Task(o) => o.extra.clear(),
         Family::Reservation(o) => o.extra.clear(),
         Family::Supervision(o) => o.extra.clear(),
-        Family::Conference(o) => o.extra.clear(),
+        Family::Conference(o) => {
+            o.extra.clear();
+            o.teams.iter_mut().for_each(|t| t.extra.clear());
+            let subjects = [
+                &mut o.invited_participant,
+                &mut o.joining_participant,
+                &mut o.leaving_participant,
+                &mut o.rejecting_participant,
+                &mut o.timed_out_participant,
+                &mut o.canceled_participant,
+            ];
+            subjects.into_iter().flatten().for_each(|p| p.extra.clear());
+            o.conference_participants
+                .iter_mut()
+                .flatten()
+                .for_each(|p| p.extra.clear());
+        }
+        Family::CallControl(o) => o.extra.clear(),
         Family::Recording(o) => {
             o.extra.clear();
             o.users.iter_mut().for_each(|u| u.extra.clear());

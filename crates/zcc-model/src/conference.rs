@@ -34,6 +34,9 @@ pub(crate) struct ConfOut {
     pub joined: Vec<(i64, String, Vec<Position>)>,
     /// (time, user, evidence) of agents leaving while it stayed on.
     pub left: Vec<(i64, String, Vec<Position>)>,
+    pub conference_id: Option<String>,
+    pub external_participants: Vec<String>,
+    pub api_call: Option<crate::model::ApiCall>,
 }
 
 fn present(p: &Presence, t: i64) -> bool {
@@ -141,6 +144,9 @@ pub(crate) fn sweep(
                     end_ev: Vec::new(),
                     joined: Vec::new(),
                     left: Vec::new(),
+                    conference_id: None,
+                    external_participants: Vec::new(),
+                    api_call: None,
                 });
             }
             (Some(c), true) => {

@@ -11,7 +11,8 @@ use crate::model::{
     InvitationOutcome, Party, Position, Source, SupervisionMode, TransferOutcome, Via,
 };
 use crate::signal::{
-    Attrs, CallAttrs, ConferenceStep, ReservationStep, Signal, Timed, TransferFacts, TransferStep,
+    Attrs, CallAttrs, ConferenceRole, ConferenceSignal, ConferenceStep, ReservationStep,
+    RosterEntry, Signal, Timed, TransferFacts, TransferStep,
 };
 
 /// How far an agent's answer may be stamped before the offer that brought it (event times come
@@ -139,15 +140,29 @@ pub(crate) struct SupB {
     pub leg: Option<usize>,
 }
 
-/// An explicit conference participant's presence, from `engagement_conference_participant_*`.
+/// One explicit conference event, kept for [`crate::explicit`]: conferences are built from
+/// all of them once the legs are known.
 #[derive(Debug, Clone)]
-pub(crate) struct PresenceB {
-    pub user: String,
-    pub joined_at: i64,
-    pub left_at: Option<i64>,
-    pub join_ev: Vec<Position>,
-    pub leave_ev: Vec<Position>,
+pub(crate) struct ConfObs {
+    pub at: i64,
+    pub pos: Position,
+    /// `None` for `engagement_conference_canceled`.
+    pub step: Option<ConferenceStep>,
+    pub conference_id: Option<String>,
+    pub user: Option<String>,
+    pub number: Option<String>,
     pub invited_by: Option<String>,
+    pub roster: Option<Vec<RosterEntry>>,
+}
+
+/// A `call_control_conference_warm_invite_executed`: the API request behind a conference.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiCallB {
+    pub at: i64,
+    pub pos: Position,
+    pub conference_id: Option<String>,
+    pub user: Option<String>,
+    pub request_id: Option<String>,
 }
 
 /// Everything the fold found, before conferences.
@@ -168,7 +183,9 @@ pub(crate) struct Facts {
     pub transfers: Vec<TransferB>,
     pub invitations: Vec<InvB>,
     pub supervision: Vec<SupB>,
-    pub presences: Vec<PresenceB>,
+    /// Explicit conference events, in fold order.
+    pub conf_obs: Vec<ConfObs>,
+    pub api_calls: Vec<ApiCallB>,
     /// The engagement had any explicit conference event (after hiding, if hidden).
     pub has_explicit: bool,
     /// `engagement_ended` missing; end inferred from legs.
@@ -392,16 +409,21 @@ impl Facts {
                 name,
                 agent,
             } => self.on_takeover(at, pos, supervisor, name, agent),
-            Signal::Conference {
-                step,
-                user,
-                name: _,
-                invited_by,
-            } => {
+            Signal::Conference(c) => {
                 self.has_explicit = true;
-                self.on_conference(at, pos, *step, user, invited_by);
+                self.on_conference(at, pos, c);
+                self.conf_obs.push(ConfObs {
+                    at,
+                    pos,
+                    step: Some(c.step),
+                    conference_id: c.conference_id.clone(),
+                    user: c.user.clone(),
+                    number: c.number.clone(),
+                    invited_by: c.invited_by.clone(),
+                    roster: c.roster.clone(),
+                });
             }
-            Signal::ConferenceCanceled => {
+            Signal::ConferenceCanceled { conference_id } => {
                 self.has_explicit = true;
                 for inv in &mut self.invitations {
                     if inv.source == Source::Explicit && inv.outcome == InvitationOutcome::Pending {
@@ -410,13 +432,28 @@ impl Facts {
                         inv.outcome_ev.push(pos);
                     }
                 }
-                for p in &mut self.presences {
-                    if p.left_at.is_none() {
-                        p.left_at = Some(at);
-                        p.leave_ev.push(pos);
-                    }
-                }
+                self.conf_obs.push(ConfObs {
+                    at,
+                    pos,
+                    step: None,
+                    conference_id: conference_id.clone(),
+                    user: None,
+                    number: None,
+                    invited_by: None,
+                    roster: None,
+                });
             }
+            Signal::ConferenceApiCall {
+                conference_id,
+                user,
+                request_id,
+            } => self.api_calls.push(ApiCallB {
+                at,
+                pos,
+                conference_id: conference_id.clone(),
+                user: user.clone(),
+                request_id: request_id.clone(),
+            }),
             Signal::Other => {}
         }
     }
@@ -903,15 +940,11 @@ impl Facts {
         });
     }
 
-    fn on_conference(
-        &mut self,
-        at: i64,
-        pos: Position,
-        step: ConferenceStep,
-        user: &Option<String>,
-        invited_by: &Option<String>,
-    ) {
-        let Some(user) = user.as_deref() else {
+    /// An explicit conference event's effect on the invitations (conferences themselves are
+    /// built afterwards, by [`crate::explicit`]). Only agents are invited in the model's
+    /// sense; an outside party appears in the conference it joins.
+    fn on_conference(&mut self, at: i64, pos: Position, c: &ConferenceSignal) {
+        let Some(user) = c.user.as_deref() else {
             return;
         };
         let pending = self.invitations.iter().rposition(|i| {
@@ -919,6 +952,13 @@ impl Facts {
                 && i.user.as_deref() == Some(user)
                 && i.outcome == InvitationOutcome::Pending
         });
+        // The documented events name no inviter: the roster's host invited.
+        let host = c.roster.as_ref().and_then(|r| {
+            r.iter()
+                .find(|e| e.role == ConferenceRole::Host && e.user.as_deref() != Some(user))
+                .and_then(|e| e.user.clone())
+        });
+        let invited_by = c.invited_by.clone().or(host);
         let set_outcome = |f: &mut Facts, o: InvitationOutcome| {
             if let Some(i) = pending {
                 let inv = &mut f.invitations[i];
@@ -927,14 +967,14 @@ impl Facts {
                 inv.outcome_ev.push(pos);
             }
         };
-        match step {
+        match c.step {
             ConferenceStep::Invited => {
                 if let Some(i) = pending {
                     self.invitations[i].start_ev.push(pos);
-                    fill(&mut self.invitations[i].by, invited_by);
+                    fill(&mut self.invitations[i].by, &invited_by);
                     return;
                 }
-                let by = invited_by.clone().or_else(|| {
+                let by = invited_by.or_else(|| {
                     self.connected_agents(at, Some(user))
                         .first()
                         .and_then(|l| l.user.clone())
@@ -951,56 +991,8 @@ impl Facts {
                     hidden: false,
                 });
             }
-            ConferenceStep::Joined => {
-                let by = pending.and_then(|i| self.invitations[i].by.clone());
-                set_outcome(self, InvitationOutcome::Accepted);
-                if let Some(p) = self
-                    .presences
-                    .iter_mut()
-                    .rev()
-                    .find(|p| p.user == user && p.left_at.is_none())
-                {
-                    p.join_ev.push(pos);
-                    return;
-                }
-                self.presences.push(PresenceB {
-                    user: user.to_owned(),
-                    joined_at: at,
-                    left_at: None,
-                    join_ev: vec![pos],
-                    leave_ev: Vec::new(),
-                    invited_by: by.or_else(|| invited_by.clone()),
-                });
-            }
-            ConferenceStep::Left => {
-                if let Some(p) = self
-                    .presences
-                    .iter_mut()
-                    .rev()
-                    .find(|p| p.user == user && p.left_at.is_none())
-                {
-                    p.left_at = Some(at);
-                    p.leave_ev.push(pos);
-                } else if !self.presences.iter().any(|p| p.user == user) {
-                    // Left without joined: the participant was there from their leg's start.
-                    let from = self
-                        .legs
-                        .iter()
-                        .rev()
-                        .find(|l| l.user.as_deref() == Some(user) && l.joined_at <= at)
-                        .map(|l| (l.joined_at, l.join_ev.clone()));
-                    if let Some((from, join_ev)) = from {
-                        self.presences.push(PresenceB {
-                            user: user.to_owned(),
-                            joined_at: from,
-                            left_at: Some(at),
-                            join_ev,
-                            leave_ev: vec![pos],
-                            invited_by: pending.and_then(|i| self.invitations[i].by.clone()),
-                        });
-                    }
-                }
-            }
+            ConferenceStep::Joined => set_outcome(self, InvitationOutcome::Accepted),
+            ConferenceStep::Left => {}
             ConferenceStep::Rejected => set_outcome(self, InvitationOutcome::Rejected),
             ConferenceStep::Timeout => set_outcome(self, InvitationOutcome::Timeout),
             ConferenceStep::Canceled => set_outcome(self, InvitationOutcome::Canceled),
@@ -1220,62 +1212,6 @@ impl Facts {
                     inv.outcome_at = Some(t);
                     inv.outcome_ev.extend(ev);
                 }
-            }
-        }
-
-        // An explicit invitee who connected with no `participant_joined` (lost or never sent)
-        // was in the conference for their leg.
-        for i in 0..self.invitations.len() {
-            let inv = &self.invitations[i];
-            let Some(user) = inv.user.clone() else {
-                continue;
-            };
-            if inv.source != Source::Explicit
-                || !matches!(
-                    inv.outcome,
-                    InvitationOutcome::Pending | InvitationOutcome::Accepted
-                )
-                || self
-                    .presences
-                    .iter()
-                    .any(|p| p.user == user && p.left_at.is_none_or(|l| l >= inv.at))
-            {
-                continue;
-            }
-            if let Some(l) = self.legs.iter().find(|l| {
-                !l.dropped && l.user.as_deref() == Some(user.as_str()) && l.joined_at >= inv.at
-            }) {
-                let p = PresenceB {
-                    user,
-                    joined_at: l.joined_at,
-                    left_at: l.left_at,
-                    join_ev: l.join_ev.clone(),
-                    leave_ev: l.leave_ev.clone(),
-                    invited_by: inv.by.clone(),
-                };
-                self.presences.push(p);
-            }
-        }
-
-        // Explicit presences still open end with the participant's leg, else the customer.
-        for i in 0..self.presences.len() {
-            if self.presences[i].left_at.is_some() {
-                continue;
-            }
-            let p = &self.presences[i];
-            let leg_end = self
-                .legs
-                .iter()
-                .filter(|l| !l.dropped && l.user.as_deref() == Some(p.user.as_str()))
-                .filter_map(|l| l.left_at.map(|t| (t, l.leave_ev.clone())))
-                .filter(|(t, _)| *t >= p.joined_at)
-                .min();
-            let end = leg_end
-                .or_else(|| customer_left.clone())
-                .or_else(|| self.ended.clone());
-            if let Some((t, ev)) = end.filter(|e| e.0 >= self.presences[i].joined_at) {
-                self.presences[i].left_at = Some(t);
-                self.presences[i].leave_ev.extend(ev);
             }
         }
 

@@ -3,11 +3,12 @@
 
 use std::borrow::Borrow;
 
-use zcc_events::{EventKind, Family, OrderKey, PhoneNumber, ZccEvent};
+use zcc_events::{ConferenceObject, EventKind, Family, OrderKey, PhoneNumber, ZccEvent};
 
 use crate::rule::ExplicitConferences;
 use crate::signal::{
-    Attrs, ConferenceStep, ReservationStep, Signal, Timed, TransferFacts, TransferStep,
+    Attrs, ConferenceRole, ConferenceSignal, ConferenceStep, ReservationStep, RosterEntry, Signal,
+    Timed, TransferFacts, TransferStep,
 };
 
 /// One logged event of an engagement.
@@ -83,6 +84,39 @@ macro_rules! shared_fields {
         $a.consumer_number = phone(&$o.consumer_number);
         $a.consumer_name = $o.consumer_display_name.as_deref();
     };
+}
+
+/// What a conference event says, in either shape.
+fn conference_signal(o: &ConferenceObject, step: ConferenceStep) -> ConferenceSignal {
+    let subject = o.subject();
+    let name = subject
+        .and_then(|p| p.participant_display_name.clone())
+        .or_else(|| o.user_display_name.clone())
+        .or_else(|| o.invitee_display_name.clone());
+    let roster = o.conference_participants.as_ref().map(|list| {
+        list.iter()
+            .map(|p| RosterEntry {
+                user: p.agent().map(ToString::to_string),
+                number: p.outside_number().map(|n| n.raw.clone()),
+                name: p.participant_display_name.clone(),
+                role: match p.participant_role.as_deref() {
+                    _ if p.is_customer() => ConferenceRole::Customer,
+                    _ if p.is_host() => ConferenceRole::Host,
+                    Some(r) if r.eq_ignore_ascii_case("invitee") => ConferenceRole::Invitee,
+                    _ => ConferenceRole::Other,
+                },
+            })
+            .collect()
+    });
+    ConferenceSignal {
+        step,
+        conference_id: o.conference_id.clone().filter(|c| !c.is_empty()),
+        user: o.participant_user_id().map(|u| u.to_string()),
+        number: o.participant_number().map(|n| n.raw.clone()),
+        name,
+        invited_by: s(&o.inviter_user_id),
+        roster,
+    }
 }
 
 /// What one typed event means for the call.
@@ -264,19 +298,21 @@ pub(crate) fn adapt(ev: &ZccEvent) -> (Attrs<'_>, Signal) {
                 _ => None,
             };
             match (ev.kind == K::EngagementConferenceCanceled, step) {
-                (true, _) => Signal::ConferenceCanceled,
-                (false, Some(step)) => Signal::Conference {
-                    step,
-                    user: o.participant_user_id().map(|u| u.to_string()),
-                    name: o
-                        .user_display_name
-                        .clone()
-                        .or_else(|| o.invitee_display_name.clone()),
-                    invited_by: s(&o.inviter_user_id),
+                (true, _) => Signal::ConferenceCanceled {
+                    conference_id: o.conference_id.clone(),
                 },
+                (false, Some(step)) => Signal::Conference(Box::new(conference_signal(o, step))),
                 (false, None) => Signal::Other,
             }
         }
+        Family::CallControl(o) => match ev.kind {
+            K::CallControlConferenceWarmInviteExecuted => Signal::ConferenceApiCall {
+                conference_id: o.conference_id.clone(),
+                user: s(&o.user_id),
+                request_id: o.request_id.clone(),
+            },
+            _ => Signal::Other,
+        },
         Family::Recording(o) => {
             a.direction = o.engagement_direction.as_ref().map(|x| x.as_str());
             a.channel = o.channel.as_ref().map(|x| x.as_str());

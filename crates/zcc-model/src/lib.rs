@@ -11,11 +11,14 @@
 //!   body hash) and the adapter from typed events to the fold's own `signal` vocabulary;
 //! - `fold`: signals to legs, holds, transfers, invitations and supervision (shared by rules);
 //! - `conference`: the sweep that turns presences and hand-off edges into conferences;
+//! - `explicit`: conferences from Zoom's `engagement_conference_*` events (rosters, subjects),
+//!   and how they combine with the inferred ones;
 //! - `project`: conferences by the rule's method, derived events, the assembled projection;
 //! - `model`: the output types and their canonical JSON; `tables`: rows for the exports;
 //! - `rule` and `rules`: the [`Rule`] trait, identities, parameters and the registry.
 
 mod conference;
+mod explicit;
 mod fold;
 mod input;
 mod model;
@@ -27,9 +30,9 @@ mod tables;
 
 pub use input::{InputEvent, fold_order};
 pub use model::{
-    CallProjection, Conference, ConferenceInvitation, DerivedEvent, DerivedKind, Engagement, Hold,
-    InvitationOutcome, Leg, Party, Position, Source, Supervision, SupervisionMode, Transfer,
-    TransferOutcome, Via,
+    ApiCall, CallProjection, Conference, ConferenceInvitation, DerivedEvent, DerivedKind,
+    Diagnostic, Engagement, Hold, InvitationOutcome, Leg, Party, Position, Source, Supervision,
+    SupervisionMode, Transfer, TransferOutcome, Via,
 };
 pub use rule::{
     ExplicitConferences, ParamKind, ParamSpec, Params, Rule, RuleError, RuleIdentity, RuleInfo,

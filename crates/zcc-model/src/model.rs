@@ -24,6 +24,10 @@ pub struct CallProjection {
     pub conferences: Vec<Conference>,
     pub supervision: Vec<Supervision>,
     pub derived_events: Vec<DerivedEvent>,
+    /// What the rule noticed about its evidence (empty for most calls, and then not written,
+    /// so documents of calls without any stay as they were).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 /// The engagement as a whole.
@@ -196,6 +200,38 @@ pub struct Conference {
     pub participants: Vec<String>,
     pub initiated_by: Option<String>,
     pub source: Source,
+    pub evidence: Vec<Position>,
+    /// Zoom's `conference_id` (explicit conferences); `None` when inferred.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conference_id: Option<String>,
+    /// Phone numbers of outside parties in the conference, sorted (never in `participants`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub external_participants: Vec<String>,
+    /// The Call Control API request that started it, where there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_call: Option<ApiCall>,
+}
+
+/// A `call_control_conference_warm_invite_executed`: the integrator's API request that started
+/// a conference, matched to it by `conference_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiCall {
+    pub at: i64,
+    /// The agent whose app made the request.
+    pub user_id: Option<String>,
+    pub request_id: Option<String>,
+    pub evidence: Vec<Position>,
+}
+
+/// Something the rule noticed about the evidence it was given: explicit conference events that
+/// are incomplete, unreadable or contradict the legs. Shown by `show`, the API and the web page,
+/// and counted in `/metrics`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnostic {
+    /// A stable name: `explicit_incomplete`, `unreadable_participant`,
+    /// `roster_contradicts_legs`.
+    pub kind: String,
+    pub message: String,
     pub evidence: Vec<Position>,
 }
 

@@ -3,12 +3,14 @@
 
 use std::collections::BTreeSet;
 
-use crate::conference::{ConfOut, Presence, leg_presences, sweep};
+use crate::conference::{ConfOut, leg_presences, sweep};
+use crate::explicit;
 use crate::fold::{Facts, LegB, fold};
 use crate::input::{InputEvent, signals};
 use crate::model::{
-    CallProjection, Conference, ConferenceInvitation, DerivedEvent, DerivedKind, Engagement, Hold,
-    InvitationOutcome, Leg, Party, Position, Source, Supervision, Transfer, TransferOutcome, Via,
+    CallProjection, Conference, ConferenceInvitation, DerivedEvent, DerivedKind, Diagnostic,
+    Engagement, Hold, InvitationOutcome, Leg, Party, Position, Source, Supervision, Transfer,
+    TransferOutcome, Via,
 };
 use crate::rule::{ExplicitConferences, RuleIdentity};
 
@@ -51,60 +53,24 @@ pub(crate) fn project(
         .customer_leg
         .as_ref()
         .map(|c| (c.joined_at, c.left_at, c.leave_ev.as_slice()));
-    let confs = match method {
+    let (confs, diagnostics) = match method {
         Method::PartyCount => {
             let (p, _, _) = leg_presences(&facts, None);
-            sweep(&p, &[], customer, Source::Inferred)
+            (sweep(&p, &[], customer, Source::Inferred), Vec::new())
         }
-        Method::Correlated {
-            handoff_grace_ms, ..
-        } if facts.has_explicit => explicit_conferences(&facts, handoff_grace_ms, customer),
         Method::Correlated {
             handoff_grace_ms, ..
         } => {
             let (p, _, edges) = leg_presences(&facts, Some(handoff_grace_ms));
-            sweep(&p, &edges, customer, Source::Inferred)
+            let inferred = sweep(&p, &edges, customer, Source::Inferred);
+            if facts.has_explicit {
+                explicit::combine(explicit::conferences(&facts, customer), inferred)
+            } else {
+                (inferred, Vec::new())
+            }
         }
     };
-    assemble(identity, &facts, confs)
-}
-
-fn explicit_conferences(
-    facts: &Facts,
-    grace: i64,
-    customer: Option<(i64, Option<i64>, &[Position])>,
-) -> Vec<ConfOut> {
-    let participants: BTreeSet<&str> = facts.presences.iter().map(|p| p.user.as_str()).collect();
-    let joins: Vec<i64> = facts.presences.iter().map(|p| p.joined_at).collect();
-    let (legs, _, edges) = leg_presences(facts, Some(grace));
-    // Hosts: agents on the call when a participant joined, who are not participants themselves.
-    let hosts: Vec<usize> = (0..legs.len())
-        .filter(|&i| {
-            let l = &legs[i];
-            !participants.contains(l.user.as_str())
-                && joins
-                    .iter()
-                    .any(|&j| l.from <= j && l.to.is_none_or(|t| t > j))
-        })
-        .collect();
-    let mut presences: Vec<Presence> = hosts.iter().map(|&i| legs[i].clone()).collect();
-    let host_edges: Vec<(usize, usize)> = edges
-        .iter()
-        .filter_map(|&(a, b)| {
-            let a = hosts.iter().position(|&h| h == a)?;
-            let b = hosts.iter().position(|&h| h == b)?;
-            Some((a, b))
-        })
-        .collect();
-    presences.extend(facts.presences.iter().map(|p| Presence {
-        user: p.user.clone(),
-        from: p.joined_at,
-        to: p.left_at,
-        join_ev: p.join_ev.clone(),
-        leave_ev: p.leave_ev.clone(),
-        invited_by: p.invited_by.clone(),
-    }));
-    sweep(&presences, &host_edges, customer, Source::Explicit)
+    assemble(identity, &facts, confs, diagnostics)
 }
 
 struct Derive<'a> {
@@ -147,7 +113,12 @@ fn leg_out(l: &LegB) -> Leg {
     }
 }
 
-fn assemble(identity: &RuleIdentity, f: &Facts, confs: Vec<ConfOut>) -> CallProjection {
+fn assemble(
+    identity: &RuleIdentity,
+    f: &Facts,
+    confs: Vec<ConfOut>,
+    diagnostics: Vec<Diagnostic>,
+) -> CallProjection {
     let a = &f.attrs;
     let engagement_id = a.engagement_id.clone().unwrap_or_default();
     let start = f.start();
@@ -476,6 +447,9 @@ fn assemble(identity: &RuleIdentity, f: &Facts, confs: Vec<ConfOut>) -> CallProj
             initiated_by: c.initiated_by,
             source: c.source,
             evidence: ev(c.evidence),
+            conference_id: c.conference_id,
+            external_participants: c.external_participants,
+            api_call: c.api_call,
         });
     }
     for s in &f.supervision {
@@ -510,5 +484,6 @@ fn assemble(identity: &RuleIdentity, f: &Facts, confs: Vec<ConfOut>) -> CallProj
         conferences,
         supervision,
         derived_events,
+        diagnostics,
     }
 }

@@ -63,7 +63,7 @@ impl RuleIdentity {
         }
     }
 
-    /// `correlated@1`.
+    /// `correlated@2`.
     pub fn name_version(&self) -> String {
         format!("{}@{}", self.name, self.version)
     }

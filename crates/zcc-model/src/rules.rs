@@ -1,4 +1,5 @@
-//! The registry of rules: `party-count@1` (the baseline) and `correlated@1` (SPEC 5, default).
+//! The registry of rules: `party-count@1` (the baseline) and `correlated@2` (SPEC 5, default;
+//! version 2 reads Zoom's documented conference events).
 
 use crate::input::InputEvent;
 use crate::model::CallProjection;
@@ -33,7 +34,7 @@ const CORRELATED_PARAMS: &[ParamSpec] = &[
 const RULES: &[RuleInfo] = &[
     RuleInfo {
         name: "correlated",
-        version: 1,
+        version: 2,
         description: "SPEC 5: reservations correlated with transfers and invitations; hand-offs \
                       and supervisors are not conferences; explicit conference events win",
         params: CORRELATED_PARAMS,
@@ -72,7 +73,7 @@ pub fn lookup(name: &str) -> Result<&'static RuleInfo, RuleError> {
                 .join(", "),
         })?;
     if let Some(v) = version {
-        // Accept `correlated@1` and `correlated@1+hash` (the hash is recomputed from params).
+        // Accept `correlated@2` and `correlated@2+hash` (the hash is recomputed from params).
         let v_num = v.split('+').next().unwrap_or(v);
         if v_num.parse::<u32>().ok() != Some(info.version) {
             return Err(RuleError::UnknownVersion {

@@ -94,6 +94,44 @@ pub enum ConferenceStep {
     Canceled,
 }
 
+/// A conference participant's role, as `participant_role` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ConferenceRole {
+    Customer,
+    Host,
+    Invitee,
+    /// Absent, or a role this crate does not know.
+    Other,
+}
+
+/// One entry of a roster (`conference_participants[]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterEntry {
+    /// An agent's user id (never set for the customer).
+    pub user: Option<String>,
+    /// An outside party's phone number (never set for the customer or an agent).
+    pub number: Option<String>,
+    pub name: Option<String>,
+    pub role: ConferenceRole,
+}
+
+/// What an `engagement_conference_participant_*` event says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConferenceSignal {
+    pub step: ConferenceStep,
+    /// Zoom's id of the conference (documented shape).
+    pub conference_id: Option<String>,
+    /// The agent the event is about.
+    pub user: Option<String>,
+    /// The outside party the event is about, when it is not an agent.
+    pub number: Option<String>,
+    pub name: Option<String>,
+    /// Who invited (older guessed shape only; the documented events do not say).
+    pub invited_by: Option<String>,
+    /// The roster after the change (documented shape; `None` when the event has none).
+    pub roster: Option<Vec<RosterEntry>>,
+}
+
 /// One meaning of one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Signal {
@@ -143,13 +181,20 @@ pub enum Signal {
         name: Option<String>,
         agent: Option<String>,
     },
-    Conference {
-        step: ConferenceStep,
-        user: Option<String>,
-        name: Option<String>,
-        invited_by: Option<String>,
+    /// An `engagement_conference_participant_*` event: the participant it is about (an agent
+    /// or an outside number) and, in the documented shape, the roster after the change.
+    Conference(Box<ConferenceSignal>),
+    /// `engagement_conference_canceled`.
+    ConferenceCanceled {
+        conference_id: Option<String>,
     },
-    ConferenceCanceled,
+    /// `call_control_conference_warm_invite_executed`: the Call Control API request behind a
+    /// conference. Not one of Zoom's conference events: it only annotates a conference.
+    ConferenceApiCall {
+        conference_id: Option<String>,
+        user: Option<String>,
+        request_id: Option<String>,
+    },
     /// Carries attributes only (task events, recordings, anything else).
     Other,
 }
@@ -157,7 +202,10 @@ pub enum Signal {
 impl Signal {
     /// True for the explicit conference family (hidden from a rule while scoring).
     pub fn is_explicit_conference(&self) -> bool {
-        matches!(self, Signal::Conference { .. } | Signal::ConferenceCanceled)
+        matches!(
+            self,
+            Signal::Conference(_) | Signal::ConferenceCanceled { .. }
+        )
     }
 }
 

@@ -8,6 +8,11 @@
 //! overlap in time (each is matched at most once, in start order). Precision = matched /
 //! predicted, recall = matched / reference, F1 their harmonic mean; the start and end errors
 //! are the absolute differences of matched pairs (ends only where both are closed).
+//!
+//! Every disagreement is listed by kind: `missed` (a reference conference nothing predicted
+//! overlaps), `spurious` (a predicted conference no reference one overlaps), `participants`
+//! (they overlap but the agents differ) and `bounds` (matched, but the start or the end is off
+//! by more than [`BOUNDS_TOLERANCE_MS`]).
 
 use std::collections::BTreeSet;
 
@@ -26,6 +31,91 @@ const PAGE: usize = 2_000;
 /// The worst engagements listed in a report.
 pub const WORST: usize = 10;
 
+/// A matched pair whose start or end differs by more than this is a `bounds` disagreement
+/// (Zoom's services stamp times a few seconds apart; see `CLOCK_SKEW_MS` in the model).
+pub const BOUNDS_TOLERANCE_MS: i64 = 5_000;
+
+/// Disagreements printed by the text report (the JSON report lists them all).
+const SHOWN: usize = 50;
+
+/// How a rule's conference and the reference disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisagreementKind {
+    Missed,
+    Spurious,
+    Participants,
+    Bounds,
+}
+
+impl DisagreementKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisagreementKind::Missed => "missed",
+            DisagreementKind::Spurious => "spurious",
+            DisagreementKind::Participants => "participants",
+            DisagreementKind::Bounds => "bounds",
+        }
+    }
+}
+
+/// A conference as a disagreement names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConferenceSummary {
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    pub participants: Vec<String>,
+}
+
+impl From<&Conference> for ConferenceSummary {
+    fn from(c: &Conference) -> Self {
+        ConferenceSummary {
+            started_at: c.started_at,
+            ended_at: c.ended_at,
+            participants: c.participants.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for ConferenceSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let t = |ms: i64| {
+            chrono::DateTime::from_timestamp_millis(ms)
+                .map(|d| d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+                .unwrap_or_else(|| ms.to_string())
+        };
+        write!(
+            f,
+            "[{}] {}..{}",
+            self.participants.join(","),
+            t(self.started_at),
+            self.ended_at.map_or("open".to_owned(), t)
+        )
+    }
+}
+
+/// One disagreement between the rule and the reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Disagreement {
+    pub engagement_id: String,
+    pub kind: DisagreementKind,
+    pub reference: Option<ConferenceSummary>,
+    pub predicted: Option<ConferenceSummary>,
+}
+
+impl std::fmt::Display for Disagreement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:<12} {}", self.kind.as_str(), self.engagement_id)?;
+        if let Some(r) = &self.reference {
+            write!(f, "  reference {r}")?;
+        }
+        if let Some(p) = &self.predicted {
+            write!(f, "  predicted {p}")?;
+        }
+        Ok(())
+    }
+}
+
 /// How one engagement scored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EngagementScore {
@@ -37,6 +127,7 @@ pub struct EngagementScore {
     pub false_negatives: u64,
     /// The largest start or end error of a matched pair, in ms.
     pub max_error_ms: i64,
+    pub disagreements: Vec<Disagreement>,
 }
 
 /// What [`evaluate`] found.
@@ -59,6 +150,10 @@ pub struct EvalReport {
     pub median_end_error_ms: Option<i64>,
     /// Up to [`WORST`] engagements, most misses first, then largest error.
     pub worst: Vec<EngagementScore>,
+    /// How many disagreements of each kind.
+    pub disagreement_counts: std::collections::BTreeMap<DisagreementKind, u64>,
+    /// Every disagreement, by engagement.
+    pub disagreements: Vec<Disagreement>,
 }
 
 impl std::fmt::Display for EvalReport {
@@ -88,6 +183,29 @@ impl std::fmt::Display for EvalReport {
             ms(self.median_start_error_ms),
             ms(self.median_end_error_ms)
         )?;
+        if self.disagreements.is_empty() {
+            writeln!(f, "no disagreements")?;
+        } else {
+            let counts: Vec<String> = self
+                .disagreement_counts
+                .iter()
+                .map(|(k, n)| format!("{} {n}", k.as_str()))
+                .collect();
+            writeln!(f, "disagreements: {}", counts.join(", "))?;
+            for d in self.disagreements.iter().take(SHOWN) {
+                writeln!(f, "  {d}")?;
+            }
+            if self.disagreements.len() > SHOWN {
+                writeln!(
+                    f,
+                    "  ... and {} more (--format json lists them all)",
+                    self.disagreements.len() - SHOWN
+                )?;
+            }
+        }
+        if !self.worst.is_empty() {
+            writeln!(f, "worst engagements:")?;
+        }
         for w in &self.worst {
             writeln!(
                 f,
@@ -183,6 +301,14 @@ pub async fn evaluate<S: Backend + ?Sized>(
             .then(a.engagement_id.cmp(&b.engagement_id))
     });
     worst.truncate(WORST);
+    let disagreements: Vec<Disagreement> = scores
+        .iter()
+        .flat_map(|s| s.disagreements.iter().cloned())
+        .collect();
+    let mut disagreement_counts = std::collections::BTreeMap::new();
+    for d in &disagreements {
+        *disagreement_counts.entry(d.kind).or_insert(0) += 1;
+    }
     Ok(EvalReport {
         rule: rule.identity().to_string(),
         reference_rule: reference.identity().to_string(),
@@ -198,6 +324,8 @@ pub async fn evaluate<S: Backend + ?Sized>(
         median_start_error_ms: median(&mut start_errors),
         median_end_error_ms: median(&mut end_errors),
         worst,
+        disagreement_counts,
+        disagreements,
     })
 }
 
@@ -208,7 +336,8 @@ fn overlaps(a: &Conference, b: &Conference) -> bool {
 }
 
 /// Match predicted conferences to reference ones: same agents, overlapping time, each used
-/// once, in start order.
+/// once, in start order. What stays unmatched, and matched pairs whose bounds are off, are the
+/// engagement's disagreements.
 pub fn score(
     engagement_id: &str,
     truth: &[Conference],
@@ -217,24 +346,58 @@ pub fn score(
     end_errors: &mut Vec<i64>,
 ) -> EngagementScore {
     let mut used = vec![false; predicted.len()];
+    let mut unmatched_truth = Vec::new();
+    let mut disagreements = Vec::new();
     let mut matched = 0u64;
     let mut max_error_ms = 0i64;
+    let disagree = |kind, r: Option<&Conference>, p: Option<&Conference>| Disagreement {
+        engagement_id: engagement_id.to_owned(),
+        kind,
+        reference: r.map(ConferenceSummary::from),
+        predicted: p.map(ConferenceSummary::from),
+    };
     for t in truth {
         let found = predicted
             .iter()
             .enumerate()
             .find(|(i, p)| !used[*i] && p.participants == t.participants && overlaps(t, p));
-        if let Some((i, p)) = found {
-            used[i] = true;
-            matched += 1;
-            let start = (p.started_at - t.started_at).abs();
-            start_errors.push(start);
-            max_error_ms = max_error_ms.max(start);
-            if let (Some(pe), Some(te)) = (p.ended_at, t.ended_at) {
-                let end = (pe - te).abs();
-                end_errors.push(end);
-                max_error_ms = max_error_ms.max(end);
+        let Some((i, p)) = found else {
+            unmatched_truth.push(t);
+            continue;
+        };
+        used[i] = true;
+        matched += 1;
+        let start = p.started_at.abs_diff(t.started_at).min(i64::MAX as u64) as i64;
+        start_errors.push(start);
+        let mut worst = start;
+        if let (Some(pe), Some(te)) = (p.ended_at, t.ended_at) {
+            let end = pe.abs_diff(te).min(i64::MAX as u64) as i64;
+            end_errors.push(end);
+            worst = worst.max(end);
+        } else if p.ended_at.is_some() != t.ended_at.is_some() {
+            worst = i64::MAX;
+        }
+        max_error_ms = max_error_ms.max(worst.min(i64::MAX / 2));
+        if worst > BOUNDS_TOLERANCE_MS {
+            disagreements.push(disagree(DisagreementKind::Bounds, Some(t), Some(p)));
+        }
+    }
+    for t in unmatched_truth {
+        let other = predicted
+            .iter()
+            .enumerate()
+            .find(|(i, p)| !used[*i] && overlaps(t, p));
+        match other {
+            Some((i, p)) => {
+                used[i] = true;
+                disagreements.push(disagree(DisagreementKind::Participants, Some(t), Some(p)));
             }
+            None => disagreements.push(disagree(DisagreementKind::Missed, Some(t), None)),
+        }
+    }
+    for (i, p) in predicted.iter().enumerate() {
+        if !used[i] {
+            disagreements.push(disagree(DisagreementKind::Spurious, None, Some(p)));
         }
     }
     EngagementScore {
@@ -245,6 +408,7 @@ pub fn score(
         false_positives: predicted.len() as u64 - matched,
         false_negatives: truth.len() as u64 - matched,
         max_error_ms,
+        disagreements,
     }
 }
 
@@ -275,6 +439,9 @@ mod tests {
             initiated_by: None,
             source: Source::Inferred,
             evidence: vec![],
+            conference_id: None,
+            external_participants: vec![],
+            api_call: None,
         }
     }
 
@@ -298,6 +465,23 @@ mod tests {
         assert_eq!(s, vec![10]);
         assert_eq!(e, vec![10]);
         assert_eq!(sc.max_error_ms, 10);
+        let kinds: Vec<&str> = sc.disagreements.iter().map(|d| d.kind.as_str()).collect();
+        // [a,c]@300 overlaps only [a,d]@300: the agents differ; [a,c]@500 overlaps nothing.
+        assert_eq!(kinds, ["participants", "spurious"]);
+    }
+
+    #[test]
+    fn bounds_beyond_the_tolerance_and_misses_are_named() {
+        let truth = [
+            conf(0, Some(100_000), &["a", "b"]),
+            conf(200_000, Some(300_000), &["a", "c"]),
+        ];
+        let predicted = [conf(6_000, Some(100_000), &["a", "b"])];
+        let (mut s, mut e) = (vec![], vec![]);
+        let sc = score("x", &truth, &predicted, &mut s, &mut e);
+        let kinds: Vec<&str> = sc.disagreements.iter().map(|d| d.kind.as_str()).collect();
+        assert_eq!(kinds, ["bounds", "missed"]);
+        assert_eq!(sc.matched, 1);
     }
 
     #[test]

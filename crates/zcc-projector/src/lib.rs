@@ -30,7 +30,9 @@ mod rebuild;
 pub use catch_up::{CATCH_UP_MAX_PAGE, CATCH_UP_PAGE, CatchUpReport, catch_up, catch_up_all};
 pub use diff::{DiffReport, EngagementDiff, compare, diff};
 pub use error::ProjectorError;
-pub use evaluate::{EngagementScore, EvalReport, evaluate};
+pub use evaluate::{
+    ConferenceSummary, Disagreement, DisagreementKind, EngagementScore, EvalReport, evaluate,
+};
 pub use fold::{FOLD_PARSE, fold_engagement, input_event, input_events, to_doc};
 pub use generation::{
     ActivateReport, activate, active, build_rule, ensure_default_generation, params_json, retire,

@@ -207,6 +207,62 @@ impl Call {
         }
         self.push(&format!("engagement_conference_participant_{step}"), t, o)
     }
+    /// A conference event in the shape Zoom documents (2026): `conference_id`, the subject
+    /// under its own key (an id starting with `+` is a phone number), and the roster after the
+    /// change as `(role, id)` pairs (`None`: no roster). `step` `conference_canceled` is
+    /// `engagement_conference_canceled`.
+    pub fn zconf(
+        &mut self,
+        t: f64,
+        step: &str,
+        conference_id: &str,
+        subject: Option<&str>,
+        roster: Option<&[(&str, &str)]>,
+    ) -> &mut Self {
+        let party = |id: &str| {
+            if id.starts_with('+') {
+                serde_json::json!({"participant_phone_number": id})
+            } else {
+                serde_json::json!({"participant_user_id": id})
+            }
+        };
+        let mut o = serde_json::json!({
+            "engagement_direction": "inbound", "channel": "voice",
+            "flow_id": "ZWWFlowMain", "flow_name": "Main IVR",
+            "teams": [{"team_id": "TeamA", "team_name": "Support team"}],
+            "division_id": "DivA", "division_name": "Support",
+            "conference_id": conference_id,
+        });
+        if let Some(roster) = roster {
+            let list: Vec<serde_json::Value> = roster
+                .iter()
+                .map(|(role, id)| {
+                    let mut e = party(id);
+                    e["participant_role"] = (*role).into();
+                    e["participant_display_name"] = format!("{id} Name").into();
+                    e
+                })
+                .collect();
+            o["conference_participants"] = list.into();
+        }
+        let key = match step {
+            "invited" => "invited_participant",
+            "joined" => "joining_participant",
+            "left" => "leaving_participant",
+            "rejected" => "rejecting_participant",
+            "timeout" => "timed_out_participant",
+            _ => "canceled_participant",
+        };
+        if let Some(id) = subject {
+            o[key] = party(id);
+        }
+        let event = if step == "conference_canceled" {
+            "engagement_conference_canceled".to_owned()
+        } else {
+            format!("engagement_conference_participant_{step}")
+        };
+        self.push(&event, t, o)
+    }
     pub fn conf_canceled(&mut self, t: f64) -> &mut Self {
         self.push("engagement_conference_canceled", t, serde_json::json!({}))
     }
@@ -336,6 +392,15 @@ pub fn render(p: &CallProjection) -> String {
             o(&c.initiated_by),
             word(&c.source),
         ));
+        if let Some(id) = &c.conference_id {
+            out.push_str(&format!("conference-id {id}\n"));
+        }
+        if !c.external_participants.is_empty() {
+            out.push_str(&format!(
+                "external [{}]\n",
+                c.external_participants.join(",")
+            ));
+        }
     }
     for s in &p.supervision {
         out.push_str(&format!(
@@ -346,6 +411,9 @@ pub fn render(p: &CallProjection) -> String {
             secs(s.started_at),
             opt(s.ended_at),
         ));
+    }
+    for d in &p.diagnostics {
+        out.push_str(&format!("diagnostic {}\n", d.kind));
     }
     out
 }
