@@ -43,6 +43,8 @@ CONFERENCES = [
     ("source", "string"),
     ("rule", "string"),
     ("evidence", "list<int64>"),
+    ("conference_id", "string"),
+    ("external_participants", "list<string>"),
 ]
 ENGAGEMENTS = [
     ("engagement_id", "string"),

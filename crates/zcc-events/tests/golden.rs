@@ -465,3 +465,72 @@ fn strict_event_ts_is_certain_only_where_every_reader_agrees() {
         Some(0)
     );
 }
+
+/// Zoom's documented 2026 conference events: every field the model reads is read, with no
+/// warning, from the bodies as published.
+#[test]
+fn documented_conference_events_are_read_without_warnings() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/zoom-examples-2026"
+    );
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        seen += 1;
+        let bytes = std::fs::read(&path).unwrap();
+        let e = parse_event(&bytes).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+        assert!(
+            e.warnings.is_empty(),
+            "{}: {:?}",
+            path.display(),
+            e.warnings
+        );
+        assert!(e.event_time_ms.is_some(), "{}", path.display());
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        match &e.object {
+            Family::Conference(o) => {
+                assert!(o.conference_id.is_some(), "{name}");
+                assert_eq!(o.teams.len(), 1, "{name}");
+                assert_eq!(o.division_name.as_deref(), Some("My division"), "{name}");
+                if name.contains("engagement_conference_canceled") {
+                    assert!(o.conference_participants.is_none(), "{name}");
+                    assert!(o.subject().is_none(), "{name}");
+                    continue;
+                }
+                let roster = o.conference_participants.as_ref().expect("a roster");
+                assert!(roster.iter().any(|p| p.is_customer()), "{name}");
+                assert!(roster.iter().any(|p| p.is_host()), "{name}");
+                // The customer and the outside party are phone numbers, read as sent even
+                // when they are not valid E.164.
+                assert!(
+                    roster
+                        .iter()
+                        .filter_map(|p| p.outside_number())
+                        .all(|n| n.raw.starts_with("+14792")),
+                    "{name}"
+                );
+                assert_eq!(
+                    o.participant_user_id().map(|u| u.to_string()).as_deref(),
+                    Some("ppsafdjsahfdag"),
+                    "{name}"
+                );
+            }
+            Family::CallControl(o) => {
+                assert_eq!(
+                    o.conference_id.as_deref(),
+                    Some("b765b61c-7dc8-4c95-b0b9-f2468b7187d1")
+                );
+                assert_eq!(
+                    o.user_id.as_ref().map(|u| u.0.as_str()),
+                    Some("IGTRVt3gQ2i-WjoUIjeZxw")
+                );
+            }
+            other => panic!("{name}: read as {other:?}"),
+        }
+    }
+    assert_eq!(seen, 8);
+}

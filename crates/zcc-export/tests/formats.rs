@@ -129,6 +129,8 @@ fn conferences_have_the_spec_columns_in_order_in_every_format() {
         "source",
         "rule",
         "evidence",
+        "conference_id",
+        "external_participants",
     ];
     let (bytes, _) = export(Table::Conferences, Format::Jsonl, Window::ALL);
     assert_eq!(read::jsonl(&bytes).columns, spec);
@@ -146,7 +148,8 @@ fn conferences_have_the_spec_columns_in_order_in_every_format() {
              \"conference_index\":1,\"started_at\":\"2026-05-04T14:00:35.000Z\",\
              \"ended_at\":\"2026-05-04T14:01:20.000Z\",\"duration_ms\":45000,\
              \"participants\":[\"alice\",\"bob\"],\"initiated_by\":\"alice\",\"source\":\"inferred\",\
-             \"rule\":\"{rule}\",\"evidence\":[2,3,4,7,8,9,12]}}"
+             \"rule\":\"{rule}\",\"evidence\":[2,3,4,7,8,9,12],\"conference_id\":null,\
+             \"external_participants\":[]}}"
         )
     );
 
@@ -156,7 +159,7 @@ fn conferences_have_the_spec_columns_in_order_in_every_format() {
         text,
         format!(
             "{}\nEngExportConference01,AcctExport00000000001,1,2026-05-04T14:00:35.000Z,\
-             2026-05-04T14:01:20.000Z,45000,alice;bob,alice,inferred,{rule},2;3;4;7;8;9;12\n",
+             2026-05-04T14:01:20.000Z,45000,alice;bob,alice,inferred,{rule},2;3;4;7;8;9;12,,\n",
             spec.join(",")
         )
     );
@@ -178,6 +181,8 @@ fn conferences_have_the_spec_columns_in_order_in_every_format() {
             DataType::Utf8,
             DataType::Utf8,
             list_of(DataType::Int64),
+            DataType::Utf8,
+            list_of(DataType::Utf8),
         ]
     );
 }
@@ -363,7 +368,7 @@ fn an_empty_export_is_still_a_readable_file() {
     let (bytes, m) = export(Table::Conferences, Format::Parquet, window);
     assert_eq!(m.rows, 0);
     let got = read::parquet(bytes);
-    assert_eq!(got.read.columns.len(), 11);
+    assert_eq!(got.read.columns.len(), 13);
     assert!(got.read.rows.is_empty());
     let (bytes, _) = export(Table::Conferences, Format::Csv, window);
     assert_eq!(read::csv_raw(&bytes), (names(Table::Conferences), vec![]));

@@ -178,3 +178,67 @@ fn jsonl_lines_gz_and_stdin_with_bad_lines() {
         "read 1, appended 1, duplicates 0, rejected 0"
     );
 }
+
+/// Zoom's eight documented 2026 conference bodies import with exit 0, and the call they
+/// describe is read from them.
+fn import_conference_samples(db: &str) {
+    let files = conference_sample_files();
+    assert_eq!(
+        files.len(),
+        8,
+        "seven conference events and the warm-invite API event"
+    );
+    let mut args = vec!["import".to_owned()];
+    args.extend(files.iter().map(|p| p.display().to_string()));
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(db, &argv);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        "read 8, appended 8, duplicates 0, rejected 0"
+    );
+
+    // The samples all carry the same instant and end with the conference canceled: no
+    // conference lasted, but the invitation is there, made by the roster's host.
+    let export = run(
+        db,
+        &["export", "conference_invitations", "--format", "jsonl"],
+    );
+    assert!(export.status.success(), "{}", stderr(&export));
+    let rows: Vec<serde_json::Value> = stdout(&export)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["engagement_id"], "KGyggzS9QXWjt7L7yl2OxQ");
+    assert_eq!(rows[0]["invited_user"], "ppsafdjsahfdag");
+    assert_eq!(rows[0]["invited_by"], "dsafdsaghjfdsg");
+    assert_eq!(rows[0]["source"], "explicit");
+    let export = run(db, &["export", "conferences", "--format", "csv"]);
+    assert!(export.status.success(), "{}", stderr(&export));
+    assert!(
+        stdout(&export).starts_with("engagement_id,")
+            && stdout(&export).contains("conference_id,external_participants"),
+        "{}",
+        stdout(&export)
+    );
+    let show = run(db, &["show", "KGyggzS9QXWjt7L7yl2OxQ"]);
+    assert!(show.status.success(), "{}", stderr(&show));
+    assert!(
+        stdout(&show).contains("engagement_conference_participant_joined"),
+        "{}",
+        stdout(&show)
+    );
+}
+
+#[test]
+fn conference_samples_import_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    import_conference_samples(&sqlite_url(dir.path()));
+}
+
+#[test]
+fn conference_samples_import_postgres() {
+    let db = zcc_tests::fresh_database();
+    import_conference_samples(&db.url);
+}

@@ -150,6 +150,8 @@ const CONFERENCES: &[Column] = &[
     c("source", Str),
     c("rule", Str),
     c("evidence", IntList),
+    c("conference_id", Str),
+    c("external_participants", List),
 ];
 
 const SUPERVISION: &[Column] = &[
@@ -386,6 +388,8 @@ impl CallProjection {
                         json_word(&x.source),
                         rule(),
                         evid(&x.evidence),
+                        s(&x.conference_id),
+                        Cell::List(x.external_participants.clone()),
                     ]
                 })
                 .collect(),

@@ -143,7 +143,9 @@ fn conferences_table_has_the_spec_columns_in_order() {
             "initiated_by",
             "source",
             "rule",
-            "evidence"
+            "evidence",
+            "conference_id",
+            "external_participants"
         ]
     );
     let p = rule("correlated", &[]).project(&conference_call().events());
@@ -164,6 +166,8 @@ fn conferences_table_has_the_spec_columns_in_order() {
             Cell::Str(Some("inferred".into())),
             Cell::Str(Some(p.rule.to_string())),
             Cell::IntList(vec![2, 3, 4, 5, 6, 7, 8]),
+            Cell::Str(None),
+            Cell::List(vec![]),
         ]
     );
 }

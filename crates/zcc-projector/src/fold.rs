@@ -39,8 +39,17 @@ pub fn fold_engagement(
     engagement_id: &str,
     events: &[InputEvent],
 ) -> ProjectionDoc {
-    to_doc(engagement_id, &rule.project(events))
+    let projection = rule.project(events);
+    for d in &projection.diagnostics {
+        metrics::counter!(PROJECTION_DIAGNOSTICS, "kind" => d.kind.clone()).increment(1);
+    }
+    to_doc(engagement_id, &projection)
 }
+
+/// Counter: projections written that carry a diagnostic (explicit conference events that are
+/// incomplete, unreadable or contradict the legs), by kind. An engagement re-folded by a late
+/// event counts again.
+pub const PROJECTION_DIAGNOSTICS: &str = "zcc_projection_diagnostics_total";
 
 /// The stored document of a projection: canonical JSON plus the columns queries filter on.
 pub fn to_doc(engagement_id: &str, projection: &CallProjection) -> ProjectionDoc {

@@ -33,7 +33,9 @@ pub use error::ProjectorError;
 pub use evaluate::{
     ConferenceSummary, Disagreement, DisagreementKind, EngagementScore, EvalReport, evaluate,
 };
-pub use fold::{FOLD_PARSE, fold_engagement, input_event, input_events, to_doc};
+pub use fold::{
+    FOLD_PARSE, PROJECTION_DIAGNOSTICS, fold_engagement, input_event, input_events, to_doc,
+};
 pub use generation::{
     ActivateReport, activate, active, build_rule, ensure_default_generation, params_json, retire,
     rule_of,

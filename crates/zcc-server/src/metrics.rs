@@ -82,6 +82,11 @@ fn builder() -> PrometheusBuilder {
 }
 
 fn describe() {
+    metrics::describe_counter!(
+        zcc_projector::PROJECTION_DIAGNOSTICS,
+        "Projections written whose explicit conference events were incomplete, unreadable or \
+         contradicted the legs, by kind."
+    );
     metrics::describe_counter!(DELIVERIES, "Webhook deliveries, by outcome.");
     metrics::describe_histogram!(
         APPEND_SECONDS,

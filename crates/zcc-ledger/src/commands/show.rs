@@ -140,6 +140,38 @@ fn text(
                 c.source,
                 c.initiated_by.as_deref().unwrap_or("unknown")
             );
+            if let Some(id) = &c.conference_id {
+                let _ = writeln!(s, "     Zoom conference_id {id}");
+            }
+            if !c.external_participants.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "     outside parties {}",
+                    c.external_participants.join(", ")
+                );
+            }
+            if let Some(api) = &c.api_call {
+                let _ = writeln!(
+                    s,
+                    "     started by a Call Control API request at {} (agent {}, request {}) [{}]",
+                    rfc3339_ms(api.at),
+                    api.user_id.as_deref().unwrap_or("?"),
+                    api.request_id.as_deref().unwrap_or("?"),
+                    positions(&api.evidence)
+                );
+            }
+        }
+    }
+    if !p.diagnostics.is_empty() {
+        let _ = writeln!(s, "\ndiagnostics:");
+        for d in &p.diagnostics {
+            let _ = writeln!(
+                s,
+                "  {}: {} [{}]",
+                d.kind,
+                d.message,
+                positions(&d.evidence)
+            );
         }
     }
     if !p.transfers.is_empty() {

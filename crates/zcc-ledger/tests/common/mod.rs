@@ -39,7 +39,18 @@ pub fn samples_dir() -> PathBuf {
 }
 
 pub fn sample_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(samples_dir())
+    json_files(&samples_dir())
+}
+
+/// Zoom's documented 2026 conference events and the warm-invite API event.
+pub fn conference_sample_files() -> Vec<PathBuf> {
+    json_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/zoom-examples-2026"),
+    )
+}
+
+fn json_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("the sample bodies are beside the checkout")
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))

@@ -121,6 +121,29 @@ pub fn render(v: &CallView<'_>) -> String {
             p.holds.len()
         ),
     );
+    if !p.diagnostics.is_empty() {
+        let items: Vec<String> = p
+            .diagnostics
+            .iter()
+            .map(|d| {
+                format!(
+                    "<li><code>{}</code> {} (log positions {})</li>",
+                    Esc(&d.kind),
+                    Esc(&d.message),
+                    Esc(&d
+                        .evidence
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "))
+                )
+            })
+            .collect();
+        row(
+            "Diagnostics",
+            format!(r#"<ul class="diagnostics">{}</ul>"#, items.join("")),
+        );
+    }
     row(
         "Rule",
         format!(

@@ -356,7 +356,7 @@ pub fn render(p: &CallProjection) -> String {
             },
             span_text(c.started_at, c.ended_at),
             who.join(", ")
-        );
+        ) + &conference_extras(c);
         let _ = writeln!(
             s,
             r#"<g class="conference" data-index="{}" data-source="{}">{}<title>{}</title><rect class="conference-band" x="{a:.1}" y="{}" width="{:.1}" height="{:.1}"/><text class="band-label" x="{:.1}" y="{}">Conference {}</text></a></g>"#,
@@ -647,10 +647,11 @@ fn text_version(p: &CallProjection, lanes: &[Lane<'_>], names: &BTreeMap<&str, &
         items.push((
             c.started_at,
             format!(
-                "Conference {}: {}, participants {}.",
+                "Conference {}: {}, participants {}{}.",
                 c.conference_index,
                 span_text(c.started_at, c.ended_at),
-                who.join(", ")
+                who.join(", "),
+                conference_extras(c)
             ),
         ));
     }
@@ -695,5 +696,29 @@ fn text_version(p: &CallProjection, lanes: &[Lane<'_>], names: &BTreeMap<&str, &
         let _ = writeln!(out, "<li>{}</li>", Esc(&text));
     }
     out.push_str("</ul>\n");
+    out
+}
+
+/// What Zoom said of a conference beyond its span: its `conference_id`, outside parties, and
+/// the Call Control API request that started it.
+fn conference_extras(c: &zcc_model::Conference) -> String {
+    let mut out = String::new();
+    if !c.external_participants.is_empty() {
+        out.push_str(&format!(
+            ", outside parties {}",
+            c.external_participants.join(", ")
+        ));
+    }
+    if let Some(id) = &c.conference_id {
+        out.push_str(&format!("; Zoom conference_id {id}"));
+    }
+    if let Some(api) = &c.api_call {
+        out.push_str(&format!(
+            "; started by a Call Control API request at {} (agent {}, request {})",
+            fmt_clock(api.at),
+            api.user_id.as_deref().unwrap_or("unknown"),
+            api.request_id.as_deref().unwrap_or("unknown")
+        ));
+    }
     out
 }
