@@ -439,7 +439,13 @@ impl CallProjection {
         self.conference_invitations
             .iter_mut()
             .for_each(|x| fix(&mut x.evidence));
-        self.conferences
+        for c in &mut self.conferences {
+            fix(&mut c.evidence);
+            if let Some(api) = &mut c.api_call {
+                fix(&mut api.evidence);
+            }
+        }
+        self.diagnostics
             .iter_mut()
             .for_each(|x| fix(&mut x.evidence));
         self.supervision

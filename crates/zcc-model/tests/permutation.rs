@@ -90,6 +90,118 @@ fn explicit() -> Call {
     c
 }
 
+/// Zoom's documented shape: a warm-invite API request, a roster that corrects a lost join,
+/// an outside party, two conferences, events sharing a millisecond, and a transfer hand-off.
+fn documented() -> Call {
+    const C1: &str = "6f1c2b3a-0000-4000-8000-000000000001";
+    const C2: &str = "6f1c2b3a-0000-4000-8000-000000000002";
+    let cust = ("customer", "+14155550123");
+    let mut c = Call::inbound();
+    c.started(0.0)
+        .offer(2.0, 5.0, "T1", "alice")
+        .answered(5.0, "alice")
+        .warm_invite(19.9, "alice", C1)
+        .zconf(
+            20.0,
+            "invited",
+            C1,
+            Some("bob"),
+            Some(&[cust, ("host", "alice")]),
+        )
+        .offer(20.0, 22.0, "T2", "bob")
+        .answered(22.0, "bob")
+        // Bob's `_joined` is lost; the outside party's roster shows him in.
+        .zconf(
+            25.0,
+            "invited",
+            C1,
+            Some("+1479235161723"),
+            Some(&[cust, ("host", "alice"), ("invitee", "bob")]),
+        )
+        .zconf(
+            26.0,
+            "joined",
+            C1,
+            Some("+1479235161723"),
+            Some(&[
+                cust,
+                ("host", "alice"),
+                ("invitee", "bob"),
+                ("invitee", "+1479235161723"),
+            ]),
+        )
+        .zconf(
+            40.0,
+            "left",
+            C1,
+            Some("+1479235161723"),
+            Some(&[cust, ("host", "alice"), ("invitee", "bob")]),
+        )
+        .zconf(
+            50.0,
+            "left",
+            C1,
+            Some("bob"),
+            Some(&[cust, ("host", "alice")]),
+        )
+        .user_ended(50.0, "bob")
+        .zconf(
+            60.0,
+            "invited",
+            C2,
+            Some("carol"),
+            Some(&[cust, ("host", "alice")]),
+        )
+        .offer(60.0, 61.0, "T3", "carol")
+        .answered(61.0, "carol")
+        .zconf(
+            61.0,
+            "joined",
+            C2,
+            Some("carol"),
+            Some(&[cust, ("host", "alice"), ("invitee", "carol")]),
+        )
+        .zconf(
+            70.0,
+            "invited",
+            C2,
+            Some("dave"),
+            Some(&[cust, ("host", "alice"), ("invitee", "carol")]),
+        )
+        .zconf(
+            75.0,
+            "timeout",
+            C2,
+            Some("dave"),
+            Some(&[cust, ("host", "alice"), ("invitee", "carol")]),
+        )
+        .zconf(
+            80.0,
+            "left",
+            C2,
+            Some("carol"),
+            Some(&[cust, ("host", "alice")]),
+        )
+        .user_ended(80.0, "carol")
+        .transfer(
+            90.0,
+            "initiated",
+            "alice",
+            "T1",
+            "T4",
+            Some("erin"),
+            None,
+            "warm",
+        )
+        .offer(90.5, 92.0, "T4", "erin")
+        .answered(92.0, "erin")
+        .user_ended(94.0, "alice")
+        .customer_ended(120.0)
+        .user_ended(120.0, "erin")
+        .ended(121.0);
+    c
+}
+
 /// Lost events: no engagement_started, an accepted offer never answered, a double-fired
 /// answer, no engagement_ended, a user_ended for nobody.
 fn lossy() -> Call {
@@ -143,7 +255,7 @@ fn deliver(bodies: &[String], order: &[usize], dups: &[usize]) -> Vec<InputEvent
 }
 
 fn scenario() -> impl Strategy<Value = (usize, Vec<usize>, Vec<usize>)> {
-    let calls = [busy(), explicit(), lossy()];
+    let calls = [busy(), explicit(), lossy(), documented()];
     let sizes: Vec<usize> = calls.iter().map(|c| c.bodies.len()).collect();
     (0..calls.len()).prop_flat_map(move |k| {
         let n = sizes[k];
@@ -160,7 +272,7 @@ proptest! {
 
     #[test]
     fn any_order_with_any_duplicates_gives_the_same_bytes((k, order, dups) in scenario()) {
-        let call = vec![busy(), explicit(), lossy()].swap_remove(k);
+        let call = vec![busy(), explicit(), lossy(), documented()].swap_remove(k);
         let n = call.bodies.len();
         let written: Vec<usize> = (0..n).collect();
         for (params, explicit) in [
@@ -211,8 +323,46 @@ fn the_busy_call_is_what_its_definitions_say() {
 }
 
 #[test]
+fn the_documented_call_is_what_its_definitions_say() {
+    let p = rule("correlated", &[]).project(&documented().events());
+    let confs: Vec<(i64, Option<i64>, Vec<String>, Vec<String>, bool)> = p
+        .conferences
+        .iter()
+        .map(|c| {
+            (
+                c.started_at - common::T0,
+                c.ended_at.map(|e| e - common::T0),
+                c.participants.clone(),
+                c.external_participants.clone(),
+                c.api_call.is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        confs,
+        vec![
+            (
+                22_000,
+                Some(50_000),
+                vec!["alice".into(), "bob".into()],
+                vec!["+1479235161723".into()],
+                true
+            ),
+            (
+                61_000,
+                Some(80_000),
+                vec!["alice".into(), "carol".into()],
+                vec![],
+                false
+            ),
+        ]
+    );
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+}
+
+#[test]
 fn canonical_json_reads_back_to_the_same_bytes() {
-    for call in [busy(), explicit(), lossy()] {
+    for call in [busy(), explicit(), lossy(), documented()] {
         let p = rule("correlated", &[]).project(&call.events());
         let bytes = p.to_canonical_json();
         let back = zcc_model::CallProjection::from_canonical_json(&bytes).expect("reads back");

@@ -263,6 +263,14 @@ impl Call {
         };
         self.push(&event, t, o)
     }
+    /// `call_control_conference_warm_invite_executed`: `user`'s app asked for conference `id`.
+    pub fn warm_invite(&mut self, t: f64, user: &str, conference_id: &str) -> &mut Self {
+        let o = serde_json::json!({
+            "user_id": user, "request_id": "ReqWarmInvite01",
+            "conference_id": conference_id,
+        });
+        self.push("call_control_conference_warm_invite_executed", t, o)
+    }
     pub fn conf_canceled(&mut self, t: f64) -> &mut Self {
         self.push("engagement_conference_canceled", t, serde_json::json!({}))
     }
