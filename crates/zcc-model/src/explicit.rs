@@ -457,10 +457,19 @@ pub(crate) fn conferences(facts: &Facts, customer: CustomerSpan<'_>) -> Explicit
     out
 }
 
+/// How long before an inferred conference an explicit event that names nobody readable may
+/// have been about it (an invitation is answered within seconds to a minute).
+const UNREADABLE_WINDOW_MS: i64 = 60_000;
+
 /// SPEC 5: explicit events define the conferences they cover. A conference the legs show that
-/// no explicit event covers (the explicit events were lost or incomplete) is kept as inferred,
-/// with a diagnostic, rather than silently dropped.
+/// no explicit conference covers is kept as inferred, with a diagnostic, where the explicit
+/// events speak of it without establishing it (an invitation of one of its agents, a roster
+/// naming one, an event with no readable participant around its start): the evidence is
+/// incomplete, not absent. Where they say nothing of it at all, an engagement whose conference
+/// events were sent (they come with the subscription, for the whole call) had no such
+/// conference: it is left out, and the diagnostic says so.
 pub(crate) fn combine(
+    facts: &Facts,
     explicit: Explicit,
     inferred: Vec<ConfOut>,
 ) -> (Vec<ConfOut>, Vec<Diagnostic>) {
@@ -472,21 +481,59 @@ pub(crate) fn combine(
         a.started_at < b.ended_at.unwrap_or(i64::MAX)
             && b.started_at < a.ended_at.unwrap_or(i64::MAX)
     };
+    let named = |user: &str| {
+        facts.conf_obs.iter().any(|o| {
+            o.user.as_deref() == Some(user)
+                || o.roster
+                    .iter()
+                    .flatten()
+                    .any(|e| e.user.as_deref() == Some(user))
+        })
+    };
+    let unreadable_near = |c: &ConfOut| {
+        facts.conf_obs.iter().any(|o| {
+            o.step.is_some()
+                && o.user.is_none()
+                && o.number.is_none()
+                && o.roster.is_none()
+                && o.at >= c.started_at.saturating_sub(UNREADABLE_WINDOW_MS)
+                && c.ended_at.is_none_or(|e| o.at <= e)
+        })
+    };
     let mut kept = Vec::new();
     for c in inferred {
         if conferences.iter().any(|e| overlaps(e, &c)) {
             continue;
         }
-        diagnostics.push(Diagnostic {
-            kind: "explicit_incomplete".into(),
-            message: format!(
-                "the legs show a conference of {} that no explicit conference event covers; it \
-                 is kept as inferred",
-                c.participants.join(", ")
-            ),
-            evidence: c.evidence.clone(),
-        });
-        kept.push(c);
+        let spoken_of = c
+            .joined
+            .iter()
+            .map(|(_, u, _)| u)
+            .chain(&c.start_users)
+            .any(|u| named(u) && !conferences.iter().any(|e| e.participants.contains(u)))
+            || unreadable_near(&c);
+        if spoken_of {
+            diagnostics.push(Diagnostic {
+                kind: "explicit_incomplete".into(),
+                message: format!(
+                    "the legs show a conference of {} that the explicit conference events speak \
+                     of but do not establish; it is kept as inferred",
+                    c.participants.join(", ")
+                ),
+                evidence: c.evidence.clone(),
+            });
+            kept.push(c);
+        } else {
+            diagnostics.push(Diagnostic {
+                kind: "inferred_conference_left_out".into(),
+                message: format!(
+                    "the legs show {} connected together, but this engagement's explicit \
+                     conference events say nothing of it; it is not reported as a conference",
+                    c.participants.join(", ")
+                ),
+                evidence: c.evidence.clone(),
+            });
+        }
     }
     conferences.extend(kept);
     conferences

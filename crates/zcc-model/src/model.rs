@@ -228,8 +228,8 @@ pub struct ApiCall {
 /// and counted in `/metrics`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostic {
-    /// A stable name: `explicit_incomplete`, `unreadable_participant`,
-    /// `roster_contradicts_legs`.
+    /// A stable name: `explicit_incomplete`, `inferred_conference_left_out`,
+    /// `unreadable_participant`, `roster_contradicts_legs`.
     pub kind: String,
     pub message: String,
     pub evidence: Vec<Position>,

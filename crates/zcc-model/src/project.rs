@@ -64,7 +64,7 @@ pub(crate) fn project(
             let (p, _, edges) = leg_presences(&facts, Some(handoff_grace_ms));
             let inferred = sweep(&p, &edges, customer, Source::Inferred);
             if facts.has_explicit {
-                explicit::combine(explicit::conferences(&facts, customer), inferred)
+                explicit::combine(&facts, explicit::conferences(&facts, customer), inferred)
             } else {
                 (inferred, Vec::new())
             }

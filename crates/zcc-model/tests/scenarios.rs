@@ -966,8 +966,8 @@ fn hold_by_an_agent_not_connected() {
 fn explicit_events_for_part_of_the_call() {
     let mut c = Call::inbound();
     opening(&mut c)
-        // Bob joins through a reservation with no conference event at all: the explicit events
-        // are incomplete, so that conference is inferred (with a diagnostic), not dropped...
+        // Bob joins through a reservation with no conference event at all: on an engagement
+        // whose conference events were sent, that is no conference (and a diagnostic says so)...
         .offer(30.0, 35.0, "T2", "bob")
         .answered(35.0, "bob")
         .user_ended(50.0, "bob")
@@ -987,15 +987,12 @@ fn explicit_events_for_part_of_the_call() {
         leg agent bob 35..50 conference_invitation
         leg agent carol 72..90 conference_invitation
         invite carol by alice at 69 accepted@72 explicit
-        conference 1 35..50 [alice,bob] by alice inferred
-        conference 2 72..90 [alice,carol] by alice explicit
-        diagnostic explicit_incomplete
+        conference 1 72..90 [alice,carol] by alice explicit
+        diagnostic inferred_conference_left_out
         --
         0 call_started []
         5 agent_joined [alice]
         35 agent_joined [bob]
-        35 conference_started [alice,bob]
-        50 conference_ended [alice,bob]
         50 agent_left [bob]
         69 conference_invited [carol,alice]
         72 agent_joined [carol]
