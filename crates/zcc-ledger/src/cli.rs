@@ -207,4 +207,29 @@ pub struct SimulateArgs {
     /// Share of calls that carry Zoom's explicit conference events (0 to 1).
     #[arg(long, env = "ZCC_EXPLICIT_CONFERENCE_SHARE", default_value_t = 0.3)]
     pub explicit_conference_share: f64,
+    /// The payload shape of those events: `documented` (Zoom's 2026 payloads, with
+    /// `conference_id` and the roster) or `guessed` (the older shape, byte for byte).
+    #[arg(
+        long,
+        env = "ZCC_CONFERENCE_SHAPE",
+        value_enum,
+        default_value = "documented"
+    )]
+    pub conference_shape: ConferenceShapeArg,
+}
+
+/// `--conference-shape`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConferenceShapeArg {
+    Documented,
+    Guessed,
+}
+
+impl From<ConferenceShapeArg> for zcc_sim::ConferenceShape {
+    fn from(shape: ConferenceShapeArg) -> Self {
+        match shape {
+            ConferenceShapeArg::Documented => zcc_sim::ConferenceShape::Documented,
+            ConferenceShapeArg::Guessed => zcc_sim::ConferenceShape::Guessed,
+        }
+    }
 }

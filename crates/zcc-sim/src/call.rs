@@ -7,14 +7,14 @@ use std::collections::BTreeSet;
 
 use rand::Rng;
 
-use crate::Pattern;
-use crate::ids::{b64_id, e164, hex_id, iso_ms};
+use crate::ids::{b64_id, e164, hex_id, iso_ms, odd_phone, uuid_v4};
 use crate::json::Obj;
 use crate::truth::{
     ConferenceTruth, EngagementTruth, HoldTruth, InvitationTruth, SupervisionTruth, TRUTH_RULE,
     TransferTruth, TruthRow,
 };
 use crate::world::{Person, World, person_name};
+use crate::{ConferenceShape, Pattern};
 
 const PREFIX: &str = "contact_center.";
 const SEC: i64 = 1_000;
@@ -37,6 +37,8 @@ pub(crate) struct CallOutput {
 pub(crate) struct CallFlags {
     pub explicit_conference: bool,
     pub legacy_supervisor: bool,
+    /// The payload shape of the explicit conference events, when the call carries them.
+    pub conference_shape: ConferenceShape,
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +70,41 @@ struct OpenConference {
     started_ms: i64,
     participants: BTreeSet<String>,
     initiated_by: String,
+    /// Zoom's `conference_id`, when the documented events carry one.
+    conference_id: Option<String>,
+    /// Phone numbers of outside parties who joined.
+    external: BTreeSet<String>,
+}
+
+/// A conference as Zoom's documented events see it: one `conference_id` from the first
+/// invitation until the conference ends (fewer than two agents) or is canceled.
+struct ZoomConference {
+    id: String,
+    /// The agent who sent the first invitation (role `host`).
+    host: Person,
+    host_present: bool,
+    /// The queue whose team the events name.
+    queue: usize,
+    /// Who joined after the host and has not left, in join order.
+    members: Vec<Member>,
+}
+
+/// A conference participant other than the host and the customer.
+#[derive(Debug, Clone)]
+enum Member {
+    Agent(Person),
+    /// An outside phone number: no agent leg, task or reservation.
+    Outside {
+        number: String,
+        name: String,
+    },
+}
+
+/// The participant a documented conference event is about.
+#[derive(Clone, Copy)]
+enum Subject<'s> {
+    Agent(&'s str),
+    Outside(&'s str),
 }
 
 /// A supervision session whose end is the end of someone's leg (legacy names have no end event;
@@ -125,6 +162,8 @@ struct Call<'a, R: Rng> {
     supervisors: BTreeSet<String>,
     legs: Vec<Leg>,
     conference: Option<OpenConference>,
+    /// The documented-shape conference in progress (explicit calls in that shape only).
+    zoom_conference: Option<ZoomConference>,
     supervision_open: Vec<PendingSupervision>,
     counters: [u32; 5],
     end_ms: i64,
@@ -166,6 +205,7 @@ pub(crate) fn simulate_call(
         supervisors: BTreeSet::new(),
         legs: Vec::new(),
         conference: None,
+        zoom_conference: None,
         supervision_open: Vec::new(),
         counters: [0; 5],
         end_ms: start_ms,
@@ -517,7 +557,8 @@ impl<R: Rng> Call<'_, R> {
         wrap_end
     }
 
-    /// An explicit `engagement_conference_*` event (2026); payload assumed, see SIMULATOR.md.
+    /// An explicit `engagement_conference_*` event in the guessed shape (the leg field set, the
+    /// participant as `user_id`, the inviter as `inviter_user_id`); see SIMULATOR.md.
     fn conference_event(
         &mut self,
         t: i64,
@@ -526,7 +567,9 @@ impl<R: Rng> Call<'_, R> {
         queue: usize,
         inviter: Option<&Person>,
     ) {
-        if !self.flags.explicit_conference {
+        if !self.flags.explicit_conference
+            || self.flags.conference_shape != ConferenceShape::Guessed
+        {
             return;
         }
         let mut o = self.leg_obj(t, Some(who), queue);
@@ -551,6 +594,7 @@ impl<R: Rng> Call<'_, R> {
             leg.queue,
             None,
         );
+        self.zoom_leave(t, &leg.person.id, true);
         let remaining = self.legs.iter().filter(|l| !l.supervisor).count();
         if remaining < 2 {
             self.close_conference(t);
@@ -573,7 +617,10 @@ impl<R: Rng> Call<'_, R> {
             source: self.conference_source().into(),
             rule: TRUTH_RULE.into(),
             evidence: Vec::new(),
+            conference_id: conf.conference_id,
+            external_participants: conf.external.into_iter().collect(),
         }));
+        self.zoom_conference = None;
     }
 
     fn conference_source(&self) -> &'static str {
@@ -582,6 +629,214 @@ impl<R: Rng> Call<'_, R> {
         } else {
             "inferred"
         }
+    }
+
+    // ----- documented conference events -----------------------------------------------------
+
+    /// Whether this call's explicit conference events are in the documented shape.
+    fn documented(&self) -> bool {
+        self.flags.explicit_conference && self.flags.conference_shape == ConferenceShape::Documented
+    }
+
+    /// `conference_participants[]`: the roster now. The customer (while connected), the host
+    /// (while connected), then everyone who joined and has not left, in join order.
+    fn roster_json(&self, customer: bool) -> String {
+        let Some(zc) = &self.zoom_conference else {
+            return "[]".into();
+        };
+        let mut items = Vec::with_capacity(zc.members.len() + 2);
+        let agent = |p: &Person, role: &str| {
+            let mut o = Obj::new();
+            o.s("participant_user_id", &p.id)
+                .s("participant_display_name", &p.name)
+                .s("participant_role", role);
+            o.finish()
+        };
+        let phone = |name: &str, role: &str, number: &str| {
+            let mut o = Obj::new();
+            o.s("participant_display_name", name)
+                .s("participant_role", role)
+                .s("participant_phone_number", number);
+            o.finish()
+        };
+        if customer {
+            items.push(phone(
+                &self.consumer_name,
+                "customer",
+                &self.consumer_number,
+            ));
+        }
+        if zc.host_present {
+            items.push(agent(&zc.host, "host"));
+        }
+        for m in &zc.members {
+            items.push(match m {
+                Member::Agent(p) => agent(p, "invitee"),
+                Member::Outside { number, name } => phone(name, "invitee", number),
+            });
+        }
+        format!("[{}]", items.join(","))
+    }
+
+    /// A documented `engagement_conference_*` event: the engagement fields, `conference_id`,
+    /// the roster after the change (unless `roster` is `None`: `engagement_conference_canceled`
+    /// has none; `Some(false)` once the customer has hung up) and the subject under its key.
+    fn zoom_event(
+        &mut self,
+        t: i64,
+        event: &str,
+        subject: Option<(&str, Subject<'_>)>,
+        roster: Option<bool>,
+    ) {
+        let Some(zc) = &self.zoom_conference else {
+            return;
+        };
+        let flow = &self.world.flows[self.flow];
+        let mut o = Obj::new();
+        o.s("engagement_id", &self.engagement_id)
+            .s("engagement_direction", self.direction())
+            .s("channel", "voice")
+            .s("flow_id", &flow.id)
+            .s("flow_name", &flow.name)
+            .s("flow_number", &self.flow_number());
+        if let Some(team) = self.world.teams.get(zc.queue) {
+            let mut tm = Obj::new();
+            tm.s("team_id", &team.id).s("team_name", &team.name);
+            o.raw("teams", &format!("[{}]", tm.finish()))
+                .s("division_id", &team.division_id)
+                .s("division_name", &team.division_name);
+        }
+        o.s("date_time_ms", &iso_ms(t)).s("conference_id", &zc.id);
+        if let Some(customer) = roster {
+            o.raw("conference_participants", &self.roster_json(customer));
+        }
+        if let Some((key, who)) = subject {
+            let mut p = Obj::new();
+            match who {
+                Subject::Agent(id) => p.s("participant_user_id", id),
+                Subject::Outside(number) => p.s("participant_phone_number", number),
+            };
+            o.raw(key, &p.finish());
+        }
+        let body = o.finish();
+        self.emit(t, event, &body);
+    }
+
+    /// Before `inviter` invites someone at `t`: open Zoom's conference (a new `conference_id`,
+    /// `inviter` its host) unless one is open, and on 30% of new ones announce it with the Call
+    /// Control API's `call_control_conference_warm_invite_executed` just before.
+    fn zoom_open(&mut self, t: i64, inviter: &Leg) {
+        if !self.documented() || self.zoom_conference.is_some() {
+            return;
+        }
+        let id = uuid_v4(self.rng);
+        self.zoom_conference = Some(ZoomConference {
+            id: id.clone(),
+            host: inviter.person.clone(),
+            host_present: true,
+            queue: inviter.queue,
+            members: Vec::new(),
+        });
+        if self.chance(0.3) {
+            let at = t - self.between(20, 400);
+            let mut o = Obj::new();
+            o.s("engagement_id", &self.engagement_id)
+                .s("user_id", &inviter.person.id)
+                .s("request_id", &b64_id(self.rng))
+                .s("date_time_ms", &iso_ms(at))
+                .s("conference_id", &id);
+            if let Some(team) = self.world.teams.get(inviter.queue) {
+                o.s("division_id", &team.division_id)
+                    .s("division_name", &team.division_name);
+            }
+            self.emit(
+                at,
+                "call_control_conference_warm_invite_executed",
+                &o.finish(),
+            );
+        }
+    }
+
+    /// An agent in Zoom's conference leaves at `t`: `_left` with the roster without them.
+    fn zoom_leave(&mut self, t: i64, user_id: &str, customer: bool) {
+        if !self.documented() {
+            return;
+        }
+        let Some(zc) = &mut self.zoom_conference else {
+            return;
+        };
+        if zc.host_present && zc.host.id == user_id {
+            zc.host_present = false;
+        } else if let Some(i) = zc
+            .members
+            .iter()
+            .position(|m| matches!(m, Member::Agent(p) if p.id == user_id))
+        {
+            zc.members.remove(i);
+        } else {
+            return;
+        }
+        self.zoom_event(
+            t,
+            "engagement_conference_participant_left",
+            Some(("leaving_participant", Subject::Agent(user_id))),
+            Some(customer),
+        );
+    }
+
+    /// While the conference (two agents and the customer) is on from `from` to `to`, the host
+    /// sometimes (15%) brings in an outside phone number, which joins, talks and hangs up
+    /// before `to`. Documented shape only.
+    fn maybe_outside_party(&mut self, from: i64, to: i64) {
+        if !self.documented()
+            || self.conference.is_none()
+            || self.zoom_conference.is_none()
+            || to - from < 45 * SEC
+            || !self.chance(0.15)
+        {
+            return;
+        }
+        // Zoom's numbers are not always valid E.164.
+        let number = if self.chance(0.3) {
+            odd_phone(self.rng)
+        } else {
+            e164(self.rng)
+        };
+        let name = person_name(self.rng);
+        let invited = from + self.between(5 * SEC, (to - from) / 4);
+        self.zoom_event(
+            invited,
+            "engagement_conference_participant_invited",
+            Some(("invited_participant", Subject::Outside(&number))),
+            Some(true),
+        );
+        let joined = invited + self.between(4 * SEC, 20 * SEC);
+        if let Some(zc) = &mut self.zoom_conference {
+            zc.members.push(Member::Outside {
+                number: number.clone(),
+                name,
+            });
+        }
+        if let Some(conf) = &mut self.conference {
+            conf.external.insert(number.clone());
+        }
+        self.zoom_event(
+            joined,
+            "engagement_conference_participant_joined",
+            Some(("joining_participant", Subject::Outside(&number))),
+            Some(true),
+        );
+        let left = self.between(joined + 5 * SEC, to - 1);
+        if let Some(zc) = &mut self.zoom_conference {
+            zc.members
+                .retain(|m| !matches!(m, Member::Outside { number: n, .. } if *n == number));
+        }
+        self.zoom_event(
+            left,
+            "engagement_conference_participant_left",
+            Some(("leaving_participant", Subject::Outside(&number))),
+            Some(true),
+        );
     }
 
     // ----- openings -----------------------------------------------------------------------
@@ -671,6 +926,7 @@ impl<R: Rng> Call<'_, R> {
             queue,
         );
         let legs = self.legs.clone();
+        let documented = self.documented() && self.zoom_conference.is_some();
         let mut ats = Vec::with_capacity(legs.len());
         for k in 0..legs.len() {
             let at = if agent_first && k == 0 {
@@ -683,6 +939,23 @@ impl<R: Rng> Call<'_, R> {
         // The call ending ends any conference: every participant leaves it.
         if let Some(conf) = &self.conference {
             let participants = conf.participants.clone();
+            let mut order: Vec<usize> = (0..legs.len())
+                .filter(|&k| participants.contains(&legs[k].person.id))
+                .collect();
+            if documented {
+                // Two rosters of the same millisecond would contradict each other in whichever
+                // order they are read: give each leaver a millisecond of its own.
+                order.sort_by_key(|&k| (ats[k], k));
+                let mut prev: Option<i64> = None;
+                for &k in &order {
+                    if let Some(p) = prev
+                        && ats[k] <= p
+                    {
+                        ats[k] = p + 1;
+                    }
+                    prev = Some(ats[k]);
+                }
+            }
             let mut end = consumer_at;
             for (leg, &at) in legs.iter().zip(&ats) {
                 if participants.contains(&leg.person.id) {
@@ -694,6 +967,13 @@ impl<R: Rng> Call<'_, R> {
                         leg.queue,
                         None,
                     );
+                }
+            }
+            if documented {
+                // Each leaver's roster lacks them and everyone who left before; the customer is
+                // in it until they hang up.
+                for &k in &order {
+                    self.zoom_leave(ats[k], &legs[k].person.id, ats[k] < consumer_at);
                 }
             }
             self.close_conference(end);
@@ -986,6 +1266,13 @@ impl<R: Rng> Call<'_, R> {
             inviter.queue,
             Some(&inviter.person),
         );
+        self.zoom_open(t_inv, &inviter);
+        self.zoom_event(
+            t_inv,
+            "engagement_conference_participant_invited",
+            Some(("invited_participant", Subject::Agent(&invitee.id))),
+            Some(true),
+        );
         let task = Task {
             id: hex_id(self.rng, "ZWT"),
             created_ms: t_inv + self.between(10, 80),
@@ -1018,6 +1305,7 @@ impl<R: Rng> Call<'_, R> {
                     }
                     None => {
                         let index = self.next(CONF);
+                        let conference_id = self.zoom_conference.as_ref().map(|z| z.id.clone());
                         let participants: BTreeSet<String> = self
                             .legs
                             .iter()
@@ -1029,9 +1317,20 @@ impl<R: Rng> Call<'_, R> {
                             started_ms: answered,
                             participants,
                             initiated_by: inviter.person.id.clone(),
+                            conference_id,
+                            external: BTreeSet::new(),
                         });
                     }
                 }
+                if let Some(zc) = &mut self.zoom_conference {
+                    zc.members.push(Member::Agent(invitee.clone()));
+                }
+                self.zoom_event(
+                    joined_at,
+                    "engagement_conference_participant_joined",
+                    Some(("joining_participant", Subject::Agent(&invitee.id))),
+                    Some(true),
+                );
                 (answered, true)
             }
             other => {
@@ -1061,6 +1360,17 @@ impl<R: Rng> Call<'_, R> {
                     inviter.queue,
                     Some(&inviter.person),
                 );
+                let subject_key = match other {
+                    InviteOutcome::Rejected => "rejecting_participant",
+                    InviteOutcome::Timeout => "timed_out_participant",
+                    _ => "canceled_participant",
+                };
+                self.zoom_event(
+                    at,
+                    conf_event,
+                    Some((subject_key, Subject::Agent(&invitee.id))),
+                    Some(true),
+                );
                 if other == InviteOutcome::Canceled && self.conference.is_none() && self.chance(0.5)
                 {
                     let canceled_at = at + self.between(0, 20);
@@ -1071,6 +1381,10 @@ impl<R: Rng> Call<'_, R> {
                         inviter.queue,
                         None,
                     );
+                    // The whole conference is called off: no roster, and the next invitation
+                    // opens a new one.
+                    self.zoom_event(canceled_at, "engagement_conference_canceled", None, None);
+                    self.zoom_conference = None;
                 }
                 let canceled_at = at + self.between(10, 100);
                 self.task_event(canceled_at, "task_canceled", &task, "canceled");
@@ -1364,6 +1678,7 @@ impl<R: Rng> Call<'_, R> {
                 t = self.talk(t, 30 * SEC, 4 * MIN, 0.0);
                 let (at, _) = self.invite(t, InviteOutcome::Accepted);
                 t = self.talk(at, MIN, 8 * MIN, 0.0);
+                self.maybe_outside_party(at, t);
                 if self.chance(0.5) {
                     // The invited agent drops; the first agent finishes the call.
                     let invited = self
@@ -1379,6 +1694,7 @@ impl<R: Rng> Call<'_, R> {
                 t = self.talk(t, 30 * SEC, 4 * MIN, 0.0);
                 let (at, _) = self.invite(t, InviteOutcome::Accepted);
                 t = self.talk(at, MIN, 5 * MIN, 0.0);
+                self.maybe_outside_party(at, t);
                 let first = self.primary().person.id;
                 self.leave(t, &first);
                 t = self.talk(t, MIN, 6 * MIN, 0.1);
@@ -1397,7 +1713,10 @@ impl<R: Rng> Call<'_, R> {
                     let (at, _) = self.invite(t, InviteOutcome::Accepted);
                     t = at;
                 }
+                let from = t;
                 t = self.talk(t, MIN, 6 * MIN, 0.0);
+                // Only when the second invitation made a conference.
+                self.maybe_outside_party(from, t);
             }
             Pattern::SupervisorListen
             | Pattern::SupervisorWhisper

@@ -26,6 +26,24 @@ pub(crate) fn e164(rng: &mut impl Rng) -> String {
     format!("+1{area}555{line:04}")
 }
 
+/// A phone number as Zoom's documented conference events sometimes carry it: not valid E.164
+/// (a `+1` number with 13 digits instead of 11, like the documented sample's
+/// `+1479235161723`). Already in the form phone-number normalisation keeps unchanged: `+` and
+/// digits only.
+pub(crate) fn odd_phone(rng: &mut impl Rng) -> String {
+    let area = rng.random_range(201..990);
+    let rest: u64 = rng.random_range(0..1_000_000_000);
+    format!("+1{area}{rest:09}")
+}
+
+/// A random (version 4) UUID in its hyphenated lower-case form, as Zoom writes `conference_id`.
+pub(crate) fn uuid_v4(rng: &mut impl Rng) -> String {
+    uuid::Builder::from_random_bytes(rng.random())
+        .into_uuid()
+        .hyphenated()
+        .to_string()
+}
+
 /// RFC 3339 UTC with milliseconds, as Zoom writes `date_time_ms`: `2026-05-04T14:00:25.340Z`.
 pub fn iso_ms(ms: i64) -> String {
     match chrono::DateTime::from_timestamp_millis(ms) {
@@ -49,6 +67,14 @@ mod tests {
         assert_eq!(t.len(), 35);
         assert!(t.starts_with("ZWT"));
         assert!(e164(&mut rng).starts_with("+1"));
+        let odd = odd_phone(&mut rng);
+        assert_eq!(odd.len(), 14, "{odd}: two digits more than a +1 number has");
+        assert!(odd[1..].bytes().all(|b| b.is_ascii_digit()));
+        let id = uuid_v4(&mut rng);
+        let parsed = uuid::Uuid::parse_str(&id).unwrap();
+        assert_eq!(parsed.get_version_num(), 4);
+        assert_eq!(parsed.hyphenated().to_string(), id);
+        assert_ne!(uuid_v4(&mut rng), id);
     }
 
     #[test]

@@ -30,6 +30,47 @@ use rand_chacha::ChaCha8Rng;
 pub use ids::iso_ms;
 pub use truth::TruthRow;
 
+/// The payload shape of Zoom's explicit `engagement_conference_*` events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ConferenceShape {
+    /// The payloads Zoom documents (2026): a `conference_id`, the roster after the change in
+    /// `conference_participants[]`, and the participant the event is about under a key of its
+    /// own (`invited_participant`, `joining_participant`, ...). Outside parties join some
+    /// conferences, and some conferences start with
+    /// `call_control_conference_warm_invite_executed`.
+    #[default]
+    Documented,
+    /// The shape guessed before Zoom documented the payloads: the leg field set with the
+    /// participant as `user_id` and the inviter as `inviter_user_id`. Kept byte for byte so
+    /// older corpora can be regenerated.
+    Guessed,
+}
+
+impl ConferenceShape {
+    /// The name used on the command line and in `ZCC_CONFERENCE_SHAPE`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConferenceShape::Documented => "documented",
+            ConferenceShape::Guessed => "guessed",
+        }
+    }
+}
+
+impl std::str::FromStr for ConferenceShape {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
+        match s {
+            "documented" => Ok(ConferenceShape::Documented),
+            "guessed" => Ok(ConferenceShape::Guessed),
+            other => Err(ConfigError::UnknownShape(other.to_owned())),
+        }
+    }
+}
+
+/// Mixed into the seed of the generator of teams and divisions.
+const TEAM_SEED: u64 = 0x7EA4_5D1F_1510_4E55;
+
 /// 2026-05-04T14:00:00.000Z, the default start of simulated time.
 pub const DEFAULT_START_MS: i64 = 1_777_903_200_000;
 
@@ -51,6 +92,8 @@ pub struct SimConfig {
     pub calls_per_minute: f64,
     /// Share of calls (0..=1) that carry Zoom's 2026 `engagement_conference_*` events.
     pub explicit_conference_share: f64,
+    /// The payload shape of those explicit conference events.
+    pub conference_shape: ConferenceShape,
     /// Share of supervised calls (0..=1) that use the 2023 `engagement_user_*_initiated` names.
     pub legacy_supervisor_share: f64,
     /// Probability (0..=1) that a delivered body is delivered a second time, byte for byte.
@@ -74,6 +117,7 @@ impl Default for SimConfig {
             start_ms: DEFAULT_START_MS,
             calls_per_minute: 4.0,
             explicit_conference_share: 0.3,
+            conference_shape: ConferenceShape::Documented,
             legacy_supervisor_share: 0.25,
             duplicate_rate: 0.02,
             reorder_rate: 0.05,
@@ -97,6 +141,8 @@ pub enum ConfigError {
         min: usize,
         value: usize,
     },
+    #[error("unknown conference shape `{0}`: expected `documented` or `guessed`")]
+    UnknownShape(String),
 }
 
 impl SimConfig {
@@ -291,7 +337,10 @@ pub struct Generator {
 pub fn generate(config: &SimConfig) -> Result<Generator, ConfigError> {
     config.validate()?;
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-    let world = world::World::new(&mut rng, config.agents, config.supervisors);
+    let mut world = world::World::new(&mut rng, config.agents, config.supervisors);
+    // Teams and divisions (read only by the documented conference events) come from a generator
+    // of their own, so that the main stream, and with it the guessed shape, is unchanged.
+    world.add_teams(&mut ChaCha8Rng::seed_from_u64(config.seed ^ TEAM_SEED));
     Ok(Generator {
         config: config.clone(),
         rng,
@@ -344,6 +393,7 @@ impl Generator {
             explicit_conference: self.rng.random_bool(cfg.explicit_conference_share),
             legacy_supervisor: pattern.is_supervised()
                 && self.rng.random_bool(cfg.legacy_supervisor_share),
+            conference_shape: cfg.conference_shape,
         };
         let (dup, reorder, late) = (cfg.duplicate_rate, cfg.reorder_rate, cfg.late_retry_rate);
         // Each call gets its own generator so its content does not depend on fault draws.

@@ -2,9 +2,10 @@
 //!
 //! Each row serialises as one JSON object with a `"table"` field naming the table and the row's
 //! columns after it (see docs/SIMULATOR.md). The `conferences` columns are exactly those of the
-//! `conferences` export (SPEC section 8). Times are RFC 3339 UTC with milliseconds; every time
-//! is the `date_time_ms` (or, for task and reservation events, `last_modified_time_ms`) of the
-//! event that marks it, so truth and bodies agree to the millisecond.
+//! `conferences` export (SPEC section 8), `conference_id` and `external_participants` included.
+//! Times are RFC 3339 UTC with milliseconds; every time is the `date_time_ms` (or, for task and
+//! reservation events, `last_modified_time_ms`) of the event that marks it, so truth and bodies
+//! agree to the millisecond.
 
 use serde::Serialize;
 
@@ -88,6 +89,12 @@ pub struct ConferenceTruth {
     pub source: String,
     pub rule: String,
     pub evidence: Vec<u64>,
+    /// Zoom's `conference_id` of the conference: set for calls whose explicit events are in
+    /// the documented shape (which carries it), `None` otherwise.
+    pub conference_id: Option<String>,
+    /// Phone numbers of outside parties who joined the conference, sorted. They are never in
+    /// `participants` and do not count as agents.
+    pub external_participants: Vec<String>,
 }
 
 /// A conference invitation (SPEC section 5): invited agent, invited by, invited at, outcome.

@@ -28,6 +28,16 @@ pub(crate) struct Flow {
     pub number: String,
 }
 
+/// The team a queue's agents belong to, and the team's division (the `teams[]`,
+/// `division_id` and `division_name` of the documented conference events).
+#[derive(Debug, Clone)]
+pub(crate) struct Team {
+    pub id: String,
+    pub name: String,
+    pub division_id: String,
+    pub division_name: String,
+}
+
 pub(crate) struct World {
     pub account_id: String,
     pub channel_id: String,
@@ -35,6 +45,8 @@ pub(crate) struct World {
     pub queues: Vec<Queue>,
     pub agents: Vec<Person>,
     pub supervisors: Vec<Person>,
+    /// One team per queue, same index; empty until [`World::add_teams`].
+    pub teams: Vec<Team>,
     agent_busy_until: Vec<i64>,
     supervisor_busy_until: Vec<i64>,
 }
@@ -79,6 +91,8 @@ const FLOWS: &[&str] = &[
     "Priority Customers",
     "After Hours",
 ];
+
+const DIVISIONS: &[&str] = &["North America Operations", "EMEA Operations"];
 
 pub(crate) fn person_name(rng: &mut impl Rng) -> String {
     format!(
@@ -129,7 +143,27 @@ impl World {
             supervisor_busy_until: vec![i64::MIN; supervisors.len()],
             agents,
             supervisors,
+            teams: Vec::new(),
         }
+    }
+
+    /// One team per queue, in two divisions.
+    pub(crate) fn add_teams(&mut self, rng: &mut impl Rng) {
+        let divisions: Vec<(String, &str)> = DIVISIONS.iter().map(|n| (b64_id(rng), *n)).collect();
+        self.teams = self
+            .queues
+            .iter()
+            .enumerate()
+            .map(|(i, q)| {
+                let (division_id, division_name) = &divisions[i % divisions.len()];
+                Team {
+                    id: b64_id(rng),
+                    name: format!("{} Team", q.name),
+                    division_id: division_id.clone(),
+                    division_name: (*division_name).to_owned(),
+                }
+            })
+            .collect();
     }
 
     /// An agent free at `at` and not in `exclude` (by index); if none is free, the one free

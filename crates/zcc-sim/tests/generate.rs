@@ -481,6 +481,8 @@ fn conference_truth_lines_have_the_spec_columns_in_order() {
         "source",
         "rule",
         "evidence",
+        "conference_id",
+        "external_participants",
     ];
     let positions: Vec<usize> = expected
         .iter()

@@ -1,4 +1,5 @@
-//! `zcc-ledger simulate --calls N [--seed S] [--output PATH | --target URL] [--truth PATH]`.
+//! `zcc-ledger simulate --calls N [--seed S] [--output PATH | --target URL] [--truth PATH]
+//! [--conference-shape documented|guessed]`.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -16,6 +17,7 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         calls: args.calls,
         seed: args.seed,
         explicit_conference_share: args.explicit_conference_share,
+        conference_shape: args.conference_shape.into(),
         ..SimConfig::default()
     };
     let generator = generate(&config)?;
