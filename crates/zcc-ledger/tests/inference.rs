@@ -253,3 +253,99 @@ fn shuffled_import_gives_identical_projections() {
         );
     }
 }
+
+/// Calls carrying Zoom's conference events, documented shape (30% and 100% of calls) and the
+/// older guessed shape, with the simulator's duplicates, reordering and late retries: the
+/// conferences match the truth (precision and recall at least 0.99), with Zoom's
+/// `conference_id` and outside parties, and `evaluate correlated` scores F1 at least 0.99.
+#[test]
+fn explicit_conference_events_in_both_shapes_match_truth() {
+    for (share, shape) in [("0.3", "documented"), ("1", "documented"), ("1", "guessed")] {
+        let dir = tempfile::tempdir().unwrap();
+        let corpus = dir.path().join("calls.jsonl");
+        let truth_file = dir.path().join("truth.jsonl");
+        let sim = bin()
+            .args(["simulate", "--calls", "700", "--seed", "23"])
+            .args([
+                "--explicit-conference-share",
+                share,
+                "--conference-shape",
+                shape,
+            ])
+            .arg("--output")
+            .arg(&corpus)
+            .arg("--truth")
+            .arg(&truth_file)
+            .output()
+            .unwrap();
+        assert!(sim.status.success(), "{}", stderr(&sim));
+        let db = sqlite_url(dir.path());
+        let imp = run(&db, &["import", corpus.to_str().unwrap()]);
+        assert_eq!(imp.status.code(), Some(0), "{}", stderr(&imp));
+
+        let truth_rows = jsonl(&std::fs::read_to_string(&truth_file).unwrap());
+        let truth_confs: Vec<&serde_json::Value> = truth_rows
+            .iter()
+            .filter(|r| r["table"] == "conferences")
+            .collect();
+        let truth = by_call(truth_confs.iter().copied());
+        let explicit_truth = truth_confs
+            .iter()
+            .filter(|r| r["source"] == "explicit")
+            .count();
+        assert!(
+            explicit_truth > 20,
+            "{share} {shape}: explicit conferences in the corpus"
+        );
+
+        let predicted = jsonl(&stdout(&run(&db, &["export", "conferences"])));
+        let (tp, n_pred, n_truth, wrong) = score(&by_call(predicted.iter()), &truth);
+        let (p, r, _) = f1(tp, n_pred, n_truth);
+        eprintln!(
+            "{share} {shape}: precision {p:.3} recall {r:.3} ({tp}/{n_pred}, {n_truth} true)"
+        );
+        assert!(
+            p >= 0.99 && r >= 0.99,
+            "{share} {shape}: {p:.3}/{r:.3}, wrong: {wrong:?}"
+        );
+
+        // Source, Zoom's id and outside parties, as the truth has them.
+        let key = |row: &serde_json::Value| {
+            (
+                row["engagement_id"].as_str().unwrap().to_owned(),
+                row["started_at"].as_str().unwrap().to_owned(),
+            )
+        };
+        let by_start: BTreeMap<_, _> = truth_confs.iter().map(|r| (key(r), *r)).collect();
+        let mut compared = 0;
+        for row in &predicted {
+            let Some(t) = by_start.get(&key(row)) else {
+                continue;
+            };
+            compared += 1;
+            assert_eq!(row["source"], t["source"], "{share} {shape}: {row}");
+            assert_eq!(
+                row["conference_id"], t["conference_id"],
+                "{share} {shape}: {row}"
+            );
+            assert_eq!(
+                row["external_participants"], t["external_participants"],
+                "{share} {shape}: {row}"
+            );
+        }
+        assert!(
+            compared * 100 >= predicted.len() * 95,
+            "{share} {shape}: starts match"
+        );
+
+        let eval = run(&db, &["evaluate", "correlated", "--format", "json"]);
+        assert!(eval.status.success(), "{}", stderr(&eval));
+        let report: serde_json::Value = serde_json::from_str(&stdout(&eval)).unwrap();
+        let f = report["f1"].as_f64().unwrap();
+        assert!(
+            report["reference_conferences"].as_u64().unwrap() as usize >= explicit_truth * 99 / 100,
+            "{share} {shape}: {report}"
+        );
+        assert!(f >= 0.99, "{share} {shape}: evaluate F1 {f}: {report}");
+    }
+}

@@ -332,11 +332,14 @@ fn leg_hosts(facts: &Facts, obs: &[&ConfObs], subjects: &BTreeSet<&str>) -> Vec<
             .iter()
             .filter(|l| l.party == Party::Agent && l.is_open_at(first))
             .filter_map(|l| l.user.as_deref())
-            .filter(|u| !subjects.contains(u) && !supervisor(u))
+            .filter(|u| !supervisor(u))
             .collect()
     } else {
         named
     };
+    // A participant the events follow themselves (a host whose `_left` was sent) is one
+    // presence, not two.
+    users.retain(|u| !subjects.contains(u));
     users.sort_unstable();
     users.dedup();
     users

@@ -465,3 +465,32 @@ fn conference_canceled_ends_pending_invitations_and_hidden_events_leave_inferenc
     assert!(hidden.conference_invitations.is_empty());
     assert!(hidden.diagnostics.is_empty());
 }
+
+#[test]
+fn a_named_inviter_whose_leave_is_sent_counts_once() {
+    // Older shape: Alice invites Bob and is named as inviter; at the end Zoom sends `_left`
+    // for both. Alice alone is never a conference.
+    let mut c = Call::inbound();
+    opening(&mut c)
+        .conf(30.0, "invited", "bob", Some("alice"))
+        .offer(30.5, 32.0, "T2", "bob")
+        .answered(32.0, "bob")
+        .conf(32.0, "joined", "bob", Some("alice"))
+        .customer_ended(100.0)
+        .user_ended(100.2, "alice")
+        .conf(100.2, "left", "alice", None)
+        .user_ended(100.3, "bob")
+        .conf(100.3, "left", "bob", None)
+        .ended(101.0);
+    model_only(
+        &correlated(&c),
+        r"
+        call inbound voice 0..101
+        leg customer - 0..100 customer
+        leg agent alice 5..100.200 routing
+        leg agent bob 32..100.300 conference_invitation
+        invite bob by alice at 30 accepted@32 explicit
+        conference 1 32..100 [alice,bob] by alice explicit
+        ",
+    );
+}
