@@ -361,7 +361,7 @@ pub fn document() -> Value {
                 "Detail": {"type": "object", "properties": {
                     "engagement_id": {"type": "string"},
                     "generation": reference("GenerationRef"),
-                    "projection": {"type": ["object", "null"], "description": "The stored projection: rule, engagement, legs, holds, transfers, conference_invitations, conferences, supervision, derived_events (times in ms since the epoch, evidence as log positions)."},
+                    "projection": {"type": ["object", "null"], "description": "The stored projection: rule, engagement, legs, holds, transfers, conference_invitations, conferences (with Zoom's conference_id, external_participants and the api_call that started one, where there were), supervision, derived_events, and diagnostics (kind, message, evidence: where explicit conference events were incomplete, unreadable or contradicted the legs; absent when none). Times in ms since the epoch, evidence as log positions."},
                     "events": {"type": "array", "items": reference("RawEvent")}}},
                 "FeedItem": {"type": "object", "properties": {
                     "cursor": {"type": "string"}, "position": {"type": "integer"},
