@@ -322,10 +322,14 @@ fn the_busy_call_is_what_its_definitions_say() {
     );
 }
 
+/// A conference as the documented call's check reads it: start and end (from the call's
+/// start), agents, outside parties, and whether an API request started it.
+type ConfView = (i64, Option<i64>, Vec<String>, Vec<String>, bool);
+
 #[test]
 fn the_documented_call_is_what_its_definitions_say() {
     let p = rule("correlated", &[]).project(&documented().events());
-    let confs: Vec<(i64, Option<i64>, Vec<String>, Vec<String>, bool)> = p
+    let confs: Vec<ConfView> = p
         .conferences
         .iter()
         .map(|c| {

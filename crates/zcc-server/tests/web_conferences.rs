@@ -75,14 +75,14 @@ fn call() -> Vec<(String, i64)> {
             "engagement_conference_participant_joined",
             t0 + 22_000,
             serde_json::json!({
-            "conference_id": CONF, "conference_participants": roster(&[bob.clone()]),
+            "conference_id": CONF, "conference_participants": roster(std::slice::from_ref(&bob)),
             "joining_participant": {"participant_user_id": "bob"}}),
         ),
         body(
             "engagement_conference_participant_joined",
             t0 + 25_000,
             serde_json::json!({
-            "conference_id": CONF, "conference_participants": roster(&[bob.clone(), outside.clone()]),
+            "conference_id": CONF, "conference_participants": roster(&[bob, outside]),
             "joining_participant": {"participant_phone_number": "+1479235161723"}}),
         ),
         // An event that names nobody this model can read: a diagnostic, not a loss.
