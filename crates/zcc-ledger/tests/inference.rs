@@ -124,13 +124,13 @@ fn jsonl(text: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-#[test]
-fn default_rule_matches_truth_and_party_count_counts_handoffs() {
-    let dir = tempfile::tempdir().unwrap();
-    let corpus = dir.path().join("calls.jsonl");
-    let truth_file = dir.path().join("truth.jsonl");
+/// Simulate with `args`, import into a SQLite ledger in `dir`; the ledger's URL and the truth.
+fn simulated_ledger(dir: &std::path::Path, args: &[&str]) -> (String, Vec<serde_json::Value>) {
+    let corpus = dir.join("calls.jsonl");
+    let truth_file = dir.join("truth.jsonl");
     let sim = bin()
-        .args(["simulate", "--calls", "1500", "--seed", "11"])
+        .arg("simulate")
+        .args(args)
         .arg("--output")
         .arg(&corpus)
         .arg("--truth")
@@ -138,11 +138,16 @@ fn default_rule_matches_truth_and_party_count_counts_handoffs() {
         .output()
         .unwrap();
     assert!(sim.status.success(), "{}", stderr(&sim));
-    let db = sqlite_url(dir.path());
+    let db = sqlite_url(dir);
     let imp = run(&db, &["import", corpus.to_str().unwrap()]);
     assert_eq!(imp.status.code(), Some(0), "{}", stderr(&imp));
+    (db, jsonl(&std::fs::read_to_string(&truth_file).unwrap()))
+}
 
-    let truth_rows = jsonl(&std::fs::read_to_string(&truth_file).unwrap());
+#[test]
+fn default_rule_matches_truth_and_party_count_counts_handoffs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, truth_rows) = simulated_ledger(dir.path(), &["--calls", "1500", "--seed", "11"]);
     let truth = by_call(truth_rows.iter().filter(|r| r["table"] == "conferences"));
     assert!(
         truth.len() > 50,
@@ -262,28 +267,19 @@ fn shuffled_import_gives_identical_projections() {
 fn explicit_conference_events_in_both_shapes_match_truth() {
     for (share, shape) in [("0.3", "documented"), ("1", "documented"), ("1", "guessed")] {
         let dir = tempfile::tempdir().unwrap();
-        let corpus = dir.path().join("calls.jsonl");
-        let truth_file = dir.path().join("truth.jsonl");
-        let sim = bin()
-            .args(["simulate", "--calls", "700", "--seed", "23"])
-            .args([
+        let (db, truth_rows) = simulated_ledger(
+            dir.path(),
+            &[
+                "--calls",
+                "700",
+                "--seed",
+                "23",
                 "--explicit-conference-share",
                 share,
                 "--conference-shape",
                 shape,
-            ])
-            .arg("--output")
-            .arg(&corpus)
-            .arg("--truth")
-            .arg(&truth_file)
-            .output()
-            .unwrap();
-        assert!(sim.status.success(), "{}", stderr(&sim));
-        let db = sqlite_url(dir.path());
-        let imp = run(&db, &["import", corpus.to_str().unwrap()]);
-        assert_eq!(imp.status.code(), Some(0), "{}", stderr(&imp));
-
-        let truth_rows = jsonl(&std::fs::read_to_string(&truth_file).unwrap());
+            ],
+        );
         let truth_confs: Vec<&serde_json::Value> = truth_rows
             .iter()
             .filter(|r| r["table"] == "conferences")

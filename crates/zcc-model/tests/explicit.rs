@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Call, check, render, render_derived, rule};
+use common::{Call, check, closing, opening, render, render_derived, rule};
 use zcc_model::{CallProjection, ExplicitConferences};
 
 const C1: &str = "cc2bc81c-f6fe-4445-89c2-21a04994fb3d";
@@ -21,22 +21,6 @@ fn golden(p: &CallProjection, expected: &str) {
 
 fn model_only(p: &CallProjection, expected: &str) {
     check(&render(p), expected);
-}
-
-/// The call starts, a task enters Support, Alice is offered it and answers.
-fn opening(c: &mut Call) -> &mut Call {
-    c.started(0.0)
-        .task(1.0, "T1", "Support")
-        .offer(2.0, 5.0, "T1", "alice")
-        .answered(5.0, "alice")
-}
-
-fn closing(c: &mut Call, t: f64, agents: &[&str]) {
-    c.customer_ended(t);
-    for a in agents {
-        c.user_ended(t, a).wrap_up(t + 0.5, a);
-    }
-    c.ended(t + 1.0);
 }
 
 /// Alice invites Bob into conference `C1`; Bob's leg connects at 32, Zoom's `_joined` follows.

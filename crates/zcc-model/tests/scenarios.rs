@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Call, check, render, render_derived, rule};
+use common::{Call, check, closing, opening, render, render_derived, rule};
 use zcc_model::{CallProjection, ExplicitConferences};
 
 fn correlated(c: &Call) -> CallProjection {
@@ -17,23 +17,6 @@ fn party_count(c: &Call) -> CallProjection {
 
 fn golden(p: &CallProjection, expected: &str) {
     check(&format!("{}--\n{}", render(p), render_derived(p)), expected);
-}
-
-/// The common opening: the call starts, a task enters Support, Alice is offered it and answers.
-fn opening(c: &mut Call) -> &mut Call {
-    c.started(0.0)
-        .task(1.0, "T1", "Support")
-        .offer(2.0, 5.0, "T1", "alice")
-        .answered(5.0, "alice")
-}
-
-/// The customer hangs up at `t`; each agent's leg ends, wrap-up starts; the engagement ends.
-fn closing(c: &mut Call, t: f64, agents: &[&str]) {
-    c.customer_ended(t);
-    for a in agents {
-        c.user_ended(t, a).wrap_up(t + 0.5, a);
-    }
-    c.ended(t + 1.0);
 }
 
 // ---------------------------------------------------------------- patterns

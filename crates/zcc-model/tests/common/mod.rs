@@ -281,6 +281,23 @@ impl Call {
     }
 }
 
+/// The common opening: the call starts, a task enters Support, Alice is offered it and answers.
+pub fn opening(c: &mut Call) -> &mut Call {
+    c.started(0.0)
+        .task(1.0, "T1", "Support")
+        .offer(2.0, 5.0, "T1", "alice")
+        .answered(5.0, "alice")
+}
+
+/// The customer hangs up at `t`; each agent's leg ends, wrap-up starts; the engagement ends.
+pub fn closing(c: &mut Call, t: f64, agents: &[&str]) {
+    c.customer_ended(t);
+    for a in agents {
+        c.user_ended(t, a).wrap_up(t + 0.5, a);
+    }
+    c.ended(t + 1.0);
+}
+
 pub fn sha(body: &str) -> [u8; 32] {
     Sha256::digest(body.as_bytes()).into()
 }
