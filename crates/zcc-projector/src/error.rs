@@ -30,7 +30,8 @@ pub enum ProjectorError {
     /// A stored generation names a rule identity this build no longer makes.
     #[error(
         "generation {id} was made by {stored} but this build makes {current} from the same \
-         name and parameters; retire it and reproject"
+         name and parameters: build the new one with `zcc-ledger reproject --rule {current} \
+         --activate`, then retire generation {id}"
     )]
     RuleChanged {
         id: GenerationId,
