@@ -171,6 +171,10 @@ pub struct DiffArgs {
 pub struct EvaluateArgs {
     /// The rule to score (`zcc-ledger rules`).
     pub rule: String,
+    /// When the account began receiving conference events (RFC 3339): every call
+    /// that began after it is scored, one without explicit events as having no conference.
+    #[arg(long, env = "ZCC_SINCE")]
+    pub since: Option<String>,
     /// A rule parameter as k=v (repeatable).
     #[arg(long, env = "ZCC_PARAM", value_delimiter = ',')]
     pub param: Vec<String>,

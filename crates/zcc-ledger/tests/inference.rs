@@ -343,5 +343,32 @@ fn explicit_conference_events_in_both_shapes_match_truth() {
             "{share} {shape}: {report}"
         );
         assert!(f >= 0.99, "{share} {shape}: evaluate F1 {f}: {report}");
+
+        if share == "1" {
+            // Every call carries the events when there are any: with --since, a call without
+            // them had no conference, and the baseline's hand-offs are named as spurious.
+            let since = ["--since", "2000-01-01T00:00:00Z", "--format", "json"];
+            let eval = |rule: &str| -> serde_json::Value {
+                let mut args = vec!["evaluate", rule];
+                args.extend(since);
+                let out = run(&db, &args);
+                assert!(out.status.success(), "{}", stderr(&out));
+                serde_json::from_str(&stdout(&out)).unwrap()
+            };
+            let default = eval("correlated");
+            assert!(
+                default["f1"].as_f64().unwrap() >= 0.99,
+                "{shape}: {default}"
+            );
+            let baseline = eval("party-count");
+            assert!(
+                baseline["disagreement_counts"]["spurious"]
+                    .as_u64()
+                    .unwrap_or(0)
+                    > 0,
+                "{shape}: {baseline}"
+            );
+            assert!(baseline["f1"].as_f64().unwrap() < default["f1"].as_f64().unwrap());
+        }
     }
 }

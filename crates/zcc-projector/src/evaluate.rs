@@ -14,7 +14,7 @@
 //! (they overlap but the agents differ) and `bounds` (matched, but the start or the end is off
 //! by more than [`BOUNDS_TOLERANCE_MS`]).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use zcc_model::{Conference, ExplicitConferences, Source, rules};
@@ -77,13 +77,18 @@ impl From<&Conference> for ConferenceSummary {
     }
 }
 
+impl ConferenceSummary {
+    /// RFC 3339 UTC with milliseconds, as the exports write times.
+    fn time(ms: i64) -> String {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map(|d| d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+            .unwrap_or_else(|| ms.to_string())
+    }
+}
+
 impl std::fmt::Display for ConferenceSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let t = |ms: i64| {
-            chrono::DateTime::from_timestamp_millis(ms)
-                .map(|d| d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-                .unwrap_or_else(|| ms.to_string())
-        };
+        let t = ConferenceSummary::time;
         write!(
             f,
             "[{}] {}..{}",
@@ -135,8 +140,11 @@ pub struct EngagementScore {
 pub struct EvalReport {
     pub rule: String,
     pub reference_rule: String,
-    /// Engagements with explicit conference events.
+    /// Engagements scored: those with explicit conference events, and with a `since` every
+    /// engagement that began after it.
     pub engagements: u64,
+    /// The `since` the scope was given (ms), if any.
+    pub since_ms: Option<i64>,
     pub reference_conferences: u64,
     pub predicted_conferences: u64,
     pub true_positives: u64,
@@ -162,8 +170,17 @@ impl std::fmt::Display for EvalReport {
         let ms = |v: Option<i64>| v.map_or("n/a".to_owned(), |v| format!("{v} ms"));
         writeln!(
             f,
-            "rule {} against explicit conference events ({}) on {} engagements",
-            self.rule, self.reference_rule, self.engagements
+            "rule {} against explicit conference events ({}) on {} engagements{}",
+            self.rule,
+            self.reference_rule,
+            self.engagements,
+            match self.since_ms {
+                Some(t) => format!(
+                    " (every call since {}, one without explicit events as having no conference)",
+                    ConferenceSummary::time(t)
+                ),
+                None => " (those that have them)".to_owned(),
+            }
         )?;
         writeln!(
             f,
@@ -223,11 +240,22 @@ impl std::fmt::Display for EvalReport {
     }
 }
 
+/// Which engagements [`evaluate`] scores.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EvalScope {
+    /// When the account began receiving conference events (ms). Every engagement whose first
+    /// event is at or after it is scored too, one without explicit events as having had no
+    /// conference: on such an account that silence is evidence. `None`: only the engagements
+    /// that have explicit events.
+    pub since_ms: Option<i64>,
+}
+
 /// Score `rule_name` with `k=v` `params` against the explicit conference events in the log.
 pub async fn evaluate<S: Backend + ?Sized>(
     store: &S,
     rule_name: &str,
     params: &[String],
+    scope: EvalScope,
 ) -> Result<EvalReport, ProjectorError> {
     let rule = build_rule(rule_name, params)?;
     let reference = rules::build(
@@ -239,20 +267,35 @@ pub async fn evaluate<S: Backend + ?Sized>(
         source,
     })?;
 
-    // The engagements that have explicit conference events.
+    // The engagements that have explicit conference events, and (with a `since`) the first
+    // event time of every engagement.
     let mut engagements = BTreeSet::new();
+    let mut first_seen: BTreeMap<String, i64> = BTreeMap::new();
     let mut after = Position::START;
     loop {
         let page = store.read_after(after, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = last.position;
         for e in &page {
-            if e.event_type.contains("engagement_conference_")
-                && let Some(id) = &e.engagement_id
-            {
+            let Some(id) = &e.engagement_id else { continue };
+            if e.event_type.contains("engagement_conference_") {
                 engagements.insert(id.clone());
             }
+            if scope.since_ms.is_some() {
+                first_seen
+                    .entry(id.clone())
+                    .and_modify(|t| *t = (*t).min(e.event_time_ms))
+                    .or_insert(e.event_time_ms);
+            }
         }
+    }
+    if let Some(since) = scope.since_ms {
+        engagements.extend(
+            first_seen
+                .into_iter()
+                .filter(|(_, t)| *t >= since)
+                .map(|(id, _)| id),
+        );
     }
 
     let mut scores = Vec::new();
@@ -313,6 +356,7 @@ pub async fn evaluate<S: Backend + ?Sized>(
         rule: rule.identity().to_string(),
         reference_rule: reference.identity().to_string(),
         engagements: engagements.len() as u64,
+        since_ms: scope.since_ms,
         reference_conferences: tp + fneg,
         predicted_conferences: tp + fp,
         true_positives: tp,

@@ -418,7 +418,9 @@ async fn evaluate_scores_against_explicit_events<S: Backend + ?Sized>(store: &S)
         "the simulator sent explicit conference events"
     );
 
-    let report = evaluate(store, rules::DEFAULT_RULE, &[]).await.unwrap();
+    let report = evaluate(store, rules::DEFAULT_RULE, &[], EvalScope::default())
+        .await
+        .unwrap();
     assert_eq!(report.engagements, with_explicit.len() as u64);
     assert!(report.reference_conferences > 0, "{report}");
     assert_eq!(
@@ -452,11 +454,15 @@ async fn evaluate_scores_against_explicit_events<S: Backend + ?Sized>(store: &S)
         );
     }
 
-    let baseline = evaluate(store, "party-count", &[]).await.unwrap();
+    let baseline = evaluate(store, "party-count", &[], EvalScope::default())
+        .await
+        .unwrap();
     assert_eq!(baseline.engagements, report.engagements);
     assert_eq!(baseline.reference_conferences, report.reference_conferences);
     assert!(baseline.rule.starts_with("party-count@1"));
-    let err = evaluate(store, "no-such-rule", &[]).await.unwrap_err();
+    let err = evaluate(store, "no-such-rule", &[], EvalScope::default())
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("unknown rule"), "{err}");
 }
 

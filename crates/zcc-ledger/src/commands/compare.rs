@@ -28,7 +28,9 @@ pub async fn diff(store: Arc<dyn Backend>, args: DiffArgs) -> anyhow::Result<Exi
 }
 
 pub async fn evaluate(store: Arc<dyn Backend>, args: EvaluateArgs) -> anyhow::Result<ExitCode> {
-    let report = zcc_projector::evaluate(store.as_ref(), &args.rule, &args.param).await?;
+    let since_ms = zcc_export::Window::parse(args.since.as_deref(), None)?.since_ms;
+    let scope = zcc_projector::EvalScope { since_ms };
+    let report = zcc_projector::evaluate(store.as_ref(), &args.rule, &args.param, scope).await?;
     match args.format {
         ReportFormat::Text => println!("{report}"),
         ReportFormat::Json | ReportFormat::Jsonl => {
