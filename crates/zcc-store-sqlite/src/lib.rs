@@ -64,6 +64,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use rusqlite::OptionalExtension;
 use zcc_store::{
     Appended, Delivery, EventLog, Head, LogEntry, LogScan, NewEvent, Position, QuarantineEntry,
     ScanEntry, StoreError,
@@ -181,6 +182,18 @@ impl SqliteLog {
                 return Ok(());
             }
         }
+    }
+}
+
+/// A SQLite value as a message shows it.
+fn sql_value(v: &rusqlite::types::Value) -> String {
+    use rusqlite::types::Value;
+    match v {
+        Value::Null => "NULL".into(),
+        Value::Integer(n) => n.to_string(),
+        Value::Real(f) => f.to_string(),
+        Value::Text(t) => format!("{t:?}"),
+        Value::Blob(b) => format!("a {}-byte blob", b.len()),
     }
 }
 
@@ -346,6 +359,50 @@ impl EventLog for SqliteLog {
     async fn deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
         self.readers
             .run(move |conn, path| read::deliveries(conn, path, limit))
+            .await
+    }
+
+    /// The dedupe key's time (`dedupe_ts`, migrations 0004 and 0005), which the writer takes
+    /// from the application's strict reading of `event_ts` or from SQLite's: both agree with
+    /// SQLite's reading of the stored body, which is what this compares with.
+    async fn check_stored_columns(
+        &self,
+        after: Position,
+        up_to: Position,
+    ) -> Result<Option<(Position, String)>, StoreError> {
+        self.readers
+            .run(move |conn, path| {
+                let what = "checking dedupe_ts against the bodies";
+                let sql = format!(
+                    "SELECT position, dedupe_ts, {reading} FROM events \
+                     WHERE position > ?1 AND position <= ?2 AND dedupe_ts IS NOT {reading} \
+                     ORDER BY position LIMIT 1",
+                    reading = writer::dedupe_ts_of("body")
+                );
+                let found = conn
+                    .prepare_cached(&sql)
+                    .and_then(|mut stmt| {
+                        stmt.query_row((after.0, up_to.0), |r| {
+                            Ok((
+                                r.get::<_, i64>(0)?,
+                                r.get::<_, rusqlite::types::Value>(1)?,
+                                r.get::<_, rusqlite::types::Value>(2)?,
+                            ))
+                        })
+                        .optional()
+                    })
+                    .map_err(error::at(what, path))?;
+                Ok(found.map(|(position, stored, read)| {
+                    (
+                        Position(position),
+                        format!(
+                            "column dedupe_ts: stored {}, the body's event_ts gives {}",
+                            sql_value(&stored),
+                            sql_value(&read)
+                        ),
+                    )
+                }))
+            })
             .await
     }
 

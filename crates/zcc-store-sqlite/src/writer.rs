@@ -40,10 +40,10 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use tokio::sync::oneshot;
-use zcc_store::chain::chain_hash;
+use zcc_store::chain::{Chained, entry_hash};
 use zcc_store::{
-    Appended, Delivery, DeliveryMeta, DeliveryOutcome, Digest, Head, NewEvent, Position,
-    QuarantineEntry, StoreError,
+    Appended, ChainVersion, Delivery, DeliveryMeta, DeliveryOutcome, Digest, Head, NewEvent,
+    Position, QuarantineEntry, StoreError,
 };
 
 use crate::{error, open, read};
@@ -75,12 +75,12 @@ pub(crate) fn dedupe_ts_of(body: &str) -> String {
 }
 
 /// The append's insert, built once: `?11` is [`NewEvent::dedupe_ts`], and SQLite reads it from
-/// the body (`?7`) when that is `None`.
+/// the body (`?7`) when that is `None`; `?12` is the chain format of `?9`.
 static INSERT_EVENT_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "INSERT INTO events (position, received_at, event_type, event_time, account_id, \
-         engagement_id, body, body_sha256, hash, source, dedupe_ts) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, coalesce(?11, {})) \
+         engagement_id, body, body_sha256, hash, source, dedupe_ts, chain_version) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, coalesce(?11, {}), ?12) \
          ON CONFLICT (dedupe_ts, body_sha256) DO NOTHING",
         dedupe_ts_of("?7")
     )
@@ -525,7 +525,11 @@ impl Writer {
                 // transaction already sees, so the lookup finds that copy's position. A
                 // conflict on anything else (a position) is an error, not a duplicate.
                 let position = Position(head.size + 1);
-                let hash = chain_hash(&head.hash, position, &e.body_sha256);
+                let hash = entry_hash(
+                    ChainVersion::CURRENT,
+                    &head.hash,
+                    &Chained::of_new(position, e),
+                );
                 let inserted = insert
                     .execute(params![
                         position.0,
@@ -539,6 +543,7 @@ impl Writer {
                         &hash.0[..],
                         e.source.as_str(),
                         e.dedupe_ts,
+                        ChainVersion::CURRENT.as_i64(),
                     ])
                     .map_err(|err| {
                         error::map(

@@ -1,6 +1,6 @@
 //! From raw bytes to a [`NewEvent`]: the checks shared by the HTTP receiver and import.
 
-use zcc_events::{EnvelopeError, read_envelope};
+use zcc_events::{EnvelopeError, EnvelopeSummary, read_envelope};
 
 use crate::types::{DeliveryMeta, Digest, NewEvent, Source};
 
@@ -32,11 +32,12 @@ pub fn prepare_digested(
     let text = String::from_utf8(body.to_vec()).map_err(|e| EnvelopeError::NotUtf8 {
         offset: e.utf8_error().valid_up_to(),
     })?;
+    let event_time_ms = event_time_ms(&summary, received_at_ms);
     Ok(NewEvent {
         body_sha256,
         body: text,
         event_type: summary.event,
-        event_time_ms: summary.event_time_ms.unwrap_or(received_at_ms),
+        event_time_ms,
         account_id: summary.account_id,
         engagement_id: summary.engagement_id,
         received_at_ms,
@@ -44,6 +45,12 @@ pub fn prepare_digested(
         delivery,
         dedupe_ts: summary.strict_event_ts,
     })
+}
+
+/// The event time the log stores for a body (SPEC I7): the time the envelope gives, else the
+/// time it was received. `verify` re-derives the column with this same function.
+pub fn event_time_ms(summary: &EnvelopeSummary, received_at_ms: i64) -> i64 {
+    summary.event_time_ms.unwrap_or(received_at_ms)
 }
 
 /// Milliseconds since the Unix epoch, now.

@@ -98,6 +98,19 @@ pub trait EventLog: Send + Sync + 'static {
     /// Recent deliveries, newest first (for operators and tests).
     async fn deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError>;
 
+    /// Check what this backend stores for each entry beyond [`LogEntry`] (SQLite's dedupe key
+    /// time) against the entry's body, for positions `after+1..=up_to`: the first entry whose
+    /// column does not agree, with a reason that starts `column NAME:`. `verify` calls it.
+    /// Default: the backend stores nothing more.
+    async fn check_stored_columns(
+        &self,
+        after: Position,
+        up_to: Position,
+    ) -> Result<Option<(Position, String)>, StoreError> {
+        let _ = (after, up_to);
+        Ok(None)
+    }
+
     /// Whether storage answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
 
