@@ -107,3 +107,13 @@ mod tests {
         );
     }
 }
+
+/// Run one statement as the admin (for example `ALTER DATABASE` on a test's own database).
+pub async fn admin_execute(sql: &str) {
+    let mut conn = admin().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let _ = conn.close().await;
+}

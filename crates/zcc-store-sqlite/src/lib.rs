@@ -54,6 +54,7 @@ pub mod open;
 
 mod doc_codec;
 mod error;
+mod identity;
 mod migrations;
 mod projection;
 mod read;
@@ -404,6 +405,13 @@ impl EventLog for SqliteLog {
                 }))
             })
             .await
+    }
+
+    /// The file is still the one at its path and takes a write (the writer's [`Command::Ready`]),
+    /// and a reader answers.
+    async fn ready(&self) -> Result<(), StoreError> {
+        self.writer.call(Command::Ready).await?;
+        self.ping().await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

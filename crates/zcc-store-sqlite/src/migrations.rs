@@ -59,6 +59,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/sqlite/0006_chain_v2.sql"),
         rebuilds_tables: false,
     },
+    Migration {
+        version: 7,
+        name: "0007_readiness_probe.sql",
+        sql: include_str!("../../../migrations/sqlite/0007_readiness_probe.sql"),
+        rebuilds_tables: false,
+    },
 ];
 
 /// The immutability guards every database at the latest version has (SPEC I1).

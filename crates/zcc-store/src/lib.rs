@@ -111,8 +111,16 @@ pub trait EventLog: Send + Sync + 'static {
         Ok(None)
     }
 
-    /// Whether storage answers (for `/readyz`).
+    /// Whether storage answers.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Whether storage can take a write now (for `/readyz`): it answers, is not full or
+    /// read-only, and (SQLite) its file is still the one at its path. Backends check it
+    /// cheaply: the outcome of the last write, or a small write probe at most about once a
+    /// second. Default: [`EventLog::ping`].
+    async fn ready(&self) -> Result<(), StoreError> {
+        self.ping().await
+    }
 
     /// The backend's blocking whole-log scan, when it has one faster than
     /// [`EventLog::read_after`] pages (rebuilds use it). Default: none.
