@@ -62,8 +62,11 @@ impl Default for PostgresOptions {
 pub struct PostgresLog {
     pool: PgPool,
     /// When the last write (an append, or the readiness probe) ended, and how.
-    last_write: Arc<Mutex<Option<(Instant, Result<(), StoreError>)>>>,
+    last_write: Arc<Mutex<Option<WriteOutcome>>>,
 }
+
+/// When a write ended, and how.
+type WriteOutcome = (Instant, Result<(), StoreError>);
 
 /// How long a write's outcome answers for whether the database can take a write, before
 /// [`EventLog::ready`] probes again.

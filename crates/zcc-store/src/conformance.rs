@@ -67,6 +67,10 @@ pub async fn empty_log(log: Arc<dyn EventLog>) {
         "fresh log lacks immutability guards"
     );
     log.ping().await.unwrap();
+    log.ready().await.expect("a fresh log takes writes");
+    log.ready()
+        .await
+        .expect("and says so again from the probe's outcome");
 }
 
 pub async fn positions_are_gapless_and_chained(log: Arc<dyn EventLog>) {

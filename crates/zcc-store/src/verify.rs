@@ -146,7 +146,7 @@ enum Problem {
     ReceivedAtOrHash,
 }
 
-fn found(column: &str, why: String) -> Option<Problem> {
+fn found(column: &str, why: impl std::fmt::Display) -> Option<Problem> {
     Some(Problem::Found(format!("column {column}: {why}")))
 }
 
