@@ -27,7 +27,7 @@
 //! - **One writer thread** owns the read-write connection (std thread, a channel of commands,
 //!   tokio oneshot replies). It keeps the head (size, hash) in memory and appends each batch in
 //!   ONE `BEGIN IMMEDIATE` transaction: dedupe by `body_sha256` (inside the batch and against the
-//!   table), positions last+1.., the chain with [`zcc_store::chain::chain_hash`], one cached
+//!   table), positions last+1.., the chain (format v2, [`zcc_store::chain::entry_hash`]), one cached
 //!   prepared INSERT per row, a delivery row for each event that carries a
 //!   [`zcc_store::DeliveryMeta`] (outcome stored or duplicate, with the position), COMMIT. Each
 //!   transaction first checks the cached head against the last row (a rowid seek), so a failed
@@ -43,6 +43,18 @@
 //! - **Errors** are classified by SQLite result code, never message text: BUSY, LOCKED, FULL,
 //!   CANTOPEN, IOERR, READONLY become [`StoreError::Unavailable`] (the receiver answers 503);
 //!   a constraint or trigger abort becomes [`StoreError::Refused`] with the database's message.
+//!
+//! # A vanished database
+//!
+//! An open connection keeps working on its file after the file is deleted or another file is
+//! moved over its path; whatever it commits then is lost when the process exits. The writer
+//! records the device and inode of the database, its `-wal` and `-shm` (`identity`) and
+//! compares them with a `stat` of their paths before each write transaction and after its
+//! commit: while they differ every write fails with [`StoreError::Unavailable`] (the receiver
+//! answers 503), the process log says so once, and it recovers when the paths name the open
+//! files again (moved or linked back). [`EventLog::ready`] (`/readyz`) checks the same, then
+//! the file system (read-only, or under 8 MiB available), then the last write's outcome or a
+//! one-row probe write (migration 0007), at most once a second.
 //!
 //! # Fast path for projection rebuilds
 //!
