@@ -3,10 +3,10 @@
 
 use serde::Serialize;
 
-use zcc_events::{parse_time_str, read_envelope};
+use zcc_events::parse_time_str;
 
 use crate::chain::{Chained, entry_hash};
-use crate::ingest::event_time_ms;
+use crate::ingest::body_columns;
 use crate::{EventLog, StoreError, types::*};
 
 /// What `verify` found.
@@ -189,42 +189,42 @@ fn check_entry(e: &LogEntry, expected: Position, prev: &Digest) -> Option<Proble
     }
 
     // What the append read from the body, read again the same way.
-    let summary = match read_envelope(e.body.as_bytes()) {
-        Ok(s) => s,
+    let read = match body_columns(e.body.as_bytes(), e.received_at_ms) {
+        Ok(read) => read,
         Err(err) => return found("body", format!("not a webhook envelope: {err}")),
     };
-    if e.event_type != summary.event {
+    if e.event_type != read.event_type {
         return found(
             "event_type",
             format!(
                 "stored {:?}, the body says {:?}",
-                e.event_type, summary.event
+                e.event_type, read.event_type
             ),
         );
     }
-    if e.account_id != summary.account_id {
+    if e.account_id != read.account_id {
         return found(
             "account_id",
             format!(
                 "stored {}, the body says {}",
                 show(e.account_id.as_deref()),
-                show(summary.account_id.as_deref())
+                show(read.account_id.as_deref())
             ),
         );
     }
-    if e.engagement_id != summary.engagement_id {
+    if e.engagement_id != read.engagement_id {
         return found(
             "engagement_id",
             format!(
                 "stored {}, the body says {}",
                 show(e.engagement_id.as_deref()),
-                show(summary.engagement_id.as_deref())
+                show(read.engagement_id.as_deref())
             ),
         );
     }
-    let reading = event_time_ms(&summary, e.received_at_ms);
+    let reading = read.event_time_ms;
     if e.event_time_ms != reading && !body_times(&e.body).contains(&e.event_time_ms) {
-        if summary.event_time_ms.is_some() {
+        if read.has_own_time {
             return found(
                 "event_time",
                 format!(
