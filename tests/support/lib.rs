@@ -91,6 +91,16 @@ impl Drop for PgTestDb {
     }
 }
 
+/// Run one statement as the admin (for example `ALTER DATABASE` on a test's own database).
+pub async fn admin_execute(sql: &str) {
+    let mut conn = admin().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let _ = conn.close().await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::url_for;

@@ -66,6 +66,7 @@ fn entries(n: usize) -> Vec<LogEntry> {
                 hash: Digest::of(body.as_bytes()),
                 body,
                 source: Source::Import,
+                chain: zcc_store::ChainVersion::V2,
             }
         })
         .collect()

@@ -413,6 +413,7 @@ fn sample_entry() -> zcc_store::LogEntry {
         body_sha256: zcc_store::Digest::of(b"{}"),
         hash: zcc_store::Digest::ZERO,
         source: zcc_store::Source::Import,
+        chain: zcc_store::ChainVersion::V2,
     }
 }
 

@@ -1,4 +1,5 @@
-//! `/healthz` (the process answers) and `/readyz` (storage answers too).
+//! `/healthz` (the process answers) and `/readyz` (storage answers and can take a write:
+//! [`zcc_store::EventLog::ready`]).
 
 use std::time::Duration;
 
@@ -28,11 +29,11 @@ async fn healthz() -> Json<Value> {
 #[tracing::instrument(skip_all)]
 async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let log = state.log();
-    match tokio::time::timeout(READY_TIMEOUT, log.ping()).await {
+    match tokio::time::timeout(READY_TIMEOUT, log.ready()).await {
         Ok(Ok(())) => Ok(Json(json!({"status": "ready", "backend": log.backend()}))),
         Ok(Err(e)) => Err(ApiError::Unavailable(e)),
         Err(_) => Err(ApiError::Unavailable(StoreError::Unavailable(format!(
-            "{} did not answer a ping within {} s",
+            "{} did not say whether it takes a write within {} s",
             log.backend(),
             READY_TIMEOUT.as_secs()
         )))),

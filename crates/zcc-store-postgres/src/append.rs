@@ -13,10 +13,10 @@
 use std::collections::HashMap;
 
 use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
-use zcc_store::chain::chain_hash;
+use zcc_store::chain::{Chained, entry_hash};
 use zcc_store::{
-    Appended, Delivery, DeliveryMeta, DeliveryOutcome, Digest, NewEvent, Position, QuarantineEntry,
-    StoreError,
+    Appended, ChainVersion, Delivery, DeliveryMeta, DeliveryOutcome, Digest, NewEvent, Position,
+    QuarantineEntry, StoreError,
 };
 
 use crate::error::map_sqlx;
@@ -25,7 +25,7 @@ use crate::error::map_sqlx;
 /// spell "zccappnd".
 pub const APPEND_LOCK: i64 = 0x7a63_6361_7070_6e64;
 
-/// Rows per multi-row INSERT: 1000 rows x 10 columns stays far below PostgreSQL's 65535 bind
+/// Rows per multi-row INSERT: 1000 rows x 11 columns stays far below PostgreSQL's 65535 bind
 /// parameters per statement, and 1000 is where batching stops paying off.
 const ROWS_PER_INSERT: usize = 1000;
 
@@ -81,7 +81,11 @@ pub(crate) async fn append_batch(
             Some(&p) => Appended::Duplicate(p),
             None => {
                 position = position.next();
-                prev = chain_hash(&prev, position, &event.body_sha256);
+                prev = entry_hash(
+                    ChainVersion::CURRENT,
+                    &prev,
+                    &Chained::of_new(position, &event),
+                );
                 known.insert(event.body_sha256, position);
                 Appended::Stored(position)
             }
@@ -99,8 +103,9 @@ pub(crate) async fn append_batch(
         let chunk: Vec<_> = rows.drain(..rows.len().min(ROWS_PER_INSERT)).collect();
         let mut insert = QueryBuilder::<Postgres>::new(
             "INSERT INTO events (position, received_at, event_type, event_time, account_id, \
-             engagement_id, body, body_sha256, hash, source) ",
+             engagement_id, body, body_sha256, hash, source, chain_version) ",
         );
+        let chain_version = i32::try_from(ChainVersion::CURRENT.as_i64()).unwrap_or(2);
         insert.push_values(chunk, |mut row, (position, hash, e)| {
             row.push_bind(position.0)
                 .push_bind(e.received_at_ms)
@@ -111,7 +116,8 @@ pub(crate) async fn append_batch(
                 .push_bind(e.body)
                 .push_bind(e.body_sha256.0.to_vec())
                 .push_bind(hash.0.to_vec())
-                .push_bind(e.source.as_str());
+                .push_bind(e.source.as_str())
+                .push_bind(chain_version);
         });
         insert.build().execute(&mut *tx).await.map_err(err)?;
     }

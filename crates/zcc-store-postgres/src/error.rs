@@ -72,6 +72,9 @@ fn classify(code: &str) -> Class {
         "40001" | "40P01" => Class::Unavailable,
         // lock_not_available (lock_timeout), query_canceled (statement_timeout).
         "55P03" | "57014" => Class::Unavailable,
+        // read_only_sql_transaction: a standby, or a server or database switched to read-only
+        // (default_transaction_read_only): writes will work again once it takes them.
+        "25006" => Class::Unavailable,
         // Raised by our append-only triggers (RAISE EXCEPTION), or privileges revoked from the
         // application role (docs/POSTGRES.md).
         "P0001" | "42501" => Class::Refused,
@@ -99,7 +102,7 @@ mod tests {
     #[test]
     fn sqlstate_classes() {
         for code in [
-            "08006", "08001", "53100", "53300", "57P01", "57P03", "40001", "40P01",
+            "08006", "08001", "53100", "53300", "57P01", "57P03", "40001", "40P01", "25006",
         ] {
             assert_eq!(classify(code), Class::Unavailable, "{code}");
         }

@@ -19,7 +19,8 @@ mod projection;
 mod read;
 
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use sqlx::PgPool;
@@ -60,7 +61,16 @@ impl Default for PostgresOptions {
 #[derive(Debug, Clone)]
 pub struct PostgresLog {
     pool: PgPool,
+    /// When the last write (an append, or the readiness probe) ended, and how.
+    last_write: Arc<Mutex<Option<WriteOutcome>>>,
 }
+
+/// When a write ended, and how.
+type WriteOutcome = (Instant, Result<(), StoreError>);
+
+/// How long a write's outcome answers for whether the database can take a write, before
+/// [`EventLog::ready`] probes again.
+const PROBE_EVERY: Duration = Duration::from_secs(1);
 
 impl PostgresLog {
     /// Connect with [`PostgresOptions::default`] and run the migrations.
@@ -100,14 +110,46 @@ impl PostgresLog {
             StoreError::Migration(m) => StoreError::Migration(format!("{server}: {m}")),
             other => other,
         })?;
-        Ok(PostgresLog { pool })
+        Ok(PostgresLog::new(pool))
+    }
+
+    fn new(pool: PgPool) -> PostgresLog {
+        PostgresLog {
+            pool,
+            last_write: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Remember how a write ended, for [`EventLog::ready`]: success, or a failure for want
+    /// of storage (unreachable, read-only, full). Refusals say nothing about that.
+    fn note_write<T>(&self, result: &Result<T, StoreError>) {
+        let outcome = match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_transient() => Err(e.clone()),
+            Err(_) => return,
+        };
+        *self.last_write.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((Instant::now(), outcome));
+    }
+
+    /// One small write into `readiness_probe` (migration 0007).
+    async fn probe(&self) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO readiness_probe (id, checked_at) VALUES (1, $1) \
+             ON CONFLICT (id) DO UPDATE SET checked_at = EXCLUDED.checked_at",
+        )
+        .bind(zcc_store::ingest::now_ms())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| map_sqlx("probing whether the database takes a write", e))?;
+        Ok(())
     }
 
     /// Wrap a pool whose database is already migrated (for example one shared with the
     /// projection store). Runs the migrations again, which is a no-op when they are applied.
     pub async fn from_pool(pool: PgPool) -> Result<PostgresLog, StoreError> {
         migrate(&pool).await?;
-        Ok(PostgresLog { pool })
+        Ok(PostgresLog::new(pool))
     }
 
     /// The connection pool, for code that keeps its own tables in the same database.
@@ -180,7 +222,9 @@ impl EventLog for PostgresLog {
     }
 
     async fn append_batch(&self, events: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError> {
-        append::append_batch(&self.pool, events).await
+        let result = append::append_batch(&self.pool, events).await;
+        self.note_write(&result);
+        result
     }
 
     async fn record_deliveries(&self, deliveries: Vec<Delivery>) -> Result<(), StoreError> {
@@ -225,6 +269,23 @@ impl EventLog for PostgresLog {
 
     async fn deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
         read::deliveries(&self.pool, limit).await
+    }
+
+    /// The last write's outcome when it is under [`PROBE_EVERY`] old, else a probe write.
+    async fn ready(&self) -> Result<(), StoreError> {
+        let recent = self
+            .last_write
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < PROBE_EVERY)
+            .map(|(_, outcome)| outcome.clone());
+        if let Some(outcome) = recent {
+            return outcome;
+        }
+        let result = self.probe().await;
+        self.note_write(&result);
+        result
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -2,8 +2,8 @@
 
 use sqlx::PgPool;
 use zcc_store::{
-    Delivery, DeliveryMeta, DeliveryOutcome, Head, LogEntry, Position, QuarantineEntry, Source,
-    StoreError,
+    ChainVersion, Delivery, DeliveryMeta, DeliveryOutcome, Head, LogEntry, Position,
+    QuarantineEntry, Source, StoreError,
 };
 
 use crate::append::stored_digest;
@@ -14,7 +14,7 @@ macro_rules! select_events {
     ($tail:literal) => {
         concat!(
             "SELECT position, received_at, event_type, event_time, account_id, engagement_id, \
-             body, body_sha256, hash, source FROM events ",
+             body, body_sha256, hash, source, chain_version FROM events ",
             $tail
         )
     };
@@ -32,13 +32,23 @@ struct EventRow {
     body_sha256: Vec<u8>,
     hash: Vec<u8>,
     source: String,
+    chain_version: i32,
 }
 
 impl EventRow {
     fn into_entry(self) -> Result<LogEntry, StoreError> {
         let source = Source::parse(&self.source).ok_or_else(|| StoreError::Corrupt {
             position: self.position,
-            reason: format!("unknown source {:?}", self.source),
+            reason: format!("column source: unknown source {:?}", self.source),
+        })?;
+        let chain = ChainVersion::from_i64(i64::from(self.chain_version)).ok_or_else(|| {
+            StoreError::Corrupt {
+                position: self.position,
+                reason: format!(
+                    "column chain_version: unknown chain format {}",
+                    self.chain_version
+                ),
+            }
         })?;
         Ok(LogEntry {
             position: Position(self.position),
@@ -51,6 +61,7 @@ impl EventRow {
             hash: stored_digest(self.position, "hash", &self.hash)?,
             body: self.body,
             source,
+            chain,
         })
     }
 }

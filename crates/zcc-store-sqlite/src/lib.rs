@@ -27,7 +27,7 @@
 //! - **One writer thread** owns the read-write connection (std thread, a channel of commands,
 //!   tokio oneshot replies). It keeps the head (size, hash) in memory and appends each batch in
 //!   ONE `BEGIN IMMEDIATE` transaction: dedupe by `body_sha256` (inside the batch and against the
-//!   table), positions last+1.., the chain with [`zcc_store::chain::chain_hash`], one cached
+//!   table), positions last+1.., the chain (format v2, [`zcc_store::chain::entry_hash`]), one cached
 //!   prepared INSERT per row, a delivery row for each event that carries a
 //!   [`zcc_store::DeliveryMeta`] (outcome stored or duplicate, with the position), COMMIT. Each
 //!   transaction first checks the cached head against the last row (a rowid seek), so a failed
@@ -44,6 +44,18 @@
 //!   CANTOPEN, IOERR, READONLY become [`StoreError::Unavailable`] (the receiver answers 503);
 //!   a constraint or trigger abort becomes [`StoreError::Refused`] with the database's message.
 //!
+//! # A vanished database
+//!
+//! An open connection keeps working on its file after the file is deleted or another file is
+//! moved over its path; whatever it commits then is lost when the process exits. The writer
+//! records the device and inode of the database, its `-wal` and `-shm` (`identity`) and
+//! compares them with a `stat` of their paths before each write transaction and after its
+//! commit: while they differ every write fails with [`StoreError::Unavailable`] (the receiver
+//! answers 503), the process log says so once, and it recovers when the paths name the open
+//! files again (moved or linked back). [`EventLog::ready`] (`/readyz`) checks the same, then
+//! the file system (read-only, or under 8 MiB available), then the last write's outcome or a
+//! one-row probe write (migration 0007), at most once a second.
+//!
 //! # Fast path for projection rebuilds
 //!
 //! [`SqliteLog::scan_blocking`] streams the log in position order on the caller's thread and
@@ -54,6 +66,7 @@ pub mod open;
 
 mod doc_codec;
 mod error;
+mod identity;
 mod migrations;
 mod projection;
 mod read;
@@ -64,6 +77,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use rusqlite::OptionalExtension;
 use zcc_store::{
     Appended, Delivery, EventLog, Head, LogEntry, LogScan, NewEvent, Position, QuarantineEntry,
     ScanEntry, StoreError,
@@ -181,6 +195,18 @@ impl SqliteLog {
                 return Ok(());
             }
         }
+    }
+}
+
+/// A SQLite value as a message shows it.
+fn sql_value(v: &rusqlite::types::Value) -> String {
+    use rusqlite::types::Value;
+    match v {
+        Value::Null => "NULL".into(),
+        Value::Integer(n) => n.to_string(),
+        Value::Real(f) => f.to_string(),
+        Value::Text(t) => format!("{t:?}"),
+        Value::Blob(b) => format!("a {}-byte blob", b.len()),
     }
 }
 
@@ -347,6 +373,57 @@ impl EventLog for SqliteLog {
         self.readers
             .run(move |conn, path| read::deliveries(conn, path, limit))
             .await
+    }
+
+    /// The dedupe key's time (`dedupe_ts`, migrations 0004 and 0005), which the writer takes
+    /// from the application's strict reading of `event_ts` or from SQLite's: both agree with
+    /// SQLite's reading of the stored body, which is what this compares with.
+    async fn check_stored_columns(
+        &self,
+        after: Position,
+        up_to: Position,
+    ) -> Result<Option<(Position, String)>, StoreError> {
+        self.readers
+            .run(move |conn, path| {
+                let what = "checking dedupe_ts against the bodies";
+                let sql = format!(
+                    "SELECT position, dedupe_ts, {reading} FROM events \
+                     WHERE position > ?1 AND position <= ?2 AND dedupe_ts IS NOT {reading} \
+                     ORDER BY position LIMIT 1",
+                    reading = writer::dedupe_ts_of("body")
+                );
+                let found = conn
+                    .prepare_cached(&sql)
+                    .and_then(|mut stmt| {
+                        stmt.query_row((after.0, up_to.0), |r| {
+                            Ok((
+                                r.get::<_, i64>(0)?,
+                                r.get::<_, rusqlite::types::Value>(1)?,
+                                r.get::<_, rusqlite::types::Value>(2)?,
+                            ))
+                        })
+                        .optional()
+                    })
+                    .map_err(error::at(what, path))?;
+                Ok(found.map(|(position, stored, read)| {
+                    (
+                        Position(position),
+                        format!(
+                            "column dedupe_ts: stored {}, the body's event_ts gives {}",
+                            sql_value(&stored),
+                            sql_value(&read)
+                        ),
+                    )
+                }))
+            })
+            .await
+    }
+
+    /// The file is still the one at its path and takes a write (the writer's [`Command::Ready`]),
+    /// and a reader answers.
+    async fn ready(&self) -> Result<(), StoreError> {
+        self.writer.call(Command::Ready).await?;
+        self.ping().await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

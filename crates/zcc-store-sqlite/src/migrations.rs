@@ -53,6 +53,18 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/sqlite/0005_stored_dedupe_ts.sql"),
         rebuilds_tables: true,
     },
+    Migration {
+        version: 6,
+        name: "0006_chain_v2.sql",
+        sql: include_str!("../../../migrations/sqlite/0006_chain_v2.sql"),
+        rebuilds_tables: false,
+    },
+    Migration {
+        version: 7,
+        name: "0007_readiness_probe.sql",
+        sql: include_str!("../../../migrations/sqlite/0007_readiness_probe.sql"),
+        rebuilds_tables: false,
+    },
 ];
 
 /// The immutability guards every database at the latest version has (SPEC I1).

@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OptionalExtension, Row};
 use zcc_store::{
-    Delivery, DeliveryMeta, DeliveryOutcome, Digest, Head, LogEntry, Position, QuarantineEntry,
-    Source, StoreError,
+    ChainVersion, Delivery, DeliveryMeta, DeliveryOutcome, Digest, Head, LogEntry, Position,
+    QuarantineEntry, Source, StoreError,
 };
 
 use crate::error;
@@ -20,7 +20,7 @@ use crate::open::{SqliteOptions, open_reader};
 
 /// The columns every entry read selects, in the order [`entry_ref`] expects.
 pub(crate) const ENTRY_COLUMNS: &str = "position, received_at, event_type, event_time, account_id, \
-     engagement_id, body, body_sha256, hash, source";
+     engagement_id, body, body_sha256, hash, source, chain_version";
 
 /// One log entry borrowed from the row being read: no allocation per row. The fast path of
 /// projection rebuilds; call [`LogEntryRef::to_owned`] to keep it.
@@ -36,6 +36,7 @@ pub struct LogEntryRef<'a> {
     pub body_sha256: Digest,
     pub hash: Digest,
     pub source: Source,
+    pub chain: ChainVersion,
 }
 
 impl LogEntryRef<'_> {
@@ -52,6 +53,7 @@ impl LogEntryRef<'_> {
             body_sha256: self.body_sha256,
             hash: self.hash,
             source: self.source,
+            chain: self.chain,
         }
     }
 }
@@ -132,8 +134,15 @@ fn entry_ref<'r>(row: &'r Row<'_>) -> Result<LogEntryRef<'r>, RowError> {
         hash: blob_digest(row, 8, position, "hash")?,
         source: Source::parse(source).ok_or_else(|| RowError::Bad {
             position,
-            reason: format!("unknown source {source:?}"),
+            reason: format!("column source: unknown source {source:?}"),
         })?,
+        chain: {
+            let n: i64 = row.get(10)?;
+            ChainVersion::from_i64(n).ok_or_else(|| RowError::Bad {
+                position,
+                reason: format!("column chain_version: unknown chain format {n}"),
+            })?
+        },
     })
 }
 

@@ -40,12 +40,13 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use tokio::sync::oneshot;
-use zcc_store::chain::chain_hash;
+use zcc_store::chain::{Chained, entry_hash};
 use zcc_store::{
-    Appended, Delivery, DeliveryMeta, DeliveryOutcome, Digest, Head, NewEvent, Position,
-    QuarantineEntry, StoreError,
+    Appended, ChainVersion, Delivery, DeliveryMeta, DeliveryOutcome, Digest, Head, NewEvent,
+    Position, QuarantineEntry, StoreError,
 };
 
+use crate::identity::{self, FileIdentity};
 use crate::{error, open, read};
 
 /// The checkpointer runs at most this often (after at least one commit).
@@ -75,12 +76,12 @@ pub(crate) fn dedupe_ts_of(body: &str) -> String {
 }
 
 /// The append's insert, built once: `?11` is [`NewEvent::dedupe_ts`], and SQLite reads it from
-/// the body (`?7`) when that is `None`.
+/// the body (`?7`) when that is `None`; `?12` is the chain format of `?9`.
 static INSERT_EVENT_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "INSERT INTO events (position, received_at, event_type, event_time, account_id, \
-         engagement_id, body, body_sha256, hash, source, dedupe_ts) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, coalesce(?11, {})) \
+         engagement_id, body, body_sha256, hash, source, dedupe_ts, chain_version) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, coalesce(?11, {}), ?12) \
          ON CONFLICT (dedupe_ts, body_sha256) DO NOTHING",
         dedupe_ts_of("?7")
     )
@@ -94,6 +95,10 @@ static FIND_DUPLICATE_SQL: LazyLock<String> = LazyLock::new(|| {
         dedupe_ts_of("?1")
     )
 });
+
+/// How long a write's outcome (an append's, or the readiness probe's) answers for whether the
+/// database can take a write, before [`Command::Ready`] probes again.
+const PROBE_EVERY: Duration = Duration::from_secs(1);
 
 /// How often the writer retries a busy write lock.
 const BUSY_RETRY: Duration = Duration::from_micros(100);
@@ -119,6 +124,9 @@ pub(crate) enum Command {
     Deliveries(Vec<Delivery>, Reply<()>),
     Quarantine(Vec<QuarantineEntry>, Reply<()>),
     Ping(Reply<()>),
+    /// Whether the database can take a write now (`/readyz`): its file is still the one at
+    /// its path, and the last write, or a probe at most [`PROBE_EVERY`] old, succeeded.
+    Ready(Reply<()>),
     /// Any other write (the projection tables), run on this thread's connection: the job
     /// opens and commits its own transaction and sends its own reply.
     Exec(Job),
@@ -173,8 +181,13 @@ impl WriterHandle {
         };
 
         let (tx, rx) = mpsc::channel();
+        let identity = FileIdentity::capture(&path);
         let mut writer = Writer {
             conn,
+            identity,
+            vanished: None,
+            failing: None,
+            last_write: None,
             path,
             head,
             commits: commits_tx,
@@ -334,6 +347,15 @@ fn passive_checkpoint(conn: &Connection) -> rusqlite::Result<(i64, i64, i64)> {
 
 struct Writer {
     conn: Connection,
+    /// The files this connection has open, to notice when their paths name others.
+    identity: FileIdentity,
+    /// Why the database file is no longer the file at its path, while it is not.
+    vanished: Option<String>,
+    /// Failed writes since the last one that succeeded, while writes fail (logged once).
+    failing: Option<u64>,
+    /// When the last write (an append, or the readiness probe) ended, and how: a failure for
+    /// want of storage (full, read-only, gone), or success.
+    last_write: Option<(Instant, Result<(), StoreError>)>,
     path: PathBuf,
     head: Head,
     /// Wakes the checkpointer after a commit (a full channel means it is already woken).
@@ -401,7 +423,9 @@ impl Writer {
             replies.push((events.len(), reply));
             all.extend(events);
         }
-        match self.append(&all) {
+        let result = self.append(&all);
+        self.note_write("append", &result);
+        match result {
             Ok(outcomes) => {
                 let mut outcomes = outcomes.into_iter();
                 for (n, reply) in replies {
@@ -409,7 +433,6 @@ impl Writer {
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, batch = total, "SQLite append failed");
                 for (_, reply) in replies {
                     let _ = reply.send(Err(e.clone()));
                 }
@@ -449,23 +472,28 @@ impl Writer {
             Command::Append(events, reply) => {
                 let n = events.len();
                 let result = self.append(&events);
-                if let Err(e) = &result {
-                    tracing::warn!(error = %e, batch = n, "SQLite append failed");
-                }
+                self.note_write(&format!("append of {n} events"), &result);
                 let _ = reply.send(result);
             }
             Command::Deliveries(deliveries, reply) => {
-                let _ = reply.send(self.in_transaction("recording deliveries", |tx, path| {
+                let result = self.in_transaction("recording deliveries", |tx, path| {
                     for d in &deliveries {
                         insert_delivery(tx, path, &DeliveryRow::from(d))?;
                     }
                     Ok(())
-                }));
+                });
+                self.note_write("recording of deliveries", &result);
+                let _ = reply.send(result);
             }
             Command::Quarantine(entries, reply) => {
-                let _ = reply.send(self.in_transaction("quarantining bodies", |tx, path| {
+                let result = self.in_transaction("quarantining bodies", |tx, path| {
                     insert_quarantine(tx, path, &entries)
-                }));
+                });
+                self.note_write("quarantine", &result);
+                let _ = reply.send(result);
+            }
+            Command::Ready(reply) => {
+                let _ = reply.send(self.ready());
             }
             Command::Exec(job) => job(&mut self.conn, &self.path),
             Command::Ping(reply) => {
@@ -484,17 +512,138 @@ impl Writer {
         what: &str,
         body: impl FnOnce(&Transaction<'_>, &Path) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
+        self.check_file()?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(error::at(what, &self.path))?;
         body(&tx, &self.path)?;
-        tx.commit().map_err(error::at(what, &self.path))
+        tx.commit().map_err(error::at(what, &self.path))?;
+        // Committed, but to the file at the path? Otherwise nobody is told it is stored.
+        self.check_file()
+    }
+
+    /// Whether the path still names the database file this writer has open: an error naming
+    /// what happened when it does not. Logs once when that changes, either way.
+    fn check_file(&mut self) -> Result<(), StoreError> {
+        match self.identity.check() {
+            Ok(()) => {
+                if let Some(was) = self.vanished.take() {
+                    tracing::warn!(
+                        path = %self.path.display(),
+                        was = %was,
+                        "the database file is back at its path: appends are acknowledged again"
+                    );
+                }
+                Ok(())
+            }
+            Err(why) => {
+                let message = format!(
+                    "{why}: this process's database file is no longer the file at its path, so \
+                     nothing written to it would survive a restart; writes are refused until \
+                     the file is moved or linked back to its path, or the process is \
+                     restarted on the file that is there now"
+                );
+                if self.vanished.as_deref() != Some(why.as_str()) {
+                    tracing::error!(path = %self.path.display(), "{message}");
+                }
+                self.vanished = Some(why);
+                Err(StoreError::Unavailable(message))
+            }
+        }
+    }
+
+    /// Record how a write ended, for [`Command::Ready`], and log a failure once: when writes
+    /// start failing (unless the vanished file was just logged), and when they succeed again.
+    fn note_write<T>(&mut self, what: &str, result: &Result<T, StoreError>) {
+        match result {
+            Ok(_) => {
+                self.last_write = Some((Instant::now(), Ok(())));
+                if let Some(failed) = self.failing.take() {
+                    tracing::info!(
+                        path = %self.path.display(),
+                        failed,
+                        "SQLite writes succeed again"
+                    );
+                }
+            }
+            Err(e) => {
+                // A vanished file is checked anew on every call; its failures say nothing
+                // about whether the file takes writes once it is back.
+                if e.is_transient() && self.vanished.is_none() {
+                    self.last_write = Some((Instant::now(), Err(e.clone())));
+                }
+                if let Some(failed) = &mut self.failing {
+                    *failed += 1;
+                } else {
+                    self.failing = Some(1);
+                    if self.vanished.is_none() {
+                        tracing::error!(
+                            error = %e,
+                            path = %self.path.display(),
+                            "SQLite {what} failed; further failures are not logged until a \
+                             write succeeds again"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`Command::Ready`]: the file is still at its path, its file system is writable and not
+    /// full ([`identity::check_space`]), and the database took a write within [`PROBE_EVERY`]
+    /// (an append, or this probe: a one-row write into `readiness_probe`, migration 0007).
+    fn ready(&mut self) -> Result<(), StoreError> {
+        self.check_file()?;
+        // A full or read-only file system can still take the commits that fit in the WAL's
+        // allocated space; readiness says no before they stop fitting.
+        identity::check_space(&self.path).map_err(StoreError::Unavailable)?;
+        if let Some((at, outcome)) = &self.last_write
+            && at.elapsed() < PROBE_EVERY
+        {
+            return outcome.clone();
+        }
+        let result = self.probe();
+        self.note_write("readiness probe", &result);
+        if result.is_ok() {
+            self.after_commit();
+        }
+        result
+    }
+
+    /// One small write, committed without an fsync of its own (`synchronous=NORMAL`): the
+    /// frame is still written to the WAL, which is where a full or read-only disk shows.
+    fn probe(&mut self) -> Result<(), StoreError> {
+        let what = "probing whether the database takes a write";
+        let path = self.path.clone();
+        self.conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(error::at(what, &path))?;
+        let result = (|| {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(error::at(what, &path))?;
+            tx.execute(
+                "INSERT INTO readiness_probe (id, checked_at) VALUES (1, ?1) \
+                 ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+                [zcc_store::ingest::now_ms()],
+            )
+            .map_err(error::at(what, &path))?;
+            tx.commit().map_err(error::at(what, &path))
+        })();
+        // Back to FULL whatever happened: the next append must be durable.
+        let restored = self
+            .conn
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(error::at(what, &path));
+        result.and(restored)
     }
 
     /// One batch, one transaction. On any error the transaction rolls back (on drop) and the
     /// cached head is reloaded at the start of the next one.
     fn append(&mut self, events: &[NewEvent]) -> Result<Vec<Appended>, StoreError> {
+        self.check_file()?;
         let path = self.path.as_path();
         let at = |what| error::at(what, path);
         let tx = self
@@ -525,7 +674,11 @@ impl Writer {
                 // transaction already sees, so the lookup finds that copy's position. A
                 // conflict on anything else (a position) is an error, not a duplicate.
                 let position = Position(head.size + 1);
-                let hash = chain_hash(&head.hash, position, &e.body_sha256);
+                let hash = entry_hash(
+                    ChainVersion::CURRENT,
+                    &head.hash,
+                    &Chained::of_new(position, e),
+                );
                 let inserted = insert
                     .execute(params![
                         position.0,
@@ -539,6 +692,7 @@ impl Writer {
                         &hash.0[..],
                         e.source.as_str(),
                         e.dedupe_ts,
+                        ChainVersion::CURRENT.as_i64(),
                     ])
                     .map_err(|err| {
                         error::map(
@@ -591,6 +745,8 @@ impl Writer {
         }
         tx.commit().map_err(at("committing an append"))?;
         self.head = head;
+        // Committed, but to the file at the path? Only then may anyone be told it is stored.
+        self.check_file()?;
         Ok(outcomes)
     }
 }

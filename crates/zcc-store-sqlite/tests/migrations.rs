@@ -7,16 +7,17 @@ mod common;
 use zcc_store::chain::chain_hash;
 use zcc_store::ingest::prepare;
 use zcc_store::verify::verify;
-use zcc_store::{Appended, Digest, EventLog, Position, Source};
+use zcc_store::{Appended, ChainVersion, Digest, EventLog, Position, Source};
 
 /// A timed body, an untimed one (no time field: its event time is its arrival time), a second
-/// timed one, stored with another event time than this build reads (as an older build with
-/// another reading of SPEC I7 would have), and bodies whose `event_ts` only SQLite's own
+/// timed one, stored with another of its times as the event time than this build reads (the
+/// envelope's `event_ts`, as an older build with another reading of SPEC I7 would have), and
+/// bodies whose `event_ts` only SQLite's own
 /// reading decides (twice, escaped, a fraction, beyond 64 bits): their copies must find them.
 const BODIES: [&str; 7] = [
     r#"{"event":"contact_center.engagement_started","event_ts":1777903200000,"payload":{"object":{"engagement_id":"EngOld"}}}"#,
     r#"{"event":"contact_center.x_untimed","payload":{"object":{"engagement_id":"EngOld"}}}"#,
-    r#"{"event":"contact_center.engagement_ended","event_ts":1777903260000,"payload":{"object":{"engagement_id":"EngOld"}}}"#,
+    r#"{"event":"contact_center.engagement_ended","event_ts":1777903260000,"payload":{"object":{"engagement_id":"EngOld","date_time_ms":1777903259000}}}"#,
     r#"{"event":"contact_center.x_twice","event_ts":1777903270000,"event_ts":1777903280000,"payload":{}}"#,
     r#"{"event":"contact_center.x_escaped","event\u005fts":1777903290000,"payload":{}}"#,
     r#"{"event":"contact_center.x_fraction","event_ts":1777903300000.5,"payload":{}}"#,
@@ -70,7 +71,7 @@ async fn a_log_from_before_0004_keeps_every_row_and_still_dedupes() {
                     received_at,
                     e.event_type,
                     if i == 2 {
-                        e.event_time_ms + 12_345
+                        1_777_903_260_000
                     } else {
                         e.event_time_ms
                     },
@@ -111,6 +112,11 @@ async fn a_log_from_before_0004_keeps_every_row_and_still_dedupes() {
     assert_eq!(autoindexes, 0, "the hash-keyed unique index is gone");
     let report = verify(&log, None, |_| {}).await.unwrap();
     assert_eq!(report.first_bad, None);
+    assert_eq!(
+        report.chain_v1_entries,
+        BODIES.len() as i64,
+        "old entries keep chain format v1"
+    );
     assert!(
         report.missing_guards.is_empty(),
         "{:?}",
@@ -138,6 +144,28 @@ async fn a_log_from_before_0004_keeps_every_row_and_still_dedupes() {
             .map(|p| Appended::Duplicate(Position(p)))
             .collect::<Vec<_>>()
     );
+    // A new event continues the chain in format v2 after the v1 entries, and the whole log
+    // still verifies.
+    let new = prepare(
+        BODIES[0].replace("EngOld", "EngNew").as_bytes(),
+        Source::Http,
+        1_777_990_000_001,
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        log.append_batch(vec![new]).await.unwrap(),
+        vec![Appended::Stored(Position(BODIES.len() as i64 + 1))]
+    );
+    let entries = log.read_after(Position::START, 100).await.unwrap();
+    let formats: Vec<ChainVersion> = entries.iter().map(|e| e.chain).collect();
+    let mut expected = vec![ChainVersion::V1; BODIES.len()];
+    expected.push(ChainVersion::V2);
+    assert_eq!(formats, expected);
+    let report = verify(&log, None, |_| {}).await.unwrap();
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report.chain_v1_entries, BODIES.len() as i64);
+
     // The log is still append-only, and the delivery log still refers to it.
     let refused = raw.execute("DELETE FROM events WHERE position = 1", []);
     assert!(refused.unwrap_err().to_string().contains("append-only"));

@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::chain::chain_hash;
+use crate::chain::{Chained, entry_hash};
 use crate::ingest::prepare;
 use crate::verify::verify;
 use crate::*;
@@ -67,6 +67,10 @@ pub async fn empty_log(log: Arc<dyn EventLog>) {
         "fresh log lacks immutability guards"
     );
     log.ping().await.unwrap();
+    log.ready().await.expect("a fresh log takes writes");
+    log.ready()
+        .await
+        .expect("and says so again from the probe's outcome");
 }
 
 pub async fn positions_are_gapless_and_chained(log: Arc<dyn EventLog>) {
@@ -90,7 +94,15 @@ pub async fn positions_are_gapless_and_chained(log: Arc<dyn EventLog>) {
     for (i, e) in entries.iter().enumerate() {
         assert_eq!(e.position, Position(i as i64 + 1), "positions 1..=4");
         assert_eq!(e.body_sha256, Digest::of(e.body.as_bytes()));
-        assert_eq!(e.hash, chain_hash(&prev, e.position, &e.body_sha256));
+        assert_eq!(
+            e.chain,
+            ChainVersion::V2,
+            "appends are chained in format v2"
+        );
+        assert_eq!(
+            e.hash,
+            entry_hash(ChainVersion::V2, &prev, &Chained::of_entry(e))
+        );
         prev = e.hash;
     }
     assert_eq!(

@@ -98,8 +98,29 @@ pub trait EventLog: Send + Sync + 'static {
     /// Recent deliveries, newest first (for operators and tests).
     async fn deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError>;
 
-    /// Whether storage answers (for `/readyz`).
+    /// Check what this backend stores for each entry beyond [`LogEntry`] (SQLite's dedupe key
+    /// time) against the entry's body, for positions `after+1..=up_to`: the first entry whose
+    /// column does not agree, with a reason that starts `column NAME:`. `verify` calls it.
+    /// Default: the backend stores nothing more.
+    async fn check_stored_columns(
+        &self,
+        after: Position,
+        up_to: Position,
+    ) -> Result<Option<(Position, String)>, StoreError> {
+        let _ = (after, up_to);
+        Ok(None)
+    }
+
+    /// Whether storage answers.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Whether storage can take a write now (for `/readyz`): it answers, is not full or
+    /// read-only, and (SQLite) its file is still the one at its path. Backends check it
+    /// cheaply: the outcome of the last write, or a small write probe at most about once a
+    /// second. Default: [`EventLog::ping`].
+    async fn ready(&self) -> Result<(), StoreError> {
+        self.ping().await
+    }
 
     /// The backend's blocking whole-log scan, when it has one faster than
     /// [`EventLog::read_after`] pages (rebuilds use it). Default: none.

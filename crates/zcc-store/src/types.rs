@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::chain::ChainVersion;
+
 /// A log position: 1, 2, 3, ... in commit order. `Position(0)` means "before the first entry".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -155,9 +157,12 @@ pub struct LogEntry {
     pub engagement_id: Option<String>,
     pub body: String,
     pub body_sha256: Digest,
-    /// Chain hash: covers the previous entry's hash, this position and the body hash.
+    /// Chain hash: covers the previous entry's hash, this position and the body hash, and in
+    /// format [`ChainVersion::V2`] every other column too ([`crate::chain`]).
     pub hash: Digest,
     pub source: Source,
+    /// The format `hash` was computed in.
+    pub chain: ChainVersion,
 }
 
 /// The size of the log and the hash of its last entry: an auditor's checkpoint `SIZE:HASH`.

@@ -24,6 +24,13 @@ pub async fn run(log: Arc<dyn EventLog>, args: VerifyArgs) -> anyhow::Result<Exi
         "checked {} of {} entries; head {}",
         report.entries_checked, report.head.size, report.head
     );
+    if report.chain_v1_entries > 0 {
+        println!(
+            "{} entries are in chain format v1 (appended before chain v2: their received_at and \
+             source are not under the chain)",
+            report.chain_v1_entries
+        );
+    }
     if let Some((position, reason)) = &report.first_bad {
         println!("FAIL: first bad position {position}: {reason}");
     }

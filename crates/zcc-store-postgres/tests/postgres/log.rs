@@ -4,7 +4,8 @@
 use zcc_store::conformance::event;
 use zcc_store::verify::verify;
 use zcc_store::{
-    Appended, DeliveryMeta, DeliveryOutcome, Digest, EventLog, Head, Position, chain::chain_hash,
+    Appended, ChainVersion, DeliveryMeta, DeliveryOutcome, Digest, EventLog, Head, Position,
+    chain::{Chained, entry_hash},
 };
 
 use crate::support::TestDb;
@@ -97,7 +98,7 @@ async fn chain_continues_across_batches_and_reconnects() {
     let e4 = second.entry(Position(4)).await.unwrap().unwrap();
     assert_eq!(
         e4.hash,
-        chain_hash(&head3.hash, Position(4), &e4.body_sha256)
+        entry_hash(ChainVersion::V2, &head3.hash, &Chained::of_entry(&e4))
     );
     assert_eq!(
         second.head().await.unwrap(),

@@ -8,4 +8,5 @@ mod immutability;
 mod log;
 mod roles;
 mod support;
+mod tamper;
 mod unavailable;
