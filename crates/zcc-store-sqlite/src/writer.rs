@@ -409,7 +409,8 @@ impl Writer {
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, batch = total, "SQLite append failed");
+                // The error reaches every caller, who logs it (once per change of state, issue 31).
+                tracing::debug!(error = %e, batch = total, "SQLite append failed");
                 for (_, reply) in replies {
                     let _ = reply.send(Err(e.clone()));
                 }
@@ -450,7 +451,7 @@ impl Writer {
                 let n = events.len();
                 let result = self.append(&events);
                 if let Err(e) = &result {
-                    tracing::warn!(error = %e, batch = n, "SQLite append failed");
+                    tracing::debug!(error = %e, batch = n, "SQLite append failed");
                 }
                 let _ = reply.send(result);
             }
