@@ -73,7 +73,9 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serve until `shutdown` resolves, then stop accepting connections, let the requests in flight
-/// finish and be answered (their commits included), and return.
+/// finish and be answered (their commits included), and return. Connections are served by
+/// [`conn::serve`]: a header time-out (also the idle keep-alive time-out) and at most
+/// `--max-connections` at once, one more answered 503.
 ///
 /// The caller binds `listener` (tests bind `127.0.0.1:0`); its address must be loopback unless
 /// an API token is configured. Call [`ServeArgs::validate`] before binding to fail early.
@@ -92,7 +94,10 @@ pub async fn run(
         source,
     })?;
     args.check_listen(addr)?;
-    let args_limits = (args.header_timeout(), args.max_connections);
+    let limits = conn::ConnLimits {
+        header_timeout: args.header_timeout(),
+        max_connections: args.max_connections,
+    };
     zcc_projector::ensure_default_generation(&*store)
         .await
         .map_err(|e| ServeError::Projections(e.to_string()))?;
@@ -106,10 +111,6 @@ pub async fn run(
         shutdown.await;
         // Event streams never end by themselves: end them so the requests in flight can.
         stopping.begin_shutdown();
-    };
-    let limits = conn::ConnLimits {
-        header_timeout: args_limits.0,
-        max_connections: args_limits.1,
     };
     conn::serve(listener, router(state), limits, shutdown)
         .await
