@@ -87,6 +87,7 @@ pub fn read_envelope(body: &[u8]) -> Result<EnvelopeSummary, EnvelopeError> {
 /// [`EnvelopeSummary::strict_event_ts`] uncertain (`None`): the text read is not the body as
 /// stored (a byte-order mark skipped, or a copy of valid JSON that serde_json refused), so
 /// another reader of the stored bytes must read them itself.
+#[inline(always)]
 fn read_text(text: &str, strict_ts: bool) -> Result<EnvelopeSummary, EnvelopeError> {
     let top: Doc<Root<'_>> = serde_json::from_str(text).map_err(|e| EnvelopeError::NotJson {
         message: e.to_string(),
