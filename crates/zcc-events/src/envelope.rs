@@ -11,7 +11,10 @@ use std::fmt;
 use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::kind::EventKind;
-use crate::time::{TIME_KEYS, TimeFields, ms_from_f64, parse_time_str, select_event_time};
+use crate::time::{
+    TIME_KEYS, TimeFields, ms_from_f64, parse_time_str, plausible_ms, select_event_time,
+};
+use crate::tolerant;
 
 /// What the log reads from a body at append time: enough to index it by engagement and time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +62,9 @@ pub enum EnvelopeError {
 }
 
 /// Read the envelope of a raw body. Only `event` (a string) and `payload` (an object) are
-/// required (SPEC I6); everything else is optional and never rejected.
+/// required (SPEC I6); everything else is optional and never rejected. Any valid JSON (RFC
+/// 8259) is read, whatever its numbers, escapes or depth, and a leading byte-order mark is
+/// skipped (see `tolerant`).
 pub fn read_envelope(body: &[u8]) -> Result<EnvelopeSummary, EnvelopeError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(EnvelopeError::Empty);
@@ -67,6 +72,23 @@ pub fn read_envelope(body: &[u8]) -> Result<EnvelopeSummary, EnvelopeError> {
     let text = std::str::from_utf8(body).map_err(|e| EnvelopeError::NotUtf8 {
         offset: e.valid_up_to(),
     })?;
+    let (text, bom) = tolerant::strip_bom(text);
+    match read_text(text, !bom) {
+        Err(EnvelopeError::NotJson { message }) => match tolerant::readable_copy(text) {
+            // Valid JSON all the same: read a copy (the log stores the body as received).
+            Some(copy) => read_text(&copy, false),
+            None => Err(EnvelopeError::NotJson { message }),
+        },
+        read => read,
+    }
+}
+
+/// [`read_envelope`] of a text; `strict_ts: false` leaves
+/// [`EnvelopeSummary::strict_event_ts`] uncertain (`None`): the text read is not the body as
+/// stored (a byte-order mark skipped, or a copy of valid JSON that serde_json refused), so
+/// another reader of the stored bytes must read them itself.
+#[inline(always)]
+fn read_text(text: &str, strict_ts: bool) -> Result<EnvelopeSummary, EnvelopeError> {
     let top: Doc<Root<'_>> = serde_json::from_str(text).map_err(|e| EnvelopeError::NotJson {
         message: e.to_string(),
     })?;
@@ -74,7 +96,7 @@ pub fn read_envelope(body: &[u8]) -> Result<EnvelopeSummary, EnvelopeError> {
         Doc::Object(root) => root,
         Doc::Not(found) => return Err(EnvelopeError::NotObject { found }),
     };
-    let strict_event_ts = root.strict_event_ts();
+    let strict_event_ts = root.strict_event_ts().filter(|_| strict_ts);
     let event = match root.event {
         None => return Err(EnvelopeError::MissingEvent),
         Some(Scalar::Str(s)) => s.into_owned(),
@@ -137,7 +159,8 @@ impl Scalar<'_> {
         }
     }
 
-    /// Same reading as the typed model's time fields.
+    /// Same reading as the typed model's time fields: a time outside
+    /// [`crate::time::PLAUSIBLE_MS`] is no time.
     fn epoch_ms(&self) -> Option<i64> {
         match self {
             Scalar::Str(s) => parse_time_str(s),
@@ -146,6 +169,7 @@ impl Scalar<'_> {
             Scalar::Float(f) => ms_from_f64(*f),
             _ => None,
         }
+        .and_then(plausible_ms)
     }
 
     /// Same reading as the typed model's string fields: a number becomes its JSON text.

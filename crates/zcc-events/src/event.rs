@@ -10,10 +10,9 @@ use crate::envelope::{Doc, DocSeed, EnvelopeError, Fields, Scalar, Skip};
 use crate::family::{Family, read_family, shape_of};
 use crate::ids::{AccountId, EngagementId};
 use crate::kind::{EventKind, FamilyKind};
-use crate::reader::{
-    Lazy, Reader, Shape, SlotsOrValue, SlotsSeed, Slotted, TIME_EXPECTED, lazy_time_of, time_of,
-};
+use crate::reader::{Lazy, Reader, Shape, SlotsOrValue, SlotsSeed, Slotted, lazy_time_of, time_of};
 use crate::time::{TIME_KEYS, TimeFields, select_event_time};
+use crate::tolerant;
 use crate::warning::{FieldWarning, WarningAction, describe};
 
 /// One webhook body, read.
@@ -95,6 +94,19 @@ pub fn parse_event_with(body: &[u8], options: ParseOptions) -> Result<ZccEvent, 
     let text = std::str::from_utf8(body).map_err(|e| EnvelopeError::NotUtf8 {
         offset: e.valid_up_to(),
     })?;
+    let (text, _) = tolerant::strip_bom(text);
+    match parse_whole(text, options) {
+        Err(EnvelopeError::NotJson { message }) => match tolerant::readable_copy(text) {
+            // Valid JSON all the same (see `tolerant`): read a copy.
+            Some(copy) => parse_whole(&copy, options),
+            None => Err(EnvelopeError::NotJson { message }),
+        },
+        parsed => parsed,
+    }
+}
+
+/// [`parse_event_with`] of a text that is UTF-8 already.
+fn parse_whole(text: &str, options: ParseOptions) -> Result<ZccEvent, EnvelopeError> {
     let parsed = if options.skip_extra {
         parse_text::<true, true>(text)?
     } else {
@@ -146,8 +158,8 @@ fn parse_text<const SEED: bool, const SKIP: bool>(
         None => None,
         Some(v) => match lazy_time_of(v) {
             Ok(ms) => ms,
-            Err(()) => {
-                warnings.push(warning("event_ts", TIME_EXPECTED, Some(v)));
+            Err(expected) => {
+                warnings.push(warning("event_ts", expected, Some(v)));
                 None
             }
         },
@@ -355,9 +367,9 @@ fn peek_other(
         if let Some(v) = map.get(key) {
             match time_of(v) {
                 Ok(ms) => times.set(key, ms),
-                Err(()) => warnings.push(value_warning(
+                Err(expected) => warnings.push(value_warning(
                     &format!("payload.object.{key}"),
-                    TIME_EXPECTED,
+                    expected,
                     Some(v),
                 )),
             }

@@ -21,6 +21,7 @@ mod ids;
 mod kind;
 mod reader;
 mod time;
+mod tolerant;
 mod warning;
 
 pub use envelope::{EnvelopeError, EnvelopeSummary, read_envelope};
@@ -36,5 +37,7 @@ pub use ids::{
     TransferType, UserId, normalize_phone,
 };
 pub use kind::{EventKind, FamilyKind, NamedMode};
-pub use time::{TimeFields, parse_time_str, select_event_time};
+pub use time::{
+    PLAUSIBLE_MS, PLAUSIBLE_TEXT, TimeFields, parse_time_str, plausible_ms, select_event_time,
+};
 pub use warning::{FieldWarning, WarningAction};

@@ -14,7 +14,7 @@ use serde_json::{Map, Number, Value};
 
 use crate::envelope::Skip;
 use crate::ids::PhoneNumber;
-use crate::time::{ms_from_f64, parse_time_str};
+use crate::time::{PLAUSIBLE_TEXT, ms_from_f64, parse_time_str, plausible_ms};
 use crate::warning::{FieldWarning, WarningAction, describe};
 
 /// A JSON value read without building a `Value`: strings borrowed where possible, objects as
@@ -294,24 +294,32 @@ pub(crate) fn id_usable(value: Option<&Lazy<'_>>) -> bool {
     matches!(value, Some(Lazy::Str(_) | Lazy::Number(_)))
 }
 
-/// Epoch milliseconds from a JSON value: an ISO-8601 string, a numeric string or a number.
-/// `Ok(None)` for null; `Err(())` for anything unreadable.
-pub(crate) fn time_of(value: &Value) -> Result<Option<i64>, ()> {
+/// Epoch milliseconds from a JSON value: an ISO-8601 string, a numeric string or a number,
+/// within [`crate::time::PLAUSIBLE_MS`]. `Ok(None)` for null; `Err(expected)` for anything
+/// unreadable or out of range, with what a time field should have held (for the warning).
+pub(crate) fn time_of(value: &Value) -> Result<Option<i64>, &'static str> {
     match value {
         Value::Null => Ok(None),
-        Value::String(s) => parse_time_str(s).map(Some).ok_or(()),
-        Value::Number(n) => number_ms(n).map(Some).ok_or(()),
-        _ => Err(()),
+        Value::String(s) => in_range(parse_time_str(s)),
+        Value::Number(n) => in_range(number_ms(n)),
+        _ => Err(TIME_EXPECTED),
     }
 }
 
 /// [`time_of`] for a [`Lazy`] value.
-pub(crate) fn lazy_time_of(value: &Lazy<'_>) -> Result<Option<i64>, ()> {
+pub(crate) fn lazy_time_of(value: &Lazy<'_>) -> Result<Option<i64>, &'static str> {
     match value {
         Lazy::Null => Ok(None),
-        Lazy::Str(s) => parse_time_str(s).map(Some).ok_or(()),
-        Lazy::Number(n) => number_ms(n).map(Some).ok_or(()),
-        _ => Err(()),
+        Lazy::Str(s) => in_range(parse_time_str(s)),
+        Lazy::Number(n) => in_range(number_ms(n)),
+        _ => Err(TIME_EXPECTED),
+    }
+}
+
+fn in_range(ms: Option<i64>) -> Result<Option<i64>, &'static str> {
+    match ms {
+        None => Err(TIME_EXPECTED),
+        Some(ms) => plausible_ms(ms).map(Some).ok_or(PLAUSIBLE_TEXT),
     }
 }
 
@@ -490,13 +498,14 @@ impl<'a, 'w> Reader<'a, 'w> {
     }
 
     /// A time field: ISO-8601 strings, numeric strings and numbers are all read silently;
-    /// anything else warns and stays in `extra`.
+    /// anything else, or a time outside [`crate::time::PLAUSIBLE_MS`], warns and stays in
+    /// `extra`.
     pub(crate) fn time(&mut self, i: usize, key: &str) -> Option<i64> {
         let value = self.remove(i)?;
         match lazy_time_of(&value) {
             Ok(ms) => ms,
-            Err(()) => {
-                self.reject(key, TIME_EXPECTED, value);
+            Err(expected) => {
+                self.reject(key, expected, value);
                 None
             }
         }

@@ -27,6 +27,25 @@ pub fn parse_time_str(text: &str) -> Option<i64> {
     None
 }
 
+/// The range an event time must fall in to be believed: from 2000-01-01T00:00:00Z (inclusive)
+/// to 2100-01-01T00:00:00Z (exclusive), in milliseconds since the Unix epoch.
+///
+/// Zoom Contact Center did not exist before the first bound, and a call a lifetime ahead is a
+/// wrong clock or a wrong unit. Outside it a time is not a time: epoch *seconds* read as
+/// milliseconds land in January 1970, microseconds and nanoseconds thousands of years ahead,
+/// and `i64::MAX` nowhere any clock or drawing can reach. Every time the model reads goes
+/// through [`plausible_ms`], so every time it holds is inside this range, and any difference
+/// of two such times fits in an `i64` many times over.
+pub const PLAUSIBLE_MS: std::ops::Range<i64> = 946_684_800_000..4_102_444_800_000;
+
+/// What a time field holds when it is outside [`PLAUSIBLE_MS`], for warnings.
+pub const PLAUSIBLE_TEXT: &str = "a time from 2000-01-01 to 2100-01-01 (UTC)";
+
+/// `ms` when it lies in [`PLAUSIBLE_MS`], else `None`.
+pub fn plausible_ms(ms: i64) -> Option<i64> {
+    PLAUSIBLE_MS.contains(&ms).then_some(ms)
+}
+
 /// Milliseconds since the Unix epoch from a JSON number: epoch milliseconds. Floats are
 /// truncated; values outside the `i64` range give `None`.
 pub fn ms_from_f64(f: f64) -> Option<i64> {

@@ -159,19 +159,19 @@ fn a_missing_family_id_keeps_the_object_verbatim() {
     assert_eq!(e.warnings[0].path, "payload.object.engagement_id");
     assert_eq!(e.warnings[0].action, WarningAction::FamilyNotRead);
 
-    let task = json!({"event": "contact_center.task_updated", "event_ts": 5,
+    let task = json!({"event": "contact_center.task_updated", "event_ts": 1_777_903_330_005_i64,
                       "payload": {"object": {"engagement_id": "E1",
-                                             "last_modified_time_ms": "1970-01-01T00:00:00.007Z"}}});
+                                             "last_modified_time_ms": "2026-05-04T14:02:10.007Z"}}});
     let e = parse(&task);
     assert!(matches!(e.object, Family::Other(_)));
     assert_eq!(e.engagement_id.as_ref().unwrap().as_str(), "E1");
-    assert_eq!(e.event_time_ms, Some(7));
+    assert_eq!(e.event_time_ms, Some(1_777_903_330_007));
     assert_eq!(e.warnings[0].path, "payload.object.task_id");
 }
 
 #[test]
 fn unknown_names_fields_and_values_pass_through() {
-    let v = json!({"event": "contact_center.engagement_hologram_started", "event_ts": 9,
+    let v = json!({"event": "contact_center.engagement_hologram_started", "event_ts": 1_777_903_330_009_i64,
                    "payload": {"account_id": "A", "object": {"engagement_id": "E", "x": [1]}}});
     let e = parse(&v);
     assert_eq!(
@@ -183,7 +183,7 @@ fn unknown_names_fields_and_values_pass_through() {
         "contact_center.engagement_hologram_started"
     );
     assert_eq!(e.engagement_id.as_ref().unwrap().as_str(), "E");
-    assert_eq!(e.event_time_ms, Some(9));
+    assert_eq!(e.event_time_ms, Some(1_777_903_330_009));
     assert_eq!(
         e.object,
         Family::Other(v["payload"]["object"].as_object().unwrap().clone())
@@ -208,13 +208,13 @@ fn unknown_names_fields_and_values_pass_through() {
 #[test]
 fn missing_or_odd_object_and_lists() {
     let e = parse(
-        &json!({"event": "contact_center.engagement_started", "event_ts": 1,
+        &json!({"event": "contact_center.engagement_started", "event_ts": 1_777_903_330_001_i64,
                           "payload": {}}),
     );
     assert_eq!(e.object, Family::Other(Default::default()));
     assert_eq!(e.warnings[0].path, "payload.object");
     assert_eq!(e.warnings[0].found, "nothing (the field is missing)");
-    assert_eq!(e.event_time_ms, Some(1));
+    assert_eq!(e.event_time_ms, Some(1_777_903_330_001));
 
     let e = parse(&json!({"event": "contact_center.recording_completed",
                           "payload": {"object": {"recording_id": "R", "engagement_id": "E",

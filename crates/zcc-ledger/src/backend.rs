@@ -1,20 +1,37 @@
 //! Choosing the backend, once, from the URL scheme.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use zcc_store::projection::Backend;
 
 /// Open (and migrate) the store named by `url`: the log and the projections. Commands that only
 /// need the log pass it where an `Arc<dyn EventLog>` is expected (trait upcasting).
-pub async fn open_log(url: &str) -> anyhow::Result<Arc<dyn Backend>> {
+///
+/// `lock_wait`, when given, is how long the database itself waits for a lock (SQLite's busy
+/// time-out, PostgreSQL's `lock_timeout` and pool acquisition): `serve` passes its
+/// `--storage-timeout-ms`, so a stalled database fails the write rather than holding the writer.
+pub async fn open_log_with(
+    url: &str,
+    lock_wait: Option<Duration>,
+) -> anyhow::Result<Arc<dyn Backend>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let log = zcc_store_postgres::PostgresLog::connect(url)
+        let mut options = zcc_store_postgres::PostgresOptions::default();
+        if let Some(wait) = lock_wait {
+            options.lock_timeout = wait;
+            options.acquire_timeout = wait;
+        }
+        let log = zcc_store_postgres::PostgresLog::connect_with(url, options)
             .await
             .with_context(|| format!("opening the PostgreSQL ledger at {}", redact(url)))?;
         Ok(Arc::new(log))
     } else if url.starts_with("sqlite:") || !url.contains("://") {
-        let log = zcc_store_sqlite::SqliteLog::open(url)
+        let mut options = zcc_store_sqlite::SqliteOptions::default();
+        if let Some(wait) = lock_wait {
+            options.busy_timeout = wait;
+        }
+        let log = zcc_store_sqlite::SqliteLog::open_with(url, options)
             .with_context(|| format!("opening the SQLite ledger at {url}"))?;
         Ok(Arc::new(log))
     } else {

@@ -245,7 +245,8 @@ fn t(v: Option<i64>) -> Cell {
 }
 fn dur(from: Option<i64>, to: Option<i64>) -> Cell {
     Cell::Int(match (from, to) {
-        (Some(a), Some(b)) => Some(b - a),
+        // Saturating: a projection stored before event times were bounded may hold any two.
+        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
         _ => None,
     })
 }

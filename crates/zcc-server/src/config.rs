@@ -15,6 +15,16 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1_048_576;
 pub const DEFAULT_TIMESTAMP_TOLERANCE_SECS: u64 = 300;
 /// Default `--max-batch`: events per group commit (research limits.md, row 6c).
 pub const DEFAULT_MAX_BATCH: usize = 1000;
+/// Default `--storage-timeout-ms`: a webhook whose storage has not answered by then gets 503,
+/// well inside Zoom's 3 s.
+pub const DEFAULT_STORAGE_TIMEOUT_MS: u64 = 2_000;
+/// Default `--header-timeout-ms`: the longest a connection may take to send a request's
+/// headers, also how long an idle keep-alive connection is kept.
+pub const DEFAULT_HEADER_TIMEOUT_MS: u64 = 5_000;
+/// Default `--body-timeout-ms`: the longest a request body may take to arrive whole.
+pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 3_000;
+/// Default `--max-connections`: connections served at once; more are answered 503.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1_024;
 
 /// A secret value (webhook secret token, API token). Its `Debug` never shows the value and it
 /// has no `Display`, so it cannot reach a log line by accident (SPEC I8).
@@ -78,6 +88,24 @@ pub struct ServeArgs {
     /// Most events one group commit appends.
     #[arg(long, env = "ZCC_MAX_BATCH", default_value_t = DEFAULT_MAX_BATCH)]
     pub max_batch: usize,
+
+    /// How long a webhook waits for storage (append, delivery row, quarantine) before it is
+    /// answered 503; `serve` also sets the database's own lock waits to it.
+    #[arg(long, env = "ZCC_STORAGE_TIMEOUT_MS", default_value_t = DEFAULT_STORAGE_TIMEOUT_MS)]
+    pub storage_timeout_ms: u64,
+
+    /// How long a connection may take to send a request's headers; also how long an idle
+    /// keep-alive connection is kept.
+    #[arg(long, env = "ZCC_HEADER_TIMEOUT_MS", default_value_t = DEFAULT_HEADER_TIMEOUT_MS)]
+    pub header_timeout_ms: u64,
+
+    /// How long a request body may take to arrive whole (a webhook's is then answered 408).
+    #[arg(long, env = "ZCC_BODY_TIMEOUT_MS", default_value_t = DEFAULT_BODY_TIMEOUT_MS)]
+    pub body_timeout_ms: u64,
+
+    /// Connections served at once; one more is answered 503 and closed.
+    #[arg(long, env = "ZCC_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
 }
 
 impl Default for ServeArgs {
@@ -92,11 +120,30 @@ impl Default for ServeArgs {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             timestamp_tolerance_secs: DEFAULT_TIMESTAMP_TOLERANCE_SECS,
             max_batch: DEFAULT_MAX_BATCH,
+            storage_timeout_ms: DEFAULT_STORAGE_TIMEOUT_MS,
+            header_timeout_ms: DEFAULT_HEADER_TIMEOUT_MS,
+            body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
 
 impl ServeArgs {
+    /// `--storage-timeout-ms`.
+    pub fn storage_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.storage_timeout_ms)
+    }
+
+    /// `--header-timeout-ms`.
+    pub fn header_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.header_timeout_ms)
+    }
+
+    /// `--body-timeout-ms`.
+    pub fn body_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.body_timeout_ms)
+    }
+
     /// Check the configuration before binding: at least one webhook secret, no empty secret or
     /// token, usable limits, and no address beyond loopback without an API token (SPEC 7).
     pub fn validate(&self) -> Result<(), ServeError> {
@@ -128,6 +175,33 @@ impl ServeArgs {
         if self.max_batch == 0 {
             return Err(ServeError::Invalid {
                 setting: "--max-batch / ZCC_MAX_BATCH",
+                reason: "must be at least 1".into(),
+            });
+        }
+        for (setting, value) in [
+            (
+                "--storage-timeout-ms / ZCC_STORAGE_TIMEOUT_MS",
+                self.storage_timeout_ms,
+            ),
+            (
+                "--header-timeout-ms / ZCC_HEADER_TIMEOUT_MS",
+                self.header_timeout_ms,
+            ),
+            (
+                "--body-timeout-ms / ZCC_BODY_TIMEOUT_MS",
+                self.body_timeout_ms,
+            ),
+        ] {
+            if value == 0 || value > 3_600_000 {
+                return Err(ServeError::Invalid {
+                    setting,
+                    reason: format!("{value} ms is not between 1 ms and one hour"),
+                });
+            }
+        }
+        if self.max_connections == 0 {
+            return Err(ServeError::Invalid {
+                setting: "--max-connections / ZCC_MAX_CONNECTIONS",
                 reason: "must be at least 1".into(),
             });
         }
@@ -224,7 +298,7 @@ mod tests {
             let env = arg.get_env().map(|e| e.to_string_lossy().into_owned());
             assert_eq!(env.as_deref(), Some(expected.as_str()), "--{long}");
         }
-        assert_eq!(flags, 6);
+        assert_eq!(flags, 10);
     }
 
     #[test]

@@ -51,6 +51,10 @@ pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
 
+    /// The request did not arrive in time (a stalled body).
+    #[error("{0}")]
+    RequestTimeout(String),
+
     /// An unknown engagement, generation or route.
     #[error("{0}")]
     NotFound(String),
@@ -93,6 +97,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -106,6 +111,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::BadRequest(_) => "bad_request",
+            ApiError::RequestTimeout(_) => "request_timeout",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::Unavailable(_) => "unavailable",
@@ -128,9 +134,11 @@ struct ErrorDetail<'a> {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let mut failed = None;
         let message = match &self {
             ApiError::Unavailable(cause) => {
-                tracing::error!(error = %cause, "answering 503: storage unavailable");
+                // Logged once per change of state by `storage::observe`, not once per answer.
+                failed = Some(crate::storage::StorageFailed(cause.to_string().into()));
                 "storage is unavailable; try again later".to_owned()
             }
             ApiError::Internal(cause) => {
@@ -145,6 +153,10 @@ impl IntoResponse for ApiError {
                 message,
             },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Some(failed) = failed {
+            response.extensions_mut().insert(failed);
+        }
+        response
     }
 }

@@ -10,6 +10,7 @@
 //! - [`api`]: the JSON API under `/api` (engagements, conferences, generations, diff, exports,
 //!   the derived-event feed, the OpenAPI document), behind the bearer token; `docs/API.md`.
 //! - [`health`]: `/healthz`, `/readyz`. [`metrics`]: `/metrics`.
+//! - [`storage`]: storage failures, logged once per change of state and counted.
 //! - [`error`]: [`ServeError`] (cannot start) and [`ApiError`] (one request refused, rendered as
 //!   the HTTP answer).
 //!
@@ -21,11 +22,13 @@
 
 pub mod api;
 pub mod config;
+pub mod conn;
 pub mod error;
 pub mod health;
 pub mod metrics;
 pub mod signature;
 pub mod state;
+pub mod storage;
 pub mod web;
 pub mod webhooks;
 
@@ -54,11 +57,25 @@ pub fn routes() -> Router<AppState> {
 /// The complete application for `state`: what [`run`] serves, and what router tests call with
 /// `oneshot`.
 pub fn router(state: AppState) -> Router {
-    routes().layer(TraceLayer::new_for_http()).with_state(state)
+    routes()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            storage::observe,
+        ))
+        // A 5xx is not logged per answer: storage failures are logged once per change of
+        // state (`storage`), other 500s by `ApiError` with their cause.
+        .layer(
+            TraceLayer::new_for_http().on_failure(
+                tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG),
+            ),
+        )
+        .with_state(state)
 }
 
 /// Serve until `shutdown` resolves, then stop accepting connections, let the requests in flight
-/// finish and be answered (their commits included), and return.
+/// finish and be answered (their commits included), and return. Connections are served by
+/// [`conn::serve`]: a header time-out (also the idle keep-alive time-out) and at most
+/// `--max-connections` at once, one more answered 503.
 ///
 /// The caller binds `listener` (tests bind `127.0.0.1:0`); its address must be loopback unless
 /// an API token is configured. Call [`ServeArgs::validate`] before binding to fail early.
@@ -77,6 +94,10 @@ pub async fn run(
         source,
     })?;
     args.check_listen(addr)?;
+    let limits = conn::ConnLimits {
+        header_timeout: args.header_timeout(),
+        max_connections: args.max_connections,
+    };
     zcc_projector::ensure_default_generation(&*store)
         .await
         .map_err(|e| ServeError::Projections(e.to_string()))?;
@@ -91,8 +112,7 @@ pub async fn run(
         // Event streams never end by themselves: end them so the requests in flight can.
         stopping.begin_shutdown();
     };
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+    conn::serve(listener, router(state), limits, shutdown)
         .await
         .map_err(|source| ServeError::Io {
             what: "the HTTP server failed",

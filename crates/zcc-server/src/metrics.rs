@@ -11,6 +11,10 @@
 //!   `zcc_store::group_commit`).
 //! - `zcc_log_size`: entries in the log (gauge).
 //! - `zcc_delivery_record_failures_total`: delivery-log rows that could not be written.
+//! - `zcc_storage_failures_total`: requests that failed on storage (each is counted; only the
+//!   change of state is logged, see [`crate::storage`]); `zcc_storage_failing`: 1 while
+//!   storage fails, else 0.
+//! - `zcc_connections_refused_total`: connections over `--max-connections`, answered 503.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -28,6 +32,9 @@ pub const DELIVERIES: &str = "zcc_webhook_deliveries_total";
 pub const APPEND_SECONDS: &str = "zcc_webhook_append_seconds";
 pub const LOG_SIZE: &str = "zcc_log_size";
 pub const DELIVERY_RECORD_FAILURES: &str = "zcc_delivery_record_failures_total";
+pub const STORAGE_FAILURES: &str = "zcc_storage_failures_total";
+pub const STORAGE_FAILING: &str = "zcc_storage_failing";
+pub const CONNECTIONS_REFUSED: &str = "zcc_connections_refused_total";
 
 /// Histogram buckets for latencies, in seconds: 0.1 ms to 5 s (Zoom gives up after 3 s).
 const SECONDS_BUCKETS: &[f64] = &[

@@ -5,9 +5,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use zcc_projector::LiveHandle;
-use zcc_store::EventLog;
 use zcc_store::group_commit::GroupCommitter;
 use zcc_store::projection::Backend;
+use zcc_store::{EventLog, StoreError};
 
 use crate::config::{Secret, ServeArgs};
 use crate::error::ServeError;
@@ -39,6 +39,12 @@ struct Inner {
     stopping: tokio::sync::watch::Sender<bool>,
     /// The largest log position seen, for the `zcc_log_size` gauge.
     log_size: AtomicI64,
+    /// Whether storage is failing: failures are logged once per change of state.
+    storage_health: crate::storage::StorageHealth,
+    /// `--storage-timeout-ms`.
+    storage_timeout: std::time::Duration,
+    /// `--body-timeout-ms`.
+    body_timeout: std::time::Duration,
 }
 
 impl AppState {
@@ -55,6 +61,7 @@ impl AppState {
     ) -> Result<AppState, ServeError> {
         args.validate()?;
         let tolerance = i64::try_from(args.timestamp_tolerance_secs).unwrap_or(i64::MAX);
+        let (storage_timeout, body_timeout) = (args.storage_timeout(), args.body_timeout());
         let log: Arc<dyn EventLog> = store.clone();
         let committer = GroupCommitter::start(Arc::clone(&log), args.max_batch);
         Ok(AppState {
@@ -70,6 +77,9 @@ impl AppState {
                 rebuilds: Default::default(),
                 stopping: tokio::sync::watch::Sender::new(false),
                 log_size: AtomicI64::new(0),
+                storage_health: Default::default(),
+                storage_timeout,
+                body_timeout,
             }),
         })
     }
@@ -143,6 +153,32 @@ impl AppState {
 
     pub(crate) fn prometheus(&self) -> &PrometheusHandle {
         &self.inner.prometheus
+    }
+
+    /// `work` on storage, given up after `--storage-timeout-ms` with
+    /// [`StoreError::Unavailable`] naming `what` (the work itself may still finish later: an
+    /// append then stands, and Zoom's retry of the 503 is answered as a duplicate).
+    pub(crate) async fn storage<T>(
+        &self,
+        what: &str,
+        work: impl std::future::Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let limit = self.inner.storage_timeout;
+        tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
+            Err(StoreError::Unavailable(format!(
+                "{what}: storage did not answer within {} ms (--storage-timeout-ms)",
+                limit.as_millis()
+            )))
+        })
+    }
+
+    pub(crate) fn body_timeout(&self) -> std::time::Duration {
+        self.inner.body_timeout
+    }
+
+    /// Whether storage is failing (see [`crate::storage`]).
+    pub fn storage_health(&self) -> &crate::storage::StorageHealth {
+        &self.inner.storage_health
     }
 
     /// Note that the log holds at least `size` entries.

@@ -108,7 +108,11 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) 
     tracing::Span::current().record("outcome", label);
     metrics::counter!(DELIVERIES, "outcome" => label).increment(1);
     match answer {
-        Ok(accepted) => (StatusCode::OK, Json(accepted)).into_response(),
+        Ok(accepted) => {
+            // Whatever was answered 200 was committed: storage works.
+            state.storage_health().ok();
+            (StatusCode::OK, Json(accepted)).into_response()
+        }
         Err(e) => {
             if e.status().is_client_error() {
                 tracing::debug!(error = %e, "webhook refused");
@@ -129,13 +133,23 @@ type Handled = (Option<DeliveryOutcome>, Result<Accepted, ApiError>);
 async fn handle(state: &AppState, headers: &HeaderMap, body: Body, meta: DeliveryMeta) -> Handled {
     let limit = state.max_body_bytes();
 
-    // 1. 413
-    let body = match read_body(headers, body, limit).await {
+    // 1. 413 (and 408 for a body that does not arrive in time)
+    let read = tokio::time::timeout(state.body_timeout(), read_body(headers, body, limit));
+    let read = read.await.unwrap_or_else(|_| Err(ReadError::TimedOut));
+    let body = match read {
         Ok(body) => body,
+        Err(ReadError::TimedOut) => {
+            // Counted as `aborted`: no delivery row, as for a client gone mid-body.
+            let err = ApiError::RequestTimeout(format!(
+                "the request body did not arrive within {} ms",
+                state.body_timeout().as_millis()
+            ));
+            return (None, Err(err));
+        }
         Err(ReadError::TooLarge) => {
             let err = ApiError::PayloadTooLarge { limit };
             let row = refusal(meta, DeliveryOutcome::TooLarge, &err, None);
-            record_best_effort(state, row).await;
+            record_best_effort(state, row, false).await;
             return (Some(DeliveryOutcome::TooLarge), Err(err));
         }
         Err(ReadError::Broken(reason)) => {
@@ -158,7 +172,7 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body, meta: Deliver
         Err(auth) => {
             let err = ApiError::Unauthorized(auth.to_string());
             let row = refusal(meta, DeliveryOutcome::Unauthorized, &err, Some(body_sha256));
-            record_best_effort(state, row).await;
+            record_best_effort(state, row, false).await;
             return (Some(DeliveryOutcome::Unauthorized), Err(err));
         }
     };
@@ -193,7 +207,13 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body, meta: Deliver
             reason: None,
         };
         // 4. 503 (the answer reports a recorded delivery, so it waits for the commit)
-        if let Err(e) = state.log().record_deliveries(vec![row.clone()]).await {
+        let recorded = state
+            .storage(
+                "recording the delivery",
+                state.log().record_deliveries(vec![row.clone()]),
+            )
+            .await;
+        if let Err(e) = recorded {
             return unavailable(state, row, e).await;
         }
         let answer = Accepted::UrlValidation {
@@ -206,7 +226,9 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body, meta: Deliver
     // 4./5. Append through the group committer; answer after the commit.
     let event_type = event.event_type.clone();
     let started = Instant::now();
-    let appended = state.committer().append(event).await;
+    let appended = state
+        .storage("appending the event", state.committer().append(event))
+        .await;
     metrics::histogram!(APPEND_SECONDS).record(started.elapsed().as_secs_f64());
     match appended {
         Ok(appended) => {
@@ -263,10 +285,12 @@ async fn quarantine(
         reason: Some(reason.clone()),
     };
     let log = state.log();
-    let stored = match log.quarantine(vec![entry]).await {
-        Ok(()) => log.record_deliveries(vec![row.clone()]).await,
-        Err(e) => Err(e),
-    };
+    let stored = state
+        .storage("quarantining the body", async {
+            log.quarantine(vec![entry]).await?;
+            log.record_deliveries(vec![row.clone()]).await
+        })
+        .await;
     match stored {
         Ok(()) => (
             Some(DeliveryOutcome::Quarantined),
@@ -288,7 +312,9 @@ async fn quarantine(
 
 /// 503: record the attempt if storage lets us, and answer "try again later".
 async fn unavailable(state: &AppState, row: Delivery, cause: StoreError) -> Handled {
-    record_best_effort(state, row).await;
+    // The 503 does not wait for its delivery row: storage is what failed.
+    let background = state.clone();
+    tokio::spawn(async move { record_best_effort(&background, row, true).await });
     (
         Some(DeliveryOutcome::Unavailable),
         Err(ApiError::Unavailable(cause)),
@@ -313,17 +339,31 @@ fn refusal(
     }
 }
 
-async fn record_best_effort(state: &AppState, row: Delivery) {
+/// Record a delivery row whose answer does not wait for it. A failure is counted, and reported
+/// to the storage health (logged once per change of state) unless `answering_503`: then the
+/// answer itself reports the failure behind it.
+async fn record_best_effort(state: &AppState, row: Delivery, answering_503: bool) {
     let outcome = row.outcome;
-    if let Err(e) = state.log().record_deliveries(vec![row]).await {
+    let recorded = state
+        .storage(
+            "recording the delivery",
+            state.log().record_deliveries(vec![row]),
+        )
+        .await;
+    if let Err(e) = recorded {
         metrics::counter!(DELIVERY_RECORD_FAILURES).increment(1);
-        tracing::warn!(error = %e, outcome = outcome.as_str(), "delivery not recorded");
+        tracing::debug!(error = %e, outcome = outcome.as_str(), "delivery not recorded");
+        if !answering_503 {
+            state.storage_health().failed(&e);
+        }
     }
 }
 
 enum ReadError {
     TooLarge,
     Broken(String),
+    /// The body did not arrive whole within `--body-timeout-ms`.
+    TimedOut,
 }
 
 /// Read the raw body, refusing more than `limit` bytes (a declared `content-length` over the
@@ -370,6 +410,8 @@ fn plain_token(body: &[u8]) -> Option<String> {
         #[serde(rename = "plainToken")]
         plain_token: String,
     }
+    // A leading byte-order mark is no part of the JSON (the envelope reader skips it too).
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     serde_json::from_slice::<Validation>(body)
         .ok()
         .map(|v| v.payload.plain_token)

@@ -106,7 +106,8 @@ async fn commit(log: &dyn EventLog, events: Vec<NewEvent>, replies: Vec<Reply>) 
             }
         }
         Err(e) => {
-            tracing::warn!(error = %e, batch = n, "group commit failed");
+            // Every waiting caller gets the error and logs it (once per change of state).
+            tracing::debug!(error = %e, batch = n, "group commit failed");
             for reply in replies {
                 let _ = reply.send(Err(e.clone()));
             }

@@ -13,7 +13,7 @@ mod verify;
 
 use std::process::ExitCode;
 
-use crate::backend::open_log;
+use crate::backend::open_log_with;
 use crate::cli::{Cli, Command};
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -22,7 +22,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Simulate(args) => simulate::run(args).await,
         Command::Rules => generations::rules(),
         command => {
-            let store = open_log(&url).await?;
+            let lock_wait = match &command {
+                Command::Serve(args) => Some(args.storage_timeout()),
+                _ => None,
+            };
+            let store = open_log_with(&url, lock_wait).await?;
             match command {
                 Command::Import(args) => import::run(store, args).await,
                 Command::Verify(args) => verify::run(store, args).await,

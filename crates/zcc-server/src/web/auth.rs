@@ -2,10 +2,13 @@
 //! listens on loopback only). With one, a request needs the token as a bearer header (as `/api`
 //! does) or the session cookie that `/signin` sets after checking the token.
 //!
-//! The cookie's value is not the token: it is `hex(HMAC-SHA256(token, "zcc-ledger web session
-//! v1"))`, so a leaked cookie does not reveal the API token, and changing the token ends every
-//! session. It is `HttpOnly` (no script reads it) and `SameSite=Strict` (no other site's page
-//! can send it, so cross-site requests cannot use it).
+//! The cookie's value is not the token: it is `EXPIRES.hex(HMAC-SHA256(token, "zcc-ledger web
+//! session v2 " + EXPIRES))`, with `EXPIRES` the end of the session in seconds since the epoch,
+//! so a leaked cookie does not reveal the API token, changing the token ends every session, and
+//! a session ends after [`SESSION_MAX_AGE_SECS`] whatever the browser does with the cookie's
+//! `Max-Age` (the server checks `EXPIRES`, which the signature covers). It is `HttpOnly` (no
+//! script reads it) and `SameSite=Strict` (no other site's page can send it, so cross-site
+//! requests cannot use it).
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -21,7 +24,10 @@ use crate::config::Secret;
 /// The session cookie's name.
 pub const COOKIE: &str = "zcc_session";
 
-const SESSION_CONTEXT: &[u8] = b"zcc-ledger web session v1";
+/// How long a session lasts: 8 hours (a working day), then the sign-in form again.
+pub const SESSION_MAX_AGE_SECS: i64 = 8 * 3600;
+
+const SESSION_CONTEXT: &[u8] = b"zcc-ledger web session v2 ";
 
 /// The visitor of a page, once let in. Every page handler takes one first; when a token is
 /// configured and the request carries neither it nor the cookie, the answer is 401 with the
@@ -53,20 +59,34 @@ impl FromRequestParts<AppState> for Viewer {
     }
 }
 
-/// The cookie value that proves `token`.
-pub fn session_value(token: &Secret) -> String {
-    hex::encode(session_tag(token.expose().as_bytes()))
+/// Seconds since the Unix epoch, now.
+fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
 }
 
-fn session_tag(key: &[u8]) -> [u8; 32] {
+/// The cookie value that proves `token` until `expires` (seconds since the epoch).
+pub fn session_value(token: &Secret, expires: i64) -> String {
+    format!(
+        "{expires}.{}",
+        hex::encode(session_tag(token.expose().as_bytes(), expires))
+    )
+}
+
+fn session_tag(key: &[u8], expires: i64) -> [u8; 32] {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(SESSION_CONTEXT);
+    mac.update(expires.to_string().as_bytes());
     mac.finalize().into_bytes().into()
 }
 
-/// Whether the `Cookie` headers carry a session for `token` (compared in constant time).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Whether the `Cookie` headers carry a session for `token` that has not expired (the
+/// signature compared in constant time).
 pub fn has_session(headers: &HeaderMap, token: &Secret) -> bool {
-    let expected = session_tag(token.expose().as_bytes());
+    let now = now_secs();
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -74,34 +94,33 @@ pub fn has_session(headers: &HeaderMap, token: &Secret) -> bool {
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
         .filter(|(name, _)| *name == COOKIE)
-        .filter_map(|(_, value)| hex::decode(value.trim()).ok())
-        .any(|got| {
-            got.len() == expected.len()
-                && got
-                    .iter()
-                    .zip(expected.iter())
-                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                    == 0
+        .filter_map(|(_, value)| value.trim().split_once('.'))
+        .filter_map(|(expires, tag)| Some((expires.parse::<i64>().ok()?, hex::decode(tag).ok()?)))
+        .any(|(expires, got)| {
+            // Expired, or further ahead than a session lasts (not one this server made).
+            let live = expires > now && expires <= now.saturating_add(SESSION_MAX_AGE_SECS + 60);
+            live && same(&got, &session_tag(token.expose().as_bytes(), expires))
         })
 }
 
 /// Whether the presented token is the configured one (constant time, via the session tags).
 pub fn token_matches(presented: &str, token: &Secret) -> bool {
-    let a = session_tag(presented.as_bytes());
-    let b = session_tag(token.expose().as_bytes());
+    let a = session_tag(presented.as_bytes(), 0);
+    let b = session_tag(token.expose().as_bytes(), 0);
     a.iter()
         .zip(b.iter())
         .fold(0u8, |acc, (x, y)| acc | (x ^ y))
         == 0
 }
 
-/// The `Set-Cookie` value that signs the visitor in.
+/// The `Set-Cookie` value that signs the visitor in for [`SESSION_MAX_AGE_SECS`].
 pub fn set_cookie(token: &Secret) -> HeaderValue {
+    let expires = now_secs() + SESSION_MAX_AGE_SECS;
     HeaderValue::from_str(&format!(
-        "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict",
-        session_value(token)
+        "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_MAX_AGE_SECS}",
+        session_value(token, expires)
     ))
-    .expect("hex is a valid header value")
+    .expect("digits and hex are a valid header value")
 }
 
 /// The `Set-Cookie` value that signs the visitor out.
@@ -162,7 +181,7 @@ mod tests {
     #[test]
     fn the_cookie_proves_the_token_without_holding_it() {
         let token = Secret::new("s3cret-token");
-        let value = session_value(&token);
+        let value = session_value(&token, now_secs() + 60);
         assert!(!value.contains("s3cret"));
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -172,6 +191,14 @@ mod tests {
         assert!(has_session(&headers, &token));
         assert!(!has_session(&headers, &Secret::new("another-token")));
         assert!(token_matches("s3cret-token", &token));
+        for expires in [now_secs() - 1, now_secs() + SESSION_MAX_AGE_SECS + 3600] {
+            let stale = session_value(&token, expires);
+            headers.insert(
+                header::COOKIE,
+                HeaderValue::from_str(&format!("{COOKIE}={stale}")).unwrap(),
+            );
+            assert!(!has_session(&headers, &token), "expires {expires}");
+        }
         assert!(!token_matches("s3cret-tokem", &token));
     }
 }

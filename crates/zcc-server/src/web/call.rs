@@ -63,7 +63,7 @@ pub fn render(v: &CallView<'_>) -> String {
             (Some(s), Some(t)) => format!(
                 "{} after {}{}",
                 time_el(t),
-                fmt_duration(t - s),
+                fmt_duration(t.saturating_sub(s)),
                 if e.end_observed { "" } else { " (inferred)" }
             ),
             (None, Some(t)) => time_el(t),
@@ -206,7 +206,7 @@ pub fn render(v: &CallView<'_>) -> String {
         let offset = start.map_or(String::new(), |s| {
             format!(
                 r#" <span class="offset">+{}</span>"#,
-                fmt_duration(d.at - s)
+                fmt_duration(d.at.saturating_sub(s))
             )
         });
         let agents: Vec<String> = d

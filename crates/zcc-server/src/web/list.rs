@@ -208,7 +208,7 @@ pub fn render(v: &ListView<'_>) -> String {
         let href = format!("/engagements/{}{gen_q}", Url(&doc.engagement_id));
         let started = doc.started_at_ms.map_or("–".into(), fmt_time);
         let duration = match (doc.started_at_ms, doc.ended_at_ms) {
-            (Some(s), Some(e)) => fmt_duration(e - s),
+            (Some(s), Some(e)) => fmt_duration(e.saturating_sub(s)),
             _ => "open".into(),
         };
         let (direction, customer, agents, queues, transfers) = match projection {

@@ -39,14 +39,44 @@ pub fn router() -> Router<AppState> {
         .route("/signin", get(signin_form).post(signin))
         .route("/signout", post(signout))
         .route("/assets/web.css", get(stylesheet))
+        .layer(axum::middleware::map_response(security_headers))
 }
 
-/// A page that cannot be shown, as an HTML answer. 5xx causes are logged once, here, and not
-/// shown.
+/// The pages' Content-Security-Policy. They are plain HTML, inline SVG and one stylesheet from
+/// this server: no script at all, no inline style, nothing from elsewhere, forms only to this
+/// server, and never inside a frame.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Headers on every page: the policy above, no framing (for browsers without
+/// `frame-ancestors`), no referrer to other sites (a call's URL names the engagement), and no
+/// content-type guessing.
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// A page that cannot be shown, as an HTML answer. A storage failure's cause is not shown; it
+/// is logged once per change of state (`crate::storage`).
 #[derive(Debug)]
 pub struct PageError {
     status: StatusCode,
     message: String,
+    /// The storage failure behind a 503.
+    failed: Option<String>,
 }
 
 impl PageError {
@@ -54,17 +84,20 @@ impl PageError {
         PageError {
             status,
             message: message.into(),
+            failed: None,
         }
     }
 }
 
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> PageError {
-        tracing::error!(error = %e, "web page: storage failed");
-        PageError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Storage is unavailable; try again shortly.",
-        )
+        PageError {
+            failed: Some(e.to_string()),
+            ..PageError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Storage is unavailable; try again shortly.",
+            )
+        }
     }
 }
 
@@ -76,7 +109,13 @@ impl IntoResponse for PageError {
             html::Esc(title),
             html::Esc(&self.message)
         );
-        (self.status, Html(html::page(title, false, &body))).into_response()
+        let mut response = (self.status, Html(html::page(title, false, &body))).into_response();
+        if let Some(cause) = self.failed {
+            response
+                .extensions_mut()
+                .insert(crate::storage::StorageFailed(cause.into()));
+        }
+        response
     }
 }
 

@@ -175,7 +175,7 @@ fn span_text(from: i64, to: Option<i64>) -> String {
             "{} – {} ({})",
             fmt_clock(from),
             fmt_clock(to),
-            fmt_duration(to - from)
+            fmt_duration(to.saturating_sub(from))
         ),
         None => format!("from {}, still open", fmt_clock(from)),
     }
@@ -214,12 +214,20 @@ impl Scale {
         }
         times.extend(p.derived_events.iter().map(|d| d.at));
         let lo = *times.iter().min()?;
-        let hi = (*times.iter().max()?).max(lo + 1_000);
+        let hi = (*times.iter().max()?).max(lo.saturating_add(1_000));
+        // A call a second long at the very end of time still has a width.
+        let lo = lo.min(hi - 1);
         Some(Scale { lo, hi })
     }
 
+    /// The drawing's span in milliseconds (always at least 1; i128, as `hi - lo` may not
+    /// fit in an i64 for a projection holding far-apart times).
+    fn span_ms(&self) -> i128 {
+        (i128::from(self.hi) - i128::from(self.lo)).max(1)
+    }
+
     fn x(&self, t: i64) -> f64 {
-        let frac = (t - self.lo) as f64 / (self.hi - self.lo) as f64;
+        let frac = (i128::from(t) - i128::from(self.lo)) as f64 / self.span_ms() as f64;
         GUTTER + frac.clamp(0.0, 1.0) * (W - GUTTER - RIGHT)
     }
 
@@ -230,31 +238,41 @@ impl Scale {
         (a, b.max(a + 2.0))
     }
 
-    /// Tick times: a round step giving at most 8 ticks.
+    /// Tick times: a round step giving at most 8 ticks (never more, whatever the times).
     fn ticks(&self) -> (i64, Vec<i64>) {
         const STEPS: [i64; 21] = [
             100, 200, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000,
             600_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 10_800_000, 21_600_000, 43_200_000,
             86_400_000,
         ];
-        let span = self.hi - self.lo;
+        const MAX_TICKS: usize = 8;
+        const DAY: i128 = 86_400_000;
+        let span = self.span_ms();
         let step = STEPS
             .iter()
             .copied()
-            .find(|s| span / s <= 8)
-            .unwrap_or(86_400_000 * ((span / 86_400_000 / 8) + 1));
-        let first = self.lo.div_euclid(step) * step + if self.lo % step == 0 { 0 } else { step };
-        let ticks = (0..)
+            .find(|s| span / i128::from(*s) <= MAX_TICKS as i128)
+            .map(i128::from)
+            .unwrap_or(DAY * ((span / DAY / MAX_TICKS as i128) + 1));
+        let (lo, hi) = (i128::from(self.lo), i128::from(self.hi));
+        let first = lo.div_euclid(step) * step + if lo.rem_euclid(step) == 0 { 0 } else { step };
+        let ticks = (0..=MAX_TICKS as i128)
             .map(|k| first + k * step)
-            .take_while(|t| *t <= self.hi)
+            .take_while(|t| *t <= hi)
+            .filter_map(|t| i64::try_from(t).ok())
+            .take(MAX_TICKS + 1)
             .collect();
-        (step, ticks)
+        (i64::try_from(step).unwrap_or(i64::MAX), ticks)
     }
 }
 
 fn tick_label(t: i64, step: i64) -> String {
     if step < 1_000 {
-        super::html::fmt_time(t)[11..].to_owned()
+        let full = super::html::fmt_time(t);
+        match full.get(11..) {
+            Some(clock) => clock.to_owned(),
+            None => full,
+        }
     } else {
         fmt_clock(t)
     }
