@@ -175,6 +175,10 @@ pub struct EvaluateArgs {
     /// that began after it is scored, one without explicit events as having no conference.
     #[arg(long, env = "ZCC_SINCE")]
     pub since: Option<String>,
+    /// Score against this conferences table (JSON Lines in the export's shape, such as
+    /// `simulate --truth`) instead of Zoom's explicit conference events.
+    #[arg(long, env = "ZCC_TRUTH")]
+    pub truth: Option<std::path::PathBuf>,
     /// A rule parameter as k=v (repeatable).
     #[arg(long, env = "ZCC_PARAM", value_delimiter = ',')]
     pub param: Vec<String>,

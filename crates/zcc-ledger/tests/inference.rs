@@ -182,6 +182,29 @@ fn default_rule_matches_truth_and_party_count_counts_handoffs() {
     );
     assert!(bf < f, "the baseline scores below the default rule");
 
+    // The same scores from `evaluate --truth`, against the simulator's conferences table.
+    let truth_path = dir.path().join("truth.jsonl");
+    for (rule, want) in [("correlated", f), ("party-count", bf)] {
+        let out = run(
+            &db,
+            &[
+                "evaluate",
+                rule,
+                "--truth",
+                truth_path.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let got = report["f1"].as_f64().unwrap();
+        assert!(
+            (got - want).abs() < 0.005,
+            "{rule}: evaluate --truth F1 {got}, the test's {want}"
+        );
+    }
+
     // diff names the calls where the two rules disagree: the baseline's false conferences.
     let d = run(&db, &["diff", "1", "2", "--format", "jsonl"]);
     assert!(d.status.success(), "{}", stderr(&d));

@@ -145,6 +145,8 @@ pub struct EvalReport {
     pub engagements: u64,
     /// The `since` the scope was given (ms), if any.
     pub since_ms: Option<i64>,
+    /// The conferences table scored against, if not the explicit events.
+    pub truth: Option<String>,
     pub reference_conferences: u64,
     pub predicted_conferences: u64,
     pub true_positives: u64,
@@ -168,19 +170,23 @@ impl std::fmt::Display for EvalReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let pct = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{:.3}", v));
         let ms = |v: Option<i64>| v.map_or("n/a".to_owned(), |v| format!("{v} ms"));
+        let against = match &self.truth {
+            Some(name) => format!("the conferences table {name}"),
+            None => format!("explicit conference events ({})", self.reference_rule),
+        };
+        let scope = match (self.since_ms, &self.truth) {
+            (Some(t), Some(_)) => format!(" (every call since {})", ConferenceSummary::time(t)),
+            (Some(t), None) => format!(
+                " (every call since {}, one without explicit events as having no conference)",
+                ConferenceSummary::time(t)
+            ),
+            (None, Some(_)) => " (every call in the log)".to_owned(),
+            (None, None) => " (those that have them)".to_owned(),
+        };
         writeln!(
             f,
-            "rule {} against explicit conference events ({}) on {} engagements{}",
-            self.rule,
-            self.reference_rule,
-            self.engagements,
-            match self.since_ms {
-                Some(t) => format!(
-                    " (every call since {}, one without explicit events as having no conference)",
-                    ConferenceSummary::time(t)
-                ),
-                None => " (those that have them)".to_owned(),
-            }
+            "rule {} against {against} on {} engagements{scope}",
+            self.rule, self.engagements
         )?;
         writeln!(
             f,
@@ -240,14 +246,93 @@ impl std::fmt::Display for EvalReport {
     }
 }
 
-/// Which engagements [`evaluate`] scores.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Which engagements [`evaluate`] scores, and against what.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EvalScope {
     /// When the account began receiving conference events (ms). Every engagement whose first
     /// event is at or after it is scored too, one without explicit events as having had no
     /// conference: on such an account that silence is evidence. `None`: only the engagements
-    /// that have explicit events.
+    /// that have explicit events (or, with a `truth`, every engagement in the log).
     pub since_ms: Option<i64>,
+    /// Score against this conferences table instead of the explicit events.
+    pub truth: Option<TruthTable>,
+}
+
+/// A conferences table in the export's shape (`engagement_id`, `started_at`, `ended_at`,
+/// `participants`), such as the simulator's truth: what really happened, by engagement.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TruthTable {
+    /// Where it came from, for the report.
+    pub name: String,
+    pub conferences: BTreeMap<String, Vec<Conference>>,
+}
+
+impl TruthTable {
+    /// Read JSON Lines rows of the `conferences` table. Rows that carry a `table` field other
+    /// than `conferences` (the simulator's truth holds every table) are skipped. An error names
+    /// the line and what was wrong.
+    pub fn from_jsonl(name: &str, text: &str) -> Result<TruthTable, String> {
+        let mut conferences: BTreeMap<String, Vec<Conference>> = BTreeMap::new();
+        for (n, line) in text.lines().enumerate() {
+            let at = |what: String| format!("{name}:{}: {what}", n + 1);
+            if line.trim().is_empty() {
+                continue;
+            }
+            let row: serde_json::Value =
+                serde_json::from_str(line).map_err(|e| at(format!("not JSON ({e})")))?;
+            if row.get("table").is_some_and(|t| t != "conferences") {
+                continue;
+            }
+            let text_field = |key: &str| {
+                row.get(key)
+                    .and_then(serde_json::Value::as_str)
+                    .ok_or_else(|| at(format!("{key} is missing or not a string")))
+            };
+            let time = |key: &str| -> Result<Option<i64>, String> {
+                match row.get(key) {
+                    None | Some(serde_json::Value::Null) => Ok(None),
+                    Some(serde_json::Value::String(s)) => chrono::DateTime::parse_from_rfc3339(s)
+                        .map(|t| Some(t.timestamp_millis()))
+                        .map_err(|e| at(format!("{key} {s:?} is not an RFC 3339 time ({e})"))),
+                    Some(other) => Err(at(format!("{key} is {other}, not a time"))),
+                }
+            };
+            let engagement_id = text_field("engagement_id")?.to_owned();
+            let started_at = time("started_at")?.ok_or_else(|| at("started_at is null".into()))?;
+            let mut participants: Vec<String> = row
+                .get("participants")
+                .and_then(serde_json::Value::as_array)
+                .ok_or_else(|| at("participants is missing or not a list".into()))?
+                .iter()
+                .map(|p| {
+                    p.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| at(format!("participant {p} is not a string")))
+                })
+                .collect::<Result<_, _>>()?;
+            participants.sort();
+            let list = conferences.entry(engagement_id).or_default();
+            list.push(Conference {
+                conference_index: list.len() as i64 + 1,
+                started_at,
+                ended_at: time("ended_at")?,
+                participants,
+                initiated_by: None,
+                source: Source::Inferred,
+                evidence: Vec::new(),
+                conference_id: None,
+                external_participants: Vec::new(),
+                api_call: None,
+            });
+        }
+        for list in conferences.values_mut() {
+            list.sort_by_key(|c| c.started_at);
+        }
+        Ok(TruthTable {
+            name: name.to_owned(),
+            conferences,
+        })
+    }
 }
 
 /// Score `rule_name` with `k=v` `params` against the explicit conference events in the log.
@@ -278,7 +363,9 @@ pub async fn evaluate<S: Backend + ?Sized>(
         after = last.position;
         for e in &page {
             let Some(id) = &e.engagement_id else { continue };
-            if e.event_type.contains("engagement_conference_") {
+            if e.event_type.contains("engagement_conference_")
+                || (scope.truth.is_some() && scope.since_ms.is_none())
+            {
                 engagements.insert(id.clone());
             }
             if scope.since_ms.is_some() {
@@ -303,15 +390,23 @@ pub async fn evaluate<S: Backend + ?Sized>(
     let mut end_errors = Vec::new();
     for id in &engagements {
         let events = input_events(&store.engagement_events(id).await?);
-        let truth: Vec<Conference> = reference
-            .project(&events)
-            .conferences
-            .into_iter()
-            .filter(|c| c.source == Source::Explicit)
-            .collect();
-        let predicted = rule
-            .project_with(&events, ExplicitConferences::Hide)
-            .conferences;
+        let (truth, predicted) = match &scope.truth {
+            // Against what really happened: the rule as it runs, explicit events and all.
+            Some(table) => (
+                table.conferences.get(id).cloned().unwrap_or_default(),
+                rule.project(&events).conferences,
+            ),
+            None => (
+                reference
+                    .project(&events)
+                    .conferences
+                    .into_iter()
+                    .filter(|c| c.source == Source::Explicit)
+                    .collect(),
+                rule.project_with(&events, ExplicitConferences::Hide)
+                    .conferences,
+            ),
+        };
         scores.push(score(
             id,
             &truth,
@@ -357,6 +452,7 @@ pub async fn evaluate<S: Backend + ?Sized>(
         reference_rule: reference.identity().to_string(),
         engagements: engagements.len() as u64,
         since_ms: scope.since_ms,
+        truth: scope.truth.as_ref().map(|t| t.name.clone()),
         reference_conferences: tp + fneg,
         predicted_conferences: tp + fp,
         true_positives: tp,
@@ -526,6 +622,29 @@ mod tests {
         let kinds: Vec<&str> = sc.disagreements.iter().map(|d| d.kind.as_str()).collect();
         assert_eq!(kinds, ["bounds", "missed"]);
         assert_eq!(sc.matched, 1);
+    }
+
+    #[test]
+    fn a_truth_table_is_read_and_its_errors_name_the_line() {
+        let text = concat!(
+            r#"{"table":"legs","engagement_id":"e1"}"#,
+            "\n",
+            r#"{"table":"conferences","engagement_id":"e1","started_at":"2026-05-04T14:00:35.000Z","ended_at":null,"participants":["b","a"]}"#,
+            "\n\n",
+            r#"{"engagement_id":"e2","started_at":"2026-05-04T14:00:00Z","ended_at":"2026-05-04T14:01:00Z","participants":[]}"#,
+            "\n",
+        );
+        let t = super::TruthTable::from_jsonl("t.jsonl", text).unwrap();
+        assert_eq!(t.conferences.len(), 2);
+        assert_eq!(t.conferences["e1"][0].participants, ["a", "b"]);
+        assert_eq!(t.conferences["e1"][0].ended_at, None);
+        assert_eq!(t.conferences["e2"][0].ended_at, Some(1_777_903_260_000));
+        let err = super::TruthTable::from_jsonl(
+            "t.jsonl",
+            "\n{\"engagement_id\":\"e\",\"started_at\":\"2026-05-04T14:00:00Z\",\"participants\":\"a\"}",
+        )
+        .unwrap_err();
+        assert!(err.starts_with("t.jsonl:2: participants"), "{err}");
     }
 
     #[test]

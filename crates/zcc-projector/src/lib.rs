@@ -32,7 +32,7 @@ pub use diff::{DiffReport, EngagementDiff, compare, diff};
 pub use error::ProjectorError;
 pub use evaluate::{
     ConferenceSummary, Disagreement, DisagreementKind, EngagementScore, EvalReport, EvalScope,
-    evaluate,
+    TruthTable, evaluate,
 };
 pub use fold::{
     FOLD_PARSE, PROJECTION_DIAGNOSTICS, fold_engagement, input_event, input_events, to_doc,

@@ -29,7 +29,18 @@ pub async fn diff(store: Arc<dyn Backend>, args: DiffArgs) -> anyhow::Result<Exi
 
 pub async fn evaluate(store: Arc<dyn Backend>, args: EvaluateArgs) -> anyhow::Result<ExitCode> {
     let since_ms = zcc_export::Window::parse(args.since.as_deref(), None)?.since_ms;
-    let scope = zcc_projector::EvalScope { since_ms };
+    let truth = match &args.truth {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read --truth {}: {e}", path.display()))?;
+            Some(
+                zcc_projector::TruthTable::from_jsonl(&path.display().to_string(), &text)
+                    .map_err(anyhow::Error::msg)?,
+            )
+        }
+        None => None,
+    };
+    let scope = zcc_projector::EvalScope { since_ms, truth };
     let report = zcc_projector::evaluate(store.as_ref(), &args.rule, &args.param, scope).await?;
     match args.format {
         ReportFormat::Text => println!("{report}"),
