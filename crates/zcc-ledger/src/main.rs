@@ -19,6 +19,12 @@ fn main() -> ExitCode {
     // A .env file may hold ZCC_* settings (never required).
     let _ = dotenvy::dotenv();
     let cli = cli::Cli::parse();
+    // A closed pipe (`zcc-ledger generations | head`) ends a command quietly, as for any Unix
+    // tool, instead of a panic on the next print. Not for `serve`: a long-running service must
+    // never be ended by a reader of its output going away (its sockets never raise SIGPIPE).
+    if !matches!(cli.command, cli::Command::Serve(_)) {
+        sigpipe::reset();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ZCC_LOG").unwrap_or_else(|_| {
