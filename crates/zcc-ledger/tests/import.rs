@@ -72,8 +72,11 @@ fn import_samples_roundtrip(db: &str) {
 
     // Checkpoint, grow, verify against the checkpoint.
     let cp = run(db, &["checkpoint"]);
-    let checkpoint = stdout(&cp).lines().next().unwrap().to_owned();
+    // Exactly SIZE:HASH on stdout, so `verify --checkpoint "$(zcc-ledger checkpoint)"` works.
+    let checkpoint = stdout(&cp).trim_end_matches('\n').to_owned();
+    assert!(!checkpoint.contains('\n'), "one line: {checkpoint}");
     assert!(checkpoint.starts_with("107:"), "{checkpoint}");
+    assert_eq!(checkpoint.len(), "107:".len() + 64, "{checkpoint}");
     let extra = tempfile::NamedTempFile::with_suffix(".jsonl").unwrap();
     std::fs::write(
         extra.path(),
