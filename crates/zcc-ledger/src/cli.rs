@@ -200,8 +200,9 @@ pub struct SimulateArgs {
     /// Post the bodies, signed, to this webhook URL instead.
     #[arg(long, env = "ZCC_TARGET")]
     pub target: Option<String>,
-    /// The webhook secret to sign with (with --target).
-    #[arg(long, env = "ZCC_SECRET", hide_env_values = true)]
+    /// The webhook secret to sign with (with --target): the same variable `serve` reads, so one
+    /// `.env` serves both; of a comma-separated list, the first.
+    #[arg(long, env = "ZCC_WEBHOOK_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
     /// Requests per second at most (with --target); unlimited by default.
     #[arg(long, env = "ZCC_RATE")]

@@ -39,7 +39,12 @@ fn import_and_http_target_store_the_same_events() {
     let post = bin()
         .args(["simulate", "--calls", "400", "--seed", "21", "--target"])
         .arg(server.webhook())
-        .args(["--secret", SECRET, "--concurrency", "16"])
+        // The same variable `serve` reads; of a comma-separated list, the first secret signs.
+        .env(
+            "ZCC_WEBHOOK_SECRET",
+            format!("{SECRET},a-second-app-secret"),
+        )
+        .args(["--concurrency", "16"])
         .output()
         .unwrap();
     assert!(post.status.success(), "{}{}", stdout(&post), stderr(&post));

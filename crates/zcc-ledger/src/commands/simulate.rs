@@ -42,9 +42,15 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     };
 
     if let Some(target) = args.target {
-        let Some(secret) = args.secret else {
+        let Some(secret) = args
+            .secret
+            .as_deref()
+            .and_then(|s| s.split(',').map(str::trim).find(|s| !s.is_empty()))
+            .map(str::to_owned)
+        else {
             bail!(
-                "--target needs --secret (or ZCC_SECRET): the webhook secret the receiver verifies"
+                "--target needs --secret (or ZCC_WEBHOOK_SECRET): the webhook secret the \
+                 receiver verifies"
             );
         };
         let (tx, rx) = std::sync::mpsc::sync_channel::<String>(4096);
