@@ -25,12 +25,16 @@ fn main() -> ExitCode {
     if !matches!(cli.command, cli::Command::Serve(_)) {
         sigpipe::reset();
     }
+    // The log filter: `RUST_LOG`, as the ecosystem expects, else `ZCC_LOG` (kept as an alias);
+    // colour only on a terminal, so a log file or a journal holds no escape codes.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_env("ZCC_LOG"))
+        .unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new("warn,zcc_server=info,zcc_ledger=info")
+        });
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ZCC_LOG").unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("warn,zcc_server=info,zcc_ledger=info")
-            }),
-        )
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
