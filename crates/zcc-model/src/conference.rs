@@ -6,6 +6,9 @@ use std::collections::BTreeSet;
 use crate::fold::{Facts, LegB, Link};
 use crate::model::{Position, Source, Via};
 
+/// The customer's presence as the sweep takes it: (from, to, evidence of leaving).
+pub(crate) type CustomerSpan<'a> = Option<(i64, Option<i64>, &'a [Position])>;
+
 /// One agent's presence, as a conference sees it.
 #[derive(Debug, Clone)]
 pub(crate) struct Presence {
@@ -62,7 +65,7 @@ fn find(parent: &mut [usize], x: usize) -> usize {
 pub(crate) fn sweep(
     presences: &[Presence],
     edges: &[(usize, usize)],
-    customer: Option<(i64, Option<i64>, &[Position])>,
+    customer: CustomerSpan<'_>,
     source: Source,
 ) -> Vec<ConfOut> {
     let Some((c_from, c_to, c_leave_ev)) = customer else {

@@ -20,13 +20,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::conference::{ConfOut, Presence, sweep};
+use crate::conference::{ConfOut, CustomerSpan, Presence, sweep};
 use crate::fold::{CLOCK_SKEW_MS, ConfObs, Facts, LegB};
 use crate::model::{ApiCall, Diagnostic, Party, Position, Source};
 use crate::signal::{ConferenceRole, ConferenceStep};
-
-/// The customer's presence as the sweep takes it: (from, to, evidence of leaving).
-pub(crate) type CustomerSpan<'a> = Option<(i64, Option<i64>, &'a [Position])>;
 
 /// What the explicit events say: their conferences, and what was wrong with them.
 pub(crate) struct Explicit {

@@ -31,8 +31,8 @@ pub use catch_up::{CATCH_UP_MAX_PAGE, CATCH_UP_PAGE, CatchUpReport, catch_up, ca
 pub use diff::{DiffReport, EngagementDiff, compare, diff};
 pub use error::ProjectorError;
 pub use evaluate::{
-    ConferenceSummary, Disagreement, DisagreementKind, EngagementScore, EvalReport, EvalScope,
-    TruthTable, evaluate,
+    BOUNDS_TOLERANCE_MS, ConferenceSummary, Disagreement, DisagreementKind, EngagementScore,
+    EvalReport, EvalScope, TruthTable, evaluate,
 };
 pub use fold::{
     FOLD_PARSE, PROJECTION_DIAGNOSTICS, fold_engagement, input_event, input_events, to_doc,
