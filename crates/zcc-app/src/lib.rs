@@ -4,3 +4,26 @@
 //! function here, and present its result; they hold no steps of their own. This crate does no
 //! parsing of command lines or HTTP and knows no SQL: it composes the store's traits, the
 //! projector and the exporters.
+//!
+//! - [`select`]: which generation a read uses ([`select::choose`]), one meaning everywhere;
+//! - [`call`]: one engagement's projection and raw events, and the one decode of a stored
+//!   projection;
+//! - [`import`]: archived bodies into the log, then folded;
+//! - [`export`]: SPEC 8 tables, with one freshness policy.
+
+pub mod call;
+pub mod export;
+pub mod import;
+pub mod select;
+
+use zcc_projector::ProjectorError;
+use zcc_store::projection::{Backend, Generation};
+
+/// Make a database ready to be written: a new one gets the default rule's generation, active
+/// (SPEC 6), so queries and exports work right after the first import. Called where the log is
+/// written (`serve`, `import`); reads never create anything ([`select::choose`]).
+pub async fn prepare_store<S: Backend + ?Sized>(
+    store: &S,
+) -> Result<Option<Generation>, ProjectorError> {
+    zcc_projector::ensure_default_generation(store).await
+}

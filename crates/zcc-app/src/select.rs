@@ -45,7 +45,7 @@ impl Selector {
 /// Why no generation could be chosen. Each names what was asked and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum SelectError {
-    #[error("a generation and a rule exclude each other; give one")]
+    #[error("`generation` and `rule` exclude each other; give one")]
     Both,
     #[error("no generation {0} (the list of generations names them)")]
     Unknown(GenerationId),
@@ -162,12 +162,18 @@ mod tests {
         ];
         assert_eq!(pick_rule(&all, "correlated").unwrap().id, GenerationId(1));
         assert_eq!(pick_rule(&all, "party-count").unwrap().id, GenerationId(3));
-        assert_eq!(pick_rule(&all, "party-count@1").unwrap().id, GenerationId(3));
+        assert_eq!(
+            pick_rule(&all, "party-count@1").unwrap().id,
+            GenerationId(3)
+        );
         assert_eq!(
             pick_rule(&all, "party-count@1+abc").unwrap().id,
             GenerationId(3)
         );
-        assert!(pick_rule(&all, "other").is_none(), "retired is never picked");
+        assert!(
+            pick_rule(&all, "other").is_none(),
+            "retired is never picked"
+        );
         assert!(pick_rule(&all, "party").is_none(), "no prefix matching");
     }
 
@@ -177,9 +183,6 @@ mod tests {
             Selector::from_parts(Some(GenerationId(1)), Some("x")),
             Err(SelectError::Both)
         ));
-        assert_eq!(
-            Selector::from_parts(None, None).unwrap(),
-            Selector::Active
-        );
+        assert_eq!(Selector::from_parts(None, None).unwrap(), Selector::Active);
     }
 }

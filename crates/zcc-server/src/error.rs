@@ -7,6 +7,9 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use zcc_app::call::{CallError, Unreadable};
+use zcc_app::export::ExportFailed;
+use zcc_app::select::SelectError;
 use zcc_store::StoreError;
 
 /// Why `serve` cannot start, or stopped other than by its shutdown signal.
@@ -72,9 +75,56 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// Storage errors by kind: what may pass (the database is locked, full, gone) is a 503, so the
+/// caller tries again; anything else (a corrupt row, a refused write, a driver fault) is a fault
+/// of this server or its data, a 500 whose cause is logged. The webhook receiver answers every
+/// storage failure with a 503 regardless (SPEC I2: Zoom retries a 5xx, and a 503 says "later").
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
-        ApiError::Unavailable(e)
+        if e.is_transient() {
+            ApiError::Unavailable(e)
+        } else {
+            ApiError::Internal(e.to_string())
+        }
+    }
+}
+
+impl From<SelectError> for ApiError {
+    fn from(e: SelectError) -> ApiError {
+        match e {
+            SelectError::Store(e) => e.into(),
+            e @ SelectError::Both => ApiError::BadRequest(e.to_string()),
+            e @ SelectError::Building { .. } => ApiError::Conflict(e.to_string()),
+            e => ApiError::NotFound(e.to_string()),
+        }
+    }
+}
+
+impl From<CallError> for ApiError {
+    fn from(e: CallError) -> ApiError {
+        match e {
+            CallError::Select(e) => e.into(),
+            CallError::Store(e) => e.into(),
+            e @ CallError::Unknown(_) => ApiError::NotFound(e.to_string()),
+            CallError::Unreadable(e) => e.into(),
+        }
+    }
+}
+
+impl From<Unreadable> for ApiError {
+    fn from(e: Unreadable) -> ApiError {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<ExportFailed> for ApiError {
+    fn from(e: ExportFailed) -> ApiError {
+        match e {
+            ExportFailed::Select(e) => e.into(),
+            ExportFailed::CatchUp(e) => e.into(),
+            ExportFailed::Export(zcc_export::ExportError::Store(e)) => e.into(),
+            other => ApiError::Internal(other.to_string()),
+        }
     }
 }
 
@@ -82,7 +132,7 @@ impl From<zcc_projector::ProjectorError> for ApiError {
     fn from(e: zcc_projector::ProjectorError) -> ApiError {
         use zcc_projector::ProjectorError as P;
         match e {
-            P::Store(e) => ApiError::Unavailable(e),
+            P::Store(e) => e.into(),
             P::UnknownGeneration(id) => ApiError::NotFound(format!("no generation {id}")),
             e @ P::WrongState { .. } => ApiError::Conflict(e.to_string()),
             e @ P::Rule { .. } => ApiError::BadRequest(e.to_string()),

@@ -98,7 +98,7 @@ pub async fn run(
         header_timeout: args.header_timeout(),
         max_connections: args.max_connections,
     };
-    zcc_projector::ensure_default_generation(&*store)
+    zcc_app::prepare_store(&*store)
         .await
         .map_err(|e| ServeError::Projections(e.to_string()))?;
     let live = zcc_projector::LiveProjector::spawn(Arc::clone(&store));

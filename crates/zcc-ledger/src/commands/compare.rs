@@ -3,18 +3,17 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use zcc_app::select::{Selector, choose};
 use zcc_store::projection::Backend;
 
 use crate::cli::{DiffArgs, EvaluateArgs, ReportFormat};
 use crate::commands::select::parse_id;
 
 pub async fn diff(store: Arc<dyn Backend>, args: DiffArgs) -> anyhow::Result<ExitCode> {
-    let report = zcc_projector::diff(
-        store.as_ref(),
-        parse_id(&args.base)?,
-        parse_id(&args.candidate)?,
-    )
-    .await?;
+    // Both sides are chosen as every read chooses: never a generation still building.
+    let base = choose(store.as_ref(), &Selector::Id(parse_id(&args.base)?)).await?;
+    let candidate = choose(store.as_ref(), &Selector::Id(parse_id(&args.candidate)?)).await?;
+    let report = zcc_projector::diff(store.as_ref(), base.id, candidate.id).await?;
     match args.format {
         ReportFormat::Text => println!("{report}"),
         ReportFormat::Jsonl => {

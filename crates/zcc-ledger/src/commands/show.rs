@@ -5,8 +5,9 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{anyhow, bail};
+use anyhow::anyhow;
 use serde_json::json;
+use zcc_app::call::CallError;
 use zcc_export::time::rfc3339_ms;
 use zcc_model::CallProjection;
 use zcc_store::LogEntry;
@@ -16,26 +17,17 @@ use crate::cli::{ShowArgs, ShowFormat};
 use crate::commands::select;
 
 pub async fn run(store: Arc<dyn Backend>, args: ShowArgs) -> anyhow::Result<ExitCode> {
-    let generation =
-        select::generation(store.as_ref(), args.generation, args.rule.as_deref()).await?;
-    let events = store.engagement_events(&args.engagement_id).await?;
-    let doc = store.projection(generation.id, &args.engagement_id).await?;
-    if events.is_empty() && doc.is_none() {
-        bail!(
-            "no engagement {:?} in the log (search with `zcc-ledger export engagements`)",
-            args.engagement_id
-        );
-    }
-    let projection = doc
-        .as_ref()
-        .map(|d| CallProjection::from_canonical_json(d.doc.as_bytes()))
-        .transpose()
-        .map_err(|e| {
-            anyhow!(
-                "stored projection of {} is unreadable: {e}",
-                args.engagement_id
-            )
+    let selector = select::selector(args.generation, args.rule.as_deref())?;
+    let call = zcc_app::call::load(store.as_ref(), &selector, &args.engagement_id)
+        .await
+        .map_err(|e| match e {
+            CallError::Unknown(id) => anyhow!(
+                "no engagement {id:?} in the log (search with `zcc-ledger export engagements`)"
+            ),
+            other => other.into(),
         })?;
+    let projection = call.projection()?;
+    let (generation, events) = (call.generation, call.events);
     match args.format {
         ShowFormat::Json => {
             let raw: Vec<_> = events.iter().map(raw_json).collect();

@@ -57,12 +57,7 @@ impl From<&Generation> for GenerationRef {
 }
 
 fn decode(generation: &Generation, doc: &ProjectionDoc) -> Result<CallProjection, ApiError> {
-    CallProjection::from_canonical_json(doc.doc.as_bytes()).map_err(|e| {
-        ApiError::Internal(format!(
-            "generation {}, engagement {}: stored projection does not decode: {e}",
-            generation.id, doc.engagement_id
-        ))
-    })
+    Ok(zcc_app::call::decode(generation.id, doc)?)
 }
 
 /// Run the search of `params` over `generation`: documents of one page and the next cursor.
@@ -209,29 +204,23 @@ pub async fn detail(
 ) -> Result<Json<Detail>, ApiError> {
     params.only(DETAIL_PARAMS)?;
     let generation = params.generation(&state).await?;
-    let store = state.store();
-    let (doc, entries) = tokio::try_join!(
-        store.projection(generation.id, &id),
-        store.engagement_events(&id)
-    )?;
-    if doc.is_none() && entries.is_empty() {
-        return Err(unknown_engagement(&id));
-    }
-    let projection = doc
+    let call = zcc_app::call::load_in(state.store().as_ref(), generation, &id).await?;
+    let projection = call
+        .doc
         .map(|d| {
             RawValue::from_string(d.doc).map_err(|e| {
                 ApiError::Internal(format!(
                     "generation {}, engagement {id}: stored projection is not JSON: {e}",
-                    generation.id
+                    call.generation.id
                 ))
             })
         })
         .transpose()?;
     Ok(Json(Detail {
+        generation: (&call.generation).into(),
         engagement_id: id,
-        generation: (&generation).into(),
         projection,
-        events: entries.into_iter().map(RawEvent::from).collect(),
+        events: call.events.into_iter().map(RawEvent::from).collect(),
     }))
 }
 

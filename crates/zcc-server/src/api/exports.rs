@@ -18,9 +18,8 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use http_body::Frame;
 use tokio::sync::mpsc;
-use zcc_export::{ExportRequest, Format, TableName, Window};
-use zcc_store::EventLog;
-use zcc_store::projection::ProjectionStore;
+use zcc_app::export::{ExportFailed, ExportPlan, Freshness};
+use zcc_export::{Format, TableName, Window};
 
 use super::auth::Authorized;
 use super::params::Params;
@@ -59,18 +58,19 @@ pub async fn export(
         })?,
     };
     let (since_ms, until_ms) = params.window()?;
-    // The model tables read a generation; resolve it now so a bad one is a 4xx, not a broken
-    // stream. `events` reads the log and ignores it.
-    let generation = match table {
-        TableName::Events => None,
-        TableName::Model(_) => Some(params.generation(&state).await?.id),
-    };
-    let request = ExportRequest {
+    // The model tables read a generation; choose it and let the live projector bring it up to
+    // the log's head now, so a bad choice is a 4xx, not a broken stream. `events` reads the log.
+    let plan = ExportPlan {
         table,
         format,
-        generation,
         window: Window { since_ms, until_ms },
+        selector: params.selector()?,
     };
+    let freshness = match state.live() {
+        Some(live) => Freshness::Live(live),
+        None => Freshness::FoldHere,
+    };
+    let request = zcc_app::export::prepare(state.store().as_ref(), &plan, freshness).await?;
 
     let (tx, rx) = mpsc::channel::<FrameResult>(CHUNKS_IN_FLIGHT);
     let store = state.store().clone();
@@ -80,16 +80,13 @@ pub async fn export(
             tx: tx.clone(),
             buf: Vec::with_capacity(CHUNK),
         };
-        let log: &dyn EventLog = &*store;
-        let projections: &dyn ProjectionStore = &*store;
-        let result = runtime.block_on(zcc_export::export_table(
-            log,
-            Some(projections),
-            &request,
-            &mut out,
-            |_| {},
-        ));
-        let last = match result.and_then(|m| out.flush().map(|()| m).map_err(Into::into)) {
+        let result = runtime.block_on(zcc_app::export::write(&*store, &request, &mut out, |_| {}));
+        let flushed = |m| {
+            out.flush()
+                .map(|()| m)
+                .map_err(|e| ExportFailed::Export(e.into()))
+        };
+        let last = match result.and_then(flushed) {
             Ok(manifest) => {
                 let json = serde_json::to_string(&manifest).expect("a manifest serialises");
                 let mut trailers = HeaderMap::new();

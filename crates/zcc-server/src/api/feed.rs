@@ -22,7 +22,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 use serde::Serialize;
 use serde_json::Value;
-use zcc_model::{CallProjection, Table};
+use zcc_model::Table;
 use zcc_store::Position;
 use zcc_store::projection::Generation;
 
@@ -176,19 +176,11 @@ async fn derived_by_position(
     generation: &Generation,
     engagement_id: &str,
 ) -> Result<HashMap<i64, Vec<Value>>, ApiError> {
-    let Some(doc) = state
-        .store()
-        .projection(generation.id, engagement_id)
-        .await?
+    let Some(projection) =
+        zcc_app::call::projection(state.store().as_ref(), generation, engagement_id).await?
     else {
         return Ok(HashMap::new());
     };
-    let projection = CallProjection::from_canonical_json(doc.doc.as_bytes()).map_err(|e| {
-        ApiError::Internal(format!(
-            "generation {}, engagement {engagement_id}: stored projection does not decode: {e}",
-            generation.id
-        ))
-    })?;
     let columns = Table::DerivedEvents.columns();
     let mut out: HashMap<i64, Vec<Value>> = HashMap::new();
     for (event, row) in projection

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
+use zcc_app::select::{Selector, choose};
 use zcc_model::{Cell, Column};
-use zcc_store::projection::{Generation, GenerationId, GenerationState, SearchFilter};
+use zcc_store::projection::{Generation, GenerationId, SearchFilter};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -145,60 +146,19 @@ impl Params {
     }
 
     /// The generation named by `generation` (an id) or `rule` (a rule name, `name@version` or a
-    /// full identity), else the active one.
+    /// full identity), else the active one ([`zcc_app::select::choose`]).
     pub async fn generation(&self, state: &AppState) -> Result<Generation, ApiError> {
-        let store = state.store();
-        match (self.str("generation"), self.str("rule")) {
-            (Some(_), Some(_)) => Err(ApiError::BadRequest(
-                "parameters `generation` and `rule` exclude each other; give one".into(),
-            )),
-            (Some(_), None) => {
-                let id = GenerationId(self.int("generation")?.unwrap_or_default());
-                store
-                    .generation(id)
-                    .await?
-                    .ok_or_else(|| ApiError::NotFound(format!("no generation {id}")))
-            }
-            (None, Some(rule)) => {
-                let all = store.generations().await?;
-                pick_rule(&all, rule).cloned().ok_or_else(|| {
-                    ApiError::NotFound(format!(
-                        "no generation of rule {rule:?} is ready or active (GET /api/generations \
-                         lists them)"
-                    ))
-                })
-            }
-            (None, None) => store
-                .generations()
-                .await?
-                .into_iter()
-                .find(|g| g.state == GenerationState::Active)
-                .ok_or_else(|| {
-                    ApiError::NotFound(
-                        "no generation is active; name one with `generation` or `rule`".into(),
-                    )
-                }),
-        }
+        Ok(choose(state.store().as_ref(), &self.selector()?).await?)
     }
-}
 
-/// The generation of `rule` to read: the active one if it runs that rule, else the newest
-/// ready one. `rule` matches the name, `name@version`, or the full identity.
-pub fn pick_rule<'g>(all: &'g [Generation], rule: &str) -> Option<&'g Generation> {
-    let matches = |g: &&Generation| {
-        g.rule_name == rule
-            || g.rule_identity == rule
-            || g.rule_identity.split('+').next() == Some(rule)
-    };
-    all.iter()
-        .filter(matches)
-        .find(|g| g.state == GenerationState::Active)
-        .or_else(|| {
-            all.iter()
-                .rev()
-                .filter(matches)
-                .find(|g| g.state == GenerationState::Ready)
-        })
+    /// The choice `generation` / `rule` make, not yet resolved.
+    pub fn selector(&self) -> Result<Selector, ApiError> {
+        let id = match self.str("generation") {
+            Some(_) => Some(GenerationId(self.int("generation")?.unwrap_or_default())),
+            None => None,
+        };
+        Ok(Selector::from_parts(id, self.str("rule"))?)
+    }
 }
 
 /// The opaque search cursor: hex of `STARTED_AT_MS:ENGAGEMENT_ID` (the last row's sort key).
@@ -257,35 +217,5 @@ mod tests {
             let e = decode_cursor(bad).unwrap_err().to_string();
             assert!(e.contains("`cursor`"), "{e}");
         }
-    }
-
-    fn generation(id: i64, name: &str, state: GenerationState) -> Generation {
-        Generation {
-            id: GenerationId(id),
-            rule_name: name.to_owned(),
-            rule_identity: format!("{name}@1+abcdef"),
-            params: "{}".to_owned(),
-            state,
-            checkpoint: zcc_store::Position(0),
-            created_at_ms: 0,
-        }
-    }
-
-    #[test]
-    fn a_rule_picks_the_active_generation_else_the_newest_ready_one() {
-        use GenerationState::*;
-        let all = vec![
-            generation(1, "correlated", Active),
-            generation(2, "party-count", Ready),
-            generation(3, "party-count", Ready),
-            generation(4, "party-count", Building),
-            generation(5, "other", Retired),
-        ];
-        assert_eq!(pick_rule(&all, "correlated").unwrap().id.0, 1);
-        assert_eq!(pick_rule(&all, "party-count").unwrap().id.0, 3);
-        assert_eq!(pick_rule(&all, "party-count@1").unwrap().id.0, 3);
-        assert_eq!(pick_rule(&all, "party-count@1+abcdef").unwrap().id.0, 3);
-        assert!(pick_rule(&all, "other").is_none());
-        assert!(pick_rule(&all, "nope").is_none());
     }
 }

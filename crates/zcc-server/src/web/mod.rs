@@ -21,9 +21,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use zcc_model::CallProjection;
+use zcc_app::call::{CallError, Unreadable};
+use zcc_app::select::{SelectError, Selector, choose};
 use zcc_store::StoreError;
-use zcc_store::projection::{Generation, GenerationState};
+use zcc_store::projection::{Generation, GenerationId};
 
 use crate::AppState;
 use auth::Viewer;
@@ -91,6 +92,14 @@ impl PageError {
 
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> PageError {
+        if !e.is_transient() {
+            // A fault of this server or its data: say so, and log the cause.
+            tracing::error!(error = %e, "answering a page with 500");
+            return PageError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "This page cannot be shown: the server logged the cause.",
+            );
+        }
         PageError {
             failed: Some(e.to_string()),
             ..PageError::new(
@@ -99,6 +108,59 @@ impl From<StoreError> for PageError {
             )
         }
     }
+}
+
+impl From<SelectError> for PageError {
+    fn from(e: SelectError) -> PageError {
+        let status = match &e {
+            SelectError::Store(_) => {
+                let SelectError::Store(e) = e else {
+                    unreachable!()
+                };
+                return e.into();
+            }
+            SelectError::Both => StatusCode::BAD_REQUEST,
+            SelectError::Building { .. } => StatusCode::CONFLICT,
+            _ => StatusCode::NOT_FOUND,
+        };
+        PageError::new(status, sentence(&e.to_string()))
+    }
+}
+
+impl From<CallError> for PageError {
+    fn from(e: CallError) -> PageError {
+        match e {
+            CallError::Select(e) => e.into(),
+            CallError::Store(e) => e.into(),
+            e @ CallError::Unknown(_) => {
+                PageError::new(StatusCode::NOT_FOUND, sentence(&e.to_string()))
+            }
+            CallError::Unreadable(e) => e.into(),
+        }
+    }
+}
+
+impl From<Unreadable> for PageError {
+    fn from(e: Unreadable) -> PageError {
+        tracing::error!(error = %e, "stored projection does not read back");
+        PageError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "This call's projection cannot be read.",
+        )
+    }
+}
+
+/// An error message as a sentence for a page: capitalised, with a full stop.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
 }
 
 impl IntoResponse for PageError {
@@ -119,25 +181,20 @@ impl IntoResponse for PageError {
     }
 }
 
-/// The generation asked for (`?generation=ID`), else the active one.
-fn pick_generation(
-    generations: &[Generation],
+/// The generation asked for (`?generation=ID`), else the active one
+/// ([`zcc_app::select::choose`]); `None` when nothing was asked and nothing is active yet.
+async fn pick_generation(
+    state: &AppState,
     asked: Option<i64>,
-) -> Result<Option<&Generation>, PageError> {
-    match asked {
-        Some(id) => generations
-            .iter()
-            .find(|g| g.id.0 == id)
-            .map(Some)
-            .ok_or_else(|| {
-                PageError::new(
-                    StatusCode::NOT_FOUND,
-                    format!("There is no generation {id}."),
-                )
-            }),
-        None => Ok(generations
-            .iter()
-            .find(|g| g.state == GenerationState::Active)),
+) -> Result<Option<Generation>, PageError> {
+    let selector = match asked {
+        Some(id) => Selector::Id(GenerationId(id)),
+        None => Selector::Active,
+    };
+    match choose(state.store().as_ref(), &selector).await {
+        Ok(g) => Ok(Some(g)),
+        Err(SelectError::NoActive) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -156,10 +213,10 @@ async fn list_page(
         Ok(q) => (Some(q), None),
         Err(e) => (None, Some(e)),
     };
-    let generation = pick_generation(&generations, query.as_ref().and_then(|q| q.generation))?;
+    let generation = pick_generation(&state, query.as_ref().and_then(|q| q.generation)).await?;
     let mut rows = Vec::new();
     let mut more = false;
-    if let (Some(q), Some(g)) = (&query, generation) {
+    if let (Some(q), Some(g)) = (&query, &generation) {
         let docs = store
             .search(g.id, &q.filter, q.after.clone(), q.limit + 1)
             .await?;
@@ -168,15 +225,15 @@ async fn list_page(
             .into_iter()
             .take(q.limit)
             .map(|doc| {
-                let p = CallProjection::from_canonical_json(doc.doc.as_bytes()).ok();
-                (doc, p)
+                let p = zcc_app::call::decode(g.id, &doc)?;
+                Ok((doc, Some(p)))
             })
-            .collect();
+            .collect::<Result<_, Unreadable>>()?;
     }
     let page = list::render(&list::ListView {
         params: &params,
         generations: &generations,
-        generation,
+        generation: generation.as_ref(),
         rows: &rows,
         more,
         error: error.as_deref(),
@@ -215,32 +272,33 @@ async fn call_page(
             )
         })?),
     };
-    let store = state.store();
-    let generations = store.generations().await?;
-    let generation = pick_generation(&generations, asked)?.ok_or_else(|| {
+    let generations = state.store().generations().await?;
+    let generation = pick_generation(&state, asked).await?.ok_or_else(|| {
         PageError::new(StatusCode::NOT_FOUND, "There is no active generation yet.")
     })?;
-    let doc = store
-        .projection(generation.id, &engagement_id)
-        .await?
-        .ok_or_else(|| {
-            PageError::new(
-                StatusCode::NOT_FOUND,
-                format!(
-                    "No call {engagement_id} in generation {} ({}).",
-                    generation.id, generation.rule_identity
-                ),
-            )
-        })?;
-    let projection = CallProjection::from_canonical_json(doc.doc.as_bytes()).map_err(|e| {
-        tracing::error!(error = %e, generation = %generation.id, "stored projection does not read back");
-        PageError::new(StatusCode::INTERNAL_SERVER_ERROR, "This call's projection cannot be read.")
-    })?;
-    let events = store.engagement_events(&engagement_id).await?;
+    let not_folded = |g: &Generation| {
+        PageError::new(
+            StatusCode::NOT_FOUND,
+            format!(
+                "No call {engagement_id} in generation {} ({}).",
+                g.id, g.rule_identity
+            ),
+        )
+    };
+    let call =
+        match zcc_app::call::load_in(state.store().as_ref(), generation.clone(), &engagement_id)
+            .await
+        {
+            Err(CallError::Unknown(_)) => return Err(not_folded(&generation)),
+            loaded => loaded?,
+        };
+    let Some(projection) = call.projection()? else {
+        return Err(not_folded(&generation));
+    };
     Ok(Html(call::render(&call::CallView {
         projection: &projection,
-        events: &events,
-        generation,
+        events: &call.events,
+        generation: &call.generation,
         generations: &generations,
         signed_in: viewer.signed_in,
     })))
