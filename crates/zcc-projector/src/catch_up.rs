@@ -4,7 +4,7 @@
 //! checkpoint, one transaction) per page.
 //!
 //! Per page: one `read_after`, one `engagements_events` for what the engagements the page
-//! touches logged before it, the parse and fold in parallel on the blocking pool, one write.
+//! touches logged before it, the parse and fold in parallel on rayon's pool (`par`), one write.
 //! The next page is read and folded while the previous one is written. Pages grow with how
 //! far behind the generation is ([`CATCH_UP_PAGE`] near the head, up to [`CATCH_UP_MAX_PAGE`]):
 //! a large page re-folds an engagement whose events it spans once instead of once per small
@@ -100,7 +100,7 @@ struct Page {
 }
 
 /// [`catch_up`] with the generation's rule at hand, from `from` (the rebuild's final step too).
-/// Folds run on tokio's blocking pool, on all cores.
+/// Folds run on rayon's pool, on all cores, handed over from one task of tokio's blocking pool.
 pub(crate) async fn catch_up_with<S: Backend + ?Sized>(
     store: &S,
     id: GenerationId,

@@ -1,7 +1,8 @@
 //! The live projector: one task that keeps every ready and active generation current.
 //!
-//! The server (after each stored webhook) and import (after each batch) call
-//! [`LiveHandle::notify`]; notifications that arrive while a catch-up runs, or while the task
+//! The server calls [`LiveHandle::notify`] after each stored webhook (an import folds once,
+//! after its appends, with [`crate::catch_up_all`], and a server running beside it sees the new
+//! entries on its next tick); notifications that arrive while a catch-up runs, or while the task
 //! waits, are coalesced into one more run. A periodic tick catches anything appended by another
 //! process. Errors are logged and retried on the next notification or tick; a panic inside a
 //! run is caught and logged, and the task goes on.
