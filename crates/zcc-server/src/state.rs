@@ -7,6 +7,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use zcc_projector::LiveHandle;
 use zcc_store::group_commit::GroupCommitter;
 use zcc_store::projection::Backend;
+use zcc_store::receive::Intake;
 use zcc_store::{EventLog, StoreError};
 
 use crate::config::{Secret, ServeArgs};
@@ -27,7 +28,7 @@ struct Inner {
     /// Told after every stored append, so every generation that is not retired catches up
     /// (SPEC 6). `None` in router tests that drive the projector themselves.
     live: Option<LiveHandle>,
-    committer: GroupCommitter,
+    intake: Intake,
     verifier: Verifier,
     api_token: Option<Secret>,
     max_body_bytes: usize,
@@ -64,12 +65,13 @@ impl AppState {
         let (storage_timeout, body_timeout) = (args.storage_timeout(), args.body_timeout());
         let log: Arc<dyn EventLog> = store.clone();
         let committer = GroupCommitter::start(Arc::clone(&log), args.max_batch);
+        let intake = Intake::new(Arc::clone(&log), committer);
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,
                 log,
                 live,
-                committer,
+                intake,
                 verifier: Verifier::new(args.webhook_secret, tolerance),
                 api_token: args.api_token,
                 max_body_bytes: args.max_body_bytes,
@@ -139,8 +141,9 @@ impl AppState {
         self.inner.api_token.as_ref()
     }
 
-    pub(crate) fn committer(&self) -> &GroupCommitter {
-        &self.inner.committer
+    /// The store's side of receiving a delivery ([`Intake::receive`]).
+    pub(crate) fn intake(&self) -> &Intake {
+        &self.inner.intake
     }
 
     pub(crate) fn verifier(&self) -> &Verifier {

@@ -25,22 +25,22 @@ use axum::routing::post;
 use axum::{Json, Router};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::{Deserialize, Serialize};
-use zcc_store::ingest::{now_ms, prepare_digested};
+use zcc_store::ingest::now_ms;
+use zcc_store::receive::Received;
 use zcc_store::{
-    Appended, Delivery, DeliveryMeta, DeliveryOutcome, Digest, Position, QuarantineEntry, Source,
-    StoreError,
+    Appended, Delivery, DeliveryMeta, DeliveryOutcome, Digest, Position, Source, StoreError,
 };
 
-use crate::AppState;
 use crate::error::ApiError;
 use crate::metrics::{APPEND_SECONDS, DELIVERIES, DELIVERY_RECORD_FAILURES};
 use crate::signature::{SIGNATURE_HEADER, TIMESTAMP_HEADER, url_validation_token};
+use crate::{AppState, Secret};
 
 /// The path Zoom posts to.
 pub const PATH: &str = "/webhooks/zoom";
 
 /// The `event` of Zoom's endpoint check.
-pub const URL_VALIDATION_EVENT: &str = "endpoint.url_validation";
+pub use zcc_store::receive::URL_VALIDATION_EVENT;
 
 /// Request headers kept in the delivery log (SPEC I3). Nothing else is kept: in particular never
 /// `authorization` or `cookie` (SPEC I8).
@@ -177,88 +177,81 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body, meta: Deliver
         }
     };
 
-    // 3. 400
-    let event = match prepare_digested(
-        &body,
-        body_sha256,
-        Source::Http,
-        meta.received_at_ms,
-        Some(meta.clone()),
-    ) {
-        Ok(event) => event,
-        Err(not_envelope) => {
-            return quarantine(state, meta, &body, body_sha256, not_envelope.to_string()).await;
-        }
-    };
-
-    if event.event_type == URL_VALIDATION_EVENT {
-        let Some(plain_token) = plain_token(&body) else {
-            let reason = format!("{URL_VALIDATION_EVENT} without a string payload.plainToken");
-            return quarantine(state, meta, &body, body_sha256, reason).await;
-        };
-        let encrypted_token = url_validation_token(secret.expose(), &plain_token);
-        let row = Delivery {
-            meta,
-            outcome: DeliveryOutcome::UrlValidation,
-            status: 200,
-            position: None,
-            body_sha256: Some(body_sha256),
-            event_type: Some(event.event_type),
-            reason: None,
-        };
-        // 4. 503 (the answer reports a recorded delivery, so it waits for the commit)
-        let recorded = state
-            .storage(
-                "recording the delivery",
-                state.log().record_deliveries(vec![row.clone()]),
-            )
-            .await;
-        if let Err(e) = recorded {
-            return unavailable(state, row, e).await;
-        }
-        let answer = Accepted::UrlValidation {
-            plain_token,
-            encrypted_token,
-        };
-        return (Some(DeliveryOutcome::UrlValidation), Ok(answer));
-    }
-
-    // 4./5. Append through the group committer; answer after the commit.
-    let event_type = event.event_type.clone();
+    // 3.-5. One store operation: 400 (quarantined), 503 (storage failed), 200 (stored or
+    // duplicate, answered after the commit), or an endpoint event answered here.
     let started = Instant::now();
-    let appended = state
-        .storage("appending the event", state.committer().append(event))
+    let received = state
+        .storage(
+            "receiving the event",
+            state
+                .intake()
+                .receive(&body, body_sha256, Source::Http, meta.clone()),
+        )
         .await;
-    metrics::histogram!(APPEND_SECONDS).record(started.elapsed().as_secs_f64());
-    match appended {
-        Ok(appended) => {
+    match received {
+        Ok(Received::Appended(appended)) => {
+            metrics::histogram!(APPEND_SECONDS).record(started.elapsed().as_secs_f64());
             state.observe_log_size(appended.position().0);
             if !appended.is_duplicate() {
                 state.notify_projector();
             }
-            let outcome = if appended.is_duplicate() {
-                DeliveryOutcome::Duplicate
-            } else {
-                DeliveryOutcome::Stored
-            };
-            (Some(outcome), Ok(appended.into()))
+            (Some(DeliveryOutcome::of(appended)), Ok(appended.into()))
+        }
+        Ok(Received::Quarantined { reason }) => (
+            Some(DeliveryOutcome::Quarantined),
+            Err(ApiError::BadRequest(format!(
+                "signed body is not a webhook envelope: {reason}"
+            ))),
+        ),
+        Ok(Received::UrlValidation(_)) => {
+            url_validation(state, meta, &body, body_sha256, &secret).await
         }
         Err(e) => {
-            let row = Delivery {
-                meta,
-                outcome: DeliveryOutcome::Unavailable,
-                status: 503,
-                position: None,
-                body_sha256: Some(body_sha256),
-                event_type: Some(event_type),
-                reason: Some(e.to_string()),
-            };
+            let row = Delivery::refused(meta, DeliveryOutcome::Unavailable, 503, &e.to_string())
+                .with_body(body_sha256, None);
             unavailable(state, row, e).await
         }
     }
 }
 
-/// 400: put the signed body aside with the reason, then record the delivery. Both must commit
+/// Zoom's endpoint check, answered 200 with the token once its delivery is recorded; 503 if it
+/// cannot be; quarantined (400) without a token to answer.
+async fn url_validation(
+    state: &AppState,
+    meta: DeliveryMeta,
+    body: &Bytes,
+    body_sha256: Digest,
+    secret: &Secret,
+) -> Handled {
+    let Some(plain_token) = plain_token(body) else {
+        let reason = format!("{URL_VALIDATION_EVENT} without a string payload.plainToken");
+        return quarantine(state, meta, body, body_sha256, reason).await;
+    };
+    let encrypted_token = url_validation_token(secret.expose(), &plain_token);
+    let row = Delivery {
+        meta,
+        outcome: DeliveryOutcome::UrlValidation,
+        status: 200,
+        position: None,
+        body_sha256: Some(body_sha256),
+        event_type: Some(URL_VALIDATION_EVENT.to_owned()),
+        reason: None,
+    };
+    // 4. 503 (the answer reports a recorded delivery, so it waits for the commit)
+    let recorded = state
+        .storage("recording the delivery", state.intake().record(row.clone()))
+        .await;
+    if let Err(e) = recorded {
+        return unavailable(state, row, e).await;
+    }
+    let answer = Accepted::UrlValidation {
+        plain_token,
+        encrypted_token,
+    };
+    (Some(DeliveryOutcome::UrlValidation), Ok(answer))
+}
+
+/// 400: put the signed body aside with the reason and record the delivery. Both must commit
 /// before the 400 goes out (Zoom never retries a 4xx); if either fails the answer is 503.
 async fn quarantine(
     state: &AppState,
@@ -267,29 +260,13 @@ async fn quarantine(
     body_sha256: Digest,
     reason: String,
 ) -> Handled {
-    let entry = QuarantineEntry {
-        received_at_ms: meta.received_at_ms,
-        source: Source::Http,
-        origin: Source::Http.as_str().to_owned(),
-        reason: reason.clone(),
-        body: body.to_vec(),
-        body_sha256,
-    };
-    let row = Delivery {
-        meta,
-        outcome: DeliveryOutcome::Quarantined,
-        status: 400,
-        position: None,
-        body_sha256: Some(body_sha256),
-        event_type: None,
-        reason: Some(reason.clone()),
-    };
-    let log = state.log();
     let stored = state
-        .storage("quarantining the body", async {
-            log.quarantine(vec![entry]).await?;
-            log.record_deliveries(vec![row.clone()]).await
-        })
+        .storage(
+            "quarantining the body",
+            state
+                .intake()
+                .quarantine(body, body_sha256, Source::Http, meta.clone(), &reason),
+        )
         .await;
     match stored {
         Ok(()) => (
@@ -299,12 +276,8 @@ async fn quarantine(
             ))),
         ),
         Err(e) => {
-            let row = Delivery {
-                outcome: DeliveryOutcome::Unavailable,
-                status: 503,
-                reason: Some(e.to_string()),
-                ..row
-            };
+            let row = Delivery::refused(meta, DeliveryOutcome::Unavailable, 503, &e.to_string())
+                .with_body(body_sha256, None);
             unavailable(state, row, e).await
         }
     }

@@ -15,8 +15,7 @@ use std::collections::HashMap;
 use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
 use zcc_store::chain::{Chained, entry_hash};
 use zcc_store::{
-    Appended, ChainVersion, Delivery, DeliveryMeta, DeliveryOutcome, Digest, NewEvent, Position,
-    QuarantineEntry, StoreError,
+    Appended, ChainVersion, Delivery, Digest, NewEvent, Position, QuarantineEntry, StoreError,
 };
 
 use crate::error::map_sqlx;
@@ -92,7 +91,7 @@ pub(crate) async fn append_batch(
         };
         outcomes.push(outcome);
         if let Some(meta) = &event.delivery {
-            deliveries.push(delivery_for(meta, outcome, &event));
+            deliveries.push(Delivery::of_append(meta.clone(), outcome, &event));
         }
         if let Appended::Stored(p) = outcome {
             rows.push((p, prev, event));
@@ -178,22 +177,6 @@ pub(crate) async fn quarantine(
 async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     pool.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
         .await
-}
-
-fn delivery_for(meta: &DeliveryMeta, outcome: Appended, event: &NewEvent) -> Delivery {
-    Delivery {
-        meta: meta.clone(),
-        outcome: if outcome.is_duplicate() {
-            DeliveryOutcome::Duplicate
-        } else {
-            DeliveryOutcome::Stored
-        },
-        status: 200,
-        position: Some(outcome.position()),
-        body_sha256: Some(event.body_sha256),
-        event_type: Some(event.event_type.clone()),
-        reason: None,
-    }
 }
 
 async fn insert_deliveries(

@@ -726,14 +726,11 @@ impl Writer {
         }
         for (e, outcome) in events.iter().zip(&outcomes) {
             if let Some(meta) = &e.delivery {
-                // Borrowed from the event: nothing copied on the one writer thread.
+                // `Delivery::of_append`, borrowed from the event: nothing copied on the one
+                // writer thread.
                 let delivery = DeliveryRow {
                     meta,
-                    outcome: if outcome.is_duplicate() {
-                        DeliveryOutcome::Duplicate
-                    } else {
-                        DeliveryOutcome::Stored
-                    },
+                    outcome: DeliveryOutcome::of(*outcome),
                     status: 200,
                     position: Some(outcome.position()),
                     body_sha256: Some(&e.body_sha256),

@@ -15,6 +15,7 @@ pub mod error;
 pub mod group_commit;
 pub mod ingest;
 pub mod projection;
+pub mod receive;
 pub mod scan;
 pub mod types;
 pub mod verify;
