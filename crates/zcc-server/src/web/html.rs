@@ -199,6 +199,24 @@ mod tests {
     }
 
     #[test]
+    fn the_layout_escapes_the_title_and_offers_sign_out_only_when_signed_in() {
+        let body = html! { p { "<b>" } };
+        let open = page("a <title> & \"more\"", false, &body);
+        assert!(open.starts_with("<!DOCTYPE html><html lang=\"en\">"));
+        assert!(
+            open.contains("<title>a &lt;title&gt; &amp; &quot;more&quot; · zcc-ledger</title>")
+        );
+        assert!(open.contains("<main id=\"main\"><p>&lt;b&gt;</p></main>"));
+        assert!(!open.contains("Sign out"));
+        let signed_in = page("Calls", true, &body);
+        assert!(signed_in.contains(
+            r#"<form class="signout" method="post" action="/signout"><button type="submit">Sign out</button></form>"#
+        ));
+        let error = error_page("Not Found", "No call <x>.");
+        assert!(error.contains(r#"<p class="error" role="alert">No call &lt;x&gt;.</p>"#));
+    }
+
+    #[test]
     fn url_encodes_all_but_unreserved() {
         assert_eq!(Url("a b/c?d=&é").to_string(), "a%20b%2Fc%3Fd%3D%26%C3%A9");
         assert_eq!(
