@@ -15,9 +15,10 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use hmac::{Hmac, Mac};
+use maud::html;
 use sha2::Sha256;
 
-use super::html::{Esc, page};
+use super::html::page;
 use crate::AppState;
 use crate::config::Secret;
 
@@ -139,20 +140,25 @@ pub fn safe_next(next: &str) -> &str {
 
 /// The sign-in page with `status`, returning to `next` afterwards.
 pub fn signin_response(status: StatusCode, next: &str, error: Option<&str>) -> Response {
-    let error = error
-        .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, Esc(e)))
-        .unwrap_or_default();
-    let body = format!(
-        r#"<h1>Sign in</h1>
-<p>This ledger is protected by its API token (<code>ZCC_API_TOKEN</code>). Enter it to read the call pages; the browser keeps a session cookie, not the token.</p>
-{error}<form class="signin" method="post" action="/signin">
-<input type="hidden" name="next" value="{}">
-<div class="field"><label for="f-token">API token</label><input id="f-token" name="token" type="password" autocomplete="current-password" required autofocus></div>
-<div class="actions"><button type="submit">Sign in</button></div>
-</form>
-"#,
-        Esc(safe_next(next))
-    );
+    let body = html! {
+        h1 { "Sign in" }
+        p {
+            "This ledger is protected by its API token (" code { "ZCC_API_TOKEN" } "). Enter it to "
+            "read the call pages; the browser keeps a session cookie, not the token."
+        }
+        @if let Some(error) = error {
+            p class="error" role="alert" { (error) }
+        }
+        form class="signin" method="post" action="/signin" {
+            input type="hidden" name="next" value=(safe_next(next));
+            div class="field" {
+                label for="f-token" { "API token" }
+                input id="f-token" name="token" type="password"
+                    autocomplete="current-password" required autofocus;
+            }
+            div class="actions" { button type="submit" { "Sign in" } }
+        }
+    };
     let mut response = (status, Html(page("Sign in", false, &body))).into_response();
     if status == StatusCode::UNAUTHORIZED {
         response

@@ -2,13 +2,13 @@
 //! timeline, the derived events with links to their evidence, and the raw events themselves.
 
 use std::collections::BTreeSet;
-use std::fmt::Write;
 
-use zcc_model::CallProjection;
+use maud::{Markup, html};
+use zcc_model::{CallProjection, Engagement};
 use zcc_store::LogEntry;
 use zcc_store::projection::Generation;
 
-use super::html::{Esc, Url, fmt_clock, fmt_duration, page, time_el};
+use super::html::{Url, fmt_clock, fmt_duration, page, time_el};
 use super::timeline;
 
 /// Everything the call page shows.
@@ -25,240 +25,247 @@ pub struct CallView<'a> {
 
 /// The whole HTML document.
 pub fn render(v: &CallView<'_>) -> String {
+    let id = &v.projection.engagement.engagement_id;
+    let body = html! {
+        nav class="crumbs" aria-label="Breadcrumb" {
+            a href={ "/?generation=" (v.generation.id) } { "Calls" }
+            " › "
+            span aria-current="page" { (id) }
+        }
+        h1 { "Call " code { (id) } }
+        (summary(v))
+        @if v.generations.len() > 1 {
+            (generation_switch(v))
+        }
+        section aria-labelledby="h-timeline" {
+            h2 id="h-timeline" { "Timeline" }
+            (timeline::figure(v.projection))
+        }
+        (derived_events(v))
+        (raw_events(v))
+    };
+    page(&format!("Call {id}"), v.signed_in, &body)
+}
+
+/// One term of the summary.
+fn term(name: &str, value: &Markup) -> Markup {
+    html! { div { dt { (name) } dd { (value) } } }
+}
+
+/// Values joined by `sep`, or `–` when there are none.
+fn joined(values: impl IntoIterator<Item = Markup>, sep: &str) -> Markup {
+    let mut values = values.into_iter().peekable();
+    if values.peek().is_none() {
+        return html! { "–" };
+    }
+    html! {
+        @for (i, value) in values.enumerate() {
+            @if i > 0 { (sep) }
+            (value)
+        }
+    }
+}
+
+/// The call at a glance: when, who, where it went, what the rule found in it.
+fn summary(v: &CallView<'_>) -> Markup {
     let p = v.projection;
     let e = &p.engagement;
-    let names = timeline::names(p);
-    let id = &e.engagement_id;
-    let mut b = String::new();
-    let _ = writeln!(
-        b,
-        r#"<nav class="crumbs" aria-label="Breadcrumb"><a href="/?generation={}">Calls</a> › <span aria-current="page">{}</span></nav>"#,
-        v.generation.id,
-        Esc(id)
-    );
-    let _ = writeln!(b, "<h1>Call <code>{}</code></h1>", Esc(id));
-
-    // Summary.
-    b.push_str(r#"<dl class="summary">"#);
-    let mut row = |k: &str, v: String| {
-        let _ = write!(b, "<div><dt>{k}</dt><dd>{v}</dd></div>");
-    };
-    row(
-        "Started",
-        e.started_at.map_or("unknown".into(), |t| {
-            format!(
-                "{}{}",
-                time_el(t),
-                if e.start_observed {
-                    ""
-                } else {
-                    " (earliest event; no engagement_started)"
-                }
-            )
-        }),
-    );
-    row(
-        "Ended",
-        match (e.started_at, e.ended_at) {
-            (Some(s), Some(t)) => format!(
-                "{} after {}{}",
-                time_el(t),
-                fmt_duration(t.saturating_sub(s)),
-                if e.end_observed { "" } else { " (inferred)" }
-            ),
-            (None, Some(t)) => time_el(t),
-            (_, None) => "still open".into(),
-        },
-    );
-    let opt = |x: &Option<String>| x.as_deref().map_or("–".to_owned(), |s| Esc(s).to_string());
-    row(
-        "Direction, channel",
-        format!("{} · {}", opt(&e.direction), opt(&e.channel)),
-    );
-    let customer: Vec<String> = [&e.customer_name, &e.customer_number, &e.customer_id]
-        .into_iter()
-        .flatten()
-        .map(|s| Esc(s).to_string())
-        .collect();
-    row(
-        "Customer",
-        if customer.is_empty() {
-            "–".into()
-        } else {
-            customer.join(" · ")
-        },
-    );
-    let queues: Vec<String> = e
-        .queue_ids
-        .iter()
-        .enumerate()
-        .map(|(i, q)| match e.queue_names.get(i) {
-            Some(n) => format!(r#"{} <span class="id">({})</span>"#, Esc(n), Esc(q)),
-            None => Esc(q).to_string(),
-        })
-        .collect();
-    row(
-        "Queues",
-        if queues.is_empty() {
-            "–".into()
-        } else {
-            queues.join(", ")
-        },
-    );
-    row(
-        "Flow",
-        e.flow_name
-            .as_deref()
-            .or(e.flow_id.as_deref())
-            .map_or("–".into(), |s| Esc(s).to_string()),
-    );
-    row(
-        "Conferences",
-        format!(
-            "{} · transfers {} · holds {}",
-            p.conferences.len(),
-            p.transfers.len(),
-            p.holds.len()
-        ),
-    );
-    if !p.diagnostics.is_empty() {
-        let items: Vec<String> = p
-            .diagnostics
-            .iter()
-            .map(|d| {
-                format!(
-                    "<li><code>{}</code> {} (log positions {})</li>",
-                    Esc(&d.kind),
-                    Esc(&d.message),
-                    Esc(&d
-                        .evidence
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", "))
-                )
-            })
-            .collect();
-        row(
-            "Diagnostics",
-            format!(r#"<ul class="diagnostics">{}</ul>"#, items.join("")),
-        );
+    let opt = |x: &Option<String>| x.clone().unwrap_or_else(|| "–".to_owned());
+    let flow = e.flow_name.as_deref().or(e.flow_id.as_deref());
+    html! {
+        dl class="summary" {
+            (term("Started", &started(e)))
+            (term("Ended", &ended(e)))
+            (term("Direction, channel", &html! { (opt(&e.direction)) " · " (opt(&e.channel)) }))
+            (term("Customer", &joined(
+                [&e.customer_name, &e.customer_number, &e.customer_id]
+                    .into_iter()
+                    .flatten()
+                    .map(|s| html! { (s) }),
+                " · ",
+            )))
+            (term("Queues", &joined(
+                e.queue_ids.iter().enumerate().map(|(i, q)| match e.queue_names.get(i) {
+                    Some(n) => html! { (n) " " span class="id" { "(" (q) ")" } },
+                    None => html! { (q) },
+                }),
+                ", ",
+            )))
+            (term("Flow", &html! { (flow.unwrap_or("–")) }))
+            (term("Conferences", &html! {
+                (p.conferences.len())
+                " · transfers " (p.transfers.len())
+                " · holds " (p.holds.len())
+            }))
+            @if !p.diagnostics.is_empty() {
+                (term("Diagnostics", &diagnostics(p)))
+            }
+            (term("Rule", &html! {
+                code { (p.rule.to_string()) } " (generation " (v.generation.id) ")"
+            }))
+        }
     }
-    row(
-        "Rule",
-        format!(
-            "<code>{}</code> (generation {})",
-            Esc(&p.rule.to_string()),
-            v.generation.id
-        ),
-    );
-    b.push_str("</dl>\n");
+}
 
-    // The generation switch.
-    if v.generations.len() > 1 {
-        b.push_str(
-            r#"<nav class="generations" aria-label="Generations"><span>View under generation:</span><ul>"#,
-        );
-        for g in v.generations {
-            let text = format!(
-                "{} · {} ({})",
-                g.id,
-                Esc(&g.rule_identity),
-                g.state.as_str()
-            );
-            if g.id == v.generation.id {
-                let _ = write!(
-                    b,
-                    r#"<li><a aria-current="page" href="/engagements/{}?generation={}">{text}</a></li>"#,
-                    Url(id),
-                    g.id
-                );
-            } else {
-                let _ = write!(
-                    b,
-                    r#"<li><a href="/engagements/{}?generation={}">{text}</a></li>"#,
-                    Url(id),
-                    g.id
-                );
+fn started(e: &Engagement) -> Markup {
+    html! {
+        @match e.started_at {
+            Some(t) => {
+                (time_el(t))
+                @if !e.start_observed { " (earliest event; no engagement_started)" }
+            }
+            None => "unknown",
+        }
+    }
+}
+
+fn ended(e: &Engagement) -> Markup {
+    html! {
+        @match (e.started_at, e.ended_at) {
+            (Some(s), Some(t)) => {
+                (time_el(t)) " after " (fmt_duration(t.saturating_sub(s)))
+                @if !e.end_observed { " (inferred)" }
+            }
+            (None, Some(t)) => (time_el(t)),
+            (_, None) => "still open",
+        }
+    }
+}
+
+/// What the fold noticed and could not make sense of, with the log positions concerned.
+fn diagnostics(p: &CallProjection) -> Markup {
+    html! {
+        ul class="diagnostics" {
+            @for d in &p.diagnostics {
+                li {
+                    code { (d.kind) } " " (d.message) " (log positions "
+                    (d.evidence.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
+                    ")"
+                }
             }
         }
-        b.push_str("</ul></nav>\n");
     }
+}
 
-    b.push_str(r#"<section aria-labelledby="h-timeline"><h2 id="h-timeline">Timeline</h2>"#);
-    b.push_str(&timeline::render(p));
-    b.push_str("</section>\n");
+/// Links to the same call under every generation, the current one marked.
+fn generation_switch(v: &CallView<'_>) -> Markup {
+    let id = &v.projection.engagement.engagement_id;
+    html! {
+        nav class="generations" aria-label="Generations" {
+            span { "View under generation:" }
+            ul {
+                @for g in v.generations {
+                    li {
+                        a aria-current=[(g.id == v.generation.id).then_some("page")]
+                            href={ "/engagements/" (Url(id)) "?generation=" (g.id) } {
+                            (g.id) " · " (g.rule_identity) " (" (g.state.as_str()) ")"
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
 
-    // Derived events.
-    let positions: BTreeSet<i64> = v.events.iter().map(|e| e.position.0).collect();
-    let start = e
+/// The title of an evidence position that is not among the call's logged events.
+const NOT_LOGGED: &str = "not among this call's logged events";
+
+/// The derived events in order, each with its offset from the call's start, the agents
+/// concerned and links to its evidence among the raw events below.
+fn derived_events(v: &CallView<'_>) -> Markup {
+    let p = v.projection;
+    let names = timeline::names(p);
+    let logged: BTreeSet<i64> = v.events.iter().map(|e| e.position.0).collect();
+    let start = p
+        .engagement
         .started_at
         .or_else(|| p.derived_events.first().map(|d| d.at));
-    let _ = write!(
-        b,
-        r#"<section aria-labelledby="h-derived"><h2 id="h-derived">Derived events</h2>
-<div class="table-scroll"><table class="derived"><caption>What rule <code>{}</code> made of the events, in order; each cites the raw events it rests on.</caption>
-<thead><tr><th scope="col">Time (UTC)</th><th scope="col">Event</th><th scope="col">Agents</th><th scope="col">Evidence</th></tr></thead><tbody>
-"#,
-        Esc(&p.rule.to_string())
-    );
-    for (i, d) in p.derived_events.iter().enumerate() {
-        let offset = start.map_or(String::new(), |s| {
-            format!(
-                r#" <span class="offset">+{}</span>"#,
-                fmt_duration(d.at.saturating_sub(s))
-            )
-        });
-        let agents: Vec<String> = d
-            .agents
-            .iter()
-            .map(|a| Esc(&timeline::person(&names, a)).to_string())
-            .collect();
-        let evidence: Vec<String> = d
-            .evidence
-            .iter()
-            .map(|pos| {
-                if positions.contains(pos) {
-                    format!(r##"<a href="#pos-{pos}">#{pos}</a>"##)
-                } else {
-                    format!(r#"<span title="not among this call's logged events">#{pos}</span>"#)
+    html! {
+        section aria-labelledby="h-derived" {
+            h2 id="h-derived" { "Derived events" }
+            div class="table-scroll" {
+                table class="derived" {
+                    caption {
+                        "What rule " code { (p.rule.to_string()) } " made of the events, in order; "
+                        "each cites the raw events it rests on."
+                    }
+                    thead { tr {
+                        th scope="col" { "Time (UTC)" } th scope="col" { "Event" }
+                        th scope="col" { "Agents" } th scope="col" { "Evidence" }
+                    } }
+                    tbody {
+                        @for (i, d) in p.derived_events.iter().enumerate() {
+                            tr id={ "de-" (i + 1) } class={ "kind-" (d.kind.as_str()) } {
+                                td {
+                                    time { (fmt_clock(d.at)) }
+                                    @if let Some(s) = start {
+                                        " "
+                                        span class="offset" {
+                                            "+" (fmt_duration(d.at.saturating_sub(s)))
+                                        }
+                                    }
+                                }
+                                td { (d.kind.as_str()) }
+                                td {
+                                    @for (k, a) in d.agents.iter().enumerate() {
+                                        @if k > 0 { ", " }
+                                        (timeline::person(&names, a))
+                                    }
+                                }
+                                td class="evidence" {
+                                    @for (k, pos) in d.evidence.iter().enumerate() {
+                                        @if k > 0 { " " }
+                                        @if logged.contains(pos) {
+                                            a href={ "#pos-" (pos) } { "#" (pos) }
+                                        } @else {
+                                            span title=(NOT_LOGGED) { "#" (pos) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
-            })
-            .collect();
-        let _ = writeln!(
-            b,
-            r#"<tr id="de-{}" class="kind-{}"><td><time>{}</time>{offset}</td><td>{}</td><td>{}</td><td class="evidence">{}</td></tr>"#,
-            i + 1,
-            d.kind.as_str(),
-            fmt_clock(d.at),
-            d.kind.as_str(),
-            agents.join(", "),
-            evidence.join(" "),
-        );
+            }
+        }
     }
-    b.push_str("</tbody></table></div></section>\n");
+}
 
-    // Raw events.
-    let _ = write!(
-        b,
-        r#"<section aria-labelledby="h-raw"><h2 id="h-raw">Raw events</h2>
-<div class="table-scroll"><table class="raw"><caption>The engagement's webhooks exactly as logged, in log order.</caption>
-<thead><tr><th scope="col">Position</th><th scope="col">Event</th><th scope="col">Event time (UTC)</th><th scope="col">Body</th></tr></thead><tbody>
-"#
-    );
-    for entry in v.events {
-        let pos = entry.position.0;
-        let _ = writeln!(
-            b,
-            r#"<tr id="pos-{pos}"><th scope="row">{pos}</th><td>{}</td><td>{}</td><td><details><summary>{} bytes, received {}</summary><pre>{}</pre><p class="id">SHA-256 {}</p></details></td></tr>"#,
-            Esc(&entry.event_type),
-            time_el(entry.event_time_ms),
-            entry.body.len(),
-            fmt_clock(entry.received_at_ms),
-            Esc(&entry.body),
-            hex::encode(entry.body_sha256.0),
-        );
+/// The engagement's webhooks exactly as logged, each row the target of evidence links.
+fn raw_events(v: &CallView<'_>) -> Markup {
+    html! {
+        section aria-labelledby="h-raw" {
+            h2 id="h-raw" { "Raw events" }
+            div class="table-scroll" {
+                table class="raw" {
+                    caption { "The engagement's webhooks exactly as logged, in log order." }
+                    thead { tr {
+                        th scope="col" { "Position" } th scope="col" { "Event" }
+                        th scope="col" { "Event time (UTC)" } th scope="col" { "Body" }
+                    } }
+                    tbody {
+                        @for entry in v.events {
+                            tr id={ "pos-" (entry.position.0) } {
+                                th scope="row" { (entry.position.0) }
+                                td { (entry.event_type) }
+                                td { (time_el(entry.event_time_ms)) }
+                                td {
+                                    details {
+                                        summary {
+                                            (entry.body.len()) " bytes, received "
+                                            (fmt_clock(entry.received_at_ms))
+                                        }
+                                        pre { (entry.body) }
+                                        p class="id" {
+                                            "SHA-256 " (hex::encode(entry.body_sha256.0))
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
-    b.push_str("</tbody></table></div></section>\n");
-    page(&format!("Call {id}"), v.signed_in, &b)
 }

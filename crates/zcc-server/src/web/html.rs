@@ -1,42 +1,27 @@
-//! Small HTML helpers shared by the pages: escaping, URL encoding, times and the page layout.
+//! What the pages share: the layout, URL encoding, times, and the template engine's escaping.
 //!
-//! Every value that comes from an event (names, ids, queue names, raw bodies) is untrusted: it
-//! reaches the page only through [`Esc`] (element text and double-quoted attribute values) or
-//! [`Url`] (a path segment or a query value, then escaped as an attribute like anything else).
+//! The markup is written with [`maud`]'s `html!` macro, which checks it at compile time and
+//! escapes every spliced value (element text and attribute values) unless it is wrapped in
+//! `PreEscaped`. Every value that comes from an event (names, ids, queue names, raw bodies)
+//! is untrusted and reaches the page only as such a splice; the only pre-escaped markup is
+//! what this module's templates made. A value inside a URL goes through [`Url`] first (a path
+//! segment or a query value), then is escaped as an attribute like anything else.
 
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use maud::{DOCTYPE, Markup, Render, html};
 
-/// Text escaped for HTML element content and double- or single-quoted attribute values.
-pub struct Esc<'a>(pub &'a str);
-
-impl fmt::Display for Esc<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut rest = self.0;
-        while let Some(i) = rest.find(['&', '<', '>', '"', '\'']) {
-            f.write_str(&rest[..i])?;
-            f.write_str(match rest.as_bytes()[i] {
-                b'&' => "&amp;",
-                b'<' => "&lt;",
-                b'>' => "&gt;",
-                b'"' => "&quot;",
-                _ => "&#39;",
-            })?;
-            rest = &rest[i + 1..];
-        }
-        f.write_str(rest)
-    }
-}
-
-/// [`Esc`] into a new `String`.
+/// `s` escaped as the pages escape text: what a spliced value becomes in element text or in
+/// a (double-quoted) attribute value.
 pub fn esc(s: &str) -> String {
-    Esc(s).to_string()
+    html! { (s) }.into_string()
 }
 
 /// Percent-encoding of everything but RFC 3986's unreserved characters: safe as a path segment
-/// and as a query value. The result still goes through [`Esc`] inside an attribute (it is
-/// plain ASCII without `&<>"'`, so that changes nothing, but the habit is cheap).
+/// and as a query value. Spliced into a template it is still escaped as an attribute like any
+/// other value (it is plain ASCII without `&<>"`, so that changes nothing, but the habit is
+/// cheap).
 pub struct Url<'a>(pub &'a str);
 
 impl fmt::Display for Url<'_> {
@@ -49,6 +34,22 @@ impl fmt::Display for Url<'_> {
             }
         }
         Ok(())
+    }
+}
+
+impl Render for Url<'_> {
+    fn render_to(&self, buffer: &mut String) {
+        maud::display(self).render_to(buffer);
+    }
+}
+
+/// A coordinate in the timeline's drawing, written with one decimal (`190.0`, `412.7`).
+#[derive(Debug, Clone, Copy)]
+pub struct Num(pub f64);
+
+impl Render for Num {
+    fn render_to(&self, buffer: &mut String) {
+        format_args!("{:.1}", self.0).render_to(buffer);
     }
 }
 
@@ -136,41 +137,51 @@ pub fn parse_time(s: &str) -> Option<i64> {
 }
 
 /// `<time>` element with the full time as its text.
-pub fn time_el(ms: i64) -> String {
-    format!(
-        r#"<time datetime="{}">{}</time>"#,
-        fmt_rfc3339(ms),
-        fmt_time(ms)
-    )
+pub fn time_el(ms: i64) -> Markup {
+    html! { time datetime=(fmt_rfc3339(ms)) { (fmt_time(ms)) } }
 }
 
 /// The whole document around `body`. `signed_in` adds the sign-out button (only when a token
 /// is configured and the visitor used the cookie or the header).
-pub fn page(title: &str, signed_in: bool, body: &str) -> String {
-    let signout = if signed_in {
-        r#"<form class="signout" method="post" action="/signout"><button type="submit">Sign out</button></form>"#
-    } else {
-        ""
-    };
-    format!(
-        r##"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · zcc-ledger</title>
-<link rel="stylesheet" href="/assets/web.css">
-</head>
-<body>
-<a class="skip" href="#main">Skip to content</a>
-<header class="top"><a class="brand" href="/">zcc-ledger</a><nav aria-label="Site"><a href="/">Calls</a></nav>{signout}</header>
-<main id="main">
-{body}
-</main>
-</body>
-</html>
-"##,
-        title = Esc(title),
+pub fn page(title: &str, signed_in: bool, body: &Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · zcc-ledger" }
+                link rel="stylesheet" href="/assets/web.css";
+            }
+            body {
+                a class="skip" href="#main" { "Skip to content" }
+                header class="top" {
+                    a class="brand" href="/" { "zcc-ledger" }
+                    nav aria-label="Site" { a href="/" { "Calls" } }
+                    @if signed_in {
+                        form class="signout" method="post" action="/signout" {
+                            button type="submit" { "Sign out" }
+                        }
+                    }
+                }
+                main id="main" { (body) }
+            }
+        }
+    }
+    .into_string()
+}
+
+/// The page shown instead of one that cannot be: the status as its title, what went wrong,
+/// and the way back.
+pub fn error_page(title: &str, message: &str) -> String {
+    page(
+        title,
+        false,
+        &html! {
+            h1 { (title) }
+            p class="error" role="alert" { (message) }
+            p { a href="/" { "Back to the call list" } }
+        },
     )
 }
 
@@ -181,10 +192,28 @@ mod tests {
     #[test]
     fn escapes_every_markup_character() {
         assert_eq!(
-            esc(r#"<script>alert("x&y's")</script>"#),
-            "&lt;script&gt;alert(&quot;x&amp;y&#39;s&quot;)&lt;/script&gt;"
+            esc(r#"<script>alert("x&y")</script>"#),
+            "&lt;script&gt;alert(&quot;x&amp;y&quot;)&lt;/script&gt;"
         );
         assert_eq!(esc("plain ünïcode"), "plain ünïcode");
+    }
+
+    #[test]
+    fn the_layout_escapes_the_title_and_offers_sign_out_only_when_signed_in() {
+        let body = html! { p { "<b>" } };
+        let open = page("a <title> & \"more\"", false, &body);
+        assert!(open.starts_with("<!DOCTYPE html><html lang=\"en\">"));
+        assert!(
+            open.contains("<title>a &lt;title&gt; &amp; &quot;more&quot; · zcc-ledger</title>")
+        );
+        assert!(open.contains("<main id=\"main\"><p>&lt;b&gt;</p></main>"));
+        assert!(!open.contains("Sign out"));
+        let signed_in = page("Calls", true, &body);
+        assert!(signed_in.contains(
+            r#"<form class="signout" method="post" action="/signout"><button type="submit">Sign out</button></form>"#
+        ));
+        let error = error_page("Not Found", "No call <x>.");
+        assert!(error.contains(r#"<p class="error" role="alert">No call &lt;x&gt;.</p>"#));
     }
 
     #[test]

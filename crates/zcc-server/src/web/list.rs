@@ -1,12 +1,11 @@
 //! The call list (`/`): a plain GET search form and a page of calls, with a cursor to the next.
 
-use std::fmt::Write;
-
+use maud::{Markup, html};
 use serde::Deserialize;
 use zcc_model::CallProjection;
 use zcc_store::projection::{Generation, ProjectionDoc, SearchFilter};
 
-use super::html::{Esc, Url, fmt_duration, fmt_input, fmt_time, page, parse_time, query};
+use super::html::{Url, fmt_duration, fmt_input, fmt_time, page, parse_time, query};
 use super::timeline;
 
 /// Calls per page unless `limit` says otherwise; the largest `limit` allowed.
@@ -135,162 +134,192 @@ pub struct ListView<'a> {
 
 /// The whole HTML document.
 pub fn render(v: &ListView<'_>) -> String {
-    let q = v.params;
-    let mut b = String::from("<h1>Calls</h1>\n");
-    if let Some(err) = v.error {
-        let _ = writeln!(b, r#"<p class="error" role="alert">{}</p>"#, Esc(err));
-    }
-    let sel = |want: &str| {
-        if q.conference == want {
-            " selected"
-        } else {
-            ""
+    let body = html! {
+        h1 { "Calls" }
+        @if let Some(err) = v.error {
+            p class="error" role="alert" { (err) }
+        }
+        (search_form(v))
+        @match v.generation {
+            None => p class="empty" { "No generation yet: import or receive some events first." },
+            Some(_) if v.rows.is_empty() => p class="empty" { "No calls match." },
+            Some(generation) => {
+                (calls_table(v, generation))
+                (pager(v))
+            }
         }
     };
-    let mut generation_options = String::new();
-    for g in v.generations {
-        let selected = v.generation.is_some_and(|c| c.id == g.id);
-        let _ = write!(
-            generation_options,
-            r#"<option value="{}"{}>{} · {} ({})</option>"#,
-            g.id,
-            if selected { " selected" } else { "" },
-            g.id,
-            Esc(&g.rule_identity),
-            g.state.as_str()
-        );
-    }
-    let _ = write!(
-        b,
-        r#"<form class="search" method="get" action="/" role="search" aria-label="Search calls">
-<div class="field"><label for="f-from">Started from (UTC)</label><input id="f-from" name="from" type="datetime-local" value="{from}"></div>
-<div class="field"><label for="f-until">Started before (UTC)</label><input id="f-until" name="until" type="datetime-local" value="{until}"></div>
-<div class="field"><label for="f-agent">Agent user id</label><input id="f-agent" name="agent" type="text" value="{agent}" autocomplete="off"></div>
-<div class="field"><label for="f-queue">Queue id</label><input id="f-queue" name="queue" type="text" value="{queue}" autocomplete="off"></div>
-<div class="field"><label for="f-conference">Has a conference</label><select id="f-conference" name="conference"><option value=""{any}>either</option><option value="yes"{yes}>yes</option><option value="no"{no}>no</option></select></div>
-<div class="field"><label for="f-generation">Generation</label><select id="f-generation" name="generation">{generation_options}</select></div>
-<div class="actions"><button type="submit">Search</button> <a href="/">Clear</a></div>
-</form>
-"#,
-        from = Esc(&normalise_time(&q.from)),
-        until = Esc(&normalise_time(&q.until)),
-        agent = Esc(&q.agent),
-        queue = Esc(&q.queue),
-        any = sel(""),
-        yes = sel("yes"),
-        no = sel("no"),
-    );
+    page("Calls", v.signed_in, &body)
+}
 
-    let Some(generation) = v.generation else {
-        b.push_str(
-            r#"<p class="empty">No generation yet: import or receive some events first.</p>"#,
-        );
-        return page("Calls", v.signed_in, &b);
-    };
-    if v.rows.is_empty() {
-        b.push_str(r#"<p class="empty">No calls match.</p>"#);
-        return page("Calls", v.signed_in, &b);
+/// The search form, showing back what was asked.
+fn search_form(v: &ListView<'_>) -> Markup {
+    let q = v.params;
+    html! {
+        form class="search" method="get" action="/" role="search" aria-label="Search calls" {
+            div class="field" {
+                label for="f-from" { "Started from (UTC)" }
+                input id="f-from" name="from" type="datetime-local"
+                    value=(normalise_time(&q.from));
+            }
+            div class="field" {
+                label for="f-until" { "Started before (UTC)" }
+                input id="f-until" name="until" type="datetime-local"
+                    value=(normalise_time(&q.until));
+            }
+            div class="field" {
+                label for="f-agent" { "Agent user id" }
+                input id="f-agent" name="agent" type="text" value=(q.agent) autocomplete="off";
+            }
+            div class="field" {
+                label for="f-queue" { "Queue id" }
+                input id="f-queue" name="queue" type="text" value=(q.queue) autocomplete="off";
+            }
+            div class="field" {
+                label for="f-conference" { "Has a conference" }
+                select id="f-conference" name="conference" {
+                    option value="" selected[q.conference.is_empty()] { "either" }
+                    option value="yes" selected[q.conference == "yes"] { "yes" }
+                    option value="no" selected[q.conference == "no"] { "no" }
+                }
+            }
+            div class="field" {
+                label for="f-generation" { "Generation" }
+                select id="f-generation" name="generation" {
+                    @for g in v.generations {
+                        option value=(g.id) selected[v.generation.is_some_and(|c| c.id == g.id)] {
+                            (g.id) " · " (g.rule_identity) " (" (g.state.as_str()) ")"
+                        }
+                    }
+                }
+            }
+            div class="actions" { button type="submit" { "Search" } " " a href="/" { "Clear" } }
+        }
     }
-    let _ = write!(
-        b,
-        r#"<div class="table-scroll"><table class="calls"><caption>Calls by start time, under generation {} (<code>{}</code>)</caption>
-<thead><tr><th scope="col">Started (UTC)</th><th scope="col">Call</th><th scope="col">Duration</th><th scope="col">Direction</th><th scope="col">Customer</th><th scope="col">Agents</th><th scope="col">Queues</th><th scope="col">Conf.</th><th scope="col">Transfers</th></tr></thead><tbody>
-"#,
-        generation.id,
-        Esc(&generation.rule_identity)
-    );
-    let gen_q = if q.generation.is_empty() {
+}
+
+/// The calls table's column headings.
+const COLUMNS: [&str; 9] = [
+    "Started (UTC)",
+    "Call",
+    "Duration",
+    "Direction",
+    "Customer",
+    "Agents",
+    "Queues",
+    "Conf.",
+    "Transfers",
+];
+
+/// The page of calls, one row each.
+fn calls_table(v: &ListView<'_>, generation: &Generation) -> Markup {
+    // A generation asked for stays in the links to the calls.
+    let generation_query = if v.params.generation.is_empty() {
         String::new()
     } else {
         format!("?generation={}", generation.id)
     };
-    for (doc, projection) in v.rows {
-        let href = format!("/engagements/{}{gen_q}", Url(&doc.engagement_id));
-        let started = doc.started_at_ms.map_or("–".into(), fmt_time);
-        let duration = match (doc.started_at_ms, doc.ended_at_ms) {
-            (Some(s), Some(e)) => fmt_duration(e.saturating_sub(s)),
-            _ => "open".into(),
-        };
-        let (direction, customer, agents, queues, transfers) = match projection {
-            Some(p) => {
-                let names = timeline::names(p);
-                let e = &p.engagement;
-                let agents: Vec<String> = p
-                    .agents()
-                    .iter()
-                    .map(|a| {
-                        format!(
-                            r#"<span title="{}">{}</span>"#,
-                            Esc(a),
-                            Esc(names.get(a.as_str()).copied().unwrap_or(a))
-                        )
-                    })
-                    .collect();
-                let queues: Vec<String> = e
-                    .queue_ids
-                    .iter()
-                    .enumerate()
-                    .map(|(i, id)| {
-                        format!(
-                            r#"<span title="{}">{}</span>"#,
-                            Esc(id),
-                            Esc(e.queue_names.get(i).unwrap_or(id))
-                        )
-                    })
-                    .collect();
-                (
-                    Esc(e.direction.as_deref().unwrap_or("–")).to_string(),
-                    Esc(e
-                        .customer_name
-                        .as_deref()
-                        .or(e.customer_number.as_deref())
-                        .unwrap_or("–"))
-                    .to_string(),
-                    agents.join(", "),
-                    queues.join(", "),
-                    p.transfers.len().to_string(),
-                )
+    html! {
+        div class="table-scroll" {
+            table class="calls" {
+                caption {
+                    "Calls by start time, under generation " (generation.id) " ("
+                    code { (generation.rule_identity) } ")"
+                }
+                thead {
+                    tr {
+                        @for heading in COLUMNS {
+                            th scope="col" { (heading) }
+                        }
+                    }
+                }
+                tbody {
+                    @for (doc, projection) in v.rows {
+                        (call_row(doc, projection.as_ref(), &generation_query))
+                    }
+                }
             }
-            None => Default::default(),
-        };
-        let conferences = projection
-            .as_ref()
-            .map_or(usize::from(doc.has_conference), |p| p.conferences.len());
-        let _ = writeln!(
-            b,
-            r#"<tr{}><td>{started}</td><td><a href="{}">{}</a></td><td>{duration}</td><td>{direction}</td><td>{customer}</td><td>{agents}</td><td>{queues}</td><td>{}</td><td>{transfers}</td></tr>"#,
-            if doc.has_conference {
-                r#" class="has-conference""#
-            } else {
-                ""
-            },
-            Esc(&href),
-            Esc(&doc.engagement_id),
-            if conferences == 0 {
-                "–".to_owned()
-            } else {
-                conferences.to_string()
-            },
-        );
+        }
     }
-    b.push_str("</tbody></table></div>\n");
-    b.push_str(r#"<nav class="pager" aria-label="Pages">"#);
-    if !q.after.is_empty() {
-        let _ = write!(b, r#"<a href="/{}">First page</a>"#, Esc(&q.with_after("")));
+}
+
+/// One call of the list; the columns read from the projection are empty when it does not
+/// read back.
+fn call_row(
+    doc: &ProjectionDoc,
+    projection: Option<&CallProjection>,
+    generation_query: &str,
+) -> Markup {
+    let conferences = projection.map_or(usize::from(doc.has_conference), |p| p.conferences.len());
+    html! {
+        tr class=[doc.has_conference.then_some("has-conference")] {
+            td { (doc.started_at_ms.map_or("–".into(), fmt_time)) }
+            td {
+                a href={ "/engagements/" (Url(&doc.engagement_id)) (generation_query) } {
+                    (doc.engagement_id)
+                }
+            }
+            td {
+                @match (doc.started_at_ms, doc.ended_at_ms) {
+                    (Some(s), Some(e)) => (fmt_duration(e.saturating_sub(s))),
+                    _ => "open",
+                }
+            }
+            @if let Some(p) = projection {
+                (projection_cells(p))
+            } @else {
+                td {} td {} td {} td {}
+            }
+            td {
+                @if conferences == 0 { "–" } @else { (conferences) }
+            }
+            td { @if let Some(p) = projection { (p.transfers.len()) } }
+        }
     }
-    if v.more
-        && let Some((doc, _)) = v.rows.last()
-        && let Some(at) = doc.started_at_ms
-    {
-        let cursor = format!("{at}~{}", doc.engagement_id);
-        let _ = write!(
-            b,
-            r#"<a rel="next" href="/{}">Next page</a>"#,
-            Esc(&q.with_after(&cursor))
-        );
+}
+
+/// Direction, customer, agents and queues of a call; hover over an agent or a queue for its
+/// id.
+fn projection_cells(p: &CallProjection) -> Markup {
+    let names = timeline::names(p);
+    let e = &p.engagement;
+    let customer = e.customer_name.as_deref().or(e.customer_number.as_deref());
+    html! {
+        td { (e.direction.as_deref().unwrap_or("–")) }
+        td { (customer.unwrap_or("–")) }
+        td {
+            @for (i, a) in p.agents().iter().enumerate() {
+                @if i > 0 { ", " }
+                span title=(a) { (names.get(a.as_str()).copied().unwrap_or(a)) }
+            }
+        }
+        td {
+            @for (i, id) in e.queue_ids.iter().enumerate() {
+                @if i > 0 { ", " }
+                span title=(id) { (e.queue_names.get(i).unwrap_or(id)) }
+            }
+        }
     }
-    b.push_str("</nav>\n");
-    page("Calls", v.signed_in, &b)
+}
+
+/// Links to the first page (when not on it) and to the next (when there may be one).
+fn pager(v: &ListView<'_>) -> Markup {
+    let q = v.params;
+    let next = v
+        .rows
+        .last()
+        .filter(|_| v.more)
+        .and_then(|(doc, _)| Some(format!("{}~{}", doc.started_at_ms?, doc.engagement_id)));
+    html! {
+        nav class="pager" aria-label="Pages" {
+            @if !q.after.is_empty() {
+                a href={ "/" (q.with_after("")) } { "First page" }
+            }
+            @if let Some(cursor) = next {
+                a rel="next" href={ "/" (q.with_after(&cursor)) } { "Next page" }
+            }
+        }
+    }
 }
 
 /// A typed time shown back in the `datetime-local` input's own format when it parses.

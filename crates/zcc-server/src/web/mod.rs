@@ -166,12 +166,8 @@ fn sentence(message: &str) -> String {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let title = self.status.canonical_reason().unwrap_or("Error");
-        let body = format!(
-            r#"<h1>{}</h1><p class="error" role="alert">{}</p><p><a href="/">Back to the call list</a></p>"#,
-            html::Esc(title),
-            html::Esc(&self.message)
-        );
-        let mut response = (self.status, Html(html::page(title, false, &body))).into_response();
+        let page = html::error_page(title, &self.message);
+        let mut response = (self.status, Html(page)).into_response();
         if let Some(cause) = self.failed {
             response
                 .extensions_mut()

@@ -12,11 +12,13 @@
 //! a minimum width on small screens and lets it scroll sideways rather than shrink unreadably.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
-use zcc_model::{CallProjection, Party, Position, SupervisionMode, Via};
+use maud::{Markup, html};
+use zcc_model::{
+    CallProjection, Conference, Leg, Party, Position, Source, SupervisionMode, Transfer, Via,
+};
 
-use super::html::{Esc, fmt_clock, fmt_duration, fmt_time};
+use super::html::{Num, fmt_clock, fmt_duration, fmt_time};
 
 const W: f64 = 1000.0;
 const GUTTER: f64 = 190.0;
@@ -41,6 +43,15 @@ impl Lane<'_> {
     /// The lane's heading: the display name, else the user id, else "Customer".
     pub fn label(&self) -> &str {
         self.name.or(self.user_id).unwrap_or("Customer")
+    }
+
+    /// Whether `leg` is drawn in this lane: the customer's legs in the customer's, anyone
+    /// else's in the lane of its user.
+    pub fn shows(&self, leg: &Leg) -> bool {
+        match self.party {
+            Party::Customer => leg.party == Party::Customer,
+            _ => leg.party != Party::Customer && leg.user_id.as_deref() == self.user_id,
+        }
     }
 }
 
@@ -278,258 +289,337 @@ fn tick_label(t: i64, step: i64) -> String {
     }
 }
 
-/// `<a href="#pos-N">` opening for the first evidence position, with an accessible name.
-fn link_open(evidence: &[Position], label: &str) -> String {
-    match evidence.first() {
-        Some(pos) => format!(r##"<a href="#pos-{pos}" aria-label="{}">"##, Esc(label)),
-        None => format!(r#"<a aria-label="{}">"#, Esc(label)),
+/// A mark of the picture as a link to the first raw event behind it (`#pos-N`), named for
+/// screen readers by `label`.
+fn evidence_link(evidence: &[Position], label: &str, mark: &Markup) -> Markup {
+    html! {
+        a href=[evidence.first().map(|pos| format!("#pos-{pos}"))] aria-label=(label) { (mark) }
     }
 }
 
-/// The timeline figure: the SVG, a legend, and the same facts as text.
+/// `1 agent`, `2 agents`.
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// The timeline figure as HTML: the SVG, a legend, and the same facts as text.
 pub fn render(p: &CallProjection) -> String {
-    let lanes = lanes(p);
-    let names = names(p);
-    let Some(scale) = Scale::of(p) else {
-        return r#"<p class="empty">This call has no timed events to draw.</p>"#.to_owned();
+    figure(p).into_string()
+}
+
+/// The timeline figure: the SVG, a legend, and the same facts as text.
+pub fn figure(p: &CallProjection) -> Markup {
+    let Some(drawing) = Drawing::of(p) else {
+        return html! { p class="empty" { "This call has no timed events to draw." } };
     };
-    let lanes_top = AXIS_H + BAND_LABEL_H;
-    let height = lanes_top + LANE_H * lanes.len() as f64 + 8.0;
-    let lane_index = |user: Option<&str>| lanes.iter().position(|l| l.user_id == user);
-    let lane_y = |i: usize| lanes_top + LANE_H * i as f64;
-    let agents = lanes.iter().filter(|l| l.party == Party::Agent).count();
-    let supervisors = lanes
-        .iter()
-        .filter(|l| l.party == Party::Supervisor)
-        .count();
-
-    let title = format!("Timeline of call {}", p.engagement.engagement_id);
-    let desc = format!(
-        "{} to {}: the customer, {agents} agent{}, {supervisors} supervisor{}; {} conference{}, {} hold{}, {} transfer{}, {} supervision session{}.",
-        fmt_time(scale.lo),
-        fmt_time(scale.hi),
-        if agents == 1 { "" } else { "s" },
-        if supervisors == 1 { "" } else { "s" },
-        p.conferences.len(),
-        if p.conferences.len() == 1 { "" } else { "s" },
-        p.holds.len(),
-        if p.holds.len() == 1 { "" } else { "s" },
-        p.transfers.len(),
-        if p.transfers.len() == 1 { "" } else { "s" },
-        p.supervision.len(),
-        if p.supervision.len() == 1 { "" } else { "s" },
-    );
-
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        r#"<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {height}" preserveAspectRatio="xMinYMin meet" aria-labelledby="tl-title tl-desc">
-<title id="tl-title">{}</title>
-<desc id="tl-desc">{}</desc>
-<defs>
-<pattern id="hold-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" class="hold-bg"/><line x1="0" y1="0" x2="0" y2="6" class="hold-line"/></pattern>
-<marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrow-head"/></marker>
-</defs>
-"#,
-        Esc(&title),
-        Esc(&desc)
-    );
-
-    // Lane backgrounds, then the grid, so bands and bars draw over both.
-    for (i, _) in lanes.iter().enumerate() {
-        let _ = writeln!(
-            s,
-            r#"<rect class="lane-bg{}" x="0" y="{}" width="{W}" height="{LANE_H}"/>"#,
-            if i % 2 == 1 { " odd" } else { "" },
-            lane_y(i)
-        );
+    html! {
+        figure class="timeline-figure" {
+            div class="timeline-scroll" { (drawing.svg()) }
+            figcaption { (legend()) }
+            details class="timeline-text" {
+                summary { "The timeline as text" }
+                (text_version(p, &drawing.lanes, &drawing.names))
+            }
+        }
     }
-    let bottom = lanes_top + LANE_H * lanes.len() as f64;
-    let (step, ticks) = scale.ticks();
-    let _ = writeln!(
-        s,
-        r#"<g class="axis"><text class="axis-title" x="8" y="18">time (UTC)</text>"#
-    );
-    for t in ticks {
-        let x = scale.x(t);
-        let _ = writeln!(
-            s,
-            r#"<line class="grid" x1="{x:.1}" y1="{}" x2="{x:.1}" y2="{bottom}"/><text class="tick" x="{x:.1}" y="18" text-anchor="middle">{}</text>"#,
-            AXIS_H - 6.0,
-            tick_label(t, step)
-        );
-    }
-    s.push_str("</g>\n");
+}
 
-    // Conference bands across every lane.
-    for c in &p.conferences {
-        let (a, b) = scale.span(c.started_at, c.ended_at);
-        let who: Vec<String> = c.participants.iter().map(|u| person(&names, u)).collect();
+/// Everything the picture's layers share: the projection, who is who, the lanes top to
+/// bottom, and the time scale.
+struct Drawing<'a> {
+    p: &'a CallProjection,
+    names: BTreeMap<&'a str, &'a str>,
+    lanes: Vec<Lane<'a>>,
+    scale: Scale,
+}
+
+/// Where the first lane starts: under the time axis and the conference labels' strip.
+const LANES_TOP: f64 = AXIS_H + BAND_LABEL_H;
+
+impl<'a> Drawing<'a> {
+    /// `None` when the projection holds no time at all.
+    fn of(p: &'a CallProjection) -> Option<Drawing<'a>> {
+        Some(Drawing {
+            p,
+            names: names(p),
+            lanes: lanes(p),
+            scale: Scale::of(p)?,
+        })
+    }
+
+    fn lane_y(&self, i: usize) -> f64 {
+        LANES_TOP + LANE_H * i as f64
+    }
+
+    /// The middle of lane `i`'s bars.
+    fn bar_middle(&self, i: usize) -> f64 {
+        self.lane_y(i) + BAR_TOP + BAR_H / 2.0
+    }
+
+    /// The bottom of the last lane.
+    fn bottom(&self) -> f64 {
+        self.lane_y(self.lanes.len())
+    }
+
+    fn lane_index(&self, user: Option<&str>) -> Option<usize> {
+        self.lanes.iter().position(|l| l.user_id == user)
+    }
+
+    fn person(&self, user_id: &str) -> String {
+        person(&self.names, user_id)
+    }
+
+    /// The SVG, layer over layer: lane backgrounds, the axis and its grid, conference bands,
+    /// the lanes' marks, and the transfer arrows last so they stay visible.
+    fn svg(&self) -> Markup {
+        let height = self.bottom() + 8.0;
+        html! {
+            svg class="timeline" xmlns="http://www.w3.org/2000/svg"
+                viewBox={ "0 0 " (W) " " (height) }
+                preserveAspectRatio="xMinYMin meet" aria-labelledby="tl-title tl-desc" {
+                title id="tl-title" { "Timeline of call " (self.p.engagement.engagement_id) }
+                desc id="tl-desc" { (self.description()) }
+                (defs())
+                (self.lane_backgrounds())
+                (self.axis())
+                @for c in &self.p.conferences {
+                    (self.conference_band(c))
+                }
+                @for (i, lane) in self.lanes.iter().enumerate() {
+                    (self.lane(i, lane))
+                }
+                @for t in &self.p.transfers {
+                    (self.transfer_arrow(t))
+                }
+            }
+        }
+    }
+
+    /// The picture in one sentence: its span and how many of each mark it holds.
+    fn description(&self) -> String {
+        let p = self.p;
+        let agents = self
+            .lanes
+            .iter()
+            .filter(|l| l.party == Party::Agent)
+            .count();
+        let supervisors = self
+            .lanes
+            .iter()
+            .filter(|l| l.party == Party::Supervisor)
+            .count();
+        format!(
+            "{} to {}: the customer, {}, {}; {}, {}, {}, {}.",
+            fmt_time(self.scale.lo),
+            fmt_time(self.scale.hi),
+            plural(agents, "agent"),
+            plural(supervisors, "supervisor"),
+            plural(p.conferences.len(), "conference"),
+            plural(p.holds.len(), "hold"),
+            plural(p.transfers.len(), "transfer"),
+            plural(p.supervision.len(), "supervision session"),
+        )
+    }
+
+    /// Alternating lane backgrounds, under everything else.
+    fn lane_backgrounds(&self) -> Markup {
+        html! {
+            @for i in 0..self.lanes.len() {
+                rect class={ "lane-bg" @if i % 2 == 1 { " odd" } } x="0" y=(self.lane_y(i))
+                    width=(W) height=(LANE_H) {}
+            }
+        }
+    }
+
+    /// The clock ticks along the top, each with a dotted grid line down through the lanes.
+    fn axis(&self) -> Markup {
+        let (step, ticks) = self.scale.ticks();
+        html! {
+            g class="axis" {
+                text class="axis-title" x="8" y="18" { "time (UTC)" }
+                @for t in ticks {
+                    @let x = Num(self.scale.x(t));
+                    line class="grid" x1=(x) y1=(AXIS_H - 6.0) x2=(x) y2=(self.bottom()) {}
+                    text class="tick" x=(x) y="18" text-anchor="middle" { (tick_label(t, step)) }
+                }
+            }
+        }
+    }
+
+    /// A conference: a band over every lane from its start to its end, titled in the strip
+    /// above the first lane.
+    fn conference_band(&self, c: &Conference) -> Markup {
+        let (a, b) = self.scale.span(c.started_at, c.ended_at);
+        let source = match c.source {
+            Source::Explicit => "explicit",
+            Source::Inferred => "inferred",
+        };
+        let who: Vec<String> = c.participants.iter().map(|u| self.person(u)).collect();
         let label = format!(
-            "Conference {} ({}): {}, participants {}",
+            "Conference {} ({source}): {}, participants {}{}",
             c.conference_index,
-            match c.source {
-                zcc_model::Source::Explicit => "explicit",
-                zcc_model::Source::Inferred => "inferred",
-            },
             span_text(c.started_at, c.ended_at),
-            who.join(", ")
-        ) + &conference_extras(c);
-        let _ = writeln!(
-            s,
-            r#"<g class="conference" data-index="{}" data-source="{}">{}<title>{}</title><rect class="conference-band" x="{a:.1}" y="{}" width="{:.1}" height="{:.1}"/><text class="band-label" x="{:.1}" y="{}">Conference {}</text></a></g>"#,
-            c.conference_index,
-            match c.source {
-                zcc_model::Source::Explicit => "explicit",
-                zcc_model::Source::Inferred => "inferred",
-            },
-            link_open(&c.evidence, &label),
-            Esc(&label),
-            AXIS_H,
-            b - a,
-            bottom - AXIS_H,
-            a + 4.0,
-            AXIS_H + 15.0,
-            c.conference_index,
+            who.join(", "),
+            conference_extras(c)
         );
+        html! {
+            g class="conference" data-index=(c.conference_index) data-source=(source) {
+                (evidence_link(&c.evidence, &label, &html! {
+                    title { (label) }
+                    rect class="conference-band" x=(Num(a)) y=(AXIS_H) width=(Num(b - a))
+                        height=(Num(self.bottom() - AXIS_H)) {}
+                    text class="band-label" x=(Num(a + 4.0)) y=(AXIS_H + 15.0) {
+                        "Conference " (c.conference_index)
+                    }
+                }))
+            }
+        }
     }
 
-    // The lanes: label, legs, holds, supervision.
-    for (i, lane) in lanes.iter().enumerate() {
-        let y = lane_y(i);
+    /// Lane `i`: its heading, then the party's legs, supervision sessions and holds.
+    fn lane(&self, i: usize, lane: &Lane<'_>) -> Markup {
+        let y = self.lane_y(i);
         let party = party_word(lane.party);
-        let lane_title = match lane.user_id {
-            Some(id) => format!("{} {}", capitalise(party), person(&names, id)),
+        let title = match lane.user_id {
+            Some(id) => format!("{} {}", capitalise(party), self.person(id)),
             None => format!("Customer {}", lane.name.unwrap_or(""))
                 .trim_end()
                 .to_owned(),
         };
-        let _ = write!(
-            s,
-            r#"<g class="lane" data-party="{party}"{}><title>{}</title><text class="lane-name" x="8" y="{:.1}">{}</text><text class="lane-party" x="8" y="{:.1}">{}</text>"#,
-            lane.user_id
-                .map(|u| format!(r#" data-user="{}""#, Esc(u)))
-                .unwrap_or_default(),
-            Esc(&lane_title),
-            y + 22.0,
-            Esc(&truncate(lane.label(), LABEL_CHARS)),
-            y + 38.0,
-            Esc(&truncate(
-                &match lane.user_id {
-                    Some(id) if lane.name.is_some() => format!("{party} · {id}"),
-                    _ => party.to_owned(),
-                },
-                LABEL_CHARS + 4
-            )),
-        );
+        let subtitle = match lane.user_id {
+            Some(id) if lane.name.is_some() => format!("{party} · {id}"),
+            _ => party.to_owned(),
+        };
         let bar_y = y + BAR_TOP;
-        for leg in p.legs.iter().filter(|l| match lane.party {
-            Party::Customer => l.party == Party::Customer,
-            _ => l.party != Party::Customer && l.user_id.as_deref() == lane.user_id,
-        }) {
-            let (a, b) = scale.span(leg.joined_at, leg.left_at);
-            let label = format!(
-                "{} leg of {}: {}, via {}",
-                capitalise(party_word(leg.party)),
-                lane.label(),
-                span_text(leg.joined_at, leg.left_at),
-                via_word(leg.via).replace('-', " ")
-            );
-            let _ = write!(
-                s,
-                r#"{}<rect class="leg party-{} via-{}{}" x="{a:.1}" y="{bar_y:.1}" width="{:.1}" height="{BAR_H}" rx="3"><title>{}</title></rect></a>"#,
-                link_open(&leg.evidence, &label),
-                party_word(leg.party),
-                via_word(leg.via),
-                if leg.left_at.is_none() { " open" } else { "" },
-                b - a,
-                Esc(&label),
-            );
+        html! {
+            g class="lane" data-party=(party) data-user=[lane.user_id] {
+                title { (title) }
+                text class="lane-name" x="8" y=(Num(y + 22.0)) {
+                    (truncate(lane.label(), LABEL_CHARS))
+                }
+                text class="lane-party" x="8" y=(Num(y + 38.0)) {
+                    (truncate(&subtitle, LABEL_CHARS + 4))
+                }
+                (self.legs(lane, bar_y))
+                (self.supervision(lane, bar_y))
+                (self.holds(i, lane, bar_y))
+            }
         }
-        for sup in p
-            .supervision
-            .iter()
-            .filter(|x| Some(x.supervisor.as_str()) == lane.user_id)
-        {
-            let (a, b) = scale.span(sup.started_at, sup.ended_at);
-            let mode = sup.mode.as_str();
-            let label = format!(
-                "Supervision ({mode}) by {}{}: {}",
-                lane.label(),
-                sup.agent
-                    .as_deref()
-                    .map(|u| format!(" of {}", person(&names, u)))
-                    .unwrap_or_default(),
-                span_text(sup.started_at, sup.ended_at)
-            );
-            let fits = (b - a) >= mode.chars().count() as f64 * 6.8 + 8.0;
-            let (tx, anchor, class) = if fits {
-                ((a + b) / 2.0, "middle", "mode-label inside")
-            } else {
-                (b + 3.0, "start", "mode-label")
-            };
-            let _ = write!(
-                s,
-                r#"<g class="supervision mode-{}" data-mode="{}">{}<title>{}</title><rect x="{a:.1}" y="{:.1}" width="{:.1}" height="{:.1}" rx="2"/><text class="{class}" x="{tx:.1}" y="{:.1}" text-anchor="{anchor}">{}</text></a></g>"#,
-                mode_class(&sup.mode),
-                Esc(mode),
-                link_open(&sup.evidence, &label),
-                Esc(&label),
-                bar_y + 2.0,
-                b - a,
-                BAR_H - 4.0,
-                bar_y + 14.0,
-                Esc(mode),
-            );
-        }
-        for hold in p
-            .holds
-            .iter()
-            .filter(|h| hold_lane(p, &lanes, h) == Some(i))
-        {
-            let (a, b) = scale.span(hold.started_at, hold.ended_at);
-            let label = format!(
-                "Hold by {}: {}",
-                lane.label(),
-                span_text(hold.started_at, hold.ended_at)
-            );
-            let _ = write!(
-                s,
-                r#"<g class="hold">{}<title>{}</title><rect x="{a:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="url(#hold-hatch)"/>{}</a></g>"#,
-                link_open(&hold.evidence, &label),
-                Esc(&label),
-                bar_y - 3.0,
-                b - a,
-                BAR_H + 6.0,
-                if b - a >= 34.0 {
-                    format!(
-                        r#"<text class="hold-label" x="{:.1}" y="{:.1}" text-anchor="middle">hold</text>"#,
-                        (a + b) / 2.0,
-                        bar_y - 6.0
-                    )
-                } else {
-                    String::new()
-                },
-            );
-        }
-        s.push_str("</g>\n");
     }
 
-    // Transfers: arrows between lanes, drawn last so they stay visible.
-    for t in &p.transfers {
-        let x = scale.x(t.started_at);
-        let from = lane_index(t.from_user.as_deref());
+    /// The lane's legs as bars; a leg still open has a dashed edge and runs to the right end.
+    fn legs(&self, lane: &Lane<'_>, bar_y: f64) -> Markup {
+        html! {
+            @for leg in self.p.legs.iter().filter(|l| lane.shows(l)) {
+                @let (a, b) = self.scale.span(leg.joined_at, leg.left_at);
+                @let label = format!(
+                    "{} leg of {}: {}, via {}",
+                    capitalise(party_word(leg.party)),
+                    lane.label(),
+                    span_text(leg.joined_at, leg.left_at),
+                    via_word(leg.via).replace('-', " ")
+                );
+                (evidence_link(&leg.evidence, &label, &html! {
+                    rect class={
+                        "leg party-" (party_word(leg.party)) " via-" (via_word(leg.via))
+                        @if leg.left_at.is_none() { " open" }
+                    } x=(Num(a)) y=(Num(bar_y)) width=(Num(b - a)) height=(BAR_H) rx="3" {
+                        title { (label) }
+                    }
+                }))
+            }
+        }
+    }
+
+    /// The lane's supervision sessions, coloured by mode and labelled with it (inside the
+    /// segment when it fits, else just after).
+    fn supervision(&self, lane: &Lane<'_>, bar_y: f64) -> Markup {
+        let sessions = self
+            .p
+            .supervision
+            .iter()
+            .filter(|x| Some(x.supervisor.as_str()) == lane.user_id);
+        html! {
+            @for sup in sessions {
+                @let (a, b) = self.scale.span(sup.started_at, sup.ended_at);
+                @let mode = sup.mode.as_str();
+                @let label = format!(
+                    "Supervision ({mode}) by {}{}: {}",
+                    lane.label(),
+                    sup.agent
+                        .as_deref()
+                        .map(|u| format!(" of {}", self.person(u)))
+                        .unwrap_or_default(),
+                    span_text(sup.started_at, sup.ended_at)
+                );
+                @let fits = (b - a) >= mode.chars().count() as f64 * 6.8 + 8.0;
+                @let (tx, anchor, class) = if fits {
+                    ((a + b) / 2.0, "middle", "mode-label inside")
+                } else {
+                    (b + 3.0, "start", "mode-label")
+                };
+                g class={ "supervision mode-" (mode_class(&sup.mode)) } data-mode=(mode) {
+                    (evidence_link(&sup.evidence, &label, &html! {
+                        title { (label) }
+                        rect x=(Num(a)) y=(Num(bar_y + 2.0)) width=(Num(b - a))
+                            height=(Num(BAR_H - 4.0)) rx="2" {}
+                        text class=(class) x=(Num(tx)) y=(Num(bar_y + 14.0))
+                            text-anchor=(anchor) { (mode) }
+                    }))
+                }
+            }
+        }
+    }
+
+    /// The holds drawn in lane `i`, hatched over the bar, labelled when wide enough.
+    fn holds(&self, i: usize, lane: &Lane<'_>, bar_y: f64) -> Markup {
+        let holds = self
+            .p
+            .holds
+            .iter()
+            .filter(|h| hold_lane(self.p, &self.lanes, h) == Some(i));
+        html! {
+            @for hold in holds {
+                @let (a, b) = self.scale.span(hold.started_at, hold.ended_at);
+                @let label = format!(
+                    "Hold by {}: {}",
+                    lane.label(),
+                    span_text(hold.started_at, hold.ended_at)
+                );
+                g class="hold" {
+                    (evidence_link(&hold.evidence, &label, &html! {
+                        title { (label) }
+                        rect x=(Num(a)) y=(Num(bar_y - 3.0)) width=(Num(b - a))
+                            height=(Num(BAR_H + 6.0))
+                            fill="url(#hold-hatch)" {}
+                        @if b - a >= 34.0 {
+                            text class="hold-label" x=(Num((a + b) / 2.0)) y=(Num(bar_y - 6.0))
+                                text-anchor="middle" { "hold" }
+                        }
+                    }))
+                }
+            }
+        }
+    }
+
+    /// A transfer: a red arrow at the moment it started, from the transferring agent's lane
+    /// to the target agent's; a short labelled arrow when the target has no lane (a queue, a
+    /// number, a flow).
+    fn transfer_arrow(&self, t: &Transfer) -> Markup {
+        let x = self.scale.x(t.started_at);
+        let from = self.lane_index(t.from_user.as_deref());
         let target_user = t.to_user.as_deref().or_else(|| {
-            p.legs
+            self.p
+                .legs
                 .iter()
                 .find(|l| {
                     l.via == Via::Transfer && l.task_id.is_some() && l.task_id == t.target_task_id
                 })
                 .and_then(|l| l.user_id.as_deref())
         });
-        let to = lane_index(target_user);
+        let to = self.lane_index(target_user);
         let target = target_user
-            .map(|u| person(&names, u))
+            .map(|u| self.person(u))
             .or_else(|| t.to_queue_name.clone().map(|q| format!("queue {q}")))
             .or_else(|| t.to_queue_id.clone().map(|q| format!("queue {q}")))
             .or_else(|| t.to_number.clone())
@@ -540,66 +630,72 @@ pub fn render(p: &CallProjection) -> String {
             fmt_clock(t.started_at),
             t.from_user
                 .as_deref()
-                .map(|u| person(&names, u))
+                .map(|u| self.person(u))
                 .unwrap_or_else(|| "an unknown agent".to_owned()),
         );
-        let from_y = from.map_or(lanes_top + BAR_TOP + BAR_H / 2.0, |i| {
-            lane_y(i) + BAR_TOP + BAR_H / 2.0
-        });
-        let (y1, y2, note) = match to {
+        let y1 = self.bar_middle(from.unwrap_or(0));
+        // To the edge of the target's bar, or a short way down when there is no other lane.
+        let (y2, note) = match to {
             Some(j) if Some(j) != from => {
-                let to_y = lane_y(j) + BAR_TOP + BAR_H / 2.0;
-                let end = if to_y > from_y {
-                    to_y - 11.0
-                } else {
-                    to_y + 11.0
-                };
-                (from_y, end, String::new())
+                let to_y = self.bar_middle(j);
+                (if to_y > y1 { to_y - 11.0 } else { to_y + 11.0 }, None)
             }
-            _ => (
-                from_y,
-                from_y + LANE_H * 0.55,
-                format!(
-                    r#"<text class="transfer-label" x="{:.1}" y="{:.1}">→ {}</text>"#,
-                    x + 4.0,
-                    from_y + LANE_H * 0.55,
-                    Esc(&truncate(&target, 28))
-                ),
-            ),
+            _ => (y1 + LANE_H * 0.55, Some(truncate(&target, 28))),
         };
-        let _ = writeln!(
-            s,
-            r#"<g class="transfer" data-outcome="{outcome}">{}<title>{}</title><line x1="{x:.1}" y1="{y1:.1}" x2="{x:.1}" y2="{y2:.1}" marker-end="url(#arrow)"/>{note}</a></g>"#,
-            link_open(&t.evidence, &label),
-            Esc(&label),
-        );
+        html! {
+            g class="transfer" data-outcome=(outcome) {
+                (evidence_link(&t.evidence, &label, &html! {
+                    title { (label) }
+                    line x1=(Num(x)) y1=(Num(y1)) x2=(Num(x)) y2=(Num(y2))
+                        marker-end="url(#arrow)" {}
+                    @if let Some(note) = note {
+                        text class="transfer-label" x=(Num(x + 4.0)) y=(Num(y2)) { "→ " (note) }
+                    }
+                }))
+            }
+        }
     }
-    s.push_str("</svg>");
-
-    format!(
-        r#"<figure class="timeline-figure">
-<div class="timeline-scroll">{s}</div>
-<figcaption>{legend}</figcaption>
-<details class="timeline-text"><summary>The timeline as text</summary>
-{text}</details>
-</figure>"#,
-        legend = LEGEND,
-        text = text_version(p, &lanes, &names),
-    )
 }
 
-const LEGEND: &str = r#"<ul class="legend" aria-label="Legend">
-<li><span class="swatch sw-customer"></span>customer leg</li>
-<li><span class="swatch sw-agent"></span>agent leg</li>
-<li><span class="swatch sw-supervisor"></span>supervisor leg</li>
-<li><span class="swatch sw-hold"></span>hold</li>
-<li><span class="swatch sw-conference"></span>conference</li>
-<li><span class="swatch sw-transfer"></span>transfer (arrow to the target)</li>
-<li><span class="swatch sw-listen"></span>listen</li>
-<li><span class="swatch sw-whisper"></span>whisper</li>
-<li><span class="swatch sw-barge"></span>barge</li>
-<li><span class="swatch sw-takeover"></span>takeover</li>
-</ul>"#;
+/// The hatching of holds and the transfer arrows' head.
+fn defs() -> Markup {
+    html! {
+        defs {
+            pattern id="hold-hatch" width="6" height="6" patternUnits="userSpaceOnUse"
+                patternTransform="rotate(45)" {
+                rect width="6" height="6" class="hold-bg" {}
+                line x1="0" y1="0" x2="0" y2="6" class="hold-line" {}
+            }
+            marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7"
+                markerHeight="7" orient="auto-start-reverse" {
+                path d="M0,0 L10,5 L0,10 z" class="arrow-head" {}
+            }
+        }
+    }
+}
+
+/// What each colour and mark means.
+fn legend() -> Markup {
+    const SWATCHES: [(&str, &str); 10] = [
+        ("customer", "customer leg"),
+        ("agent", "agent leg"),
+        ("supervisor", "supervisor leg"),
+        ("hold", "hold"),
+        ("conference", "conference"),
+        ("transfer", "transfer (arrow to the target)"),
+        ("listen", "listen"),
+        ("whisper", "whisper"),
+        ("barge", "barge"),
+        ("takeover", "takeover"),
+    ];
+    html! {
+        ul class="legend" aria-label="Legend" {
+            @for (swatch, meaning) in SWATCHES {
+                li { span class={ "swatch sw-" (swatch) } {} (meaning) }
+            }
+        }
+    }
+}
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
@@ -626,13 +722,10 @@ fn hold_lane(p: &CallProjection, lanes: &[Lane<'_>], h: &zcc_model::Hold) -> Opt
 }
 
 /// Every mark of the picture as a sentence, for screen readers and for copying.
-fn text_version(p: &CallProjection, lanes: &[Lane<'_>], names: &BTreeMap<&str, &str>) -> String {
+fn text_version(p: &CallProjection, lanes: &[Lane<'_>], names: &BTreeMap<&str, &str>) -> Markup {
     let mut items: Vec<(i64, String)> = Vec::new();
     for lane in lanes {
-        for leg in p.legs.iter().filter(|l| match lane.party {
-            Party::Customer => l.party == Party::Customer,
-            _ => l.party != Party::Customer && l.user_id.as_deref() == lane.user_id,
-        }) {
+        for leg in p.legs.iter().filter(|l| lane.shows(l)) {
             items.push((
                 leg.joined_at,
                 format!(
@@ -709,17 +802,18 @@ fn text_version(p: &CallProjection, lanes: &[Lane<'_>], names: &BTreeMap<&str, &
         ));
     }
     items.sort_by_key(|a| a.0);
-    let mut out = String::from("<ul>\n");
-    for (_, text) in items {
-        let _ = writeln!(out, "<li>{}</li>", Esc(&text));
+    html! {
+        ul {
+            @for (_, text) in items {
+                li { (text) }
+            }
+        }
     }
-    out.push_str("</ul>\n");
-    out
 }
 
 /// What Zoom said of a conference beyond its span: its `conference_id`, outside parties, and
 /// the Call Control API request that started it.
-fn conference_extras(c: &zcc_model::Conference) -> String {
+fn conference_extras(c: &Conference) -> String {
     let mut out = String::new();
     if !c.external_participants.is_empty() {
         out.push_str(&format!(
