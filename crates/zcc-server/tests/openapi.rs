@@ -89,12 +89,12 @@ async fn the_served_document_is_valid_openapi_3_1() {
             d["openapi"] = json!("3.0.3");
             d
         }),
-        ("an operation without responses", {
+        ("a response without a description", {
             let mut d = doc.clone();
-            d["paths"]["/api/engagements"]["get"]
+            d["paths"]["/api/engagements"]["get"]["responses"]["200"]
                 .as_object_mut()
                 .unwrap()
-                .remove("responses");
+                .remove("description");
             d
         }),
         ("a parameter in the body", {
@@ -361,6 +361,14 @@ async fn the_answers_match_the_documented_schemas() {
         let body = server.json(url).await;
         check(&doc, "get", path, 200, &body);
     }
+    // The check does refuse an answer that lacks what its schema requires.
+    let mut detail = server.json(&gets[1].1).await;
+    detail["events"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("position");
+    let schema = answer_schema(&doc, "get", gets[1].0, 200, "application/json");
+    assert!(!schema_errors(&schema, &detail).is_empty());
     // The conferences and the feed are not empty, so their rows were checked.
     for listing in ["/api/conferences", "/api/derived-events"] {
         let items = server.json(listing).await["items"].clone();

@@ -4,9 +4,6 @@
 //! names a handler accepts are exactly the names its operation documents.
 
 use utoipa::IntoParams;
-use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
-
-use super::params::{DEFAULT_LIMIT, MAX_LIMIT};
 
 /// `generation` or `rule`: which generation a resource reads.
 #[derive(Debug, IntoParams)]
@@ -17,15 +14,6 @@ pub struct GenerationQuery {
     /// Read the active generation of this rule if it runs it, else its newest ready one (a name,
     /// `name@version`, or a full identity).
     pub rule: Option<String>,
-}
-
-/// The schema of `limit`: its bounds and default are the handlers' own constants.
-fn limit_schema() -> ObjectBuilder {
-    ObjectBuilder::new()
-        .schema_type(SchemaType::Type(Type::Integer))
-        .minimum(Some(1))
-        .maximum(Some(MAX_LIMIT as f64))
-        .default(Some(DEFAULT_LIMIT.into()))
 }
 
 /// `GET /api/engagements` and `GET /api/conferences`.
@@ -45,7 +33,9 @@ pub struct SearchQuery {
     /// Only engagements with (true) or without (false) a conference.
     pub has_conference: Option<bool>,
     /// Items per page.
-    #[param(schema_with = limit_schema)]
+    // The bounds are [`super::params::MAX_LIMIT`] and [`super::params::DEFAULT_LIMIT`]; a test
+    // below keeps them equal.
+    #[param(minimum = 1, maximum = 1000, default = 50)]
     pub limit: Option<i64>,
     /// The previous page's `next_cursor` (opaque).
     pub cursor: Option<String>,
@@ -99,8 +89,8 @@ pub struct TablePath {
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
-    /// File format.
-    #[param(inline, value_type = Option<ExportFormat>, default = json!("jsonl"))]
+    /// File format. Default: `jsonl`.
+    #[param(inline, value_type = Option<ExportFormat>)]
     pub format: Option<String>,
     /// Rows whose time (event time for `events`, else the start of the row's interval) is at or
     /// after this (RFC 3339).
@@ -125,7 +115,9 @@ pub struct AfterQuery {
 #[into_params(parameter_in = Query)]
 pub struct LimitQuery {
     /// Items per page.
-    #[param(schema_with = limit_schema)]
+    // The bounds are [`super::params::MAX_LIMIT`] and [`super::params::DEFAULT_LIMIT`]; a test
+    // below keeps them equal.
+    #[param(minimum = 1, maximum = 1000, default = 50)]
     pub limit: Option<i64>,
 }
 
@@ -134,6 +126,31 @@ pub struct LimitQuery {
 #[into_params(parameter_in = Header)]
 pub struct LastEventId {
     /// Sent by a reconnecting SSE client; wins over `after`.
-    #[param(rename = "Last-Event-ID")]
-    pub last_event_id: Option<String>,
+    #[param(rename = "Last-Event-ID", required = false)]
+    pub last_event_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::IntoParams;
+
+    use super::{LimitQuery, SearchQuery};
+    use crate::api::params::{DEFAULT_LIMIT, MAX_LIMIT};
+
+    #[test]
+    fn the_documented_limit_is_the_handlers_limit() {
+        for params in [
+            SearchQuery::into_params(|| None),
+            LimitQuery::into_params(|| None),
+        ] {
+            let limit = params
+                .iter()
+                .find(|p| p.name == "limit")
+                .expect("a `limit`");
+            let schema = serde_json::to_value(&limit.schema).unwrap();
+            assert_eq!(schema["minimum"], 1, "{schema}");
+            assert_eq!(schema["maximum"], MAX_LIMIT, "{schema}");
+            assert_eq!(schema["default"], DEFAULT_LIMIT, "{schema}");
+        }
+    }
 }
