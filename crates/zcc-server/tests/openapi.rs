@@ -390,13 +390,19 @@ async fn the_answers_match_the_documented_schemas() {
         &activated,
     );
 
-    // The error answers.
+    check_error_answers(&server, &doc).await;
+    check_media_types(&server, &doc).await;
+    server.shutdown().await;
+}
+
+/// The error answers match the `Error` schema the operations give them.
+async fn check_error_answers(server: &Server, doc: &Value) {
     let (status, body) = server.answer("/api/engagements?limit=0").await;
     assert_eq!(status, 400);
-    check(&doc, "get", "/api/engagements", 400, &body);
+    check(doc, "get", "/api/engagements", 400, &body);
     let (status, body) = server.answer("/api/engagements/no-such-engagement").await;
     assert_eq!(status, 404);
-    check(&doc, "get", "/api/engagements/{engagement_id}", 404, &body);
+    check(doc, "get", "/api/engagements/{engagement_id}", 404, &body);
     let resp = server
         .client
         .get(server.url("/api/generations"))
@@ -405,7 +411,7 @@ async fn the_answers_match_the_documented_schemas() {
         .unwrap();
     assert_eq!(resp.status(), 401);
     check(
-        &doc,
+        doc,
         "get",
         "/api/generations",
         401,
@@ -418,14 +424,16 @@ async fn the_answers_match_the_documented_schemas() {
         .unwrap();
     assert_eq!(resp.status(), 404);
     check(
-        &doc,
+        doc,
         "post",
         "/api/generations/{generation_id}/activate",
         404,
         &resp.json().await.unwrap(),
     );
+}
 
-    // The answers that are not JSON are in a documented media type.
+/// The answers that are not JSON are in a documented media type.
+async fn check_media_types(server: &Server, doc: &Value) {
     let exports = &doc["paths"]["/api/exports/{table}"]["get"]["responses"]["200"]["content"];
     for format in ["jsonl", "csv", "parquet"] {
         let resp = server
@@ -450,5 +458,4 @@ async fn the_answers_match_the_documented_schemas() {
     drop(resp);
     let stream = &doc["paths"]["/api/derived-events/stream"]["get"]["responses"]["200"]["content"];
     assert!(stream[&content_type].is_object(), "{content_type}");
-    server.shutdown().await;
 }
