@@ -183,6 +183,7 @@ pub struct StartRebuild {
     pub params: BTreeMap<String, String>,
     /// Make the generation active once it is built.
     #[serde(default)]
+    #[schema(default = false)]
     pub activate: bool,
 }
 
