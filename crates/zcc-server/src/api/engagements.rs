@@ -11,7 +11,13 @@ use zcc_store::LogEntry;
 use zcc_store::projection::{Generation, ProjectionDoc};
 
 use super::auth::Authorized;
+use super::openapi::{BadRequest, NotFound, Unauthorized, Unavailable};
 use super::params::{Params, encode_cursor, rfc3339_ms, row_json};
+use super::query::{EngagementPath, GenerationQuery, SearchQuery};
+use super::schemas::{
+    ConferenceRow, EngagementDerivedEvents, EngagementEvents, EngagementRow, EventSourceName,
+    GenerationStateName,
+};
 use crate::AppState;
 use crate::error::ApiError;
 
@@ -28,7 +34,7 @@ const SEARCH_PARAMS: &[&str] = &[
 ];
 
 /// A page of results.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass as `cursor` for the next page; `null` on the last page.
@@ -36,10 +42,12 @@ pub struct Page<T> {
 }
 
 /// The generation a response was read from.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct GenerationRef {
     pub id: i64,
+    /// The rule identity.
     pub rule: String,
+    #[schema(value_type = GenerationStateName)]
     pub state: &'static str,
     /// The last log position folded into it.
     pub checkpoint: i64,
@@ -95,6 +103,22 @@ async fn search_docs(
 
 /// `GET /api/engagements`: one summary per engagement (the `engagements` export row), ordered by
 /// (started_at, engagement_id).
+#[utoipa::path(
+    get,
+    path = "/engagements",
+    tag = "engagements",
+    summary = "Search engagements, ordered by (started_at, engagement_id).",
+    description = "Engagements without a known start are not listed.",
+    params(SearchQuery, GenerationQuery),
+    responses(
+        (status = 200, body = Page<EngagementRow>,
+         description = "One page of engagement summaries (rows of the `engagements` export)."),
+        (status = 400, response = inline(BadRequest)),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(NotFound)),
+        (status = 503, response = inline(Unavailable)),
+    )
+)]
 #[tracing::instrument(name = "api.engagements.search", skip_all)]
 pub async fn search(
     _auth: Authorized,
@@ -117,6 +141,21 @@ pub async fn search(
 
 /// `GET /api/conferences`: the `conferences` table rows of the engagements a search finds.
 /// `since`/`until` filter on each conference's start; `limit` counts engagements.
+#[utoipa::path(
+    get,
+    path = "/conferences",
+    tag = "engagements",
+    summary = "Rows of the `conferences` table over an engagement search; `since`/`until` apply \
+               to each conference's start and `limit` counts engagements.",
+    params(SearchQuery, GenerationQuery),
+    responses(
+        (status = 200, body = Page<ConferenceRow>, description = "One page of conference rows."),
+        (status = 400, response = inline(BadRequest)),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(NotFound)),
+        (status = 503, response = inline(Unavailable)),
+    )
+)]
 #[tracing::instrument(name = "api.conferences", skip_all)]
 pub async fn conferences(
     _auth: Authorized,
@@ -149,16 +188,21 @@ pub async fn conferences(
 }
 
 /// One raw log entry as the API shows it (the `events` export's fields plus `source`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RawEvent {
     pub position: i64,
+    #[schema(format = DateTime)]
     pub received_at: String,
     pub event: String,
+    #[schema(format = DateTime)]
     pub event_time: String,
     pub account_id: Option<String>,
     pub engagement_id: Option<String>,
+    #[schema(value_type = EventSourceName)]
     pub source: &'static str,
+    /// The SHA-256 of the body, hex.
     pub body_sha256: String,
+    /// The chain hash at this position, hex.
     pub hash: String,
     /// The exact bytes received, as a string.
     pub body: String,
@@ -182,12 +226,18 @@ impl From<LogEntry> for RawEvent {
 }
 
 /// `GET /api/engagements/{id}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Detail {
     pub engagement_id: String,
     pub generation: GenerationRef,
     /// The stored projection (call model and derived events) as the generation wrote it, or
-    /// `null` when the generation has not folded this engagement yet.
+    /// `null` when the generation has not folded this engagement yet: rule, engagement, legs,
+    /// holds, transfers, conference_invitations, conferences (with Zoom's conference_id,
+    /// external_participants and the api_call that started one, where there were), supervision,
+    /// derived_events, and diagnostics (kind, message, evidence: where explicit conference
+    /// events were incomplete, unreadable or contradicted the legs; absent when none). Times in
+    /// ms since the epoch, evidence as log positions.
+    #[schema(value_type = Option<Object>)]
     pub projection: Option<Box<RawValue>>,
     /// The engagement's raw events in log order.
     pub events: Vec<RawEvent>,
@@ -195,6 +245,21 @@ pub struct Detail {
 
 const DETAIL_PARAMS: &[&str] = &["generation", "rule"];
 
+#[utoipa::path(
+    get,
+    path = "/engagements/{engagement_id}",
+    tag = "engagements",
+    summary = "One engagement: the projection (call model and derived events) of the chosen \
+               generation and the raw events.",
+    params(EngagementPath, GenerationQuery),
+    responses(
+        (status = 200, body = Detail, description = "The detail."),
+        (status = 400, response = inline(BadRequest)),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(NotFound)),
+        (status = 503, response = inline(Unavailable)),
+    )
+)]
 #[tracing::instrument(name = "api.engagements.detail", skip_all, fields(engagement_id = %id))]
 pub async fn detail(
     _auth: Authorized,
@@ -229,6 +294,20 @@ fn unknown_engagement(id: &str) -> ApiError {
 }
 
 /// `GET /api/engagements/{id}/events`: the raw events, in log order.
+#[utoipa::path(
+    get,
+    path = "/engagements/{engagement_id}/events",
+    tag = "engagements",
+    summary = "The engagement's raw events in log order.",
+    params(EngagementPath),
+    responses(
+        (status = 200, body = EngagementEvents, description = "The raw events."),
+        (status = 400, response = inline(BadRequest)),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(NotFound)),
+        (status = 503, response = inline(Unavailable)),
+    )
+)]
 #[tracing::instrument(name = "api.engagements.events", skip_all, fields(engagement_id = %id))]
 pub async fn events(
     _auth: Authorized,
@@ -249,6 +328,20 @@ pub async fn events(
 
 /// `GET /api/engagements/{id}/derived-events`: the derived events of the chosen generation's
 /// projection, in order, each with its evidence and rule.
+#[utoipa::path(
+    get,
+    path = "/engagements/{engagement_id}/derived-events",
+    tag = "engagements",
+    summary = "The engagement's derived events (rows of the `derived_events` export).",
+    params(EngagementPath, GenerationQuery),
+    responses(
+        (status = 200, body = EngagementDerivedEvents, description = "The derived events."),
+        (status = 400, response = inline(BadRequest)),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(NotFound)),
+        (status = 503, response = inline(Unavailable)),
+    )
+)]
 #[tracing::instrument(name = "api.engagements.derived", skip_all, fields(engagement_id = %id))]
 pub async fn derived_events(
     _auth: Authorized,

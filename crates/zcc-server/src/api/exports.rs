@@ -22,7 +22,9 @@ use zcc_app::export::{ExportFailed, ExportPlan, Freshness};
 use zcc_export::{Format, TableName, Window};
 
 use super::auth::Authorized;
+use super::openapi::{BadRequest, NotFound, Unauthorized, Unavailable};
 use super::params::Params;
+use super::query::{ExportQuery, GenerationQuery, TablePath};
 use crate::AppState;
 use crate::error::ApiError;
 
@@ -35,6 +37,30 @@ const CHUNKS_IN_FLIGHT: usize = 8;
 
 type FrameResult = Result<Frame<Bytes>, io::Error>;
 
+#[utoipa::path(
+    get,
+    path = "/exports/{table}",
+    tag = "exports",
+    summary = "Stream one export table. The manifest follows as the HTTP trailer \
+               `x-zcc-manifest` (send `TE: trailers`); Parquet also embeds it.",
+    params(TablePath, ExportQuery, GenerationQuery),
+    responses(
+        (status = 200, description = "The file, streamed.",
+         headers(
+             ("Trailer" = String, description = "x-zcc-manifest"),
+             ("Content-Disposition" = String, description = "The file's name."),
+         ),
+         content(
+             (String = "application/x-ndjson"),
+             (String = "text/csv"),
+             (Vec<u8> = "application/vnd.apache.parquet"),
+         )),
+        (status = 400, response = inline(BadRequest)),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(NotFound)),
+        (status = 503, response = inline(Unavailable)),
+    )
+)]
 #[tracing::instrument(name = "api.export", skip_all, fields(table = %table))]
 pub async fn export(
     _auth: Authorized,

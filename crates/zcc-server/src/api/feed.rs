@@ -27,7 +27,10 @@ use zcc_store::Position;
 use zcc_store::projection::Generation;
 
 use super::auth::Authorized;
+use super::openapi::{BadRequest, NotFound, Unauthorized, Unavailable};
 use super::params::{Params, row_json};
+use super::query::{AfterQuery, GenerationQuery, LastEventId, LimitQuery};
+use super::schemas::DerivedEventRow;
 use crate::AppState;
 use crate::error::ApiError;
 
@@ -88,7 +91,7 @@ impl FeedCursor {
 }
 
 /// One derived event in the feed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FeedItem {
     /// Resume after this item with `after=` (or `Last-Event-ID`).
     pub cursor: String,
@@ -97,11 +100,12 @@ pub struct FeedItem {
     /// The generation whose projection it was read from.
     pub generation: i64,
     /// The derived event, as a row of the `derived_events` export.
+    #[schema(value_type = DerivedEventRow)]
     pub event: Value,
 }
 
 /// A page of the feed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FeedPage {
     pub items: Vec<FeedItem>,
     /// Where to resume; always present (equal to `after` when nothing new was found).
@@ -198,6 +202,20 @@ async fn derived_by_position(
 const FEED_PARAMS: &[&str] = &["after", "limit", "generation", "rule"];
 
 /// `GET /api/derived-events?after=CURSOR&limit=N`.
+#[utoipa::path(
+    get,
+    path = "/derived-events",
+    tag = "feed",
+    summary = "Poll the derived-event feed after a cursor.",
+    params(AfterQuery, LimitQuery, GenerationQuery),
+    responses(
+        (status = 200, body = FeedPage, description = "Feed items and where to resume."),
+        (status = 400, response = inline(BadRequest)),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(NotFound)),
+        (status = 503, response = inline(Unavailable)),
+    )
+)]
 #[tracing::instrument(name = "api.feed.poll", skip_all)]
 pub async fn poll(
     _auth: Authorized,
@@ -223,6 +241,22 @@ pub async fn poll(
 /// item with the item's cursor as its `id`. A reconnecting client's `Last-Event-ID` wins over
 /// `after`. The generation (`generation`, `rule`, else the active one) is looked up again
 /// before each read, so the stream follows an activation.
+#[utoipa::path(
+    get,
+    path = "/derived-events/stream",
+    tag = "feed",
+    summary = "The derived-event feed as Server-Sent Events (`event: derived_event`, `id:` the \
+               item's cursor, `data:` a FeedItem).",
+    params(AfterQuery, GenerationQuery, LastEventId),
+    responses(
+        (status = 200, body = String, content_type = "text/event-stream",
+         description = "An endless event stream."),
+        (status = 400, response = inline(BadRequest)),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(NotFound)),
+        (status = 503, response = inline(Unavailable)),
+    )
+)]
 #[tracing::instrument(name = "api.feed.stream", skip_all)]
 pub async fn stream(
     _auth: Authorized,

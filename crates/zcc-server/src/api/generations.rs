@@ -13,7 +13,10 @@ use zcc_projector::{Progress, RebuildOptions, RebuildReport};
 use zcc_store::projection::{Generation, GenerationId, GenerationState};
 
 use super::auth::Authorized;
+use super::openapi::{BadRequest, Conflict, NotFound, Unauthorized, Unavailable};
 use super::params::{Params, rfc3339_ms};
+use super::query::{DiffQuery, GenerationPath};
+use super::schemas::{self, GenerationList, GenerationStateName, RebuildStarted};
 use crate::AppState;
 use crate::error::ApiError;
 
@@ -23,13 +26,18 @@ use crate::error::ApiError;
 pub struct Rebuilds(Arc<Mutex<HashMap<GenerationId, RebuildStatus>>>);
 
 /// One rebuild started through the API.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RebuildStatus {
     /// `running`, `done` or `failed`.
+    #[schema(value_type = String)]
     pub status: &'static str,
     /// The latest progress report.
+    #[schema(value_type = Option<schemas::Progress>)]
     pub progress: Option<Progress>,
+    /// What the rebuild did, once done.
+    #[schema(value_type = Option<schemas::RebuildReport>)]
     pub report: Option<RebuildReport>,
+    /// Why it failed.
     pub error: Option<String>,
 }
 
@@ -52,12 +60,17 @@ impl Rebuilds {
 }
 
 /// A generation as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Generation)]
 pub struct GenerationView {
     pub id: i64,
     pub rule_name: String,
+    /// The rule identity (name, version and a hash of the parameters).
     pub rule: String,
+    /// The rule's parameters.
+    #[schema(value_type = Object)]
     pub params: Value,
+    #[schema(value_type = GenerationStateName)]
     pub state: &'static str,
     /// The last log position folded into it.
     pub checkpoint: i64,
@@ -65,6 +78,7 @@ pub struct GenerationView {
     pub log_head: i64,
     /// Positions not folded yet (`log_head - checkpoint`).
     pub behind: i64,
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// For a rebuild this server started: running/done/failed, progress, report or error.
     pub rebuild: Option<RebuildStatus>,
@@ -86,6 +100,18 @@ fn view(g: Generation, head: i64, rebuilds: &Rebuilds) -> GenerationView {
 }
 
 /// `GET /api/generations`: every generation, oldest first.
+#[utoipa::path(
+    get,
+    path = "/generations",
+    tag = "generations",
+    summary = "Every generation, oldest first, with state and checkpoint against the log head.",
+    responses(
+        (status = 200, body = GenerationList, description = "The generations."),
+        (status = 400, response = inline(BadRequest)),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 503, response = inline(Unavailable)),
+    )
+)]
 #[tracing::instrument(name = "api.generations.list", skip_all)]
 pub async fn list(
     _auth: Authorized,
@@ -113,6 +139,20 @@ fn generation_id(raw: &str) -> Result<GenerationId, ApiError> {
 }
 
 /// `GET /api/generations/{id}`: state and progress (checkpoint against the log's head).
+#[utoipa::path(
+    get,
+    path = "/generations/{generation_id}",
+    tag = "generations",
+    summary = "One generation's state and progress.",
+    params(GenerationPath),
+    responses(
+        (status = 200, body = GenerationView, description = "The generation."),
+        (status = 400, response = inline(BadRequest)),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(NotFound)),
+        (status = 503, response = inline(Unavailable)),
+    )
+)]
 #[tracing::instrument(name = "api.generations.show", skip_all, fields(generation = %id))]
 pub async fn show(
     _auth: Authorized,
@@ -132,18 +172,38 @@ pub async fn show(
 }
 
 /// The body of `POST /api/generations`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartRebuild {
+    /// The rule's name (`zcc-ledger rules` lists them).
+    #[schema(examples("correlated"))]
     pub rule: String,
+    /// The rule's parameters, `{"name": "value"}`.
     #[serde(default)]
     pub params: BTreeMap<String, String>,
+    /// Make the generation active once it is built.
     #[serde(default)]
+    #[schema(default = false)]
     pub activate: bool,
 }
 
 /// `POST /api/generations`: create a generation of the rule (state `building`) and rebuild it
 /// from position 1 in a background task while the active one keeps serving. 202 with its id.
+#[utoipa::path(
+    post,
+    path = "/generations",
+    tag = "generations",
+    summary = "Start rebuilding a rule's generation from the whole log in the background.",
+    request_body = StartRebuild,
+    responses(
+        (status = 202, body = RebuildStarted,
+         description = "The rebuild started; poll the `progress` URL (also in `Location`).",
+         headers(("Location" = String, description = "The `progress` URL."))),
+        (status = 400, response = inline(BadRequest)),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 503, response = inline(Unavailable)),
+    )
+)]
 #[tracing::instrument(name = "api.generations.start", skip_all)]
 pub async fn start(
     _auth: Authorized,
@@ -229,6 +289,21 @@ pub async fn start(
 }
 
 /// `POST /api/generations/{id}/activate`: make a ready generation the active one, atomically.
+#[utoipa::path(
+    post,
+    path = "/generations/{generation_id}/activate",
+    tag = "generations",
+    summary = "Make a ready generation the active one, atomically.",
+    params(GenerationPath),
+    responses(
+        (status = 200, body = schemas::ActivateReport, description = "Activated."),
+        (status = 400, response = inline(BadRequest)),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(NotFound)),
+        (status = 409, response = inline(Conflict)),
+        (status = 503, response = inline(Unavailable)),
+    )
+)]
 #[tracing::instrument(name = "api.generations.activate", skip_all, fields(generation = %id))]
 pub async fn activate(
     _auth: Authorized,
@@ -243,6 +318,21 @@ pub async fn activate(
 }
 
 /// `GET /api/diff?base=ID&candidate=ID`: the engagements whose derived facts differ.
+#[utoipa::path(
+    get,
+    path = "/diff",
+    tag = "generations",
+    summary = "The engagements whose derived facts differ between two generations, with a \
+               summary of the kinds of difference.",
+    params(DiffQuery),
+    responses(
+        (status = 200, body = schemas::DiffReport, description = "The difference."),
+        (status = 400, response = inline(BadRequest)),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(NotFound)),
+        (status = 503, response = inline(Unavailable)),
+    )
+)]
 #[tracing::instrument(name = "api.diff", skip_all)]
 pub async fn diff(
     _auth: Authorized,

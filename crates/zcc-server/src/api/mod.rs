@@ -10,7 +10,9 @@
 //! - [`generations`]: list, start a rebuild (background task, progress), activate, diff.
 //! - [`exports`]: the SPEC 8 tables streamed in JSON Lines, CSV or Parquet.
 //! - [`feed`]: the derived-event feed, polled or as Server-Sent Events, resumable by cursor.
-//! - [`openapi`]: the OpenAPI 3.1 document, hand-written next to [`ROUTES`].
+//! - [`openapi`]: the OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]`
+//!   operations and their types ([`query`] for parameters, [`schemas`] for answers that have no
+//!   type of their own); [`route_table`] is the one list the router and the document are made of.
 
 pub mod auth;
 pub mod engagements;
@@ -19,62 +21,75 @@ pub mod feed;
 pub mod generations;
 pub mod openapi;
 pub mod params;
+pub mod query;
+pub mod schemas;
 
 use axum::Router;
-use axum::routing::{get, post};
+use utoipa::OpenApi as _;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::error::ApiError;
 
-/// Every route of the API: (method, path as in the router and the OpenAPI document). A test
-/// checks that each appears in [`openapi::document`] and answers 401 without the token.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("get", "/api/engagements"),
-    ("get", "/api/engagements/{engagement_id}"),
-    ("get", "/api/engagements/{engagement_id}/events"),
-    ("get", "/api/engagements/{engagement_id}/derived-events"),
-    ("get", "/api/conferences"),
-    ("get", "/api/generations"),
-    ("post", "/api/generations"),
-    ("get", "/api/generations/{generation_id}"),
-    ("post", "/api/generations/{generation_id}/activate"),
-    ("get", "/api/diff"),
-    ("get", "/api/exports/{table}"),
-    ("get", "/api/derived-events"),
-    ("get", "/api/derived-events/stream"),
-    ("get", "/api/openapi.json"),
+/// Where the API is mounted.
+pub const PREFIX: &str = "/api";
+
+/// Every route of the API, each a handler with its `#[utoipa::path]` operation (one path per
+/// entry; several methods of one path share an entry). The router is made of this list and
+/// nothing else, and the OpenAPI document is read from it, so the two cannot drift.
+pub fn route_table() -> Vec<UtoipaMethodRouter<AppState>> {
+    vec![
+        routes!(engagements::search),
+        routes!(engagements::detail),
+        routes!(engagements::events),
+        routes!(engagements::derived_events),
+        routes!(engagements::conferences),
+        routes!(generations::list, generations::start),
+        routes!(generations::show),
+        routes!(generations::activate),
+        routes!(generations::diff),
+        routes!(exports::export),
+        routes!(feed::poll),
+        routes!(feed::stream),
+        routes!(openapi::serve),
+    ]
+}
+
+/// The routes of [`route_table`] under [`PREFIX`], with the document they describe.
+fn openapi_router() -> OpenApiRouter<AppState> {
+    let api = route_table()
+        .into_iter()
+        .fold(OpenApiRouter::default(), OpenApiRouter::routes)
+        .fallback(unknown_route);
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).nest(PREFIX, api)
+}
+
+/// The keys of an OpenAPI path item that are operations.
+const HTTP_METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
+
+/// Every route as (method, path) the way the router matches them and the document lists
+/// them: `("get", "/api/engagements/{engagement_id}")`.
+pub fn routes() -> Vec<(String, String)> {
+    let mut all = Vec::new();
+    for (_, paths, _) in route_table() {
+        for (path, item) in paths.paths {
+            let item = serde_json::to_value(item).expect("a path item serialises");
+            for method in HTTP_METHODS {
+                if item.get(method).is_some() {
+                    all.push(((*method).to_owned(), format!("{PREFIX}{path}")));
+                }
+            }
+        }
+    }
+    all
+}
 
 /// The `/api` routes, to merge into [`crate::routes`].
 pub fn router() -> Router<AppState> {
-    let api = Router::new()
-        .route("/engagements", get(engagements::search))
-        .route("/engagements/{engagement_id}", get(engagements::detail))
-        .route(
-            "/engagements/{engagement_id}/events",
-            get(engagements::events),
-        )
-        .route(
-            "/engagements/{engagement_id}/derived-events",
-            get(engagements::derived_events),
-        )
-        .route("/conferences", get(engagements::conferences))
-        .route(
-            "/generations",
-            get(generations::list).post(generations::start),
-        )
-        .route("/generations/{generation_id}", get(generations::show))
-        .route(
-            "/generations/{generation_id}/activate",
-            post(generations::activate),
-        )
-        .route("/diff", get(generations::diff))
-        .route("/exports/{table}", get(exports::export))
-        .route("/derived-events", get(feed::poll))
-        .route("/derived-events/stream", get(feed::stream))
-        .route("/openapi.json", get(openapi::serve))
-        .fallback(unknown_route);
-    Router::new().nest("/api", api)
+    openapi_router().split_for_parts().0
 }
 
 /// 401 before 404: an unauthenticated caller learns nothing about which paths exist.

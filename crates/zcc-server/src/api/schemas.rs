@@ -1,0 +1,218 @@
+//! The schemas of answers that have no Rust type of their own in this crate: bodies the
+//! handlers build as JSON values, the export rows (read from the tables' column lists), and the
+//! reports of `zcc-projector`. The OpenAPI test checks every documented JSON answer against the
+//! real server's, so a schema here that stops matching its handler fails a test.
+
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{
+    ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
+use utoipa::{PartialSchema, ToSchema};
+use zcc_model::{ColumnType, Table};
+
+use super::engagements::{GenerationRef, RawEvent};
+use super::generations::GenerationView;
+
+/// The schema of one row of `table`: every column, in the export's order, always present.
+fn row_schema(table: Table) -> RefOr<Schema> {
+    let mut row = ObjectBuilder::new().description(Some(format!(
+        "A row of the `{}` table: field names as in the JSON Lines export, times RFC 3339 UTC \
+         with milliseconds, lists as arrays, unknown values null.",
+        table.name()
+    )));
+    for column in table.columns() {
+        row = row
+            .property(column.name, column_schema(column.ty))
+            .required(column.name);
+    }
+    row.into()
+}
+
+fn column_schema(ty: ColumnType) -> Schema {
+    let nullable = |t: Type| SchemaType::Array(vec![t, Type::Null]);
+    let schema = match ty {
+        ColumnType::Str => ObjectBuilder::new().schema_type(nullable(Type::String)),
+        ColumnType::Int => ObjectBuilder::new().schema_type(nullable(Type::Integer)),
+        ColumnType::Bool => ObjectBuilder::new().schema_type(nullable(Type::Boolean)),
+        ColumnType::TimeMs => ObjectBuilder::new()
+            .schema_type(nullable(Type::String))
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+        ColumnType::List => {
+            return ArrayBuilder::new()
+                .items(ObjectBuilder::new().schema_type(Type::String))
+                .into();
+        }
+        ColumnType::IntList => {
+            return ArrayBuilder::new()
+                .items(ObjectBuilder::new().schema_type(Type::Integer))
+                .into();
+        }
+    };
+    schema.into()
+}
+
+/// Declares a row type whose schema is read from a table's column list.
+macro_rules! row_type {
+    ($(#[$doc:meta])* $name:ident = $table:expr) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name;
+
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                row_schema($table)
+            }
+        }
+
+        impl ToSchema for $name {}
+    };
+}
+
+row_type!(
+    /// A row of the `engagements` export.
+    EngagementRow = Table::Engagements
+);
+row_type!(
+    /// A row of the `conferences` export.
+    ConferenceRow = Table::Conferences
+);
+row_type!(
+    /// A row of the `derived_events` export.
+    DerivedEventRow = Table::DerivedEvents
+);
+
+/// A generation's state.
+#[derive(Debug, ToSchema)]
+#[schema(as = GenerationState, rename_all = "lowercase")]
+pub enum GenerationStateName {
+    Building,
+    Ready,
+    Active,
+    Retired,
+}
+
+/// How an event reached the log.
+#[derive(Debug, ToSchema)]
+#[schema(as = EventSource, rename_all = "lowercase")]
+pub enum EventSourceName {
+    Http,
+    Import,
+}
+
+/// `GET /api/engagements/{engagement_id}/events`.
+#[derive(Debug, ToSchema)]
+pub struct EngagementEvents {
+    pub engagement_id: String,
+    /// The raw events in log order.
+    pub items: Vec<RawEvent>,
+}
+
+/// `GET /api/engagements/{engagement_id}/derived-events`.
+#[derive(Debug, ToSchema)]
+pub struct EngagementDerivedEvents {
+    pub engagement_id: String,
+    pub generation: GenerationRef,
+    /// The projection's derived events, in order.
+    pub items: Vec<DerivedEventRow>,
+}
+
+/// `GET /api/generations`.
+#[derive(Debug, ToSchema)]
+pub struct GenerationList {
+    /// Oldest first.
+    pub items: Vec<GenerationView>,
+    /// The log's size now.
+    pub log_head: i64,
+}
+
+/// `POST /api/generations`: the rebuild that started.
+#[derive(Debug, ToSchema)]
+pub struct RebuildStarted {
+    /// The new generation's id.
+    pub generation: i64,
+    /// Its rule identity.
+    pub rule: String,
+    #[schema(value_type = GenerationStateName)]
+    pub state: String,
+    pub activate: bool,
+    /// Where to poll its progress (also in `Location`).
+    pub progress: String,
+}
+
+/// `POST /api/generations/{generation_id}/activate`.
+#[derive(Debug, ToSchema)]
+#[schema(as = Activated)]
+pub struct ActivateReport {
+    pub activated: i64,
+    pub rule_identity: String,
+    /// The generation that was active before, now ready.
+    pub previous: Option<i64>,
+}
+
+/// One engagement that differs.
+#[derive(Debug, ToSchema)]
+pub struct EngagementDiff {
+    pub engagement_id: String,
+    /// The kinds of difference, sorted.
+    pub kinds: Vec<String>,
+}
+
+/// `GET /api/diff`: what the diff of two generations found.
+#[derive(Debug, ToSchema)]
+pub struct DiffReport {
+    pub base: i64,
+    pub base_rule: String,
+    pub candidate: i64,
+    pub candidate_rule: String,
+    /// Engagements present in either generation.
+    pub engagements: i64,
+    /// Engagements whose documents differ.
+    pub differing: i64,
+    /// How many engagements show each kind of difference.
+    pub kinds: std::collections::BTreeMap<String, i64>,
+    /// Every differing engagement, in engagement-id order.
+    pub engagement_diffs: Vec<EngagementDiff>,
+}
+
+/// Which part of a rebuild a progress report is about.
+#[derive(Debug, ToSchema)]
+#[schema(as = RebuildPhase, rename_all = "snake_case")]
+pub enum Phase {
+    CatchUp,
+    Scan,
+    Refold,
+}
+
+/// Where a rebuild stands.
+#[derive(Debug, ToSchema)]
+#[schema(as = RebuildProgress)]
+pub struct Progress {
+    pub generation: i64,
+    pub phase: Phase,
+    /// The last log position read.
+    pub position: i64,
+    /// The log's size when the work started.
+    pub head: i64,
+    /// Documents written so far.
+    pub documents: i64,
+}
+
+/// What a finished rebuild did.
+#[derive(Debug, ToSchema)]
+pub struct RebuildReport {
+    pub generation: i64,
+    pub rule_identity: String,
+    pub state: GenerationStateName,
+    /// Where the scan started (0, or the checkpoint of a resumed rebuild).
+    pub resumed_from: i64,
+    /// Log entries streamed by the scan.
+    pub entries: i64,
+    /// Documents written by the scan.
+    pub documents: i64,
+    /// Engagements re-folded because they reappeared after being flushed.
+    pub refolded: i64,
+    /// Entries folded by the final catch-up.
+    pub caught_up: i64,
+    pub elapsed_ms: i64,
+    pub events_per_second: f64,
+}
