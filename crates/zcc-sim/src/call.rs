@@ -1158,28 +1158,7 @@ impl<R: Rng> Call<'_, R> {
             } else {
                 self.between(300, 2 * SEC)
             };
-        let (agent, r) = match direct_target {
-            Some(agent) => {
-                let r = self.offer(offer_at, &to_task, &agent);
-                (agent, r)
-            }
-            None => {
-                let exclude = [from.person.idx];
-                let agent = self.world.pick_agent(self.rng, offer_at, &exclude);
-                let r = self.offer(offer_at, &to_task, &agent);
-                let exited = offer_at + self.between(0, 15);
-                self.queue_event(exited, "task_exited_queue", &to_task);
-                let reserved = offer_at + self.between(0, 30);
-                let body = self.transfer_obj(
-                    reserved,
-                    "engagement_transfer_reserved",
-                    &xfer,
-                    Some(&agent),
-                );
-                self.emit(reserved, "engagement_transfer_reserved", &body);
-                (agent, r)
-            }
-        };
+        let (agent, r) = self.transfer_target(&xfer, direct_target, offer_at);
         let accepted = offer_at + self.between(2 * SEC, 15 * SEC);
         self.reservation_event(accepted, "task_reservation_accepted", &r);
         let t_acc = accepted + self.between(0, 40);
@@ -1188,36 +1167,13 @@ impl<R: Rng> Call<'_, R> {
         let answered = t_acc + self.between(40, 400);
         self.connect_agent(answered, agent.clone(), r);
         let (completed_at, alone_from) = if warm {
-            // Consult with the customer on hold, then a short three-way introduction, then the
-            // transferring agent leaves: a hand-off, not a conference.
-            let unhold = answered + self.between(20 * SEC, 2 * MIN);
-            self.leg_event(
-                unhold,
-                "engagement_user_unhold",
-                Some(&from.person),
-                from.queue,
-            );
-            self.hold_row(&from.person.id, hold_start, unhold);
-            let done = unhold + self.between(5 * SEC, 60 * SEC);
-            let left = done + self.between(0, 500);
-            self.leave(left, &from.person.id);
+            let (done, left) = self.warm_hand_off(&from, hold_start, answered);
             from_left = Some(left);
             (done, left)
         } else {
             (answered + self.between(0, 300), answered)
         };
-        let completed_sent = !self.chance(0.3);
-        if completed_sent {
-            let body = self.transfer_obj(
-                completed_at,
-                "engagement_transfer_completed",
-                &xfer,
-                Some(&agent),
-            );
-            self.emit(completed_at, "engagement_transfer_completed", &body);
-        } else {
-            self.omitted.insert("engagement_transfer_completed".into());
-        }
+        let completed_sent = self.transfer_completed(completed_at, &xfer, &agent);
         let transfer_index = self.next(XFER);
         self.rows.push(TruthRow::Transfers(TransferTruth {
             engagement_id: self.engagement_id.clone(),
@@ -1238,6 +1194,66 @@ impl<R: Rng> Call<'_, R> {
             rule: TRUTH_RULE.into(),
         }));
         alone_from
+    }
+
+    /// Who receives the transfer and their reservation: the agent named from the start, or
+    /// the one the queue offers it to.
+    fn transfer_target(
+        &mut self,
+        xfer: &Xfer<'_>,
+        direct_target: Option<Person>,
+        offer_at: i64,
+    ) -> (Person, Reservation) {
+        let to_task = xfer.to_task;
+        match direct_target {
+            Some(agent) => {
+                let r = self.offer(offer_at, to_task, &agent);
+                (agent, r)
+            }
+            None => {
+                let exclude = [xfer.from.person.idx];
+                let agent = self.world.pick_agent(self.rng, offer_at, &exclude);
+                let r = self.offer(offer_at, to_task, &agent);
+                let exited = offer_at + self.between(0, 15);
+                self.queue_event(exited, "task_exited_queue", to_task);
+                let reserved = offer_at + self.between(0, 30);
+                let body =
+                    self.transfer_obj(reserved, "engagement_transfer_reserved", xfer, Some(&agent));
+                self.emit(reserved, "engagement_transfer_reserved", &body);
+                (agent, r)
+            }
+        }
+    }
+
+    /// A warm transfer's hand-off: consult with the customer on hold, then a short three-way
+    /// introduction, then the transferring agent leaves (a hand-off, not a conference).
+    /// Returns when the transfer was done and when the transferring agent left.
+    fn warm_hand_off(&mut self, from: &Leg, hold_start: i64, answered: i64) -> (i64, i64) {
+        let unhold = answered + self.between(20 * SEC, 2 * MIN);
+        self.leg_event(
+            unhold,
+            "engagement_user_unhold",
+            Some(&from.person),
+            from.queue,
+        );
+        self.hold_row(&from.person.id, hold_start, unhold);
+        let done = unhold + self.between(5 * SEC, 60 * SEC);
+        let left = done + self.between(0, 500);
+        self.leave(left, &from.person.id);
+        (done, left)
+    }
+
+    /// `engagement_transfer_completed`, which Zoom sometimes does not send. Returns whether it
+    /// was sent.
+    fn transfer_completed(&mut self, at: i64, xfer: &Xfer<'_>, agent: &Person) -> bool {
+        let sent = !self.chance(0.3);
+        if sent {
+            let body = self.transfer_obj(at, "engagement_transfer_completed", xfer, Some(agent));
+            self.emit(at, "engagement_transfer_completed", &body);
+        } else {
+            self.omitted.insert("engagement_transfer_completed".into());
+        }
+        sent
     }
 
     // ----- conference invitations ---------------------------------------------------------
@@ -1282,115 +1298,14 @@ impl<R: Rng> Call<'_, R> {
         let offer_at = task.created_ms + self.between(10, 120);
         let r = self.offer(offer_at, &task, &invitee);
         let (settled, joined) = match outcome {
-            InviteOutcome::Accepted => {
-                let accepted = offer_at + self.between(3 * SEC, 15 * SEC);
-                self.reservation_event(accepted, "task_reservation_accepted", &r);
-                let answered = accepted + self.between(40, 400);
-                self.connect_agent(answered, invitee.clone(), r);
-                let joined_at = if self.chance(0.5) {
-                    answered
-                } else {
-                    answered + self.between(1, 50)
-                };
-                self.conference_event(
-                    joined_at,
-                    "engagement_conference_participant_joined",
-                    &invitee,
-                    inviter.queue,
-                    Some(&inviter.person),
-                );
-                match &mut self.conference {
-                    Some(conf) => {
-                        conf.participants.insert(invitee.id.clone());
-                    }
-                    None => {
-                        let index = self.next(CONF);
-                        let conference_id = self.zoom_conference.as_ref().map(|z| z.id.clone());
-                        let participants: BTreeSet<String> = self
-                            .legs
-                            .iter()
-                            .filter(|l| !l.supervisor)
-                            .map(|l| l.person.id.clone())
-                            .collect();
-                        self.conference = Some(OpenConference {
-                            index,
-                            started_ms: answered,
-                            participants,
-                            initiated_by: inviter.person.id.clone(),
-                            conference_id,
-                            external: BTreeSet::new(),
-                        });
-                    }
-                }
-                if let Some(zc) = &mut self.zoom_conference {
-                    zc.members.push(Member::Agent(invitee.clone()));
-                }
-                self.zoom_event(
-                    joined_at,
-                    "engagement_conference_participant_joined",
-                    Some(("joining_participant", Subject::Agent(&invitee.id))),
-                    Some(true),
-                );
-                (answered, true)
-            }
-            other => {
-                let (res_event, conf_event, wait) = match other {
-                    InviteOutcome::Rejected => (
-                        "task_reservation_rejected",
-                        "engagement_conference_participant_rejected",
-                        self.between(2 * SEC, 10 * SEC),
-                    ),
-                    InviteOutcome::Timeout => (
-                        "task_reservation_timeout",
-                        "engagement_conference_participant_timeout",
-                        self.between(20 * SEC, 30 * SEC),
-                    ),
-                    _ => (
-                        "task_reservation_canceled",
-                        "engagement_conference_participant_canceled",
-                        self.between(3 * SEC, 12 * SEC),
-                    ),
-                };
-                let at = offer_at + wait;
-                self.reservation_event(at, res_event, &r);
-                self.conference_event(
-                    at,
-                    conf_event,
-                    &invitee,
-                    inviter.queue,
-                    Some(&inviter.person),
-                );
-                let subject_key = match other {
-                    InviteOutcome::Rejected => "rejecting_participant",
-                    InviteOutcome::Timeout => "timed_out_participant",
-                    _ => "canceled_participant",
-                };
-                self.zoom_event(
-                    at,
-                    conf_event,
-                    Some((subject_key, Subject::Agent(&invitee.id))),
-                    Some(true),
-                );
-                if other == InviteOutcome::Canceled && self.conference.is_none() && self.chance(0.5)
-                {
-                    let canceled_at = at + self.between(0, 20);
-                    self.conference_event(
-                        canceled_at,
-                        "engagement_conference_canceled",
-                        &inviter.person,
-                        inviter.queue,
-                        None,
-                    );
-                    // The whole conference is called off: no roster, and the next invitation
-                    // opens a new one.
-                    self.zoom_event(canceled_at, "engagement_conference_canceled", None, None);
-                    self.zoom_conference = None;
-                }
-                let canceled_at = at + self.between(10, 100);
-                self.task_event(canceled_at, "task_canceled", &task, "canceled");
-                self.world.release_agent(invitee.idx, at);
-                (at, false)
-            }
+            InviteOutcome::Accepted => (
+                self.invitation_accepted(&inviter, &invitee, offer_at, r),
+                true,
+            ),
+            other => (
+                self.invitation_declined(&inviter, &invitee, &task, offer_at, &r, other),
+                false,
+            ),
         };
         let invitation_index = self.next(INVITE);
         self.rows
@@ -1419,6 +1334,140 @@ impl<R: Rng> Call<'_, R> {
             end = unhold;
         }
         (end, joined)
+    }
+
+    /// The invitee accepts and connects; the conference begins, or gains a participant.
+    /// Returns when the invitee answered.
+    fn invitation_accepted(
+        &mut self,
+        inviter: &Leg,
+        invitee: &Person,
+        offer_at: i64,
+        r: Reservation,
+    ) -> i64 {
+        let accepted = offer_at + self.between(3 * SEC, 15 * SEC);
+        self.reservation_event(accepted, "task_reservation_accepted", &r);
+        let answered = accepted + self.between(40, 400);
+        self.connect_agent(answered, invitee.clone(), r);
+        let joined_at = if self.chance(0.5) {
+            answered
+        } else {
+            answered + self.between(1, 50)
+        };
+        self.conference_event(
+            joined_at,
+            "engagement_conference_participant_joined",
+            invitee,
+            inviter.queue,
+            Some(&inviter.person),
+        );
+        self.join_conference(answered, inviter, invitee);
+        if let Some(zc) = &mut self.zoom_conference {
+            zc.members.push(Member::Agent(invitee.clone()));
+        }
+        self.zoom_event(
+            joined_at,
+            "engagement_conference_participant_joined",
+            Some(("joining_participant", Subject::Agent(&invitee.id))),
+            Some(true),
+        );
+        answered
+    }
+
+    /// The invitee is now in the conference: it opens with everyone connected (agents, not
+    /// supervisors) if none was on.
+    fn join_conference(&mut self, answered: i64, inviter: &Leg, invitee: &Person) {
+        match &mut self.conference {
+            Some(conf) => {
+                conf.participants.insert(invitee.id.clone());
+            }
+            None => {
+                let index = self.next(CONF);
+                let conference_id = self.zoom_conference.as_ref().map(|z| z.id.clone());
+                let participants: BTreeSet<String> = self
+                    .legs
+                    .iter()
+                    .filter(|l| !l.supervisor)
+                    .map(|l| l.person.id.clone())
+                    .collect();
+                self.conference = Some(OpenConference {
+                    index,
+                    started_ms: answered,
+                    participants,
+                    initiated_by: inviter.person.id.clone(),
+                    conference_id,
+                    external: BTreeSet::new(),
+                });
+            }
+        }
+    }
+
+    /// The invitation is rejected, times out or is canceled (sometimes with the whole
+    /// conference); the invitee's task is canceled. Returns when it was settled.
+    fn invitation_declined(
+        &mut self,
+        inviter: &Leg,
+        invitee: &Person,
+        task: &Task,
+        offer_at: i64,
+        r: &Reservation,
+        other: InviteOutcome,
+    ) -> i64 {
+        let (res_event, conf_event, wait) = match other {
+            InviteOutcome::Rejected => (
+                "task_reservation_rejected",
+                "engagement_conference_participant_rejected",
+                self.between(2 * SEC, 10 * SEC),
+            ),
+            InviteOutcome::Timeout => (
+                "task_reservation_timeout",
+                "engagement_conference_participant_timeout",
+                self.between(20 * SEC, 30 * SEC),
+            ),
+            _ => (
+                "task_reservation_canceled",
+                "engagement_conference_participant_canceled",
+                self.between(3 * SEC, 12 * SEC),
+            ),
+        };
+        let at = offer_at + wait;
+        self.reservation_event(at, res_event, r);
+        self.conference_event(
+            at,
+            conf_event,
+            invitee,
+            inviter.queue,
+            Some(&inviter.person),
+        );
+        let subject_key = match other {
+            InviteOutcome::Rejected => "rejecting_participant",
+            InviteOutcome::Timeout => "timed_out_participant",
+            _ => "canceled_participant",
+        };
+        self.zoom_event(
+            at,
+            conf_event,
+            Some((subject_key, Subject::Agent(&invitee.id))),
+            Some(true),
+        );
+        if other == InviteOutcome::Canceled && self.conference.is_none() && self.chance(0.5) {
+            let canceled_at = at + self.between(0, 20);
+            self.conference_event(
+                canceled_at,
+                "engagement_conference_canceled",
+                &inviter.person,
+                inviter.queue,
+                None,
+            );
+            // The whole conference is called off: no roster, and the next invitation
+            // opens a new one.
+            self.zoom_event(canceled_at, "engagement_conference_canceled", None, None);
+            self.zoom_conference = None;
+        }
+        let canceled_at = at + self.between(10, 100);
+        self.task_event(canceled_at, "task_canceled", task, "canceled");
+        self.world.release_agent(invitee.idx, at);
+        at
     }
 
     // ----- supervision --------------------------------------------------------------------
@@ -1515,129 +1564,116 @@ impl<R: Rng> Call<'_, R> {
         let agent = self.primary();
         let sup = self.world.pick_supervisor(self.rng, t);
         self.supervisors.insert(sup.id.clone());
-        let legacy = self.flags.legacy_supervisor;
         let dur = self.between(30 * SEC, 4 * MIN);
         match mode {
-            "listen" | "whisper" => {
-                if legacy {
-                    self.legacy_event(t, mode, &agent, &sup);
-                    self.supervision_row(&sup, &agent, mode, t, None, &agent.person.id.clone());
-                    self.world.release_supervisor(sup.idx, t + dur);
-                    t + dur
-                } else {
-                    self.monitor_event(t, "engagement_monitor_started", &agent, &sup, Some(mode));
-                    self.monitor_event(
-                        t + dur,
-                        "engagement_monitor_ended",
-                        &agent,
-                        &sup,
-                        Some(mode),
-                    );
-                    self.supervision_row(&sup, &agent, mode, t, Some(t + dur), "");
-                    self.world.release_supervisor(sup.idx, t + dur);
-                    t + dur
-                }
-            }
-            "barge" => {
-                // Half the sessions listen first, then switch to barge.
-                let barge_at = if self.chance(0.5) {
-                    let switch = t + self.between(15 * SEC, 90 * SEC);
-                    if legacy {
-                        self.legacy_event(t, "listen", &agent, &sup);
-                    } else {
-                        self.monitor_event(
-                            t,
-                            "engagement_monitor_started",
-                            &agent,
-                            &sup,
-                            Some("listen"),
-                        );
-                        self.monitor_event(
-                            switch,
-                            "engagement_monitor_ended",
-                            &agent,
-                            &sup,
-                            Some("listen"),
-                        );
-                    }
-                    self.supervision_row(&sup, &agent, "listen", t, Some(switch), "");
-                    switch
-                } else {
-                    t
-                };
-                let end = barge_at + dur;
-                if legacy {
-                    self.legacy_event(barge_at, "barge", &agent, &sup);
-                    self.supervision_row(
-                        &sup,
-                        &agent,
-                        "barge",
-                        barge_at,
-                        None,
-                        &agent.person.id.clone(),
-                    );
-                } else {
-                    self.monitor_event(
-                        barge_at,
-                        "engagement_monitor_started",
-                        &agent,
-                        &sup,
-                        Some("barge"),
-                    );
-                    self.monitor_event(
-                        end,
-                        "engagement_monitor_ended",
-                        &agent,
-                        &sup,
-                        Some("barge"),
-                    );
-                    self.supervision_row(&sup, &agent, "barge", barge_at, Some(end), "");
-                }
-                self.world.release_supervisor(sup.idx, end);
-                end
-            }
-            _ => {
-                // Takeover: listen, then take the call; the agent leaves, the supervisor stays.
-                let take_at = t + self.between(20 * SEC, 2 * MIN);
-                if legacy {
-                    self.legacy_event(t, "listen", &agent, &sup);
-                    self.supervision_row(&sup, &agent, "listen", t, Some(take_at), "");
-                    self.legacy_event(take_at, "takeover", &agent, &sup);
-                } else {
-                    self.monitor_event(
-                        t,
-                        "engagement_monitor_started",
-                        &agent,
-                        &sup,
-                        Some("listen"),
-                    );
-                    self.monitor_event(
-                        take_at,
-                        "engagement_monitor_ended",
-                        &agent,
-                        &sup,
-                        Some("listen"),
-                    );
-                    self.supervision_row(&sup, &agent, "listen", t, Some(take_at), "");
-                    let at = take_at + self.between(0, 20);
-                    self.monitor_event(at, "engagement_takeover_started", &agent, &sup, None);
-                }
-                self.legs.push(Leg {
-                    person: sup.clone(),
-                    supervisor: true,
-                    queue: agent.queue,
-                    reservation: None,
-                });
-                if self.chance(0.5) {
-                    let at = take_at + self.between(50, 300);
-                    self.leg_event(at, "engagement_user_answered", Some(&sup), agent.queue);
-                }
-                self.supervision_row(&sup, &agent, "takeover", take_at, None, &sup.id.clone());
-                let left = take_at + self.between(200, 1_500);
-                self.leave(left, &agent.person.id);
-                left
-            }
+            "listen" | "whisper" => self.monitor_session(t, mode, &agent, &sup, dur),
+            "barge" => self.barge_session(t, &agent, &sup, dur),
+            _ => self.takeover(t, &agent, &sup),
         }
+    }
+
+    /// Listening or whispering for `dur`. Returns when it ends.
+    fn monitor_session(&mut self, t: i64, mode: &str, agent: &Leg, sup: &Person, dur: i64) -> i64 {
+        let legacy = self.flags.legacy_supervisor;
+        if legacy {
+            self.legacy_event(t, mode, agent, sup);
+            self.supervision_row(sup, agent, mode, t, None, &agent.person.id.clone());
+            self.world.release_supervisor(sup.idx, t + dur);
+            t + dur
+        } else {
+            self.monitor_event(t, "engagement_monitor_started", agent, sup, Some(mode));
+            self.monitor_event(t + dur, "engagement_monitor_ended", agent, sup, Some(mode));
+            self.supervision_row(sup, agent, mode, t, Some(t + dur), "");
+            self.world.release_supervisor(sup.idx, t + dur);
+            t + dur
+        }
+    }
+
+    /// Barging in for `dur`, in half the sessions after listening first. Returns when it ends.
+    fn barge_session(&mut self, t: i64, agent: &Leg, sup: &Person, dur: i64) -> i64 {
+        let legacy = self.flags.legacy_supervisor;
+        // Half the sessions listen first, then switch to barge.
+        let barge_at = if self.chance(0.5) {
+            let switch = t + self.between(15 * SEC, 90 * SEC);
+            if legacy {
+                self.legacy_event(t, "listen", agent, sup);
+            } else {
+                self.monitor_event(t, "engagement_monitor_started", agent, sup, Some("listen"));
+                self.monitor_event(
+                    switch,
+                    "engagement_monitor_ended",
+                    agent,
+                    sup,
+                    Some("listen"),
+                );
+            }
+            self.supervision_row(sup, agent, "listen", t, Some(switch), "");
+            switch
+        } else {
+            t
+        };
+        let end = barge_at + dur;
+        if legacy {
+            self.legacy_event(barge_at, "barge", agent, sup);
+            self.supervision_row(
+                sup,
+                agent,
+                "barge",
+                barge_at,
+                None,
+                &agent.person.id.clone(),
+            );
+        } else {
+            self.monitor_event(
+                barge_at,
+                "engagement_monitor_started",
+                agent,
+                sup,
+                Some("barge"),
+            );
+            self.monitor_event(end, "engagement_monitor_ended", agent, sup, Some("barge"));
+            self.supervision_row(sup, agent, "barge", barge_at, Some(end), "");
+        }
+        self.world.release_supervisor(sup.idx, end);
+        end
+    }
+
+    /// Takeover: listen, then take the call; the agent leaves, the supervisor stays. Returns
+    /// when the agent has left.
+    fn takeover(&mut self, t: i64, agent: &Leg, sup: &Person) -> i64 {
+        let legacy = self.flags.legacy_supervisor;
+        let take_at = t + self.between(20 * SEC, 2 * MIN);
+        if legacy {
+            self.legacy_event(t, "listen", agent, sup);
+            self.supervision_row(sup, agent, "listen", t, Some(take_at), "");
+            self.legacy_event(take_at, "takeover", agent, sup);
+        } else {
+            self.monitor_event(t, "engagement_monitor_started", agent, sup, Some("listen"));
+            self.monitor_event(
+                take_at,
+                "engagement_monitor_ended",
+                agent,
+                sup,
+                Some("listen"),
+            );
+            self.supervision_row(sup, agent, "listen", t, Some(take_at), "");
+            let at = take_at + self.between(0, 20);
+            self.monitor_event(at, "engagement_takeover_started", agent, sup, None);
+        }
+        self.legs.push(Leg {
+            person: sup.clone(),
+            supervisor: true,
+            queue: agent.queue,
+            reservation: None,
+        });
+        if self.chance(0.5) {
+            let at = take_at + self.between(50, 300);
+            self.leg_event(at, "engagement_user_answered", Some(sup), agent.queue);
+        }
+        self.supervision_row(sup, agent, "takeover", take_at, None, &sup.id.clone());
+        let left = take_at + self.between(200, 1_500);
+        self.leave(left, &agent.person.id);
+        left
     }
 
     // ----- patterns -----------------------------------------------------------------------
