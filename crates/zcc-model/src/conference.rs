@@ -81,18 +81,7 @@ pub(crate) fn sweep(
         .filter(|(_, p)| p.to.is_none_or(|t| t > p.from))
         .map(|(i, _)| i)
         .collect();
-    let mut bounds: BTreeSet<i64> = BTreeSet::new();
-    for p in &ps {
-        bounds.insert(p.from);
-        if let Some(t) = p.to {
-            bounds.insert(t);
-        }
-    }
-    bounds.insert(c_from);
-    if let Some(t) = c_to {
-        bounds.insert(t);
-    }
-    let bounds: Vec<i64> = bounds.into_iter().collect();
+    let bounds = boundaries(&ps, c_from, c_to);
     let customer_on = |t: i64| c_from <= t && c_to.is_none_or(|e| e > t);
 
     // For each elementary interval, whether a conference is on and who is present.
@@ -101,73 +90,12 @@ pub(crate) fn sweep(
     let mut prev_present: Vec<usize> = Vec::new();
     for (bi, &t) in bounds.iter().enumerate() {
         let now: Vec<usize> = (0..ps.len()).filter(|&i| present(ps[i], t)).collect();
-        let mut parent: Vec<usize> = (0..ps.len()).collect();
-        for &(a, b) in edges {
-            let (Some(a), Some(b)) = (
-                idx.iter().position(|&x| x == a),
-                idx.iter().position(|&x| x == b),
-            ) else {
-                continue;
-            };
-            if now.contains(&a) && now.contains(&b) {
-                let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-                parent[ra] = rb;
-            }
-        }
-        let groups: BTreeSet<usize> = now.iter().map(|&i| find(&mut parent, i)).collect();
-        let on = customer_on(t) && groups.len() >= 2;
-        let users = |set: &[usize]| -> Vec<String> {
-            let s: BTreeSet<String> = set.iter().map(|&i| ps[i].user.clone()).collect();
-            s.into_iter().collect()
-        };
+        let groups = group_count(ps.len(), &idx, edges, &now);
+        let on = customer_on(t) && groups >= 2;
         let last = bi + 1 == bounds.len();
         match (&mut open, on) {
-            (None, true) => {
-                let starters: Vec<usize> =
-                    now.iter().copied().filter(|&i| ps[i].from == t).collect();
-                let mut initiated_by: Vec<&String> = starters
-                    .iter()
-                    .filter_map(|&i| ps[i].invited_by.as_ref())
-                    .collect();
-                initiated_by.sort();
-                let mut start_ev: Vec<Position> = Vec::new();
-                for &i in &now {
-                    start_ev.extend(&ps[i].join_ev);
-                }
-                open = Some(ConfOut {
-                    started_at: t,
-                    ended_at: None,
-                    participants: users(&now),
-                    initiated_by: initiated_by.first().map(|s| (*s).clone()),
-                    source,
-                    evidence: start_ev.clone(),
-                    start_users: users(&now),
-                    start_ev,
-                    end_users: Vec::new(),
-                    end_ev: Vec::new(),
-                    joined: Vec::new(),
-                    left: Vec::new(),
-                    conference_id: None,
-                    external_participants: Vec::new(),
-                    api_call: None,
-                });
-            }
-            (Some(c), true) => {
-                for &i in &now {
-                    if !prev_present.contains(&i) {
-                        c.joined
-                            .push((t, ps[i].user.clone(), ps[i].join_ev.clone()));
-                        c.evidence.extend(&ps[i].join_ev);
-                        c.participants.push(ps[i].user.clone());
-                    }
-                }
-                for &i in &prev_present {
-                    if !now.contains(&i) {
-                        c.left.push((t, ps[i].user.clone(), ps[i].leave_ev.clone()));
-                        c.evidence.extend(&ps[i].leave_ev);
-                    }
-                }
-            }
+            (None, true) => open = Some(start(&ps, &now, t, source)),
+            (Some(c), true) => track(c, &ps, &now, &prev_present, t),
             (Some(c), false) => {
                 let mut end_ev: Vec<Position> = Vec::new();
                 for &i in &prev_present {
@@ -179,7 +107,7 @@ pub(crate) fn sweep(
                     end_ev.extend(c_leave_ev);
                 }
                 c.ended_at = Some(t);
-                c.end_users = users(&prev_present);
+                c.end_users = users(&ps, &prev_present);
                 c.evidence.extend(&end_ev);
                 c.end_ev = end_ev;
                 out.push(open.take().expect("matched Some"));
@@ -187,7 +115,7 @@ pub(crate) fn sweep(
             (None, false) => {}
         }
         if last && let Some(c) = &mut open {
-            c.end_users = users(&now);
+            c.end_users = users(&ps, &now);
         }
         prev_present = now;
     }
@@ -201,6 +129,98 @@ pub(crate) fn sweep(
         c.evidence.dedup();
     }
     out
+}
+
+/// The sweep's instants: every presence's bounds and the customer's, in order.
+fn boundaries(ps: &[&Presence], c_from: i64, c_to: Option<i64>) -> Vec<i64> {
+    let mut bounds: BTreeSet<i64> = BTreeSet::new();
+    for p in ps {
+        bounds.insert(p.from);
+        if let Some(t) = p.to {
+            bounds.insert(t);
+        }
+    }
+    bounds.insert(c_from);
+    if let Some(t) = c_to {
+        bounds.insert(t);
+    }
+    bounds.into_iter().collect()
+}
+
+/// How many groups the presences `now` form: two present at once and joined by an edge (`idx`
+/// maps an edge's presence numbers to the sweep's) are one group.
+fn group_count(count: usize, idx: &[usize], edges: &[(usize, usize)], now: &[usize]) -> usize {
+    let mut parent: Vec<usize> = (0..count).collect();
+    for &(a, b) in edges {
+        let (Some(a), Some(b)) = (
+            idx.iter().position(|&x| x == a),
+            idx.iter().position(|&x| x == b),
+        ) else {
+            continue;
+        };
+        if now.contains(&a) && now.contains(&b) {
+            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+            parent[ra] = rb;
+        }
+    }
+    let groups: BTreeSet<usize> = now.iter().map(|&i| find(&mut parent, i)).collect();
+    groups.len()
+}
+
+/// The users of a set of presences, sorted, each once.
+fn users(ps: &[&Presence], set: &[usize]) -> Vec<String> {
+    let s: BTreeSet<String> = set.iter().map(|&i| ps[i].user.clone()).collect();
+    s.into_iter().collect()
+}
+
+/// A conference starting at `t` with the presences `now`; whoever arrived at `t` by
+/// invitation names who initiated it.
+fn start(ps: &[&Presence], now: &[usize], t: i64, source: Source) -> ConfOut {
+    let starters: Vec<usize> = now.iter().copied().filter(|&i| ps[i].from == t).collect();
+    let mut initiated_by: Vec<&String> = starters
+        .iter()
+        .filter_map(|&i| ps[i].invited_by.as_ref())
+        .collect();
+    initiated_by.sort();
+    let mut start_ev: Vec<Position> = Vec::new();
+    for &i in now {
+        start_ev.extend(&ps[i].join_ev);
+    }
+    ConfOut {
+        started_at: t,
+        ended_at: None,
+        participants: users(ps, now),
+        initiated_by: initiated_by.first().map(|s| (*s).clone()),
+        source,
+        evidence: start_ev.clone(),
+        start_users: users(ps, now),
+        start_ev,
+        end_users: Vec::new(),
+        end_ev: Vec::new(),
+        joined: Vec::new(),
+        left: Vec::new(),
+        conference_id: None,
+        external_participants: Vec::new(),
+        api_call: None,
+    }
+}
+
+/// Who joined and who left a conference that goes on at `t`.
+fn track(c: &mut ConfOut, ps: &[&Presence], now: &[usize], prev_present: &[usize], t: i64) {
+    for &i in now {
+        if !prev_present.contains(&i) {
+            c.joined
+                .push((t, ps[i].user.clone(), ps[i].join_ev.clone()));
+            c.evidence.extend(&ps[i].join_ev);
+            c.participants.push(ps[i].user.clone());
+        }
+    }
+    for &i in prev_present {
+        if !now.contains(&i) {
+            c.left.push((t, ps[i].user.clone(), ps[i].leave_ev.clone()));
+            c.evidence.extend(&ps[i].leave_ev);
+        }
+    }
 }
 
 /// Agent legs as presences, with the hand-off edges of SPEC 5: a transfer's target with the

@@ -3,7 +3,11 @@
 
 use std::borrow::Borrow;
 
-use zcc_events::{ConferenceObject, EventKind, Family, OrderKey, PhoneNumber, ZccEvent};
+use zcc_events::{
+    CallControlObject, ConferenceObject, EngagementObject, EventKind, EventKind as K, Family,
+    LegObject, OrderKey, PhoneNumber, RecordingObject, ReservationObject, SupervisionObject,
+    TaskObject, TransferObject, ZccEvent,
+};
 
 use crate::rule::ExplicitConferences;
 use crate::signal::{
@@ -119,210 +123,233 @@ fn conference_signal(o: &ConferenceObject, step: ConferenceStep) -> ConferenceSi
     }
 }
 
-/// What one typed event means for the call.
+/// What one typed event means for the call: the envelope's ids, then the family's own reading.
 pub(crate) fn adapt(ev: &ZccEvent) -> (Attrs<'_>, Signal) {
     let mut a = Attrs {
         engagement_id: b(&ev.engagement_id),
         account_id: b(&ev.account_id),
         ..Attrs::default()
     };
-    use EventKind as K;
+    let kind = &ev.kind;
     let signal = match &ev.object {
-        Family::Engagement(o) => {
-            shared_fields!(a, o);
-            match ev.kind {
-                K::EngagementStarted => Signal::EngagementStarted,
-                K::EngagementEnded => Signal::EngagementEnded,
-                _ => Signal::Other,
-            }
-        }
-        Family::Leg(o) => {
-            shared_fields!(a, o);
-            let user = s(&o.user_id);
-            match (&ev.kind, user) {
-                (K::EngagementConsumerAnswered, _) => Signal::CustomerAnswered,
-                (K::EngagementConsumerEnded, _) => Signal::CustomerEnded,
-                (K::EngagementUserAnswered, Some(user)) => Signal::AgentAnswered {
-                    user,
-                    name: o.user_display_name.clone(),
-                },
-                (K::EngagementUserEnded, Some(user)) => Signal::AgentEnded { user },
-                (K::EngagementWrapUpStarted, Some(user)) => Signal::WrapUpStarted { user },
-                (K::EngagementUserHold, user) => Signal::Hold { user },
-                (K::EngagementUserUnhold, user) => Signal::Unhold { user },
-                _ => Signal::Other,
-            }
-        }
-        Family::Transfer(o) => {
-            shared_fields!(a, o);
-            let step = match ev.kind {
-                K::EngagementTransferInitiated => Some(TransferStep::Initiated),
-                K::EngagementTransferQueued => Some(TransferStep::Queued),
-                K::EngagementTransferReserved => Some(TransferStep::Reserved),
-                K::EngagementTransferAccepted => Some(TransferStep::Accepted),
-                K::EngagementTransferRejected => Some(TransferStep::Rejected),
-                K::EngagementTransferTimeout => Some(TransferStep::Timeout),
-                K::EngagementTransferCanceled => Some(TransferStep::Canceled),
-                K::EngagementTransferCompleted => Some(TransferStep::Completed),
-                _ => None,
-            };
-            match step {
-                Some(step) => Signal::Transfer {
-                    step,
-                    facts: Box::new(TransferFacts {
-                        task: s(&o.task_id),
-                        to_task: s(&o.transfer_to_task_id),
-                        from_user: s(&o.user_id),
-                        from_name: o.user_display_name.clone(),
-                        to_user: s(&o.transfer_to_user_id),
-                        to_user_name: o.transfer_to_user_display_name.clone(),
-                        to_queue_id: s(&o.transfer_to_cc_queue_id),
-                        to_queue_name: o.transfer_to_queue_name.clone(),
-                        to_number: phone(&o.transfer_to_number).map(str::to_owned),
-                        to_flow_id: s(&o.transfer_to_flow_id),
-                        to_inbox_id: s(&o.transfer_to_inbox_id),
-                        transfer_type: s(&o.transfer_type),
-                        level: s(&o.transfer_level),
-                    }),
-                },
-                None => Signal::Other,
-            }
-        }
-        Family::Task(o) => {
-            a.channel = o
-                .channel
-                .as_ref()
-                .map(|x| x.as_str())
-                .or_else(|| o.channel_name.as_ref().map(|x| x.as_str()));
-            a.flow_id = b(&o.flow_id);
-            a.flow_name = o.flow_name.as_deref();
-            a.queue_id = b(&o.cc_queue_id).or_else(|| b(&o.queue_id));
-            a.queue_name = o.queue_name.as_deref();
-            a.caller_number = phone(&o.caller_number);
-            a.callee_number = phone(&o.callee_number);
-            Signal::Other
-        }
-        Family::Reservation(o) => {
-            a.direction = o.engagement_direction.as_ref().map(|x| x.as_str());
-            a.channel = o.channel.as_ref().map(|x| x.as_str());
-            a.flow_id = b(&o.flow_id);
-            a.flow_name = o.flow_name.as_deref();
-            a.queue_id = b(&o.cc_queue_id);
-            a.queue_name = o.queue_name.as_deref();
-            a.caller_number = phone(&o.caller_number);
-            a.callee_number = phone(&o.callee_number);
-            let step = match ev.kind {
-                K::TaskReservationCreated => Some(ReservationStep::Created),
-                K::TaskReservationAccepted => Some(ReservationStep::Accepted),
-                K::TaskReservationRejected => Some(ReservationStep::Rejected),
-                K::TaskReservationTimeout => Some(ReservationStep::Timeout),
-                K::TaskReservationCanceled => Some(ReservationStep::Canceled),
-                K::TaskReservationRescinded => Some(ReservationStep::Rescinded),
-                K::TaskReservationCompleted => Some(ReservationStep::Completed),
-                _ => None,
-            };
-            match step {
-                Some(step) => Signal::Reservation {
-                    step,
-                    reservation: Some(o.task_reservation_id.to_string()),
-                    task: s(&o.task_id),
-                    user: s(&o.assigned_user_id),
-                    created_at: o.created_time_ms.or(o.created_time),
-                },
-                None => Signal::Other,
-            }
-        }
-        Family::Supervision(o) => {
-            shared_fields!(a, o);
-            // The 2023 `engagement_user_{monitor,whisper,barge,takeover}_initiated` events name
-            // the user who initiated them: without a supervisor field, `user_id` is the
-            // supervisor and the supervised agent is not named.
-            let legacy = matches!(
-                ev.kind,
-                K::EngagementUserMonitorInitiated
-                    | K::EngagementUserWhisperInitiated
-                    | K::EngagementUserBargeInitiated
-                    | K::EngagementUserTakeoverInitiated
-            );
-            let named = o.supervisor_user_id().map(ToString::to_string);
-            let legacy_user = legacy && named.is_none();
-            let (supervisor, agent) = if legacy_user {
-                (s(&o.user_id), None)
-            } else {
-                (named, s(&o.user_id))
-            };
-            let name = o
-                .monitoring_user_display_name
-                .clone()
-                .or_else(|| o.takeover_user_display_name.clone())
-                .or_else(|| o.supervisor_display_name.clone())
-                .or_else(|| legacy_user.then(|| o.user_display_name.clone()).flatten());
-            match (&ev.kind, supervisor) {
-                (K::EngagementMonitorEnded, supervisor) => Signal::MonitorEnded { supervisor },
-                (K::EngagementTakeoverStarted | K::EngagementUserTakeoverInitiated, Some(sup)) => {
-                    Signal::TakeoverStarted {
-                        supervisor: sup,
-                        name,
-                        agent,
-                    }
-                }
-                (kind, Some(sup)) => {
-                    let action_type = s(&o.action_type).or_else(|| {
-                        match kind {
-                            K::EngagementUserBargeInitiated => Some("barge"),
-                            K::EngagementUserWhisperInitiated => Some("whisper"),
-                            K::EngagementUserMonitorInitiated => Some("listen"),
-                            _ => None,
-                        }
-                        .map(str::to_owned)
-                    });
-                    Signal::MonitorStarted {
-                        supervisor: sup,
-                        name,
-                        agent,
-                        action_type,
-                    }
-                }
-                (_, None) => Signal::Other,
-            }
-        }
-        Family::Conference(o) => {
-            shared_fields!(a, o);
-            let step = match ev.kind {
-                K::EngagementConferenceParticipantInvited => Some(ConferenceStep::Invited),
-                K::EngagementConferenceParticipantJoined => Some(ConferenceStep::Joined),
-                K::EngagementConferenceParticipantLeft => Some(ConferenceStep::Left),
-                K::EngagementConferenceParticipantRejected => Some(ConferenceStep::Rejected),
-                K::EngagementConferenceParticipantTimeout => Some(ConferenceStep::Timeout),
-                K::EngagementConferenceParticipantCanceled => Some(ConferenceStep::Canceled),
-                _ => None,
-            };
-            match (ev.kind == K::EngagementConferenceCanceled, step) {
-                (true, _) => Signal::ConferenceCanceled {
-                    conference_id: o.conference_id.clone(),
-                },
-                (false, Some(step)) => Signal::Conference(Box::new(conference_signal(o, step))),
-                (false, None) => Signal::Other,
-            }
-        }
-        Family::CallControl(o) => match ev.kind {
-            K::CallControlConferenceWarmInviteExecuted => Signal::ConferenceApiCall {
-                conference_id: o.conference_id.clone(),
-                user: s(&o.user_id),
-                request_id: o.request_id.clone(),
-            },
-            _ => Signal::Other,
-        },
-        Family::Recording(o) => {
-            a.direction = o.engagement_direction.as_ref().map(|x| x.as_str());
-            a.channel = o.channel.as_ref().map(|x| x.as_str());
-            a.flow_id = b(&o.flow_id);
-            a.flow_name = o.flow_name.as_deref();
-            a.queue_id = b(&o.cc_queue_id);
-            a.queue_name = o.queue_name.as_deref();
-            Signal::Other
-        }
+        Family::Engagement(o) => engagement(kind, o, &mut a),
+        Family::Leg(o) => leg(kind, o, &mut a),
+        Family::Transfer(o) => transfer(kind, o, &mut a),
+        Family::Task(o) => task(o, &mut a),
+        Family::Reservation(o) => reservation(kind, o, &mut a),
+        Family::Supervision(o) => supervision(kind, o, &mut a),
+        Family::Conference(o) => conference(kind, o, &mut a),
+        Family::CallControl(o) => call_control(kind, o),
+        Family::Recording(o) => recording(o, &mut a),
         Family::Other(_) => Signal::Other,
     };
     (a, signal)
+}
+
+/// `engagement_started` and `engagement_ended`.
+fn engagement<'a>(kind: &EventKind, o: &'a EngagementObject, a: &mut Attrs<'a>) -> Signal {
+    shared_fields!(a, o);
+    match kind {
+        K::EngagementStarted => Signal::EngagementStarted,
+        K::EngagementEnded => Signal::EngagementEnded,
+        _ => Signal::Other,
+    }
+}
+
+/// The customer's and the agents' legs: answers, ends, wrap-up, holds.
+fn leg<'a>(kind: &EventKind, o: &'a LegObject, a: &mut Attrs<'a>) -> Signal {
+    shared_fields!(a, o);
+    let user = s(&o.user_id);
+    match (kind, user) {
+        (K::EngagementConsumerAnswered, _) => Signal::CustomerAnswered,
+        (K::EngagementConsumerEnded, _) => Signal::CustomerEnded,
+        (K::EngagementUserAnswered, Some(user)) => Signal::AgentAnswered {
+            user,
+            name: o.user_display_name.clone(),
+        },
+        (K::EngagementUserEnded, Some(user)) => Signal::AgentEnded { user },
+        (K::EngagementWrapUpStarted, Some(user)) => Signal::WrapUpStarted { user },
+        (K::EngagementUserHold, user) => Signal::Hold { user },
+        (K::EngagementUserUnhold, user) => Signal::Unhold { user },
+        _ => Signal::Other,
+    }
+}
+
+/// The steps of a transfer, with everything its body says about source and target.
+fn transfer<'a>(kind: &EventKind, o: &'a TransferObject, a: &mut Attrs<'a>) -> Signal {
+    shared_fields!(a, o);
+    let step = match kind {
+        K::EngagementTransferInitiated => TransferStep::Initiated,
+        K::EngagementTransferQueued => TransferStep::Queued,
+        K::EngagementTransferReserved => TransferStep::Reserved,
+        K::EngagementTransferAccepted => TransferStep::Accepted,
+        K::EngagementTransferRejected => TransferStep::Rejected,
+        K::EngagementTransferTimeout => TransferStep::Timeout,
+        K::EngagementTransferCanceled => TransferStep::Canceled,
+        K::EngagementTransferCompleted => TransferStep::Completed,
+        _ => return Signal::Other,
+    };
+    Signal::Transfer {
+        step,
+        facts: Box::new(TransferFacts {
+            task: s(&o.task_id),
+            to_task: s(&o.transfer_to_task_id),
+            from_user: s(&o.user_id),
+            from_name: o.user_display_name.clone(),
+            to_user: s(&o.transfer_to_user_id),
+            to_user_name: o.transfer_to_user_display_name.clone(),
+            to_queue_id: s(&o.transfer_to_cc_queue_id),
+            to_queue_name: o.transfer_to_queue_name.clone(),
+            to_number: phone(&o.transfer_to_number).map(str::to_owned),
+            to_flow_id: s(&o.transfer_to_flow_id),
+            to_inbox_id: s(&o.transfer_to_inbox_id),
+            transfer_type: s(&o.transfer_type),
+            level: s(&o.transfer_level),
+        }),
+    }
+}
+
+/// Task events only describe the call (channel, flow, queue, numbers).
+fn task<'a>(o: &'a TaskObject, a: &mut Attrs<'a>) -> Signal {
+    a.channel = o
+        .channel
+        .as_ref()
+        .map(|x| x.as_str())
+        .or_else(|| o.channel_name.as_ref().map(|x| x.as_str()));
+    a.flow_id = b(&o.flow_id);
+    a.flow_name = o.flow_name.as_deref();
+    a.queue_id = b(&o.cc_queue_id).or_else(|| b(&o.queue_id));
+    a.queue_name = o.queue_name.as_deref();
+    a.caller_number = phone(&o.caller_number);
+    a.callee_number = phone(&o.callee_number);
+    Signal::Other
+}
+
+/// An offer of a task to an agent, from creation to its outcome.
+fn reservation<'a>(kind: &EventKind, o: &'a ReservationObject, a: &mut Attrs<'a>) -> Signal {
+    a.direction = o.engagement_direction.as_ref().map(|x| x.as_str());
+    a.channel = o.channel.as_ref().map(|x| x.as_str());
+    a.flow_id = b(&o.flow_id);
+    a.flow_name = o.flow_name.as_deref();
+    a.queue_id = b(&o.cc_queue_id);
+    a.queue_name = o.queue_name.as_deref();
+    a.caller_number = phone(&o.caller_number);
+    a.callee_number = phone(&o.callee_number);
+    let step = match kind {
+        K::TaskReservationCreated => ReservationStep::Created,
+        K::TaskReservationAccepted => ReservationStep::Accepted,
+        K::TaskReservationRejected => ReservationStep::Rejected,
+        K::TaskReservationTimeout => ReservationStep::Timeout,
+        K::TaskReservationCanceled => ReservationStep::Canceled,
+        K::TaskReservationRescinded => ReservationStep::Rescinded,
+        K::TaskReservationCompleted => ReservationStep::Completed,
+        _ => return Signal::Other,
+    };
+    Signal::Reservation {
+        step,
+        reservation: Some(o.task_reservation_id.to_string()),
+        task: s(&o.task_id),
+        user: s(&o.assigned_user_id),
+        created_at: o.created_time_ms.or(o.created_time),
+    }
+}
+
+/// Monitoring (listen, whisper, barge) and takeovers, in the current and the 2023 naming.
+fn supervision<'a>(kind: &EventKind, o: &'a SupervisionObject, a: &mut Attrs<'a>) -> Signal {
+    shared_fields!(a, o);
+    // The 2023 `engagement_user_{monitor,whisper,barge,takeover}_initiated` events name
+    // the user who initiated them: without a supervisor field, `user_id` is the
+    // supervisor and the supervised agent is not named.
+    let legacy = matches!(
+        kind,
+        K::EngagementUserMonitorInitiated
+            | K::EngagementUserWhisperInitiated
+            | K::EngagementUserBargeInitiated
+            | K::EngagementUserTakeoverInitiated
+    );
+    let named = o.supervisor_user_id().map(ToString::to_string);
+    let legacy_user = legacy && named.is_none();
+    let (supervisor, agent) = if legacy_user {
+        (s(&o.user_id), None)
+    } else {
+        (named, s(&o.user_id))
+    };
+    let name = o
+        .monitoring_user_display_name
+        .clone()
+        .or_else(|| o.takeover_user_display_name.clone())
+        .or_else(|| o.supervisor_display_name.clone())
+        .or_else(|| legacy_user.then(|| o.user_display_name.clone()).flatten());
+    match (kind, supervisor) {
+        (K::EngagementMonitorEnded, supervisor) => Signal::MonitorEnded { supervisor },
+        (K::EngagementTakeoverStarted | K::EngagementUserTakeoverInitiated, Some(sup)) => {
+            Signal::TakeoverStarted {
+                supervisor: sup,
+                name,
+                agent,
+            }
+        }
+        (kind, Some(sup)) => {
+            let action_type = s(&o.action_type).or_else(|| {
+                match kind {
+                    K::EngagementUserBargeInitiated => Some("barge"),
+                    K::EngagementUserWhisperInitiated => Some("whisper"),
+                    K::EngagementUserMonitorInitiated => Some("listen"),
+                    _ => None,
+                }
+                .map(str::to_owned)
+            });
+            Signal::MonitorStarted {
+                supervisor: sup,
+                name,
+                agent,
+                action_type,
+            }
+        }
+        (_, None) => Signal::Other,
+    }
+}
+
+/// Zoom's explicit `engagement_conference_*` events.
+fn conference<'a>(kind: &EventKind, o: &'a ConferenceObject, a: &mut Attrs<'a>) -> Signal {
+    shared_fields!(a, o);
+    let step = match kind {
+        K::EngagementConferenceParticipantInvited => Some(ConferenceStep::Invited),
+        K::EngagementConferenceParticipantJoined => Some(ConferenceStep::Joined),
+        K::EngagementConferenceParticipantLeft => Some(ConferenceStep::Left),
+        K::EngagementConferenceParticipantRejected => Some(ConferenceStep::Rejected),
+        K::EngagementConferenceParticipantTimeout => Some(ConferenceStep::Timeout),
+        K::EngagementConferenceParticipantCanceled => Some(ConferenceStep::Canceled),
+        _ => None,
+    };
+    match (*kind == K::EngagementConferenceCanceled, step) {
+        (true, _) => Signal::ConferenceCanceled {
+            conference_id: o.conference_id.clone(),
+        },
+        (false, Some(step)) => Signal::Conference(Box::new(conference_signal(o, step))),
+        (false, None) => Signal::Other,
+    }
+}
+
+/// The API request behind a warm conference invitation.
+fn call_control(kind: &EventKind, o: &CallControlObject) -> Signal {
+    match kind {
+        K::CallControlConferenceWarmInviteExecuted => Signal::ConferenceApiCall {
+            conference_id: o.conference_id.clone(),
+            user: s(&o.user_id),
+            request_id: o.request_id.clone(),
+        },
+        _ => Signal::Other,
+    }
+}
+
+/// Recording events only describe the call.
+fn recording<'a>(o: &'a RecordingObject, a: &mut Attrs<'a>) -> Signal {
+    a.direction = o.engagement_direction.as_ref().map(|x| x.as_str());
+    a.channel = o.channel.as_ref().map(|x| x.as_str());
+    a.flow_id = b(&o.flow_id);
+    a.flow_name = o.flow_name.as_deref();
+    a.queue_id = b(&o.cc_queue_id);
+    a.queue_name = o.queue_name.as_deref();
+    Signal::Other
 }

@@ -9,20 +9,25 @@
 //! Code map, in reading order:
 //! - `input`: [`InputEvent`], the fold order (dedupe by body hash, then event time, kind rank,
 //!   body hash) and the adapter from typed events to the fold's own `signal` vocabulary;
-//! - `fold`: signals to legs, holds, transfers, invitations and supervision (shared by rules);
+//! - `fold`: signals to legs, holds, transfers, invitations and supervision (shared by rules):
+//!   a first pass over transfers, the main pass, then the clean-up passes (`fold::finish`);
 //! - `conference`: the sweep that turns presences and hand-off edges into conferences;
 //! - `explicit`: conferences from Zoom's `engagement_conference_*` events (rosters, subjects),
 //!   and how they combine with the inferred ones;
-//! - `project`: conferences by the rule's method, derived events, the assembled projection;
-//! - `model`: the output types and their canonical JSON; `tables`: rows for the exports;
-//! - `rule` and `rules`: the [`Rule`] trait, identities, parameters and the registry.
+//! - `assemble`: the records and derived events of the projection, from the facts and a rule's
+//!   conferences;
+//! - `model`: the output types and their canonical JSON; `tables`: rows for the exports, one
+//!   definition per table (columns and cells together);
+//! - `rule`: the [`Rule`] trait, identities and parameters; `rules`: the registry and the rules
+//!   themselves ([`rules::Correlated`], [`rules::PartyCount`]), each with its own way of finding
+//!   conferences.
 
+mod assemble;
 mod conference;
 mod explicit;
 mod fold;
 mod input;
 mod model;
-mod project;
 mod rule;
 pub mod rules;
 mod signal;

@@ -1,4 +1,5 @@
-//! Rules: the trait, their identity and their parameters.
+//! Rules: the trait, their identity and their parameters. The rules themselves are in
+//! [`crate::rules`].
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -19,6 +20,8 @@ pub enum ExplicitConferences {
 }
 
 /// An inference rule: a pure function of (rule, parameters, the engagement's set of events).
+/// The registry's rules ([`crate::rules`]) each implement it: [`crate::rules::Correlated`] and
+/// [`crate::rules::PartyCount`].
 pub trait Rule: Send + Sync {
     /// `name@version+paramhash`, with the parameters it stands for.
     fn identity(&self) -> RuleIdentity;
@@ -101,6 +104,8 @@ pub struct RuleInfo {
     pub description: &'static str,
     pub params: &'static [ParamSpec],
     pub is_default: bool,
+    /// Makes the rule from its identity and validated parameters.
+    pub(crate) build: fn(RuleIdentity, &Params) -> Box<dyn Rule>,
 }
 
 /// Why a rule could not be built.

@@ -1,7 +1,13 @@
 //! Rows for the export tables of SPEC 8. The export crate only formats: column names, types and
 //! order are fixed here, and every projection gives typed cells in that order.
+//!
+//! Each table is one list of fields, a column and the cell it holds side by side; the column
+//! list [`Table::columns`] is derived from it, so names and cells cannot drift apart.
 
-use crate::model::{CallProjection, Position};
+use crate::model::{
+    CallProjection, Conference, ConferenceInvitation, DerivedEvent, Engagement, Hold, Leg,
+    Position, Supervision, Transfer,
+};
 
 /// The model's export tables (the raw `events` table belongs to the log).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -48,136 +54,211 @@ pub enum Cell {
     IntList(Vec<i64>),
 }
 
-const fn c(name: &'static str, ty: ColumnType) -> Column {
-    Column { name, ty }
+/// What a cell reads: the projection, the item the row stands for and its 1-based index.
+struct Row<'a, T> {
+    p: &'a CallProjection,
+    item: &'a T,
+    index: i64,
+    /// The projection's rule identity, as text.
+    rule: &'a str,
+}
+
+// The cells every table shares.
+fn engagement_id<T>(r: &Row<'_, T>) -> Cell {
+    text(&r.p.engagement.engagement_id)
+}
+fn account_id<T>(r: &Row<'_, T>) -> Cell {
+    s(&r.p.engagement.account_id)
+}
+fn index<T>(r: &Row<'_, T>) -> Cell {
+    Cell::Int(Some(r.index))
+}
+fn rule<T>(r: &Row<'_, T>) -> Cell {
+    text(r.rule)
+}
+
+/// One column of a table and how a row of `T` fills it.
+struct Field<T> {
+    column: Column,
+    cell: fn(&Row<'_, T>) -> Cell,
+}
+
+const fn f<T>(name: &'static str, ty: ColumnType, cell: fn(&Row<'_, T>) -> Cell) -> Field<T> {
+    Field {
+        column: Column { name, ty },
+        cell,
+    }
+}
+
+/// The column list of a table's fields.
+const fn columns<T, const N: usize>(fields: &[Field<T>; N]) -> [Column; N] {
+    let mut out = [Column { name: "", ty: Str }; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = fields[i].column;
+        i += 1;
+    }
+    out
 }
 
 use ColumnType::{Bool, Int, IntList, List, Str, TimeMs};
 
-const ENGAGEMENTS: &[Column] = &[
-    c("engagement_id", Str),
-    c("account_id", Str),
-    c("channel", Str),
-    c("direction", Str),
-    c("flow_id", Str),
-    c("flow_name", Str),
-    c("queue_ids", List),
-    c("queue_names", List),
-    c("started_at", TimeMs),
-    c("ended_at", TimeMs),
-    c("duration_ms", Int),
-    c("customer_id", Str),
-    c("customer_number", Str),
-    c("customer_name", Str),
-    c("agents", List),
-    c("has_conference", Bool),
-    c("conference_count", Int),
-    c("rule", Str),
-    c("evidence", IntList),
+const ENGAGEMENTS: [Field<Engagement>; 19] = [
+    f("engagement_id", Str, engagement_id),
+    f("account_id", Str, account_id),
+    f("channel", Str, |r| s(&r.item.channel)),
+    f("direction", Str, |r| s(&r.item.direction)),
+    f("flow_id", Str, |r| s(&r.item.flow_id)),
+    f("flow_name", Str, |r| s(&r.item.flow_name)),
+    f("queue_ids", List, |r| Cell::List(r.item.queue_ids.clone())),
+    f("queue_names", List, |r| {
+        Cell::List(r.item.queue_names.clone())
+    }),
+    f("started_at", TimeMs, |r| t(r.item.started_at)),
+    f("ended_at", TimeMs, |r| t(r.item.ended_at)),
+    f("duration_ms", Int, |r| {
+        dur(r.item.started_at, r.item.ended_at)
+    }),
+    f("customer_id", Str, |r| s(&r.item.customer_id)),
+    f("customer_number", Str, |r| s(&r.item.customer_number)),
+    f("customer_name", Str, |r| s(&r.item.customer_name)),
+    f("agents", List, |r| Cell::List(r.p.agents())),
+    f("has_conference", Bool, |r| {
+        Cell::Bool(Some(r.p.has_conference()))
+    }),
+    f("conference_count", Int, |r| {
+        Cell::Int(Some(r.p.conferences.len() as i64))
+    }),
+    f("rule", Str, rule),
+    f("evidence", IntList, |r| evid(&r.item.evidence)),
 ];
 
-const LEGS: &[Column] = &[
-    c("engagement_id", Str),
-    c("account_id", Str),
-    c("leg_index", Int),
-    c("party", Str),
-    c("user_id", Str),
-    c("display_name", Str),
-    c("joined_at", TimeMs),
-    c("left_at", TimeMs),
-    c("duration_ms", Int),
-    c("via", Str),
-    c("task_id", Str),
-    c("rule", Str),
-    c("evidence", IntList),
+const LEGS: [Field<Leg>; 13] = [
+    f("engagement_id", Str, engagement_id),
+    f("account_id", Str, account_id),
+    f("leg_index", Int, index),
+    f("party", Str, |r| json_word(&r.item.party)),
+    f("user_id", Str, |r| s(&r.item.user_id)),
+    f("display_name", Str, |r| s(&r.item.display_name)),
+    f("joined_at", TimeMs, |r| t(Some(r.item.joined_at))),
+    f("left_at", TimeMs, |r| t(r.item.left_at)),
+    f("duration_ms", Int, |r| {
+        dur(Some(r.item.joined_at), r.item.left_at)
+    }),
+    f("via", Str, |r| json_word(&r.item.via)),
+    f("task_id", Str, |r| s(&r.item.task_id)),
+    f("rule", Str, rule),
+    f("evidence", IntList, |r| evid(&r.item.evidence)),
 ];
 
-const HOLDS: &[Column] = &[
-    c("engagement_id", Str),
-    c("account_id", Str),
-    c("user_id", Str),
-    c("started_at", TimeMs),
-    c("ended_at", TimeMs),
-    c("duration_ms", Int),
-    c("rule", Str),
-    c("evidence", IntList),
+const HOLDS: [Field<Hold>; 8] = [
+    f("engagement_id", Str, engagement_id),
+    f("account_id", Str, account_id),
+    f("user_id", Str, |r| s(&r.item.user_id)),
+    f("started_at", TimeMs, |r| t(Some(r.item.started_at))),
+    f("ended_at", TimeMs, |r| t(r.item.ended_at)),
+    f("duration_ms", Int, |r| {
+        dur(Some(r.item.started_at), r.item.ended_at)
+    }),
+    f("rule", Str, rule),
+    f("evidence", IntList, |r| evid(&r.item.evidence)),
 ];
 
-const TRANSFERS: &[Column] = &[
-    c("engagement_id", Str),
-    c("account_id", Str),
-    c("transfer_index", Int),
-    c("from_user", Str),
-    c("to_user", Str),
-    c("to_queue_id", Str),
-    c("to_queue_name", Str),
-    c("to_number", Str),
-    c("to_flow_or_inbox", Str),
-    c("transfer_type", Str),
-    c("transfer_level", Str),
-    c("started_at", TimeMs),
-    c("accepted_at", TimeMs),
-    c("outcome", Str),
-    c("outcome_at", TimeMs),
-    c("task_id", Str),
-    c("target_task_id", Str),
-    c("rule", Str),
-    c("evidence", IntList),
+const TRANSFERS: [Field<Transfer>; 19] = [
+    f("engagement_id", Str, engagement_id),
+    f("account_id", Str, account_id),
+    f("transfer_index", Int, index),
+    f("from_user", Str, |r| s(&r.item.from_user)),
+    f("to_user", Str, |r| s(&r.item.to_user)),
+    f("to_queue_id", Str, |r| s(&r.item.to_queue_id)),
+    f("to_queue_name", Str, |r| s(&r.item.to_queue_name)),
+    f("to_number", Str, |r| s(&r.item.to_number)),
+    f("to_flow_or_inbox", Str, |r| s(&r.item.to_flow_or_inbox)),
+    f("transfer_type", Str, |r| s(&r.item.transfer_type)),
+    f("transfer_level", Str, |r| s(&r.item.transfer_level)),
+    f("started_at", TimeMs, |r| t(Some(r.item.started_at))),
+    f("accepted_at", TimeMs, |r| t(r.item.accepted_at)),
+    f("outcome", Str, |r| json_word(&r.item.outcome)),
+    f("outcome_at", TimeMs, |r| t(r.item.outcome_at)),
+    f("task_id", Str, |r| s(&r.item.task_id)),
+    f("target_task_id", Str, |r| s(&r.item.target_task_id)),
+    f("rule", Str, rule),
+    f("evidence", IntList, |r| evid(&r.item.evidence)),
 ];
 
-const INVITATIONS: &[Column] = &[
-    c("engagement_id", Str),
-    c("account_id", Str),
-    c("invited_user", Str),
-    c("invited_by", Str),
-    c("invited_at", TimeMs),
-    c("outcome", Str),
-    c("outcome_at", TimeMs),
-    c("source", Str),
-    c("rule", Str),
-    c("evidence", IntList),
+const INVITATIONS: [Field<ConferenceInvitation>; 10] = [
+    f("engagement_id", Str, engagement_id),
+    f("account_id", Str, account_id),
+    f("invited_user", Str, |r| s(&r.item.invited_user)),
+    f("invited_by", Str, |r| s(&r.item.invited_by)),
+    f("invited_at", TimeMs, |r| t(Some(r.item.invited_at))),
+    f("outcome", Str, |r| json_word(&r.item.outcome)),
+    f("outcome_at", TimeMs, |r| t(r.item.outcome_at)),
+    f("source", Str, |r| json_word(&r.item.source)),
+    f("rule", Str, rule),
+    f("evidence", IntList, |r| evid(&r.item.evidence)),
 ];
 
-const CONFERENCES: &[Column] = &[
-    c("engagement_id", Str),
-    c("account_id", Str),
-    c("conference_index", Int),
-    c("started_at", TimeMs),
-    c("ended_at", TimeMs),
-    c("duration_ms", Int),
-    c("participants", List),
-    c("initiated_by", Str),
-    c("source", Str),
-    c("rule", Str),
-    c("evidence", IntList),
-    c("conference_id", Str),
-    c("external_participants", List),
+const CONFERENCES: [Field<Conference>; 13] = [
+    f("engagement_id", Str, engagement_id),
+    f("account_id", Str, account_id),
+    f("conference_index", Int, |r| {
+        Cell::Int(Some(r.item.conference_index))
+    }),
+    f("started_at", TimeMs, |r| t(Some(r.item.started_at))),
+    f("ended_at", TimeMs, |r| t(r.item.ended_at)),
+    f("duration_ms", Int, |r| {
+        dur(Some(r.item.started_at), r.item.ended_at)
+    }),
+    f("participants", List, |r| {
+        Cell::List(r.item.participants.clone())
+    }),
+    f("initiated_by", Str, |r| s(&r.item.initiated_by)),
+    f("source", Str, |r| json_word(&r.item.source)),
+    f("rule", Str, rule),
+    f("evidence", IntList, |r| evid(&r.item.evidence)),
+    f("conference_id", Str, |r| s(&r.item.conference_id)),
+    f("external_participants", List, |r| {
+        Cell::List(r.item.external_participants.clone())
+    }),
 ];
 
-const SUPERVISION: &[Column] = &[
-    c("engagement_id", Str),
-    c("account_id", Str),
-    c("supervisor", Str),
-    c("supervisor_name", Str),
-    c("agent", Str),
-    c("mode", Str),
-    c("started_at", TimeMs),
-    c("ended_at", TimeMs),
-    c("duration_ms", Int),
-    c("rule", Str),
-    c("evidence", IntList),
+const SUPERVISION: [Field<Supervision>; 11] = [
+    f("engagement_id", Str, engagement_id),
+    f("account_id", Str, account_id),
+    f("supervisor", Str, |r| text(&r.item.supervisor)),
+    f("supervisor_name", Str, |r| s(&r.item.supervisor_name)),
+    f("agent", Str, |r| s(&r.item.agent)),
+    f("mode", Str, |r| text(r.item.mode.as_str())),
+    f("started_at", TimeMs, |r| t(Some(r.item.started_at))),
+    f("ended_at", TimeMs, |r| t(r.item.ended_at)),
+    f("duration_ms", Int, |r| {
+        dur(Some(r.item.started_at), r.item.ended_at)
+    }),
+    f("rule", Str, rule),
+    f("evidence", IntList, |r| evid(&r.item.evidence)),
 ];
 
-const DERIVED: &[Column] = &[
-    c("engagement_id", Str),
-    c("account_id", Str),
-    c("seq", Int),
-    c("at", TimeMs),
-    c("kind", Str),
-    c("agents", List),
-    c("rule", Str),
-    c("evidence", IntList),
+const DERIVED: [Field<DerivedEvent>; 8] = [
+    f("engagement_id", Str, engagement_id),
+    f("account_id", Str, account_id),
+    f("seq", Int, index),
+    f("at", TimeMs, |r| t(Some(r.item.at))),
+    f("kind", Str, |r| text(r.item.kind.as_str())),
+    f("agents", List, |r| Cell::List(r.item.agents.clone())),
+    // The derived event's own rule field.
+    f("rule", Str, |r| text(&r.item.rule)),
+    f("evidence", IntList, |r| evid(&r.item.evidence)),
 ];
+
+static ENGAGEMENT_COLUMNS: [Column; ENGAGEMENTS.len()] = columns(&ENGAGEMENTS);
+static LEG_COLUMNS: [Column; LEGS.len()] = columns(&LEGS);
+static HOLD_COLUMNS: [Column; HOLDS.len()] = columns(&HOLDS);
+static TRANSFER_COLUMNS: [Column; TRANSFERS.len()] = columns(&TRANSFERS);
+static INVITATION_COLUMNS: [Column; INVITATIONS.len()] = columns(&INVITATIONS);
+static CONFERENCE_COLUMNS: [Column; CONFERENCES.len()] = columns(&CONFERENCES);
+static SUPERVISION_COLUMNS: [Column; SUPERVISION.len()] = columns(&SUPERVISION);
+static DERIVED_COLUMNS: [Column; DERIVED.len()] = columns(&DERIVED);
 
 impl Table {
     pub const ALL: &'static [Table] = &[
@@ -212,14 +293,14 @@ impl Table {
     /// Columns, in order.
     pub fn columns(self) -> &'static [Column] {
         match self {
-            Table::Engagements => ENGAGEMENTS,
-            Table::Legs => LEGS,
-            Table::Holds => HOLDS,
-            Table::Transfers => TRANSFERS,
-            Table::ConferenceInvitations => INVITATIONS,
-            Table::Conferences => CONFERENCES,
-            Table::Supervision => SUPERVISION,
-            Table::DerivedEvents => DERIVED,
+            Table::Engagements => &ENGAGEMENT_COLUMNS,
+            Table::Legs => &LEG_COLUMNS,
+            Table::Holds => &HOLD_COLUMNS,
+            Table::Transfers => &TRANSFER_COLUMNS,
+            Table::ConferenceInvitations => &INVITATION_COLUMNS,
+            Table::Conferences => &CONFERENCE_COLUMNS,
+            Table::Supervision => &SUPERVISION_COLUMNS,
+            Table::DerivedEvents => &DERIVED_COLUMNS,
         }
     }
 
@@ -260,176 +341,36 @@ fn json_word<T: serde::Serialize>(v: &T) -> Cell {
     }
 }
 
+/// One row per item, cells in the order of `fields`.
+fn rows<T>(p: &CallProjection, items: &[T], fields: &[Field<T>]) -> Vec<Vec<Cell>> {
+    let rule = p.rule.to_string();
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let row = Row {
+                p,
+                item,
+                index: i as i64 + 1,
+                rule: &rule,
+            };
+            fields.iter().map(|field| (field.cell)(&row)).collect()
+        })
+        .collect()
+}
+
 impl CallProjection {
     /// The rows of `table` for this engagement, cells in [`Table::columns`] order.
     pub fn table_rows(&self, table: Table) -> Vec<Vec<Cell>> {
-        let e = &self.engagement;
-        let id = || text(&e.engagement_id);
-        let acct = || s(&e.account_id);
-        let rule = || text(&self.rule.to_string());
         match table {
-            Table::Engagements => vec![vec![
-                id(),
-                acct(),
-                s(&e.channel),
-                s(&e.direction),
-                s(&e.flow_id),
-                s(&e.flow_name),
-                Cell::List(e.queue_ids.clone()),
-                Cell::List(e.queue_names.clone()),
-                t(e.started_at),
-                t(e.ended_at),
-                dur(e.started_at, e.ended_at),
-                s(&e.customer_id),
-                s(&e.customer_number),
-                s(&e.customer_name),
-                Cell::List(self.agents()),
-                Cell::Bool(Some(self.has_conference())),
-                Cell::Int(Some(self.conferences.len() as i64)),
-                rule(),
-                evid(&e.evidence),
-            ]],
-            Table::Legs => self
-                .legs
-                .iter()
-                .enumerate()
-                .map(|(i, l)| {
-                    vec![
-                        id(),
-                        acct(),
-                        Cell::Int(Some(i as i64 + 1)),
-                        json_word(&l.party),
-                        s(&l.user_id),
-                        s(&l.display_name),
-                        t(Some(l.joined_at)),
-                        t(l.left_at),
-                        dur(Some(l.joined_at), l.left_at),
-                        json_word(&l.via),
-                        s(&l.task_id),
-                        rule(),
-                        evid(&l.evidence),
-                    ]
-                })
-                .collect(),
-            Table::Holds => self
-                .holds
-                .iter()
-                .map(|h| {
-                    vec![
-                        id(),
-                        acct(),
-                        s(&h.user_id),
-                        t(Some(h.started_at)),
-                        t(h.ended_at),
-                        dur(Some(h.started_at), h.ended_at),
-                        rule(),
-                        evid(&h.evidence),
-                    ]
-                })
-                .collect(),
-            Table::Transfers => self
-                .transfers
-                .iter()
-                .enumerate()
-                .map(|(i, x)| {
-                    vec![
-                        id(),
-                        acct(),
-                        Cell::Int(Some(i as i64 + 1)),
-                        s(&x.from_user),
-                        s(&x.to_user),
-                        s(&x.to_queue_id),
-                        s(&x.to_queue_name),
-                        s(&x.to_number),
-                        s(&x.to_flow_or_inbox),
-                        s(&x.transfer_type),
-                        s(&x.transfer_level),
-                        t(Some(x.started_at)),
-                        t(x.accepted_at),
-                        json_word(&x.outcome),
-                        t(x.outcome_at),
-                        s(&x.task_id),
-                        s(&x.target_task_id),
-                        rule(),
-                        evid(&x.evidence),
-                    ]
-                })
-                .collect(),
-            Table::ConferenceInvitations => self
-                .conference_invitations
-                .iter()
-                .map(|x| {
-                    vec![
-                        id(),
-                        acct(),
-                        s(&x.invited_user),
-                        s(&x.invited_by),
-                        t(Some(x.invited_at)),
-                        json_word(&x.outcome),
-                        t(x.outcome_at),
-                        json_word(&x.source),
-                        rule(),
-                        evid(&x.evidence),
-                    ]
-                })
-                .collect(),
-            Table::Conferences => self
-                .conferences
-                .iter()
-                .map(|x| {
-                    vec![
-                        id(),
-                        acct(),
-                        Cell::Int(Some(x.conference_index)),
-                        t(Some(x.started_at)),
-                        t(x.ended_at),
-                        dur(Some(x.started_at), x.ended_at),
-                        Cell::List(x.participants.clone()),
-                        s(&x.initiated_by),
-                        json_word(&x.source),
-                        rule(),
-                        evid(&x.evidence),
-                        s(&x.conference_id),
-                        Cell::List(x.external_participants.clone()),
-                    ]
-                })
-                .collect(),
-            Table::Supervision => self
-                .supervision
-                .iter()
-                .map(|x| {
-                    vec![
-                        id(),
-                        acct(),
-                        text(&x.supervisor),
-                        s(&x.supervisor_name),
-                        s(&x.agent),
-                        text(x.mode.as_str()),
-                        t(Some(x.started_at)),
-                        t(x.ended_at),
-                        dur(Some(x.started_at), x.ended_at),
-                        rule(),
-                        evid(&x.evidence),
-                    ]
-                })
-                .collect(),
-            Table::DerivedEvents => self
-                .derived_events
-                .iter()
-                .enumerate()
-                .map(|(i, x)| {
-                    vec![
-                        id(),
-                        acct(),
-                        Cell::Int(Some(i as i64 + 1)),
-                        t(Some(x.at)),
-                        text(x.kind.as_str()),
-                        Cell::List(x.agents.clone()),
-                        text(&x.rule),
-                        evid(&x.evidence),
-                    ]
-                })
-                .collect(),
+            Table::Engagements => rows(self, std::slice::from_ref(&self.engagement), &ENGAGEMENTS),
+            Table::Legs => rows(self, &self.legs, &LEGS),
+            Table::Holds => rows(self, &self.holds, &HOLDS),
+            Table::Transfers => rows(self, &self.transfers, &TRANSFERS),
+            Table::ConferenceInvitations => rows(self, &self.conference_invitations, &INVITATIONS),
+            Table::Conferences => rows(self, &self.conferences, &CONFERENCES),
+            Table::Supervision => rows(self, &self.supervision, &SUPERVISION),
+            Table::DerivedEvents => rows(self, &self.derived_events, &DERIVED),
         }
     }
 }

@@ -19,7 +19,7 @@ use zcc_store::projection::{Backend, GenerationId, GenerationState, ProjectionDo
 use zcc_store::{LogEntry, Position};
 
 use crate::ProjectorError;
-use crate::fold::{fold_engagement, input_events};
+use crate::document::{fold_engagement, input_events};
 use crate::generation::{get, rule_of};
 use crate::par::par_map;
 use crate::progress::{Phase, Progress, ProgressSink};

@@ -2,8 +2,8 @@
 //! `zcc-store`'s [`Backend`](zcc_store::projection::Backend) traits: no SQL, no HTTP.
 //!
 //! Code map, in reading order (design in `docs/PROJECTIONS.md`):
-//! - `fold`: one engagement's log entries to its stored [`ProjectionDoc`]; the one path every
-//!   other module projects through, so all of them write the same bytes (I4);
+//! - `document`: one engagement's log entries to its stored [`ProjectionDoc`]; the one path
+//!   every other module projects through, so all of them write the same bytes (I4);
 //! - `generation`: which rule a generation runs, [`ensure_default_generation`], [`activate`],
 //!   [`retire`];
 //! - `catch_up`: [`catch_up`] / [`catch_up_all`], re-folding each touched engagement from all
@@ -18,9 +18,9 @@
 
 mod catch_up;
 mod diff;
+mod document;
 mod error;
 mod evaluate;
-mod fold;
 mod generation;
 mod live;
 mod par;
@@ -29,13 +29,13 @@ mod rebuild;
 
 pub use catch_up::{CATCH_UP_MAX_PAGE, CATCH_UP_PAGE, CatchUpReport, catch_up, catch_up_all};
 pub use diff::{DiffReport, EngagementDiff, compare, diff};
+pub use document::{
+    FOLD_PARSE, PROJECTION_DIAGNOSTICS, fold_engagement, input_event, input_events, to_doc,
+};
 pub use error::ProjectorError;
 pub use evaluate::{
     BOUNDS_TOLERANCE_MS, ConferenceSummary, Disagreement, DisagreementKind, EngagementScore,
     EvalReport, EvalScope, TruthTable, evaluate,
-};
-pub use fold::{
-    FOLD_PARSE, PROJECTION_DIAGNOSTICS, fold_engagement, input_event, input_events, to_doc,
 };
 pub use generation::{
     ActivateReport, activate, active, build_rule, ensure_default_generation, params_json, retire,

@@ -6,7 +6,7 @@ use serde::Serialize;
 use zcc_events::parse_time_str;
 
 use crate::chain::{Chained, entry_hash};
-use crate::ingest::body_columns;
+use crate::ingest::{BodyColumns, body_columns};
 use crate::{EventLog, StoreError, types::*};
 
 /// What `verify` found.
@@ -162,8 +162,34 @@ fn check_entry(e: &LogEntry, expected: Position, prev: &Digest) -> Option<Proble
         );
     }
     let chained = Chained::of_entry(e);
-    let matches = |c: &Chained<'_>, version: ChainVersion| entry_hash(version, prev, c) == e.hash;
+    if let Some(problem) = check_body(e, prev, chained) {
+        return Some(problem);
+    }
+    // What the append read from the body, read again the same way.
+    let read = match body_columns(e.body.as_bytes(), e.received_at_ms) {
+        Ok(read) => read,
+        Err(err) => return found("body", format!("not a webhook envelope: {err}")),
+    };
+    if let Some(problem) = check_read_columns(e, &read) {
+        return Some(problem);
+    }
+    if let Some(problem) = check_event_time(e, prev, chained, &read) {
+        return Some(problem);
+    }
+    if chains_to(e, prev, &chained, e.chain) {
+        return None;
+    }
+    explain_hash_mismatch(e, prev, chained, read.event_time_ms)
+}
 
+/// Whether `c`, chained in format `version` after `prev`, gives the entry's stored hash.
+fn chains_to(e: &LogEntry, prev: &Digest, c: &Chained<'_>, version: ChainVersion) -> bool {
+    entry_hash(version, prev, c) == e.hash
+}
+
+/// The body against its stored SHA-256: which of the two changed, told by the chain hash.
+fn check_body(e: &LogEntry, prev: &Digest, chained: Chained<'_>) -> Option<Problem> {
+    let matches = |c: &Chained<'_>, version: ChainVersion| chains_to(e, prev, c, version);
     let body_hash = Digest::of(e.body.as_bytes());
     if body_hash != e.body_sha256 {
         let with_body_hash = Chained {
@@ -187,12 +213,12 @@ fn check_entry(e: &LogEntry, expected: Position, prev: &Digest) -> Option<Proble
             ),
         );
     }
+    None
+}
 
-    // What the append read from the body, read again the same way.
-    let read = match body_columns(e.body.as_bytes(), e.received_at_ms) {
-        Ok(read) => read,
-        Err(err) => return found("body", format!("not a webhook envelope: {err}")),
-    };
+/// The columns the append read from the body (`event_type`, `account_id`, `engagement_id`),
+/// against a new reading of it.
+fn check_read_columns(e: &LogEntry, read: &BodyColumns) -> Option<Problem> {
     if e.event_type != read.event_type {
         return found(
             "event_type",
@@ -222,6 +248,18 @@ fn check_entry(e: &LogEntry, expected: Position, prev: &Digest) -> Option<Proble
             ),
         );
     }
+    None
+}
+
+/// The stored `event_time`: this build's reading of the body, or another time the body
+/// carries; for a body with no time of its own, the receive time stored in both columns.
+fn check_event_time(
+    e: &LogEntry,
+    prev: &Digest,
+    chained: Chained<'_>,
+    read: &BodyColumns,
+) -> Option<Problem> {
+    let matches = |c: &Chained<'_>, version: ChainVersion| chains_to(e, prev, c, version);
     let reading = read.event_time_ms;
     if e.event_time_ms != reading && !body_times(&e.body).contains(&e.event_time_ms) {
         if read.has_own_time {
@@ -259,11 +297,17 @@ fn check_entry(e: &LogEntry, expected: Position, prev: &Digest) -> Option<Proble
             ),
         );
     }
+    None
+}
 
-    if matches(&chained, e.chain) {
-        return None;
-    }
-    // The chain hash does not cover the stored columns: find the one that was changed.
+/// The chain hash does not cover the stored columns: find the one that was changed.
+fn explain_hash_mismatch(
+    e: &LogEntry,
+    prev: &Digest,
+    chained: Chained<'_>,
+    reading: i64,
+) -> Option<Problem> {
+    let matches = |c: &Chained<'_>, version: ChainVersion| chains_to(e, prev, c, version);
     let other = match e.chain {
         ChainVersion::V1 => ChainVersion::V2,
         ChainVersion::V2 => ChainVersion::V1,

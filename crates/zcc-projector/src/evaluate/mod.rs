@@ -36,7 +36,7 @@ pub use score::{BOUNDS_TOLERANCE_MS, score};
 pub use truth::TruthTable;
 
 use crate::ProjectorError;
-use crate::fold::input_events;
+use crate::document::input_events;
 use crate::generation::build_rule;
 
 /// Entries read per page while looking for explicit conference events.
@@ -71,38 +71,7 @@ pub async fn evaluate<S: Backend + ?Sized>(
         source,
     })?;
 
-    // The engagements that have explicit conference events, and (with a `since`) the first
-    // event time of every engagement.
-    let mut engagements = BTreeSet::new();
-    let mut first_seen: BTreeMap<String, i64> = BTreeMap::new();
-    let mut after = Position::START;
-    loop {
-        let page = store.read_after(after, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = last.position;
-        for e in &page {
-            let Some(id) = &e.engagement_id else { continue };
-            if e.event_type.contains("engagement_conference_")
-                || (scope.truth.is_some() && scope.since_ms.is_none())
-            {
-                engagements.insert(id.clone());
-            }
-            if scope.since_ms.is_some() {
-                first_seen
-                    .entry(id.clone())
-                    .and_modify(|t| *t = (*t).min(e.event_time_ms))
-                    .or_insert(e.event_time_ms);
-            }
-        }
-    }
-    if let Some(since) = scope.since_ms {
-        engagements.extend(
-            first_seen
-                .into_iter()
-                .filter(|(_, t)| *t >= since)
-                .map(|(id, _)| id),
-        );
-    }
+    let engagements = engagements_to_score(store, &scope).await?;
 
     let mut scores = Vec::new();
     let mut start_errors = Vec::new();
@@ -146,18 +115,7 @@ pub async fn evaluate<S: Backend + ?Sized>(
         (Some(_), Some(_)) => Some(0.0),
         _ => None,
     };
-    let mut worst: Vec<EngagementScore> = scores
-        .iter()
-        .filter(|s| s.false_positives + s.false_negatives > 0 || s.max_error_ms > 0)
-        .cloned()
-        .collect();
-    worst.sort_by(|a, b| {
-        (b.false_positives + b.false_negatives)
-            .cmp(&(a.false_positives + a.false_negatives))
-            .then(b.max_error_ms.cmp(&a.max_error_ms))
-            .then(a.engagement_id.cmp(&b.engagement_id))
-    });
-    worst.truncate(WORST);
+    let worst = worst(&scores);
     let disagreements: Vec<Disagreement> = scores
         .iter()
         .flat_map(|s| s.disagreements.iter().cloned())
@@ -186,4 +144,61 @@ pub async fn evaluate<S: Backend + ?Sized>(
         disagreement_counts,
         disagreements,
     })
+}
+
+/// The engagements [`evaluate`] scores: those that have explicit conference events (every one
+/// in the log, with a truth table and no `since`), and with a `since` every engagement whose
+/// first event is at or after it.
+async fn engagements_to_score<S: Backend + ?Sized>(
+    store: &S,
+    scope: &EvalScope,
+) -> Result<BTreeSet<String>, ProjectorError> {
+    let mut engagements = BTreeSet::new();
+    let mut first_seen: BTreeMap<String, i64> = BTreeMap::new();
+    let mut after = Position::START;
+    loop {
+        let page = store.read_after(after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.position;
+        for e in &page {
+            let Some(id) = &e.engagement_id else { continue };
+            if e.event_type.contains("engagement_conference_")
+                || (scope.truth.is_some() && scope.since_ms.is_none())
+            {
+                engagements.insert(id.clone());
+            }
+            if scope.since_ms.is_some() {
+                first_seen
+                    .entry(id.clone())
+                    .and_modify(|t| *t = (*t).min(e.event_time_ms))
+                    .or_insert(e.event_time_ms);
+            }
+        }
+    }
+    if let Some(since) = scope.since_ms {
+        engagements.extend(
+            first_seen
+                .into_iter()
+                .filter(|(_, t)| *t >= since)
+                .map(|(id, _)| id),
+        );
+    }
+    Ok(engagements)
+}
+
+/// The engagements scored worst: most mismatched conferences, then largest time error.
+fn worst(scores: &[EngagementScore]) -> Vec<EngagementScore> {
+    let mut worst: Vec<EngagementScore> = scores
+        .iter()
+        .filter(|s| s.false_positives + s.false_negatives > 0 || s.max_error_ms > 0)
+        .cloned()
+        .collect();
+    worst.sort_by(|a, b| {
+        (b.false_positives + b.false_negatives)
+            .cmp(&(a.false_positives + a.false_negatives))
+            .then(b.max_error_ms.cmp(&a.max_error_ms))
+            .then(a.engagement_id.cmp(&b.engagement_id))
+    });
+    worst.truncate(WORST);
+    worst
 }

@@ -1,0 +1,119 @@
+//! Supervisors: monitoring sessions (listen, whisper, barge) and takeovers.
+
+use super::{Facts, LegB, Link, SupB};
+use crate::model::{Party, Position, SupervisionMode, Via};
+
+impl Facts {
+    pub(super) fn on_monitor(
+        &mut self,
+        at: i64,
+        pos: Position,
+        supervisor: &str,
+        name: &Option<String>,
+        agent: &Option<String>,
+        mode: SupervisionMode,
+    ) {
+        // A supervisor's own answer that arrived first was taken for an unknown agent: undo it.
+        if let Some(i) = self.open_leg(supervisor)
+            && self.legs[i].via == Via::Unknown
+        {
+            self.legs[i].dropped = true;
+        }
+        if let Some(i) = self.open_sup(supervisor) {
+            if self.supervision[i].mode == mode {
+                self.supervision[i].start_ev.push(pos);
+                return;
+            }
+            let s = &mut self.supervision[i];
+            s.ended_at = Some(at);
+            s.end_ev.push(pos);
+        }
+        self.supervision.push(SupB {
+            supervisor: supervisor.to_owned(),
+            name: name.clone(),
+            agent: agent.clone(),
+            mode,
+            started_at: at,
+            ended_at: None,
+            start_ev: vec![pos],
+            end_ev: Vec::new(),
+            leg: None,
+        });
+    }
+
+    pub(super) fn on_monitor_ended(&mut self, at: i64, pos: Position, supervisor: &Option<String>) {
+        let open: Vec<usize> = (0..self.supervision.len())
+            .filter(|&i| {
+                let s = &self.supervision[i];
+                s.ended_at.is_none()
+                    && s.mode != SupervisionMode::Takeover
+                    && supervisor.as_ref().is_none_or(|u| &s.supervisor == u)
+            })
+            .collect();
+        for i in open {
+            let s = &mut self.supervision[i];
+            s.ended_at = Some(at);
+            s.end_ev.push(pos);
+        }
+    }
+
+    pub(super) fn on_takeover(
+        &mut self,
+        at: i64,
+        pos: Position,
+        supervisor: &str,
+        name: &Option<String>,
+        agent: &Option<String>,
+    ) {
+        if let Some(s) = self.supervision.iter_mut().rev().find(|s| {
+            s.supervisor == supervisor
+                && s.mode == SupervisionMode::Takeover
+                && s.ended_at.is_none()
+        }) {
+            s.start_ev.push(pos);
+            return;
+        }
+        if let Some(i) = self.open_sup(supervisor) {
+            let s = &mut self.supervision[i];
+            s.ended_at = Some(at);
+            s.end_ev.push(pos);
+        }
+        let leg = match self.open_leg(supervisor) {
+            Some(i) => {
+                let l = &mut self.legs[i];
+                l.via = Via::Takeover;
+                l.link = Link::Takeover(agent.clone());
+                l.other_ev.push(pos);
+                i
+            }
+            None => {
+                self.legs.push(LegB {
+                    party: Party::Agent,
+                    user: Some(supervisor.to_owned()),
+                    name: name.clone(),
+                    joined_at: at,
+                    left_at: None,
+                    via: Via::Takeover,
+                    link: Link::Takeover(agent.clone()),
+                    task: None,
+                    join_ev: vec![pos],
+                    leave_ev: Vec::new(),
+                    other_ev: Vec::new(),
+                    dropped: false,
+                });
+                self.legs.len() - 1
+            }
+        };
+        self.supervision.push(SupB {
+            supervisor: supervisor.to_owned(),
+            name: name.clone(),
+            agent: agent.clone(),
+            mode: SupervisionMode::Takeover,
+            started_at: at,
+            ended_at: None,
+            start_ev: vec![pos],
+            end_ev: Vec::new(),
+            leg: Some(leg),
+        });
+    }
+}

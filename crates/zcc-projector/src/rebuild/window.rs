@@ -1,0 +1,317 @@
+//! The streaming window: per-engagement buffers in log order, folded in parallel once their
+//! engagement has been quiet for a window of positions, with the checkpoint that is safe once
+//! the documents are written.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use zcc_model::{InputEvent, Rule};
+use zcc_store::Position;
+use zcc_store::projection::ProjectionDoc;
+
+use super::RebuildOptions;
+use super::read::RawEntry;
+use crate::document::{fold_engagement, input_event};
+use crate::par::par_map_owned;
+
+/// What one unit of work produced: documents to write (or to re-fold first) and the
+/// checkpoint that is safe once they are written.
+#[derive(Default)]
+pub(super) struct Batch {
+    pub(super) docs: Vec<ProjectionDoc>,
+    /// Engagements to fold from all their logged events (they reappeared after a flush).
+    pub(super) refold: Vec<String>,
+    pub(super) checkpoint: i64,
+    pub(super) entries: u64,
+}
+
+struct Buffer {
+    first: i64,
+    last: i64,
+    events: Vec<InputEvent>,
+    /// Flushed before: fold from the log, not from this buffer.
+    refold: bool,
+}
+
+/// One log entry parsed: position, engagement, the rule's input (none if the body does not
+/// parse).
+pub(super) type Parsed = (i64, Option<String>, Option<InputEvent>);
+
+/// Parse a chunk in parallel; each body is parsed and freed on the worker that reads it.
+pub(super) fn parse_chunk(chunk: Vec<RawEntry>, threads: usize) -> Vec<Parsed> {
+    par_map_owned(chunk, threads, |e| {
+        let event = input_event(e.position, &e.body, e.body_sha256);
+        (e.position, e.engagement_id, event)
+    })
+}
+
+/// The streaming window: per-engagement buffers for engagements still open.
+pub(super) struct Engine {
+    rule: Arc<dyn Rule>,
+    threads: usize,
+    window: i64,
+    /// Keyed by a shared id: the queues below hold clones of the key, not copies of the text.
+    buffers: HashMap<Arc<str>, Buffer>,
+    /// (position of a push, engagement), in push order: closes quiet engagements.
+    by_last: VecDeque<(i64, Arc<str>)>,
+    /// (first position, engagement), in opening order: the safe checkpoint.
+    by_first: VecDeque<(i64, Arc<str>)>,
+    /// Hashes of engagements already flushed (8 bytes each). A collision only costs a re-fold.
+    flushed: HashSet<u64>,
+    pub(super) position: i64,
+}
+
+fn id_hash(id: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
+impl Engine {
+    pub(super) fn new(rule: Arc<dyn Rule>, options: RebuildOptions, start: Position) -> Engine {
+        Engine {
+            rule,
+            threads: options.threads.max(1),
+            window: i64::try_from(options.window).unwrap_or(i64::MAX).max(1),
+            buffers: HashMap::new(),
+            by_last: VecDeque::new(),
+            by_first: VecDeque::new(),
+            flushed: HashSet::new(),
+            position: start.0,
+        }
+    }
+
+    /// Parse a chunk in parallel, add it to the buffers, fold the engagements that went quiet.
+    #[cfg(test)]
+    fn process(&mut self, chunk: Vec<RawEntry>) -> Batch {
+        let parsed = parse_chunk(chunk, self.threads);
+        self.absorb(parsed)
+    }
+
+    /// Add a parsed chunk to the buffers and fold the engagements that went quiet.
+    pub(super) fn absorb(&mut self, parsed: Vec<Parsed>) -> Batch {
+        let entries = parsed.len() as u64;
+        for (position, engagement_id, event) in parsed {
+            self.position = position;
+            let Some(id) = engagement_id else {
+                continue;
+            };
+            let id: Arc<str> = match self.buffers.get_key_value(id.as_str()) {
+                Some((key, _)) => key.clone(),
+                None => Arc::from(id),
+            };
+            self.by_last.push_back((position, id.clone()));
+            match self.buffers.get_mut(&id) {
+                Some(b) => {
+                    b.last = position;
+                    b.events.extend(event);
+                }
+                None => {
+                    let refold = self.flushed.contains(&id_hash(&id));
+                    self.by_first.push_back((position, id.clone()));
+                    self.buffers.insert(
+                        id,
+                        Buffer {
+                            first: position,
+                            last: position,
+                            events: event.into_iter().collect(),
+                            refold,
+                        },
+                    );
+                }
+            }
+        }
+        let horizon = self.position - self.window;
+        let mut closed = Vec::new();
+        while let Some((at, _)) = self.by_last.front() {
+            if *at >= horizon {
+                break;
+            }
+            let (at, id) = self.by_last.pop_front().expect("front exists");
+            if self.buffers.get(&id).is_some_and(|b| b.last == at) {
+                let b = self.buffers.remove(&id).expect("buffer exists");
+                closed.push((id, b));
+            }
+        }
+        let mut batch = self.flush(closed);
+        batch.entries = entries;
+        batch
+    }
+
+    /// Close every open buffer (end of the scan).
+    pub(super) fn finish(&mut self) -> Batch {
+        let closed: Vec<(Arc<str>, Buffer)> = self.buffers.drain().collect();
+        self.by_last.clear();
+        self.by_first.clear();
+        self.flush(closed)
+    }
+
+    fn flush(&mut self, closed: Vec<(Arc<str>, Buffer)>) -> Batch {
+        let mut refold = Vec::new();
+        let mut fold = Vec::with_capacity(closed.len());
+        for (id, b) in closed {
+            self.flushed.insert(id_hash(&id));
+            if b.refold {
+                refold.push(id.to_string());
+            } else {
+                fold.push((id, b.events));
+            }
+        }
+        let rule = &*self.rule;
+        // Folded and freed on the workers.
+        let docs = par_map_owned(fold, self.threads, |(id, events)| {
+            fold_engagement(rule, &id, &events)
+        });
+        // The oldest open buffer's first event bounds what is fully written.
+        while let Some((first, id)) = self.by_first.front() {
+            if self.buffers.get(id).is_some_and(|b| b.first == *first) {
+                break;
+            }
+            self.by_first.pop_front();
+        }
+        let checkpoint = match self.by_first.front() {
+            Some((first, _)) => first - 1,
+            None => self.position,
+        };
+        Batch {
+            docs,
+            refold,
+            checkpoint,
+            entries: 0,
+        }
+    }
+}
+
+/// `b` after `a`: documents and re-folds of both, the later checkpoint.
+pub(super) fn merge(mut a: Batch, b: Batch) -> Batch {
+    a.docs.extend(b.docs);
+    a.refold.extend(b.refold);
+    a.checkpoint = b.checkpoint;
+    a.entries += b.entries;
+    a
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, HashSet};
+
+    use super::*;
+    use zcc_model::rules;
+    use zcc_store::Digest;
+
+    /// Simulated traffic as a log would hold it: duplicates dropped, positions 1, 2, 3, ...
+    fn log(calls: u64) -> Vec<RawEntry> {
+        let config = zcc_sim::SimConfig {
+            calls,
+            seed: 3,
+            reorder_rate: 0.3,
+            late_retry_rate: 0.05,
+            ..zcc_sim::SimConfig::default()
+        };
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for item in zcc_sim::generate(&config).unwrap() {
+            let zcc_sim::SimItem::Delivery(d) = item else {
+                continue;
+            };
+            let sha = Digest::of(d.body.as_bytes()).0;
+            if !seen.insert(sha) {
+                continue;
+            }
+            let summary = zcc_events::read_envelope(d.body.as_bytes()).unwrap();
+            out.push(RawEntry {
+                position: out.len() as i64 + 1,
+                engagement_id: summary.engagement_id,
+                body: d.body,
+                body_sha256: sha,
+            });
+        }
+        out
+    }
+
+    /// The engine's documents, with re-folds resolved from the whole log, equal a fold of each
+    /// engagement's complete event set, for any window and chunk size; checkpoints never pass
+    /// an open engagement's first event.
+    #[test]
+    fn streaming_window_equals_folding_everything() {
+        let entries = log(25);
+        let rule: Arc<dyn Rule> = Arc::from(rules::default_rule());
+        let mut by_engagement: BTreeMap<String, Vec<InputEvent>> = BTreeMap::new();
+        for e in &entries {
+            if let Some(id) = &e.engagement_id {
+                by_engagement
+                    .entry(id.clone())
+                    .or_default()
+                    .extend(input_event(e.position, &e.body, e.body_sha256));
+            }
+        }
+        let expected: BTreeMap<String, ProjectionDoc> = by_engagement
+            .iter()
+            .map(|(id, evs)| (id.clone(), fold_engagement(&*rule, id, evs)))
+            .collect();
+        for (window, chunk, threads) in [(20_000, 4_096, 2), (25, 7, 2), (1, 1, 1), (3, 50, 3)] {
+            let options = RebuildOptions {
+                window,
+                chunk,
+                threads,
+                ..RebuildOptions::default()
+            };
+            let mut engine = Engine::new(rule.clone(), options, Position::START);
+            let mut got: BTreeMap<String, ProjectionDoc> = BTreeMap::new();
+            let mut refolds = 0;
+            let mut apply = |batch: Batch, got: &mut BTreeMap<String, ProjectionDoc>| {
+                for d in batch.docs {
+                    got.insert(d.engagement_id.clone(), d);
+                }
+                for id in batch.refold {
+                    refolds += 1;
+                    got.insert(
+                        id.clone(),
+                        fold_engagement(&*rule, &id, &by_engagement[&id]),
+                    );
+                }
+            };
+            let mut last_checkpoint = 0;
+            for part in entries.chunks(chunk) {
+                let owned: Vec<RawEntry> = part
+                    .iter()
+                    .map(|e| RawEntry {
+                        position: e.position,
+                        engagement_id: e.engagement_id.clone(),
+                        body: e.body.clone(),
+                        body_sha256: e.body_sha256,
+                    })
+                    .collect();
+                let batch = engine.process(owned);
+                assert!(
+                    batch.checkpoint >= last_checkpoint,
+                    "checkpoints only move forward"
+                );
+                last_checkpoint = batch.checkpoint;
+                // Every engagement with an event at or before the checkpoint is complete.
+                for (id, b) in &engine.buffers {
+                    assert!(
+                        b.first > batch.checkpoint,
+                        "{id} open across the checkpoint"
+                    );
+                }
+                apply(batch, &mut got);
+            }
+            let last = engine.finish();
+            assert_eq!(last.checkpoint, entries.len() as i64);
+            apply(last, &mut got);
+            assert_eq!(got.len(), expected.len(), "window {window}");
+            for (id, doc) in &expected {
+                assert_eq!(got.get(id), Some(doc), "engagement {id}, window {window}");
+            }
+            if window <= 3 {
+                assert!(
+                    refolds > 0,
+                    "window {window} re-folds reappearing engagements"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! The write side of a rebuild: one transaction per batch, re-folds resolved from the log first.
+
+use zcc_model::Rule;
+use zcc_store::Position;
+use zcc_store::projection::{Backend, GenerationId, ProjectionDoc};
+
+use super::window::Batch;
+use crate::ProjectorError;
+use crate::document::{fold_engagement, input_events};
+
+/// Counters of the write side.
+#[derive(Default)]
+pub(super) struct Written {
+    pub(super) documents: u64,
+    pub(super) refolded: u64,
+}
+
+/// Write one batch: re-fold the engagements that need their whole history first (and, when
+/// resuming, any engagement that already has a document), then documents and checkpoint in one
+/// transaction.
+pub(super) async fn write_batch<S: Backend + ?Sized>(
+    store: &S,
+    id: GenerationId,
+    rule: &dyn Rule,
+    mut batch: Batch,
+    resuming: bool,
+) -> Result<Written, ProjectorError> {
+    let mut written = Written::default();
+    let mut refold = std::mem::take(&mut batch.refold);
+    if resuming {
+        // Engagements seen before the resume point were flushed by the interrupted run, and
+        // their buffer here misses those events.
+        let mut kept = Vec::with_capacity(batch.docs.len());
+        for doc in batch.docs {
+            if store.projection(id, &doc.engagement_id).await?.is_some() {
+                refold.push(doc.engagement_id);
+            } else {
+                kept.push(doc);
+            }
+        }
+        batch.docs = kept;
+    }
+    for engagement_id in refold {
+        let entries = store.engagement_events(&engagement_id).await?;
+        let events = input_events(&entries);
+        batch
+            .docs
+            .push(fold_engagement(rule, &engagement_id, &events));
+        written.refolded += 1;
+    }
+    // In key order: neighbouring documents share b-tree pages. Stable, so a re-fold (pushed
+    // last) still lands after an earlier document of the same engagement.
+    batch
+        .docs
+        .sort_by(|a, b| a.engagement_id.cmp(&b.engagement_id));
+    // One document per engagement per transaction (PostgreSQL's multi-row upsert refuses a
+    // repeated key): the last one, the re-fold from the whole log, wins.
+    let mut docs: Vec<ProjectionDoc> = Vec::with_capacity(batch.docs.len());
+    for d in batch.docs {
+        match docs.last_mut() {
+            Some(prev) if prev.engagement_id == d.engagement_id => *prev = d,
+            _ => docs.push(d),
+        }
+    }
+    batch.docs = docs;
+    written.documents = batch.docs.len() as u64;
+    store
+        .write_projections(id, batch.docs, Position(batch.checkpoint))
+        .await?;
+    Ok(written)
+}
