@@ -99,6 +99,7 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) 
     let meta = DeliveryMeta {
         received_at_ms: now_ms(),
         headers: recorded_headers(&headers),
+        provenance: None,
     };
     if let Some((_, id)) = meta.headers.iter().find(|(k, _)| k == "x-zm-request-id") {
         tracing::Span::current().record("request_id", id.as_str());
