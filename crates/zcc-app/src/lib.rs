@@ -4,3 +4,6 @@
 //! function here, and present its result; they hold no steps of their own. This crate does no
 //! parsing of command lines or HTTP and knows no SQL: it composes the store's traits, the
 //! projector and the exporters.
+
+pub mod backfill;
+pub mod reconcile;
