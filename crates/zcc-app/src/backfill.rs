@@ -131,10 +131,9 @@ pub async fn backfill<S: Backend + ?Sized>(
             }
         }
         if !rejects.is_empty() {
-            store_
-                .quarantine(rejects)
-                .await
-                .map_err(store("writing recovered bodies that are not envelopes to the quarantine"))?;
+            store_.quarantine(rejects).await.map_err(store(
+                "writing recovered bodies that are not envelopes to the quarantine",
+            ))?;
         }
         if !events.is_empty() {
             let outcomes = store_
@@ -186,7 +185,12 @@ fn recovered(log: &WebhookLog, sha: Digest) -> Recovered {
         headers: Vec::new(),
         provenance: Some(provenance(log)),
     };
-    match prepare(log.request_body.as_bytes(), Source::Backfill, now, Some(meta)) {
+    match prepare(
+        log.request_body.as_bytes(),
+        Source::Backfill,
+        now,
+        Some(meta),
+    ) {
         Ok(event) if event.event_type == URL_VALIDATION_EVENT => Recovered::Handshake,
         Ok(event) => Recovered::Event(Box::new(event)),
         Err(not_envelope) => Recovered::Reject(QuarantineEntry {

@@ -9,7 +9,7 @@
 //! - `transfer_completed_count`: Zoom's `transfer_completed_count` against the projection's
 //!   transfers whose outcome is `completed`;
 //! - `agents`: the user ids Zoom lists in `users` against the agents with a leg on the call
-//!   (supervisors are not agents; a supervisor who took the call over is).
+//!   (supervisors are not agents, a supervisor who took the call over included).
 //!
 //! A count Zoom leaves out is not compared. Zoom's dataset is read for an hour more on each
 //! side of the window, and a call Zoom places in the window that the ledger started just
@@ -23,7 +23,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use zcc_model::{CallProjection, Party, TransferOutcome};
 use zcc_store::StoreError;
-use zcc_store::projection::{Generation, GenerationState, ProjectionDoc, ProjectionStore, SearchFilter};
+use zcc_store::projection::{
+    Generation, GenerationState, ProjectionDoc, ProjectionStore, SearchFilter,
+};
 use zcc_zoom::{Window, ZoomClient, ZoomEngagement, ZoomError, parse_zoom_time};
 
 /// Projections read per page.
@@ -128,7 +130,9 @@ pub enum ReconcileError {
          or activate a generation"
     )]
     NoActive,
-    #[error("the projection of engagement {engagement_id} in generation {generation} is not readable: {reason}")]
+    #[error(
+        "the projection of engagement {engagement_id} in generation {generation} is not readable: {reason}"
+    )]
     Decode {
         generation: i64,
         engagement_id: String,
@@ -165,7 +169,16 @@ pub async fn reconcile<S: ProjectionStore + ?Sized>(
 
     let mut tallies: HashMap<Field, Tally> = Field::ALL
         .iter()
-        .map(|&field| (field, Tally { field, compared: 0, agreed: 0 }))
+        .map(|&field| {
+            (
+                field,
+                Tally {
+                    field,
+                    compared: 0,
+                    agreed: 0,
+                },
+            )
+        })
         .collect();
     let mut count = |field: Field, agreed: bool| {
         let t = tallies.get_mut(&field).expect("every field has a tally");
@@ -209,7 +222,9 @@ pub async fn reconcile<S: ProjectionStore + ?Sized>(
                 engagement_id: id.clone(),
                 field: Field::MissingInZoom,
                 zoom: Value::Null,
-                ledger: call.started_at_ms.map_or(Value::Null, |ms| json!(rfc3339(ms))),
+                ledger: call
+                    .started_at_ms
+                    .map_or(Value::Null, |ms| json!(rfc3339(ms))),
             });
         }
     }
@@ -289,7 +304,9 @@ async fn ledger_calls<S: ProjectionStore + ?Sized>(
     let mut calls = BTreeMap::new();
     let mut after: Option<(i64, String)> = None;
     loop {
-        let page = store.search(generation.id, &filter, after.clone(), PAGE).await?;
+        let page = store
+            .search(generation.id, &filter, after.clone(), PAGE)
+            .await?;
         let Some(last) = page.last() else { break };
         after = Some((last.started_at_ms.unwrap_or(0), last.engagement_id.clone()));
         let full = page.len() == PAGE;
@@ -312,7 +329,7 @@ fn ledger_call(generation: &Generation, doc: &ProjectionDoc) -> Result<LedgerCal
     let mut agents: Vec<String> = p
         .legs
         .iter()
-        .filter(|l| l.party == Party::Agent || l.via == zcc_model::Via::Takeover)
+        .filter(|l| l.party == Party::Agent)
         .filter_map(|l| l.user_id.clone())
         .collect();
     agents.sort();

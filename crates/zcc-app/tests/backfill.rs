@@ -58,7 +58,11 @@ pub fn client(zoom: &StandIn) -> ZoomClient {
 /// Deliver 90% of the corpus to `store` as the receiver would, and give the stand-in Zoom's
 /// logs of every attempt: one success for each delivered body, four failures (the first try
 /// and three retries) for each of the others. Returns the bodies never delivered.
-async fn deliver_most(store: &dyn Backend, zoom: &StandIn, corpus: &[(String, i64)]) -> Vec<String> {
+async fn deliver_most(
+    store: &dyn Backend,
+    zoom: &StandIn,
+    corpus: &[(String, i64)],
+) -> Vec<String> {
     let mut delivered = Vec::new();
     let mut dropped = Vec::new();
     let mut logs = Vec::new();
@@ -93,11 +97,17 @@ async fn deliver_most(store: &dyn Backend, zoom: &StandIn, corpus: &[(String, i6
 
 fn last_week() -> Window {
     let now = Utc::now();
-    Window::new(now - chrono::Duration::days(7) + chrono::Duration::minutes(1), now).unwrap()
+    Window::new(
+        now - chrono::Duration::days(7) + chrono::Duration::minutes(1),
+        now,
+    )
+    .unwrap()
 }
 
 /// Each engagement's conferences, without evidence (positions differ between two logs).
-async fn conferences(store: &dyn Backend) -> BTreeMap<String, Vec<(i64, Option<i64>, Vec<String>)>> {
+async fn conferences(
+    store: &dyn Backend,
+) -> BTreeMap<String, Vec<(i64, Option<i64>, Vec<String>)>> {
     let generation = store
         .generations()
         .await
@@ -131,7 +141,10 @@ async fn scenario(store: Arc<dyn Backend>, complete: Arc<dyn Backend>) {
     let corpus = corpus();
     let zoom = StandIn::start(Credentials::default()).await.unwrap();
     let dropped = deliver_most(store.as_ref(), &zoom, &corpus).await;
-    assert_eq!(dropped.len(), (0..corpus.len()).filter(|i| i % 10 == 3).count());
+    assert_eq!(
+        dropped.len(),
+        (0..corpus.len()).filter(|i| i % 10 == 3).count()
+    );
     let deliveries_before = store.deliveries(1_000_000).await.unwrap().len();
     let client = client(&zoom);
     let request = BackfillRequest {
@@ -140,7 +153,9 @@ async fn scenario(store: Arc<dyn Backend>, complete: Arc<dyn Backend>) {
         project: true,
     };
 
-    let first = backfill(store.as_ref(), &client, &request, &|_| {}).await.unwrap();
+    let first = backfill(store.as_ref(), &client, &request, &|_| {})
+        .await
+        .unwrap();
     let dropped_n = dropped.len() as u64;
     assert_eq!(
         first,
@@ -156,27 +171,43 @@ async fn scenario(store: Arc<dyn Backend>, complete: Arc<dyn Backend>) {
     // Every distinct body exactly once.
     let head = store.head().await.unwrap();
     assert_eq!(head.size as usize, corpus.len());
-    let entries = store.read_after(zcc_store::Position(0), 1_000_000).await.unwrap();
+    let entries = store
+        .read_after(zcc_store::Position(0), 1_000_000)
+        .await
+        .unwrap();
     let stored: HashSet<Digest> = entries.iter().map(|e| e.body_sha256).collect();
-    let expected: HashSet<Digest> = corpus.iter().map(|(b, _)| Digest::of(b.as_bytes())).collect();
+    let expected: HashSet<Digest> = corpus
+        .iter()
+        .map(|(b, _)| Digest::of(b.as_bytes()))
+        .collect();
     assert_eq!(stored, expected);
     let recovered: HashSet<&str> = entries
         .iter()
         .filter(|e| e.source == Source::Backfill)
         .map(|e| e.body.as_str())
         .collect();
-    assert_eq!(recovered, dropped.iter().map(String::as_str).collect::<HashSet<_>>());
+    assert_eq!(
+        recovered,
+        dropped.iter().map(String::as_str).collect::<HashSet<_>>()
+    );
 
     // Each recovered event's delivery names the attempt it was read from.
     let deliveries = store.deliveries(1_000_000).await.unwrap();
-    let recovered_rows: Vec<_> = deliveries.iter().filter(|d| d.meta.provenance.is_some()).collect();
+    let recovered_rows: Vec<_> = deliveries
+        .iter()
+        .filter(|d| d.meta.provenance.is_some())
+        .collect();
     assert_eq!(recovered_rows.len(), dropped.len());
     for d in &recovered_rows {
         let p = d.meta.provenance.as_ref().unwrap();
         assert_eq!(p.via, VIA_WEBHOOK_LOGS);
         assert_eq!(p.status, Some(503));
         assert_eq!(p.retry_num, Some(0), "the first attempt read");
-        assert!(p.request_id.as_deref().is_some_and(|r| r.starts_with("req-")));
+        assert!(
+            p.request_id
+                .as_deref()
+                .is_some_and(|r| r.starts_with("req-"))
+        );
         assert!(p.date_time.is_some());
     }
     let bad: Vec<_> = store
@@ -186,11 +217,17 @@ async fn scenario(store: Arc<dyn Backend>, complete: Arc<dyn Backend>) {
         .into_iter()
         .filter(|q| q.source == Source::Backfill)
         .collect();
-    assert_eq!(bad.len(), 1, "the body that is not an envelope, quarantined once");
+    assert_eq!(
+        bad.len(),
+        1,
+        "the body that is not an envelope, quarantined once"
+    );
     assert_eq!(bad[0].origin, "webhook_logs:req-bad");
     assert_eq!(bad[0].body, NOT_AN_ENVELOPE.as_bytes());
 
-    let report = zcc_store::verify::verify(store.as_ref(), None, |_| {}).await.unwrap();
+    let report = zcc_store::verify::verify(store.as_ref(), None, |_| {})
+        .await
+        .unwrap();
     assert!(report.ok(), "{report:?}");
 
     // Conferences as with full delivery.
@@ -199,14 +236,23 @@ async fn scenario(store: Arc<dyn Backend>, complete: Arc<dyn Backend>) {
         .map(|(b, ms)| prepare(b.as_bytes(), Source::Import, *ms, None).unwrap())
         .collect();
     complete.append_batch(all).await.unwrap();
-    zcc_projector::ensure_default_generation(complete.as_ref()).await.unwrap();
-    zcc_projector::catch_up_all(complete.as_ref(), &()).await.unwrap();
+    zcc_projector::ensure_default_generation(complete.as_ref())
+        .await
+        .unwrap();
+    zcc_projector::catch_up_all(complete.as_ref(), &())
+        .await
+        .unwrap();
     let recovered_conferences = conferences(store.as_ref()).await;
-    assert!(recovered_conferences.values().any(|c| !c.is_empty()), "the corpus has conferences");
+    assert!(
+        recovered_conferences.values().any(|c| !c.is_empty()),
+        "the corpus has conferences"
+    );
     assert_eq!(recovered_conferences, conferences(complete.as_ref()).await);
 
     // A second backfill appends nothing and records nothing.
-    let second = backfill(store.as_ref(), &client, &request, &|_| {}).await.unwrap();
+    let second = backfill(store.as_ref(), &client, &request, &|_| {})
+        .await
+        .unwrap();
     assert_eq!(second.recovered, 0);
     assert_eq!(second.already_present, 4 * dropped_n);
     assert_eq!(store.head().await.unwrap(), head);
@@ -222,7 +268,9 @@ async fn scenario(store: Arc<dyn Backend>, complete: Arc<dyn Backend>) {
 async fn backfill_completes_a_sqlite_log_once() {
     let dir = tempfile::tempdir().unwrap();
     let open = |name: &str| -> Arc<dyn Backend> {
-        Arc::new(zcc_store_sqlite::SqliteLog::open(dir.path().join(name).to_str().unwrap()).unwrap())
+        Arc::new(
+            zcc_store_sqlite::SqliteLog::open(dir.path().join(name).to_str().unwrap()).unwrap(),
+        )
     };
     scenario(open("ledger.db"), open("complete.db")).await;
 }
@@ -231,7 +279,11 @@ async fn backfill_completes_a_sqlite_log_once() {
 async fn backfill_completes_a_postgres_log_once() {
     let db = zcc_tests::fresh_database_async().await;
     let complete = zcc_tests::fresh_database_async().await;
-    let store = zcc_store_postgres::PostgresLog::connect(&db.url).await.unwrap();
-    let full = zcc_store_postgres::PostgresLog::connect(&complete.url).await.unwrap();
+    let store = zcc_store_postgres::PostgresLog::connect(&db.url)
+        .await
+        .unwrap();
+    let full = zcc_store_postgres::PostgresLog::connect(&complete.url)
+        .await
+        .unwrap();
     scenario(Arc::new(store), Arc::new(full)).await;
 }
