@@ -211,7 +211,11 @@ async fn insert_deliveries(
         insert.push_values(chunk, |mut row, d| {
             // A list of string pairs always serialises.
             let headers = serde_json::to_string(&d.meta.headers).unwrap_or_else(|_| "[]".into());
-            let provenance = d.meta.provenance.as_ref().map(zcc_store::Provenance::to_json);
+            let provenance = d
+                .meta
+                .provenance
+                .as_ref()
+                .map(zcc_store::Provenance::to_json);
             row.push_bind(d.meta.received_at_ms)
                 .push_bind(d.outcome.as_str())
                 .push_bind(i32::from(d.status))

@@ -783,7 +783,11 @@ fn insert_delivery(
 ) -> Result<(), StoreError> {
     let headers = serde_json::to_string(&d.meta.headers)
         .map_err(|e| StoreError::Other(format!("encoding delivery headers: {e}")))?;
-    let provenance = d.meta.provenance.as_ref().map(zcc_store::Provenance::to_json);
+    let provenance = d
+        .meta
+        .provenance
+        .as_ref()
+        .map(zcc_store::Provenance::to_json);
     tx.prepare_cached(
         "INSERT INTO deliveries (received_at, outcome, status, position, body_sha256, \
          event_type, reason, headers, provenance) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",

@@ -286,15 +286,18 @@ fn check_entry(e: &LogEntry, expected: Position, prev: &Digest) -> Option<Proble
         // v1 covers the position and the body hash, both checked above.
         return found("hash", mismatch);
     }
-    let flipped = Source::ALL.into_iter().filter(|s| *s != e.source).find(|other| {
-        matches(
-            &Chained {
-                source: *other,
-                ..chained
-            },
-            e.chain,
-        )
-    });
+    let flipped = Source::ALL
+        .into_iter()
+        .filter(|s| *s != e.source)
+        .find(|other| {
+            matches(
+                &Chained {
+                    source: *other,
+                    ..chained
+                },
+                e.chain,
+            )
+        });
     if let Some(flipped) = flipped {
         return found(
             "source",
