@@ -8,8 +8,8 @@
 //! - `hold_count`: Zoom's `hold_count` against the projection's holds;
 //! - `transfer_completed_count`: Zoom's `transfer_completed_count` against the projection's
 //!   transfers whose outcome is `completed`;
-//! - `agents`: the user ids Zoom lists in `users` against the agents with a leg on the call
-//!   (supervisors are not agents, a supervisor who took the call over included).
+//! - `agents`: the user ids Zoom lists in `users` against the user ids of the call's agent
+//!   legs (supervisors' legs are not agent legs).
 //!
 //! A count Zoom leaves out is not compared. Zoom's dataset is read for an hour more on each
 //! side of the window, and a call Zoom places in the window that the ledger started just
