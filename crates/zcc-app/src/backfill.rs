@@ -25,9 +25,9 @@ pub const VIA_WEBHOOK_LOGS: &str = "webhook_logs";
 /// Zoom's handshake event: a delivery, never an event of the log (SPEC 3.1).
 const URL_VALIDATION_EVENT: &str = "endpoint.url_validation";
 
-/// How many recent quarantine entries are read to recognise a body an earlier recovery put
-/// there (Zoom's logs span 7 days; bodies that are not envelopes are rare).
-const QUARANTINE_LOOKBACK: usize = 10_000;
+/// How many recent quarantine entries are read, once a run meets a body that is not an
+/// envelope, to recognise one an earlier recovery put there (such bodies are rare).
+const QUARANTINE_LOOKBACK: usize = 1_000;
 
 /// What to recover.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,14 +83,8 @@ pub async fn backfill<S: Backend + ?Sized>(
     request: &BackfillRequest,
     progress: &(dyn Fn(&BackfillSummary) + Send + Sync),
 ) -> Result<BackfillSummary, BackfillError> {
-    let mut quarantined: HashSet<Digest> = store_
-        .quarantined(QUARANTINE_LOOKBACK)
-        .await
-        .map_err(store("reading the quarantine"))?
-        .into_iter()
-        .filter(|q| q.source == Source::Backfill)
-        .map(|q| q.body_sha256)
-        .collect();
+    // Bodies an earlier recovery quarantined: read only when this run meets such a body.
+    let mut quarantined: Option<HashSet<Digest>> = None;
     // Each body read in this run, and what it came to: the other attempts of one event count
     // the same way.
     let mut seen: HashMap<Digest, Kind> = HashMap::new();
@@ -124,17 +118,11 @@ pub async fn backfill<S: Backend + ?Sized>(
                 Recovered::Reject(entry) => {
                     seen.insert(sha, Kind::Reject);
                     summary.rejected += 1;
-                    if quarantined.insert(sha) {
-                        rejects.push(entry);
-                    }
+                    rejects.push(entry);
                 }
             }
         }
-        if !rejects.is_empty() {
-            store_.quarantine(rejects).await.map_err(store(
-                "writing recovered bodies that are not envelopes to the quarantine",
-            ))?;
-        }
+        quarantine_once(store_, &mut quarantined, rejects).await?;
         if !events.is_empty() {
             let outcomes = store_
                 .append_batch(events)
@@ -151,6 +139,39 @@ pub async fn backfill<S: Backend + ?Sized>(
         zcc_projector::catch_up_all(store_, &()).await?;
     }
     Ok(summary)
+}
+
+/// Quarantine the bodies of `rejects` that an earlier recovery has not, reading which it has
+/// the first time a run needs to know.
+async fn quarantine_once<S: Backend + ?Sized>(
+    store_: &S,
+    known: &mut Option<HashSet<Digest>>,
+    mut rejects: Vec<QuarantineEntry>,
+) -> Result<(), BackfillError> {
+    if rejects.is_empty() {
+        return Ok(());
+    }
+    if known.is_none() {
+        let earlier = store_
+            .quarantined(QUARANTINE_LOOKBACK)
+            .await
+            .map_err(store("reading the quarantine"))?;
+        *known = Some(
+            earlier
+                .into_iter()
+                .filter(|q| q.source == Source::Backfill)
+                .map(|q| q.body_sha256)
+                .collect(),
+        );
+    }
+    let known = known.get_or_insert_with(HashSet::new);
+    rejects.retain(|q| known.insert(q.body_sha256));
+    if rejects.is_empty() {
+        return Ok(());
+    }
+    store_.quarantine(rejects).await.map_err(store(
+        "writing recovered bodies that are not envelopes to the quarantine",
+    ))
 }
 
 #[derive(Clone, Copy)]
