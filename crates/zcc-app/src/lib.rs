@@ -9,11 +9,15 @@
 //! - [`call`]: one engagement's projection and raw events, and the one decode of a stored
 //!   projection;
 //! - [`import`]: archived bodies into the log, then folded;
-//! - [`export`]: SPEC 8 tables, with one freshness policy.
+//! - [`export`]: SPEC 8 tables, with one freshness policy;
+//! - [`backfill`] and [`reconcile`]: Zoom's REST side, to recover what it dropped and to
+//!   compare the call model with its own record (`docs/RECONCILE.md`).
 
+pub mod backfill;
 pub mod call;
 pub mod export;
 pub mod import;
+pub mod reconcile;
 pub mod select;
 
 use zcc_projector::ProjectorError;

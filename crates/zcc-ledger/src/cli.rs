@@ -61,6 +61,10 @@ pub enum Command {
     Diff(DiffArgs),
     /// Score a rule against Zoom's explicit conference events (hidden from the rule).
     Evaluate(EvaluateArgs),
+    /// Recover from Zoom's webhook logs what Zoom gave up delivering (ZCC_ZOOM_* credentials).
+    Backfill(crate::commands::backfill::BackfillArgs),
+    /// Compare the active generation with Zoom's own record of each call.
+    Reconcile(crate::commands::reconcile::ReconcileArgs),
 }
 
 #[derive(Debug, Args)]

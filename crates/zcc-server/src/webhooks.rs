@@ -99,6 +99,7 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) 
     let meta = DeliveryMeta {
         received_at_ms: now_ms(),
         headers: recorded_headers(&headers),
+        provenance: None,
     };
     if let Some((_, id)) = meta.headers.iter().find(|(k, _)| k == "x-zm-request-id") {
         tracing::Span::current().record("request_id", id.as_str());
@@ -203,7 +204,7 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body, meta: Deliver
                 "signed body is not a webhook envelope: {reason}"
             ))),
         ),
-        Ok(Received::UrlValidation(_)) => {
+        Ok(Received::UrlValidation) => {
             url_validation(state, meta, &body, body_sha256, &secret).await
         }
         Err(e) => {

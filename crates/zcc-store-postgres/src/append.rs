@@ -90,7 +90,7 @@ pub(crate) async fn append_batch(
             }
         };
         outcomes.push(outcome);
-        if let Some(meta) = &event.delivery {
+        if let Some(meta) = event.delivery.as_ref().filter(|m| m.is_recorded(outcome)) {
             deliveries.push(Delivery::of_append(meta.clone(), outcome, &event));
         }
         if let Appended::Stored(p) = outcome {
@@ -189,11 +189,16 @@ async fn insert_deliveries(
             .collect();
         let mut insert = QueryBuilder::<Postgres>::new(
             "INSERT INTO deliveries (received_at, outcome, status, position, body_sha256, \
-             event_type, reason, headers) ",
+             event_type, reason, headers, provenance) ",
         );
         insert.push_values(chunk, |mut row, d| {
             // A list of string pairs always serialises.
             let headers = serde_json::to_string(&d.meta.headers).unwrap_or_else(|_| "[]".into());
+            let provenance = d
+                .meta
+                .provenance
+                .as_ref()
+                .map(zcc_store::Provenance::to_json);
             row.push_bind(d.meta.received_at_ms)
                 .push_bind(d.outcome.as_str())
                 .push_bind(i32::from(d.status))
@@ -202,6 +207,8 @@ async fn insert_deliveries(
                 .push_bind(d.event_type)
                 .push_bind(d.reason)
                 .push_bind(headers)
+                .push_unseparated("::jsonb")
+                .push_bind(provenance)
                 .push_unseparated("::jsonb");
         });
         insert.build().execute(&mut **tx).await?;

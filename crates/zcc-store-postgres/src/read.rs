@@ -216,13 +216,15 @@ struct DeliveryRow {
     event_type: Option<String>,
     reason: Option<String>,
     headers: String,
+    provenance: Option<String>,
 }
 
 #[tracing::instrument(skip(pool))]
 pub(crate) async fn deliveries(pool: &PgPool, limit: usize) -> Result<Vec<Delivery>, StoreError> {
     let rows: Vec<DeliveryRow> = sqlx::query_as(
         "SELECT id, received_at, outcome, status, position, body_sha256, event_type, reason, \
-         headers::text AS headers FROM deliveries ORDER BY id DESC LIMIT $1",
+         headers::text AS headers, provenance::text AS provenance FROM deliveries \
+         ORDER BY id DESC LIMIT $1",
     )
     .bind(sql_limit(limit))
     .fetch_all(pool)
@@ -238,6 +240,12 @@ pub(crate) async fn deliveries(pool: &PgPool, limit: usize) -> Result<Vec<Delive
                 meta: DeliveryMeta {
                     received_at_ms: r.received_at,
                     headers,
+                    provenance: r
+                        .provenance
+                        .as_deref()
+                        .map(serde_json::from_str)
+                        .transpose()
+                        .map_err(|e| bad(format!("provenance is not a JSON object: {e}")))?,
                 },
                 outcome: DeliveryOutcome::parse(&r.outcome)
                     .ok_or_else(|| bad(format!("unknown outcome {:?}", r.outcome)))?,

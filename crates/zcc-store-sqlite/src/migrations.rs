@@ -65,6 +65,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/sqlite/0007_readiness_probe.sql"),
         rebuilds_tables: false,
     },
+    Migration {
+        version: 8,
+        name: "0008_recovered_events.sql",
+        sql: include_str!("../../../migrations/sqlite/0008_recovered_events.sql"),
+        rebuilds_tables: true,
+    },
 ];
 
 /// The immutability guards every database at the latest version has (SPEC I1).

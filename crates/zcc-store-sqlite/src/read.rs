@@ -289,7 +289,7 @@ pub(crate) fn deliveries(
     let mut stmt = conn
         .prepare_cached(
             "SELECT id, received_at, outcome, status, position, body_sha256, event_type, reason, \
-             headers FROM deliveries ORDER BY id DESC LIMIT ?1",
+             headers, provenance FROM deliveries ORDER BY id DESC LIMIT ?1",
         )
         .map_err(error::at(what, path))?;
     let mut rows = stmt
@@ -308,11 +308,16 @@ pub(crate) fn deliveries(
         let outcome: String = row.get(2).map_err(get)?;
         let sha: Option<Vec<u8>> = row.get(5).map_err(get)?;
         let headers: String = row.get(8).map_err(get)?;
+        let provenance: Option<String> = row.get(9).map_err(get)?;
         out.push(Delivery {
             meta: DeliveryMeta {
                 received_at_ms: row.get(1).map_err(get)?,
                 headers: serde_json::from_str(&headers)
                     .map_err(|e| bad(format!("headers are not a JSON list of pairs: {e}")))?,
+                provenance: provenance
+                    .map(|p| serde_json::from_str(&p))
+                    .transpose()
+                    .map_err(|e| bad(format!("provenance is not a JSON object: {e}")))?,
             },
             outcome: DeliveryOutcome::parse(&outcome)
                 .ok_or_else(|| bad(format!("unknown outcome {outcome:?}")))?,

@@ -725,7 +725,7 @@ impl Writer {
             }
         }
         for (e, outcome) in events.iter().zip(&outcomes) {
-            if let Some(meta) = &e.delivery {
+            if let Some(meta) = e.delivery.as_ref().filter(|m| m.is_recorded(*outcome)) {
                 // `Delivery::of_append`, borrowed from the event: nothing copied on the one
                 // writer thread.
                 let delivery = DeliveryRow {
@@ -780,9 +780,14 @@ fn insert_delivery(
 ) -> Result<(), StoreError> {
     let headers = serde_json::to_string(&d.meta.headers)
         .map_err(|e| StoreError::Other(format!("encoding delivery headers: {e}")))?;
+    let provenance = d
+        .meta
+        .provenance
+        .as_ref()
+        .map(zcc_store::Provenance::to_json);
     tx.prepare_cached(
         "INSERT INTO deliveries (received_at, outcome, status, position, body_sha256, \
-         event_type, reason, headers) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         event_type, reason, headers, provenance) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
@@ -794,6 +799,7 @@ fn insert_delivery(
             d.event_type,
             d.reason,
             headers,
+            provenance,
         ])
     })
     .map(drop)

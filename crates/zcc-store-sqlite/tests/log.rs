@@ -137,6 +137,7 @@ async fn delivery_headers_keep_order_and_repeats() {
     e.delivery = Some(DeliveryMeta {
         received_at_ms: 99,
         headers: headers.clone(),
+        provenance: None,
     });
     log.append_batch(vec![e]).await.unwrap();
     let d = log.deliveries(10).await.unwrap();
@@ -162,6 +163,7 @@ async fn deliveries_and_quarantine_come_newest_first() {
         e.delivery = Some(DeliveryMeta {
             received_at_ms: n as i64,
             headers: vec![],
+            provenance: None,
         });
         log.append_batch(vec![e]).await.unwrap();
     }

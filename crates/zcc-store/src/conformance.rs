@@ -336,6 +336,7 @@ pub async fn deliveries_are_recorded(log: Arc<dyn EventLog>) {
     let meta = DeliveryMeta {
         received_at_ms: 7,
         headers: vec![("x-zm-request-id".into(), "req-1".into())],
+        provenance: None,
     };
     let mut e = event(1, Some("A"));
     e.delivery = Some(meta.clone());

@@ -26,7 +26,7 @@ pub enum Received {
     Quarantined { reason: String },
     /// Zoom's endpoint check ([`URL_VALIDATION_EVENT`]), checked but not stored: the caller
     /// answers it and records its delivery ([`Intake::record`]).
-    UrlValidation(NewEvent),
+    UrlValidation,
 }
 
 /// The store's side of receiving deliveries: the log and its group committer.
@@ -66,7 +66,7 @@ impl Intake {
             }
         };
         if event.event_type == URL_VALIDATION_EVENT {
-            return Ok(Received::UrlValidation(event));
+            return Ok(Received::UrlValidation);
         }
         Ok(Received::Appended(self.committer.append(event).await?))
     }

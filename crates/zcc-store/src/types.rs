@@ -85,15 +85,25 @@ impl<'de> Deserialize<'de> for Digest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
+    /// A signed webhook delivery to the receiver.
     Http,
+    /// An archived body, `zcc-ledger import`.
     Import,
+    /// A body recovered from Zoom's webhook delivery logs (`zcc-ledger backfill`, schema
+    /// migration 0008): Zoom's record of what it sent, not signature-checked. Its delivery row
+    /// carries a [`Provenance`].
+    Backfill,
 }
 
 impl Source {
+    /// Every source, for whoever must try each.
+    pub const ALL: [Source; 3] = [Source::Http, Source::Import, Source::Backfill];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Http => "http",
             Source::Import => "import",
+            Source::Backfill => "backfill",
         }
     }
 
@@ -101,6 +111,7 @@ impl Source {
         match s {
             "http" => Some(Source::Http),
             "import" => Some(Source::Import),
+            "backfill" => Some(Source::Backfill),
             _ => None,
         }
     }
@@ -206,6 +217,50 @@ pub struct DeliveryMeta {
     pub received_at_ms: i64,
     /// Allow-listed request headers, lowercase names, in arrival order.
     pub headers: Vec<(String, String)>,
+    /// Where a body that did not come as an HTTP request to the receiver was read from (a
+    /// recovered body, [`Source::Backfill`]); `None` for the receiver's own deliveries.
+    ///
+    /// A delivery with a provenance is recorded only when its event is stored: reading again a
+    /// body the log already holds is no delivery, so running a recovery again adds no rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+}
+
+impl DeliveryMeta {
+    /// Whether a delivery row is recorded for an append with this outcome.
+    pub fn is_recorded(&self, outcome: Appended) -> bool {
+        self.provenance.is_none() || !outcome.is_duplicate()
+    }
+}
+
+/// Where a recovered body was read from: one attempt of Zoom's webhook delivery logs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// What it was read from: `webhook_logs`.
+    pub via: String,
+    /// Zoom's `request_id`, the same for every attempt of one event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// 0 for Zoom's first attempt, 1-3 for its retries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_num: Option<i64>,
+    /// When Zoom made the attempt, as Zoom wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_time: Option<String>,
+    /// The HTTP status Zoom saw from the endpoint (-1: an error inside Zoom).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<i64>,
+    /// Zoom's reason code for a failed attempt (1 read time-out, 2 connection refused, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_reason_type: Option<i64>,
+}
+
+impl Provenance {
+    /// The JSON stored in the delivery log's `provenance` column.
+    pub fn to_json(&self) -> String {
+        // Strings and integers always serialise.
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
+    }
 }
 
 /// The outcome of one HTTP delivery.

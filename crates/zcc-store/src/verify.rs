@@ -330,17 +330,19 @@ fn explain_hash_mismatch(
         // v1 covers the position and the body hash, both checked above.
         return found("hash", mismatch);
     }
-    let flipped = match e.source {
-        Source::Http => Source::Import,
-        Source::Import => Source::Http,
-    };
-    if matches(
-        &Chained {
-            source: flipped,
-            ..chained
-        },
-        e.chain,
-    ) {
+    let flipped = Source::ALL
+        .into_iter()
+        .filter(|s| *s != e.source)
+        .find(|other| {
+            matches(
+                &Chained {
+                    source: *other,
+                    ..chained
+                },
+                e.chain,
+            )
+        });
+    if let Some(flipped) = flipped {
         return found(
             "source",
             format!(

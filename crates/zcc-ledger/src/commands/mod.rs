@@ -1,10 +1,12 @@
 //! One module per subcommand; each returns the process exit code.
 
+pub(crate) mod backfill;
 mod checkpoint;
 mod compare;
 mod export;
 mod generations;
 mod import;
+pub(crate) mod reconcile;
 mod select;
 mod serve;
 mod show;
@@ -40,6 +42,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Retire { generation } => generations::retire(store, &generation).await,
                 Command::Diff(args) => compare::diff(store, args).await,
                 Command::Evaluate(args) => compare::evaluate(store, args).await,
+                Command::Backfill(args) => backfill::run(store, args).await,
+                Command::Reconcile(args) => reconcile::run(store, args).await,
                 Command::Simulate(_) | Command::Rules => unreachable!("handled above"),
             }
         }

@@ -32,6 +32,7 @@ async fn fill(log: &dyn EventLog) {
     e.delivery = Some(DeliveryMeta {
         received_at_ms: 1,
         headers: vec![],
+        provenance: None,
     });
     log.append_batch(vec![e, event(2, Some("E")), event(3, None)])
         .await

@@ -22,6 +22,7 @@ async fn batches_larger_than_one_insert_statement() {
                 e.delivery = Some(DeliveryMeta {
                     received_at_ms: n as i64,
                     headers: vec![("x-zm-trackingid".into(), format!("t{n}"))],
+                    provenance: None,
                 });
             }
             e
