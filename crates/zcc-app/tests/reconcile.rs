@@ -116,6 +116,7 @@ fn first_with(zoom: &BTreeMap<String, Value>, field: &str, skip: &[&str]) -> Str
         .unwrap_or_else(|| panic!("no call with a {field}"))
 }
 
+#[allow(clippy::too_many_lines)] // one scenario, end to end
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconcile_names_exactly_the_planted_disagreements() {
     let dir = tempfile::tempdir().unwrap();

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use zcc_server::{Secret, ServeArgs};
 use zcc_sim::{SimConfig, SimItem};
 use zcc_store::Source;
-use zcc_store::projection::Backend;
+use zcc_store::projection::{Backend, GenerationId};
 
 #[tokio::main]
 async fn main() {
@@ -44,40 +44,7 @@ async fn main() {
     };
     println!("backend: {}", store.backend());
 
-    // Load.
-    let started = Instant::now();
-    let mut batch = Vec::with_capacity(1000);
-    let sim = zcc_sim::generate(&SimConfig {
-        calls,
-        ..SimConfig::default()
-    })
-    .unwrap();
-    for item in sim {
-        if let SimItem::Delivery(d) = item {
-            let event = zcc_store::ingest::prepare(
-                d.body.as_bytes(),
-                Source::Import,
-                d.deliver_at_ms,
-                None,
-            )
-            .expect("simulated bodies are envelopes");
-            batch.push(event);
-            if batch.len() == 1000 {
-                store
-                    .append_batch(std::mem::take(&mut batch))
-                    .await
-                    .unwrap();
-            }
-        }
-    }
-    if !batch.is_empty() {
-        store.append_batch(batch).await.unwrap();
-    }
-    let head = store.head().await.unwrap().size;
-    eprintln!(
-        "loaded {head} events ({calls} calls) in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    let head = load(store.as_ref(), calls).await;
     let started = Instant::now();
     let generation = zcc_projector::ensure_default_generation(&*store)
         .await
@@ -88,18 +55,7 @@ async fn main() {
     store.refresh_statistics().await.unwrap();
     eprintln!("folded in {:.1} s", started.elapsed().as_secs_f64());
 
-    // Engagement ids.
-    let mut ids = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = store
-            .scan_projections(generation.id, after.as_deref(), 1000)
-            .await
-            .unwrap();
-        let Some(last) = page.last() else { break };
-        after = Some(last.engagement_id.clone());
-        ids.extend(page.into_iter().map(|d| d.engagement_id));
-    }
+    let ids = engagement_ids(store.as_ref(), generation.id).await;
 
     // Serve.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -160,4 +116,59 @@ async fn main() {
     );
     let _ = stop.send(());
     let _ = server.await;
+}
+
+/// Append `calls` simulated calls in batches of 1000; the log's size after.
+async fn load(store: &dyn Backend, calls: u64) -> i64 {
+    let started = Instant::now();
+    let mut batch = Vec::with_capacity(1000);
+    let sim = zcc_sim::generate(&SimConfig {
+        calls,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    for item in sim {
+        if let SimItem::Delivery(d) = item {
+            let event = zcc_store::ingest::prepare(
+                d.body.as_bytes(),
+                Source::Import,
+                d.deliver_at_ms,
+                None,
+            )
+            .expect("simulated bodies are envelopes");
+            batch.push(event);
+            if batch.len() == 1000 {
+                store
+                    .append_batch(std::mem::take(&mut batch))
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+    if !batch.is_empty() {
+        store.append_batch(batch).await.unwrap();
+    }
+    let head = store.head().await.unwrap().size;
+    eprintln!(
+        "loaded {head} events ({calls} calls) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    head
+}
+
+/// Every engagement id of a generation, from its projections.
+async fn engagement_ids(store: &dyn Backend, generation: GenerationId) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = store
+            .scan_projections(generation, after.as_deref(), 1000)
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(last.engagement_id.clone());
+        ids.extend(page.into_iter().map(|d| d.engagement_id));
+    }
+
+    ids
 }

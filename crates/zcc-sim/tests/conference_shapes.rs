@@ -238,6 +238,7 @@ fn the_documented_shape_is_the_default_and_the_shape_names_parse() {
 /// The documented payloads, event by event: fields, roster, subject, and the roster replayed
 /// from the subjects (each roster is the previous one of the same conference plus the joiner or
 /// minus the leaver; the customer is in it until they hang up).
+#[allow(clippy::too_many_lines)] // one scenario, end to end
 #[test]
 fn documented_events_carry_conference_id_roster_and_subject_and_rosters_follow_the_changes() {
     let (deliveries, truth) = run(&config(600, 5, 1.0, ConferenceShape::Documented));

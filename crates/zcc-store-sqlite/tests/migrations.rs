@@ -41,6 +41,7 @@ fn rows(conn: &rusqlite::Connection) -> Vec<Row> {
     .unwrap()
 }
 
+#[allow(clippy::too_many_lines)] // one scenario, end to end
 #[tokio::test]
 async fn a_log_from_before_0004_keeps_every_row_and_still_dedupes() {
     let db = common::TempDb::new();

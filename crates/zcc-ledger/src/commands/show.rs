@@ -75,6 +75,7 @@ fn positions(p: &[i64]) -> String {
 }
 
 /// The text rendering: a person's view of the call.
+/// The text report: a summary, then one section per part of the model, then the raw events.
 fn text(
     id: &str,
     rule: &str,
@@ -88,6 +89,18 @@ fn text(
         let _ = writeln!(s, "  not projected yet by this generation");
         return s;
     };
+    summary(&mut s, p);
+    timeline(&mut s, p);
+    conferences(&mut s, p);
+    diagnostics(&mut s, p);
+    transfers(&mut s, p);
+    holds(&mut s, p);
+    supervision(&mut s, p);
+    raw_events(&mut s, events);
+    s
+}
+
+fn summary(s: &mut String, p: &CallProjection) {
     let e = &p.engagement;
     let _ = writeln!(
         s,
@@ -108,6 +121,9 @@ fn text(
     if !e.queue_names.is_empty() {
         let _ = writeln!(s, "  queues {}", e.queue_names.join(", "));
     }
+}
+
+fn timeline(s: &mut String, p: &CallProjection) {
     let _ = writeln!(s, "\ntimeline (derived events; [evidence positions]):");
     for d in &p.derived_events {
         let _ = writeln!(
@@ -119,6 +135,9 @@ fn text(
             positions(&d.evidence)
         );
     }
+}
+
+fn conferences(s: &mut String, p: &CallProjection) {
     if !p.conferences.is_empty() {
         let _ = writeln!(s, "\nconferences:");
         for c in &p.conferences {
@@ -154,6 +173,9 @@ fn text(
             }
         }
     }
+}
+
+fn diagnostics(s: &mut String, p: &CallProjection) {
     if !p.diagnostics.is_empty() {
         let _ = writeln!(s, "\ndiagnostics:");
         for d in &p.diagnostics {
@@ -166,6 +188,9 @@ fn text(
             );
         }
     }
+}
+
+fn transfers(s: &mut String, p: &CallProjection) {
     if !p.transfers.is_empty() {
         let _ = writeln!(s, "\ntransfers:");
         for t in &p.transfers {
@@ -189,6 +214,9 @@ fn text(
             );
         }
     }
+}
+
+fn holds(s: &mut String, p: &CallProjection) {
     if !p.holds.is_empty() {
         let _ = writeln!(s, "\nholds:");
         for h in &p.holds {
@@ -201,6 +229,9 @@ fn text(
             );
         }
     }
+}
+
+fn supervision(s: &mut String, p: &CallProjection) {
     if !p.supervision.is_empty() {
         let _ = writeln!(s, "\nsupervision:");
         for v in &p.supervision {
@@ -215,6 +246,9 @@ fn text(
             );
         }
     }
+}
+
+fn raw_events(s: &mut String, events: &[LogEntry]) {
     let _ = writeln!(s, "\nraw events (log position, event time, type):");
     for e in events {
         let _ = writeln!(
@@ -225,5 +259,4 @@ fn text(
             e.event_type
         );
     }
-    s
 }
