@@ -13,6 +13,10 @@
 -- as in 0005 (create, copy, drop, rename) with 'backfill' allowed. Every row is copied as it
 -- is: positions, bytes, hashes, chain versions and dedupe keys do not change. The runner
 -- turns foreign keys off around this file and checks them before it commits.
+--
+-- The source CHECK is written as equalities, not `IN (...)`: SQLite evaluates an IN list of
+-- three constants through an ephemeral b-tree that it opens and closes for every row inserted,
+-- which cost the import path about a sixth of its speed (docs/BENCHMARKS.md).
 
 CREATE TABLE events_0008 (
     position      INTEGER PRIMARY KEY,
@@ -24,7 +28,7 @@ CREATE TABLE events_0008 (
     body          TEXT    NOT NULL,               -- the exact bytes received (UTF-8 JSON)
     body_sha256   BLOB    NOT NULL CHECK (length(body_sha256) = 32),  -- unique with dedupe_ts
     hash          BLOB    NOT NULL CHECK (length(hash) = 32),  -- chain hash
-    source        TEXT    NOT NULL CHECK (source IN ('http', 'import', 'backfill')),
+    source        TEXT    NOT NULL CHECK (source = 'http' OR source = 'import' OR source = 'backfill'),
     dedupe_ts     ANY     NOT NULL,               -- see 0005
     chain_version INTEGER NOT NULL DEFAULT 1 CHECK (chain_version IN (1, 2))  -- see 0006
 ) STRICT;
@@ -52,7 +56,7 @@ BEGIN SELECT RAISE(ABORT, 'events is append-only: DELETE is not allowed'); END;
 CREATE TABLE quarantine_0008 (
     id          INTEGER PRIMARY KEY,
     received_at INTEGER NOT NULL,                 -- ms since the Unix epoch
-    source      TEXT    NOT NULL CHECK (source IN ('http', 'import', 'backfill')),
+    source      TEXT    NOT NULL CHECK (source = 'http' OR source = 'import' OR source = 'backfill'),
     origin      TEXT    NOT NULL,                 -- http, FILE:LINE for imports, webhook_logs:REQUEST_ID
     reason      TEXT    NOT NULL,
     body        BLOB    NOT NULL,                 -- the exact bytes, not necessarily UTF-8

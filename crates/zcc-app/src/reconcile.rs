@@ -23,7 +23,7 @@ use crate::select::{SelectError, Selector, choose};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
-use zcc_model::{Party, TransferOutcome};
+use zcc_model::TransferOutcome;
 use zcc_store::StoreError;
 use zcc_store::projection::{Generation, ProjectionDoc, ProjectionStore, SearchFilter};
 use zcc_zoom::{Window, ZoomClient, ZoomEngagement, ZoomError, parse_zoom_time};
@@ -304,14 +304,7 @@ async fn ledger_calls<S: ProjectionStore + ?Sized>(
 
 fn ledger_call(generation: &Generation, doc: &ProjectionDoc) -> Result<LedgerCall, ReconcileError> {
     let p = decode(generation.id, doc)?;
-    let mut agents: Vec<String> = p
-        .legs
-        .iter()
-        .filter(|l| l.party == Party::Agent)
-        .filter_map(|l| l.user_id.clone())
-        .collect();
-    agents.sort();
-    agents.dedup();
+    let agents = p.agents();
     Ok(LedgerCall {
         started_at_ms: doc.started_at_ms,
         conferences: p.conferences.len() as i64,

@@ -50,13 +50,9 @@ impl Intake {
         meta: DeliveryMeta,
     ) -> Result<Received, StoreError> {
         let received_at_ms = meta.received_at_ms;
-        let event = match prepare_digested(
-            body,
-            body_sha256,
-            source,
-            received_at_ms,
-            Some(meta.clone()),
-        ) {
+        // The delivery goes into the event after the check, so `meta` is not copied: the
+        // quarantine path still has it.
+        let mut event = match prepare_digested(body, body_sha256, source, received_at_ms, None) {
             Ok(event) => event,
             Err(not_envelope) => {
                 let reason = not_envelope.to_string();
@@ -68,6 +64,7 @@ impl Intake {
         if event.event_type == URL_VALIDATION_EVENT {
             return Ok(Received::UrlValidation);
         }
+        event.delivery = Some(meta);
         Ok(Received::Appended(self.committer.append(event).await?))
     }
 
