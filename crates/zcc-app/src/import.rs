@@ -273,13 +273,15 @@ fn read_file(
         tx.blocking_send(Ok(full))
             .map_err(|_| ImportError::Reader("the import writer stopped".to_owned()))
     };
-    let read_err = |line| {
-        let name = name.clone();
-        move |source| ImportError::Read { name, line, source }
+    // Only a failed read names the file: nothing is copied per line.
+    let read_err = |line, source| ImportError::Read {
+        name: name.clone(),
+        line,
+        source,
     };
     if is_single_body(path) {
         let mut body = Vec::new();
-        input.read_to_end(&mut body).map_err(read_err(0))?;
+        input.read_to_end(&mut body).map_err(|e| read_err(0, e))?;
         take(&body, name.clone(), &mut batch);
         return flush(&mut batch);
     }
@@ -289,7 +291,7 @@ fn read_file(
         line.clear();
         let n = input
             .read_until(b'\n', &mut line)
-            .map_err(read_err(number))?;
+            .map_err(|e| read_err(number, e))?;
         if n == 0 {
             break;
         }

@@ -112,13 +112,8 @@ impl From<StoreError> for PageError {
 
 impl From<SelectError> for PageError {
     fn from(e: SelectError) -> PageError {
-        let status = match &e {
-            SelectError::Store(_) => {
-                let SelectError::Store(e) = e else {
-                    unreachable!()
-                };
-                return e.into();
-            }
+        let status = match e {
+            SelectError::Store(e) => return e.into(),
             SelectError::Both => StatusCode::BAD_REQUEST,
             SelectError::Building { .. } => StatusCode::CONFLICT,
             _ => StatusCode::NOT_FOUND,
