@@ -4,9 +4,9 @@
 serve:
     cargo run --release -p zcc-ledger -- serve
 
-# Run every test (needs PostgreSQL at $ZCC_TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres)
+# Run every test, installing and starting what they need (scripts/test; PostgreSQL from $ZCC_TEST_POSTGRES_URL when set)
 test:
-    cargo nextest run --workspace --no-fail-fast
+    scripts/test
 
 # Format check and lints, as CI runs them
 lint:
