@@ -84,19 +84,33 @@ pub enum ExportError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     Jsonl,
+    /// CSV safe to open in a spreadsheet: text cells that would run as a formula get a leading
+    /// `'` (`sink::CsvSink`).
     Csv,
+    /// CSV with every cell exactly as received, for tools that read CSV as data.
+    CsvRaw,
     Parquet,
 }
 
 impl Format {
-    pub const ALL: &'static [Format] = &[Format::Jsonl, Format::Csv, Format::Parquet];
+    pub const ALL: &'static [Format] =
+        &[Format::Jsonl, Format::Csv, Format::CsvRaw, Format::Parquet];
 
-    /// `jsonl`, `csv` or `parquet`: the name on the command line, in manifests, and the usual
-    /// file extension.
+    /// `jsonl`, `csv`, `csv-raw` or `parquet`: the name on the command line and in manifests.
     pub fn name(self) -> &'static str {
         match self {
             Format::Jsonl => "jsonl",
             Format::Csv => "csv",
+            Format::CsvRaw => "csv-raw",
+            Format::Parquet => "parquet",
+        }
+    }
+
+    /// The usual file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Jsonl => "jsonl",
+            Format::Csv | Format::CsvRaw => "csv",
             Format::Parquet => "parquet",
         }
     }
@@ -105,7 +119,7 @@ impl Format {
     pub fn content_type(self) -> &'static str {
         match self {
             Format::Jsonl => "application/x-ndjson",
-            Format::Csv => "text/csv; charset=utf-8",
+            Format::Csv | Format::CsvRaw => "text/csv; charset=utf-8",
             Format::Parquet => "application/vnd.apache.parquet",
         }
     }

@@ -57,6 +57,20 @@ fn expected(table: Table, window: Window) -> Vec<Vec<Value>> {
         .collect()
 }
 
+/// A CSV cell as the spreadsheet-safe `csv` writes it: text starting with a formula character
+/// gets a leading `'`; numbers, times and booleans never.
+fn guarded(cell: &str, column: &zcc_model::Column) -> String {
+    let text = matches!(
+        column.ty,
+        zcc_model::ColumnType::Str | zcc_model::ColumnType::List
+    );
+    if text && cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
+}
+
 fn names(table: Table) -> Vec<String> {
     table.columns().iter().map(|c| c.name.to_owned()).collect()
 }
@@ -77,7 +91,8 @@ fn every_model_table_reads_back_the_same_in_every_format() {
         assert_eq!(got.rows, want, "{} jsonl rows", table.name());
         assert_eq!(m.rows, want.len() as u64);
 
-        let (bytes, m) = export(table, Format::Csv, Window::ALL);
+        // csv-raw holds every cell as the model has it.
+        let (bytes, m) = export(table, Format::CsvRaw, Window::ALL);
         let (header, rows) = read::csv_raw(&bytes);
         assert_eq!(header, names(table), "{} csv header", table.name());
         let want_csv: Vec<Vec<String>> = projections()
@@ -87,6 +102,24 @@ fn every_model_table_reads_back_the_same_in_every_format() {
             .collect();
         assert_eq!(rows, want_csv, "{} csv rows", table.name());
         assert_eq!(m.rows, want.len() as u64);
+        assert_eq!(m.format, "csv-raw");
+
+        // csv is the same but for the text cells a spreadsheet would run as a formula.
+        let (bytes, m) = export(table, Format::Csv, Window::ALL);
+        let (header, rows) = read::csv_raw(&bytes);
+        assert_eq!(header, names(table), "{} csv header", table.name());
+        let columns = table.columns();
+        let want_guarded: Vec<Vec<String>> = want_csv
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .zip(columns)
+                    .map(|(cell, column)| guarded(cell, column))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(rows, want_guarded, "{} csv rows", table.name());
+        assert_eq!(m.format, "csv");
 
         let (bytes, m) = export(table, Format::Parquet, Window::ALL);
         let got = read::parquet(bytes);

@@ -15,6 +15,26 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// The process log on stderr. The filter is `RUST_LOG`, as the ecosystem expects, else `ZCC_LOG`
+/// (kept as an alias). Text has colour only on a terminal, so a log file or a journal holds no
+/// escape codes; json is one object per line for a log collector.
+fn init_logging(format: cli::LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_env("ZCC_LOG"))
+        .unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new("warn,zcc_server=info,zcc_ledger=info")
+        });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        cli::LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        cli::LogFormat::Json => builder.json().with_current_span(false).init(),
+    }
+}
+
 fn main() -> ExitCode {
     // A .env file may hold ZCC_* settings (never required).
     let _ = dotenvy::dotenv();
@@ -25,18 +45,7 @@ fn main() -> ExitCode {
     if !matches!(cli.command, cli::Command::Serve(_)) {
         sigpipe::reset();
     }
-    // The log filter: `RUST_LOG`, as the ecosystem expects, else `ZCC_LOG` (kept as an alias);
-    // colour only on a terminal, so a log file or a journal holds no escape codes.
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
-        .or_else(|_| tracing_subscriber::EnvFilter::try_from_env("ZCC_LOG"))
-        .unwrap_or_else(|_| {
-            tracing_subscriber::EnvFilter::new("warn,zcc_server=info,zcc_ledger=info")
-        });
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging(cli.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

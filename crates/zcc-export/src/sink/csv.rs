@@ -1,5 +1,12 @@
 //! CSV: a header row of column names, times as RFC 3339 strings, lists joined with `;`, null
 //! (and an empty list) as an empty field.
+//!
+//! Spreadsheet-safe by default: a text cell that starts with `=`, `+`, `-`, `@`, a tab or a
+//! carriage return is written with a leading `'`, so that a spreadsheet shows it as text instead
+//! of running it as a formula (OWASP's "CSV injection"). The text comes from webhook bodies (a
+//! customer's name, a caller's number), so anyone able to call the contact center chooses it.
+//! Numbers, times and booleans are the exporter's own and never guarded. `csv-raw` writes every
+//! cell exactly as received, for tools that read CSV as data (docs/EXPORTS.md).
 
 use std::io::Write;
 
@@ -12,13 +19,22 @@ use crate::{ExportError, Manifest};
 /// What joins the items of a list in a CSV field.
 pub const LIST_SEPARATOR: char = ';';
 
+/// The first characters that make a spreadsheet read a cell as a formula.
+const FORMULA_TRIGGERS: &[char] = &['=', '+', '-', '@', '\t', '\r'];
+
 pub struct CsvSink<W: Write> {
     out: Option<csv::Writer<W>>,
     buf: String,
+    guard_formulas: bool,
 }
 
 impl<W: Write> CsvSink<W> {
-    pub fn new(columns: &[Column], out: W) -> Result<CsvSink<W>, ExportError> {
+    /// `guard_formulas`: prefix text cells that a spreadsheet would run as a formula with `'`.
+    pub fn new(
+        columns: &[Column],
+        out: W,
+        guard_formulas: bool,
+    ) -> Result<CsvSink<W>, ExportError> {
         let mut w = csv::WriterBuilder::new()
             .buffer_capacity(256 << 10)
             .from_writer(out);
@@ -26,6 +42,7 @@ impl<W: Write> CsvSink<W> {
         Ok(CsvSink {
             out: Some(w),
             buf: String::with_capacity(256),
+            guard_formulas,
         })
     }
 }
@@ -65,6 +82,12 @@ impl<W: Write> RowSink for CsvSink<W> {
         let w = self.out.as_mut().ok_or_else(finished)?;
         for cell in row {
             format_cell(&mut self.buf, cell);
+            if self.guard_formulas
+                && matches!(cell, Cell::Str(_) | Cell::List(_))
+                && self.buf.starts_with(FORMULA_TRIGGERS)
+            {
+                self.buf.insert(0, '\'');
+            }
             w.write_field(self.buf.as_bytes())?;
         }
         // An empty record ends the one built field by field.

@@ -45,7 +45,8 @@ pub fn open_sink<'w, W: Write + Send + 'w>(
 ) -> Result<Box<dyn RowSink + Send + 'w>, ExportError> {
     Ok(match format {
         Format::Jsonl => Box::new(JsonlSink::new(columns, out)),
-        Format::Csv => Box::new(CsvSink::new(columns, out)?),
+        Format::Csv => Box::new(CsvSink::new(columns, out, true)?),
+        Format::CsvRaw => Box::new(CsvSink::new(columns, out, false)?),
         Format::Parquet => Box::new(ParquetSink::new(columns, out)?),
     })
 }
@@ -59,7 +60,8 @@ pub fn open_text_sink<'w, W: Write + 'w>(
 ) -> Result<Box<dyn RowSink + 'w>, ExportError> {
     Ok(match format {
         Format::Jsonl => Box::new(JsonlSink::new(columns, out)),
-        Format::Csv => Box::new(CsvSink::new(columns, out)?),
+        Format::Csv => Box::new(CsvSink::new(columns, out, true)?),
+        Format::CsvRaw => Box::new(CsvSink::new(columns, out, false)?),
         Format::Parquet => {
             return Err(ExportError::Invalid(
                 "Parquet needs a Send writer: use zcc_export::export_table / open_sink".into(),

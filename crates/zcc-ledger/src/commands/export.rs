@@ -18,6 +18,7 @@ pub async fn run(store: Arc<dyn Backend>, args: ExportArgs) -> anyhow::Result<Ex
     let format = match args.format {
         cli::Format::Jsonl => Format::Jsonl,
         cli::Format::Csv => Format::Csv,
+        cli::Format::CsvRaw => Format::CsvRaw,
         cli::Format::Parquet => Format::Parquet,
     };
     let plan = ExportPlan {

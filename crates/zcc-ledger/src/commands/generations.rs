@@ -6,11 +6,36 @@ use std::sync::Arc;
 use zcc_projector::{Progress, ProgressSink};
 use zcc_store::projection::Backend;
 
-use crate::cli::ReprojectArgs;
+use crate::cli::{GenerationsArgs, ReprojectArgs, RulesArgs, TextOrJson};
 use crate::commands::select::parse_id;
 use crate::progress;
 
-pub fn rules() -> anyhow::Result<ExitCode> {
+pub fn rules(args: &RulesArgs) -> anyhow::Result<ExitCode> {
+    if args.format == TextOrJson::Json {
+        let rules: Vec<_> = zcc_model::rules::registry()
+            .iter()
+            .map(|info| {
+                let params: Vec<_> = info
+                    .params
+                    .iter()
+                    .map(|p| {
+                        serde_json::json!({
+                            "name": p.name, "default": p.default, "description": p.description,
+                        })
+                    })
+                    .collect();
+                serde_json::json!({
+                    "name": info.name,
+                    "version": info.version,
+                    "default": info.is_default,
+                    "description": info.description,
+                    "params": params,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rules)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     for info in zcc_model::rules::registry() {
         let default = if info.is_default { " (default)" } else { "" };
         println!("{}@{}{default}", info.name, info.version);
@@ -22,8 +47,29 @@ pub fn rules() -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn list(store: Arc<dyn Backend>) -> anyhow::Result<ExitCode> {
+pub async fn list(store: Arc<dyn Backend>, args: &GenerationsArgs) -> anyhow::Result<ExitCode> {
     let head = store.head().await?.size;
+    if args.format == TextOrJson::Json {
+        let generations: Vec<_> = store
+            .generations()
+            .await?
+            .into_iter()
+            .map(|g| {
+                serde_json::json!({
+                    "id": g.id,
+                    "state": g.state.as_str(),
+                    "rule": g.rule_name,
+                    "rule_identity": g.rule_identity,
+                    "params": serde_json::from_str::<serde_json::Value>(&g.params)
+                        .unwrap_or(serde_json::Value::String(g.params)),
+                    "checkpoint": g.checkpoint.0,
+                    "log_size": head,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&generations)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "{:>4}  {:<9} {:<28} {:>21}",
         "id", "state", "rule", "checkpoint / log"

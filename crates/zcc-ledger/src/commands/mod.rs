@@ -6,6 +6,7 @@ mod compare;
 mod export;
 mod generations;
 mod import;
+mod manual;
 pub(crate) mod reconcile;
 mod select;
 mod serve;
@@ -22,7 +23,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let url = cli.database_url;
     match cli.command {
         Command::Simulate(args) => simulate::run(args).await,
-        Command::Rules => generations::rules(),
+        Command::Rules(args) => generations::rules(&args),
+        Command::Completions(args) => manual::completions(&args),
+        Command::Man(args) => manual::man(&args),
         command => {
             let lock_wait = match &command {
                 Command::Serve(args) => Some(args.storage_timeout()),
@@ -32,11 +35,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             match command {
                 Command::Import(args) => import::run(store, args).await,
                 Command::Verify(args) => verify::run(store, args).await,
-                Command::Checkpoint => checkpoint::run(store).await,
+                Command::Checkpoint(args) => checkpoint::run(store, &args).await,
                 Command::Export(args) => export::run(store, args).await,
                 Command::Serve(args) => serve::run(store, args).await,
                 Command::Show(args) => show::run(store, args).await,
-                Command::Generations => generations::list(store).await,
+                Command::Generations(args) => generations::list(store, &args).await,
                 Command::Reproject(args) => generations::reproject(store, args).await,
                 Command::Activate { generation } => generations::activate(store, &generation).await,
                 Command::Retire { generation } => generations::retire(store, &generation).await,
@@ -44,7 +47,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Evaluate(args) => compare::evaluate(store, args).await,
                 Command::Backfill(args) => backfill::run(store, args).await,
                 Command::Reconcile(args) => reconcile::run(store, args).await,
-                Command::Simulate(_) | Command::Rules => unreachable!("handled above"),
+                Command::Simulate(_)
+                | Command::Rules(_)
+                | Command::Completions(_)
+                | Command::Man(_) => unreachable!("handled above"),
             }
         }
     }

@@ -4,9 +4,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::anyhow;
-use zcc_store::{EventLog, Head, verify::verify};
+use zcc_store::verify::{VerifyReport, verify};
+use zcc_store::{EventLog, Head};
 
-use crate::cli::VerifyArgs;
+use crate::cli::{TextOrJson, VerifyArgs};
 use crate::progress;
 
 pub async fn run(log: Arc<dyn EventLog>, args: VerifyArgs) -> anyhow::Result<ExitCode> {
@@ -20,6 +21,22 @@ pub async fn run(log: Arc<dyn EventLog>, args: VerifyArgs) -> anyhow::Result<Exi
     let bar = progress::items(Some(size as u64), "verifying");
     let report = verify(log.as_ref(), checkpoint, |n| bar.set_position(n as u64)).await?;
     bar.finish_and_clear();
+    let code = if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    };
+    if args.format == TextOrJson::Json {
+        let mut json = serde_json::to_value(&report)?;
+        json["ok"] = serde_json::Value::Bool(report.ok());
+        println!("{json}");
+        return Ok(code);
+    }
+    print_text(&report);
+    Ok(code)
+}
+
+fn print_text(report: &VerifyReport) {
     println!(
         "checked {} of {} entries; head {}",
         report.entries_checked, report.head.size, report.head
@@ -45,8 +62,5 @@ pub async fn run(log: Arc<dyn EventLog>, args: VerifyArgs) -> anyhow::Result<Exi
     }
     if report.ok() {
         println!("OK");
-        Ok(ExitCode::SUCCESS)
-    } else {
-        Ok(ExitCode::from(1))
     }
 }

@@ -79,7 +79,7 @@ pub async fn export(
         None => Format::Jsonl,
         Some(f) => f.parse().map_err(|_| {
             ApiError::BadRequest(format!(
-                "parameter `format`: {f:?} is not jsonl, csv or parquet"
+                "parameter `format`: {f:?} is not jsonl, csv, csv-raw or parquet"
             ))
         })?,
     };
@@ -132,7 +132,7 @@ pub async fn export(
         let _ = futures::executor::block_on(tx.send(last));
     });
 
-    let filename = format!("{}.{}", table.name(), format.name());
+    let filename = format!("{}.{}", table.name(), format.extension());
     let headers = [
         (header::CONTENT_TYPE, format.content_type().to_owned()),
         (

@@ -69,10 +69,14 @@ pub struct DiffQuery {
 
 /// The export file formats, as `format` takes them.
 #[derive(Debug, utoipa::ToSchema)]
-#[schema(rename_all = "lowercase")]
+#[schema(rename_all = "kebab-case")]
 pub enum ExportFormat {
     Jsonl,
+    /// CSV safe to open in a spreadsheet: a text cell that would run as a formula (`=`, `+`,
+    /// `-`, `@`, tab, carriage return first) gets a leading `'`.
     Csv,
+    /// CSV with every cell exactly as received.
+    CsvRaw,
     Parquet,
 }
 
