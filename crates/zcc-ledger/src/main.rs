@@ -31,7 +31,7 @@ fn init_logging(format: cli::LogFormat) {
         cli::LogFormat::Text => builder
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init(),
-        cli::LogFormat::Json => builder.json().with_current_span(false).init(),
+        cli::LogFormat::Json => builder.json().init(),
     }
 }
 

@@ -91,3 +91,63 @@ fn the_log_filter_is_rust_log_and_a_piped_log_has_no_colour() {
         );
     }
 }
+
+/// Every refused webhook is logged at warn with its reason and Zoom's request id, at the default
+/// filter, and neither the signature nor the secret reaches the log.
+#[tokio::test]
+async fn a_refused_webhook_is_logged_with_its_reason_and_request_id() {
+    use std::io::{BufRead, BufReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path());
+    let mut child = bin()
+        .env_remove("ZCC_LOG")
+        .env_remove("RUST_LOG")
+        .env("ZCC_WEBHOOK_SECRET", SECRET)
+        .args(["--log-format", "json", "--database-url", &db])
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first.trim().strip_prefix("listening on ").unwrap().to_owned();
+
+    let body = r#"{"event":"contact_center.engagement_started","payload":{"object":{}}}"#;
+    let forged = format!("v0={}", "ab".repeat(32));
+    let answer = reqwest::Client::new()
+        .post(format!("{url}/webhooks/zoom"))
+        .header("x-zm-request-timestamp", now_secs().to_string())
+        .header("x-zm-signature", &forged)
+        .header("x-zm-request-id", "req_forged_0001")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 401);
+
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    let refused = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["fields"]["message"] == "webhook refused")
+        .unwrap_or_else(|| panic!("no refusal logged: {log}"));
+    assert_eq!(refused["level"], "WARN", "{refused}");
+    assert_eq!(refused["fields"]["status"], 401);
+    let reason = refused["fields"]["error"].as_str().unwrap();
+    assert!(reason.contains("does not match"), "{reason}");
+    assert_eq!(refused["span"]["request_id"], "req_forged_0001", "{refused}");
+    assert!(!log.contains(&forged[3..]), "the signature was logged: {log}");
+    assert!(!log.contains(SECRET), "the secret was logged: {log}");
+}

@@ -115,8 +115,12 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) 
             (StatusCode::OK, Json(accepted)).into_response()
         }
         Err(e) => {
+            // Every refusal (4xx) at warn, with its reason; the span carries Zoom's request id.
+            // The reasons name headers, never their values: no signature or secret reaches the
+            // log. A storage failure (503) is logged once per change of state instead
+            // (`storage.rs`): per request, it once filled a disk that was already full.
             if e.status().is_client_error() {
-                tracing::debug!(error = %e, "webhook refused");
+                tracing::warn!(status = e.status().as_u16(), error = %e, "webhook refused");
             }
             e.into_response()
         }
