@@ -65,6 +65,9 @@ pub enum Command {
     Backfill(crate::commands::backfill::BackfillArgs),
     /// Compare the active generation with Zoom's own record of each call.
     Reconcile(crate::commands::reconcile::ReconcileArgs),
+    /// The bodies that were refused (not webhook envelopes), with their reasons.
+    #[command(subcommand)]
+    Quarantine(crate::commands::quarantine::QuarantineCommand),
 }
 
 #[derive(Debug, Args)]

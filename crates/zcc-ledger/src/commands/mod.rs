@@ -6,6 +6,7 @@ mod compare;
 mod export;
 mod generations;
 mod import;
+pub(crate) mod quarantine;
 pub(crate) mod reconcile;
 mod select;
 mod serve;
@@ -44,6 +45,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Evaluate(args) => compare::evaluate(store, args).await,
                 Command::Backfill(args) => backfill::run(store, args).await,
                 Command::Reconcile(args) => reconcile::run(store, args).await,
+                Command::Quarantine(command) => quarantine::run(store, command).await,
                 Command::Simulate(_) | Command::Rules => unreachable!("handled above"),
             }
         }
