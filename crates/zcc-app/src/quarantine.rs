@@ -70,3 +70,54 @@ fn request_id(record: &QuarantineRecord) -> Option<String> {
         Source::Http | Source::Import => None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use zcc_store::{Delivery, DeliveryMeta, DeliveryOutcome, Digest, QuarantineEntry};
+
+    use super::*;
+
+    fn record(source: Source, origin: &str, headers: Option<Vec<(String, String)>>) -> QuarantineRecord {
+        let entry = QuarantineEntry {
+            received_at_ms: 1,
+            source,
+            origin: origin.to_owned(),
+            reason: "not an envelope".to_owned(),
+            body: b"[1]".to_vec(),
+            body_sha256: Digest::of(b"[1]"),
+        };
+        let deliveries = headers
+            .map(|headers| {
+                let meta = DeliveryMeta {
+                    received_at_ms: 1,
+                    headers,
+                    provenance: None,
+                };
+                vec![Delivery::refused(meta, DeliveryOutcome::Quarantined, 400, "x")]
+            })
+            .unwrap_or_default();
+        QuarantineRecord {
+            id: 1,
+            entry,
+            deliveries,
+        }
+    }
+
+    #[test]
+    fn the_request_id_comes_from_the_delivery_or_zoom_s_log() {
+        let header = vec![
+            ("x-zm-trackingid".to_owned(), "t".to_owned()),
+            ("x-zm-request-id".to_owned(), "req-h".to_owned()),
+        ];
+        let http = record(Source::Http, "http", Some(header));
+        assert_eq!(request_id(&http).as_deref(), Some("req-h"));
+        let no_header = record(Source::Http, "http", Some(Vec::new()));
+        assert_eq!(request_id(&no_header), None);
+        let recovered = record(Source::Backfill, "webhook_logs:req-z", None);
+        assert_eq!(request_id(&recovered).as_deref(), Some("req-z"));
+        let unnamed = record(Source::Backfill, "webhook_logs:?", None);
+        assert_eq!(request_id(&unnamed), None);
+        let import = record(Source::Import, "calls.jsonl:3", None);
+        assert_eq!(request_id(&import), None);
+    }
+}
