@@ -2,7 +2,9 @@
 //! for byte with the reason (SPEC 3.1, 3.2). Listed newest first; one entry shown whole with
 //! the request id of the delivery that brought it, when there was one.
 
-use zcc_store::{AuditLog, QuarantineQuery, QuarantineRecord, QuarantineSummary, Source, StoreError};
+use zcc_store::{
+    AuditLog, QuarantineQuery, QuarantineRecord, QuarantineSummary, Source, StoreError,
+};
 
 use crate::backfill::VIA_WEBHOOK_LOGS;
 
@@ -77,7 +79,11 @@ mod tests {
 
     use super::*;
 
-    fn record(source: Source, origin: &str, headers: Option<Vec<(String, String)>>) -> QuarantineRecord {
+    fn record(
+        source: Source,
+        origin: &str,
+        headers: Option<Vec<(String, String)>>,
+    ) -> QuarantineRecord {
         let entry = QuarantineEntry {
             received_at_ms: 1,
             source,
@@ -93,7 +99,12 @@ mod tests {
                     headers,
                     provenance: None,
                 };
-                vec![Delivery::refused(meta, DeliveryOutcome::Quarantined, 400, "x")]
+                vec![Delivery::refused(
+                    meta,
+                    DeliveryOutcome::Quarantined,
+                    400,
+                    "x",
+                )]
             })
             .unwrap_or_default();
         QuarantineRecord {

@@ -38,8 +38,10 @@ async fn run_zoom(zoom: &StandIn, db: &str, args: &[&str]) -> Output {
 }
 
 async fn run(db: &str, args: &[&str]) -> Output {
-    let (db, args): (String, Vec<String>) =
-        (db.to_owned(), args.iter().map(|a| (*a).to_owned()).collect());
+    let (db, args): (String, Vec<String>) = (
+        db.to_owned(),
+        args.iter().map(|a| (*a).to_owned()).collect(),
+    );
     tokio::task::spawn_blocking(move || {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         common::run(&db, &args)

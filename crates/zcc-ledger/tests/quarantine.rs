@@ -11,8 +11,10 @@ use std::process::{Output, Stdio};
 use serde_json::Value;
 
 async fn run(db: &str, args: &[&str]) -> Output {
-    let (db, args): (String, Vec<String>) =
-        (db.to_owned(), args.iter().map(|a| (*a).to_owned()).collect());
+    let (db, args): (String, Vec<String>) = (
+        db.to_owned(),
+        args.iter().map(|a| (*a).to_owned()).collect(),
+    );
     tokio::task::spawn_blocking(move || {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         common::run(&db, &args)
@@ -72,7 +74,10 @@ async fn list_and_show(db: &str, dir: &std::path::Path) {
         .collect();
     let origins: Vec<&str> = rows.iter().map(|r| r["origin"].as_str().unwrap()).collect();
     let file = dir.join("bad.jsonl").display().to_string();
-    assert_eq!(origins, ["http", &format!("{file}:3"), &format!("{file}:2")]);
+    assert_eq!(
+        origins,
+        ["http", &format!("{file}:3"), &format!("{file}:2")]
+    );
     assert_eq!(rows[0]["source"], "http");
     assert_eq!(rows[1]["source"], "import");
     assert_eq!(rows[2]["bytes"], not_utf8.len());
@@ -90,12 +95,20 @@ async fn list_and_show(db: &str, dir: &std::path::Path) {
         text.starts_with(&format!("{:>6}  ", id(0))) && text.contains("  http  "),
         "{text}"
     );
-    let o = run(db, &["quarantine", "list", "--since", "2999-01-01T00:00:00Z"]).await;
+    let o = run(
+        db,
+        &["quarantine", "list", "--since", "2999-01-01T00:00:00Z"],
+    )
+    .await;
     assert!(o.status.success());
     assert_eq!(common::stdout(&o), "", "nothing received since then");
     let o = run(db, &["quarantine", "list", "--since", "yesterday"]).await;
     assert_eq!(o.status.code(), Some(2));
-    assert!(common::stderr(&o).contains("--since \"yesterday\""), "{}", common::stderr(&o));
+    assert!(
+        common::stderr(&o).contains("--since \"yesterday\""),
+        "{}",
+        common::stderr(&o)
+    );
 
     // The webhook: its request id; the body byte for byte.
     let o = run(db, &["quarantine", "show", &id(0)]).await;
@@ -153,7 +166,14 @@ fn a_closed_pipe_ends_a_quarantine_listing_quietly() {
     assert_eq!(o.status.code(), Some(1), "{}", common::stderr(&o));
 
     let mut child = common::bin()
-        .args(["--database-url", &db, "quarantine", "list", "--limit", "5000"])
+        .args([
+            "--database-url",
+            &db,
+            "quarantine",
+            "list",
+            "--limit",
+            "5000",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -170,6 +190,12 @@ fn a_closed_pipe_ends_a_quarantine_listing_quietly() {
         .read_to_string(&mut err)
         .unwrap();
     let status = child.wait().unwrap();
-    assert!(!status.success(), "the listing cannot have finished into a closed pipe");
-    assert!(err.trim().is_empty(), "nothing is said of a closed pipe: {err}");
+    assert!(
+        !status.success(),
+        "the listing cannot have finished into a closed pipe"
+    );
+    assert!(
+        err.trim().is_empty(),
+        "nothing is said of a closed pipe: {err}"
+    );
 }

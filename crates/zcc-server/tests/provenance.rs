@@ -140,7 +140,10 @@ async fn the_server_says_where_each_event_came_from(store: Arc<dyn Backend>) {
         .split("<tr ")
         .find(|r| r.contains("engagement_started"))
         .unwrap();
-    assert!(webhook_row.contains("webhook, signature verified"), "{webhook_row}");
+    assert!(
+        webhook_row.contains("webhook, signature verified"),
+        "{webhook_row}"
+    );
     assert!(!webhook_row.contains("recovered"), "{webhook_row}");
     assert!(
         page.contains("1 of 4 recovered from Zoom's webhook logs, not signature-checked"),

@@ -56,7 +56,9 @@ async fn the_quarantine_over_http(store: Arc<dyn Backend>) {
     }
     let paged = api_support::all_pages(&server, "/api/quarantine", 2).await;
     assert_eq!(&paged, items, "two pages of two give the same entries");
-    let later = server.json("/api/quarantine?since=2999-01-01T00:00:00Z").await;
+    let later = server
+        .json("/api/quarantine?since=2999-01-01T00:00:00Z")
+        .await;
     assert!(later["items"].as_array().unwrap().is_empty());
 
     // One whole: the request id of its delivery, the bytes (text only when UTF-8).
@@ -85,11 +87,22 @@ async fn the_quarantine_over_http(store: Arc<dyn Backend>) {
     );
     let (status, err) = server.answer("/api/quarantine/abc").await;
     assert_eq!(status, 400);
-    assert!(err["error"]["message"].as_str().unwrap().contains("\"abc\""), "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"abc\""),
+        "{err}"
+    );
     let (status, err) = server.answer("/api/quarantine?cursor=x").await;
     assert_eq!(status, 400, "{err}");
 
-    let resp = server.client.get(server.url("/metrics")).send().await.unwrap();
+    let resp = server
+        .client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
     let metrics = resp.text().await.unwrap();
     assert!(
         metrics.lines().any(|l| l == "zcc_quarantine_entries 3"),

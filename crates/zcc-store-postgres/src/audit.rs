@@ -139,9 +139,8 @@ async fn quarantine_entry(pool: &PgPool, id: i64) -> Result<Option<QuarantineRec
 }
 
 fn source(id: i64, source: &str) -> Result<Source, StoreError> {
-    Source::parse(source).ok_or_else(|| {
-        StoreError::Other(format!("quarantine row {id}: unknown source {source:?}"))
-    })
+    Source::parse(source)
+        .ok_or_else(|| StoreError::Other(format!("quarantine row {id}: unknown source {source:?}")))
 }
 
 fn digest(id: i64, sha: &[u8]) -> Result<Digest, StoreError> {

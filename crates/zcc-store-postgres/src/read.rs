@@ -233,12 +233,11 @@ pub(crate) struct DeliveryRow {
 
 #[tracing::instrument(skip(pool))]
 pub(crate) async fn deliveries(pool: &PgPool, limit: usize) -> Result<Vec<Delivery>, StoreError> {
-    let rows: Vec<DeliveryRow> =
-        sqlx::query_as(select_deliveries!("ORDER BY id DESC LIMIT $1"))
-            .bind(sql_limit(limit))
-            .fetch_all(pool)
-            .await
-            .map_err(|e| map_sqlx("deliveries", e))?;
+    let rows: Vec<DeliveryRow> = sqlx::query_as(select_deliveries!("ORDER BY id DESC LIMIT $1"))
+        .bind(sql_limit(limit))
+        .fetch_all(pool)
+        .await
+        .map_err(|e| map_sqlx("deliveries", e))?;
     rows.into_iter().map(DeliveryRow::into_delivery).collect()
 }
 

@@ -6,9 +6,9 @@ use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
-use anyhow::bail;
 use zcc_app::quarantine::{DEFAULT_LIMIT, QuarantineError, Refused};
 use zcc_export::time::{parse_rfc3339, rfc3339_ms};
 use zcc_store::projection::Backend;
@@ -38,7 +38,12 @@ pub struct ListArgs {
     /// At most this many entries.
     #[arg(long, env = "ZCC_QUARANTINE_LIMIT", default_value_t = DEFAULT_LIMIT)]
     pub limit: usize,
-    #[arg(long, env = "ZCC_QUARANTINE_FORMAT", value_enum, default_value = "text")]
+    #[arg(
+        long,
+        env = "ZCC_QUARANTINE_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
     pub format: ListFormat,
 }
 

@@ -6,8 +6,8 @@ use axum::extract::{Path, State};
 use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
-use zcc_model::{CallProjection, Table};
 use zcc_app::origin::{Origin, Provenances};
+use zcc_model::{CallProjection, Table};
 use zcc_store::projection::{Generation, ProjectionDoc};
 use zcc_store::{LogEntry, Provenance};
 

@@ -159,9 +159,9 @@ pub async fn show(
     params: Params,
 ) -> Result<Json<QuarantineDetail>, ApiError> {
     params.only(&[])?;
-    let id: i64 = id.parse().map_err(|_| {
-        ApiError::BadRequest(format!("quarantine id {id:?} is not a whole number"))
-    })?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::BadRequest(format!("quarantine id {id:?} is not a whole number")))?;
     match zcc_app::quarantine::show(state.store().as_ref(), id).await {
         Ok(refused) => Ok(Json(refused.into())),
         Err(e @ QuarantineError::Unknown(_)) => Err(ApiError::NotFound(format!(

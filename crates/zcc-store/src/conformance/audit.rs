@@ -159,7 +159,10 @@ pub async fn quarantine_pages_and_entries<L: EventLog + AuditLog + ?Sized>(log: 
 
     let http = log.quarantine_entry(all[1].id).await.unwrap().unwrap();
     assert_eq!(http.id, all[1].id);
-    assert_eq!(http.entry, entries[1], "the body byte for byte, with its reason");
+    assert_eq!(
+        http.entry, entries[1],
+        "the body byte for byte, with its reason"
+    );
     assert_eq!(http.deliveries.len(), 1, "{:?}", http.deliveries);
     assert_eq!(http.deliveries[0].meta, meta(200, "req-2", None));
     let import = log.quarantine_entry(all[2].id).await.unwrap().unwrap();
