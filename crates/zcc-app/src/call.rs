@@ -1,11 +1,12 @@
-//! Reading one call: the generation, its stored projection and the raw events behind it, and the
-//! one way a stored projection document becomes a [`CallProjection`].
+//! Reading one call: the generation, its stored projection and the raw events behind it with
+//! where each came from ([`crate::origin`]), and the one way a stored projection document
+//! becomes a [`CallProjection`].
 
 use zcc_model::CallProjection;
-use zcc_store::LogEntry;
-use zcc_store::StoreError;
 use zcc_store::projection::{Backend, Generation, GenerationId, ProjectionDoc, ProjectionStore};
+use zcc_store::{AuditLog, EventLog, LogEntry, StoreError};
 
+use crate::origin::{Origin, Provenances};
 use crate::select::{SelectError, Selector, choose};
 
 /// One engagement as a reader sees it under one generation.
@@ -18,9 +19,16 @@ pub struct Call {
     pub doc: Option<ProjectionDoc>,
     /// The engagement's raw events, in log order.
     pub events: Vec<LogEntry>,
+    /// Where the recovered ones among them were read from.
+    pub provenance: Provenances,
 }
 
 impl Call {
+    /// Where `entry` (one of [`Call::events`]) came from.
+    pub fn origin(&self, entry: &LogEntry) -> Origin<'_> {
+        self.provenance.origin(entry)
+    }
+
     /// The projection, decoded ([`decode`]); `None` when not folded.
     pub fn projection(&self) -> Result<Option<CallProjection>, Unreadable> {
         self.doc
@@ -81,19 +89,58 @@ pub async fn load_in<S: Backend + ?Sized>(
     generation: Generation,
     engagement_id: &str,
 ) -> Result<Call, CallError> {
-    let (doc, events) = tokio::try_join!(
-        store.projection(generation.id, engagement_id),
-        store.engagement_events(engagement_id)
+    let (doc, raw) = tokio::try_join!(
+        async { Ok(store.projection(generation.id, engagement_id).await?) },
+        read_raw(store, engagement_id)
     )?;
-    if doc.is_none() && events.is_empty() {
+    if doc.is_none() && raw.events.is_empty() {
         return Err(CallError::Unknown(engagement_id.to_owned()));
     }
     Ok(Call {
         engagement_id: engagement_id.to_owned(),
         generation,
         doc,
-        events,
+        events: raw.events,
+        provenance: raw.provenance,
     })
+}
+
+/// One engagement's raw events and where each came from, under no generation.
+#[derive(Debug)]
+pub struct RawEvents {
+    /// In log order.
+    pub events: Vec<LogEntry>,
+    /// Where the recovered ones among them were read from.
+    pub provenance: Provenances,
+}
+
+impl RawEvents {
+    /// Where `entry` (one of [`RawEvents::events`]) came from.
+    pub fn origin(&self, entry: &LogEntry) -> Origin<'_> {
+        self.provenance.origin(entry)
+    }
+}
+
+/// The raw events of `engagement_id` with their origin; [`CallError::Unknown`] when the log
+/// has none.
+pub async fn raw_events<S: EventLog + AuditLog + ?Sized>(
+    store: &S,
+    engagement_id: &str,
+) -> Result<RawEvents, CallError> {
+    let raw = read_raw(store, engagement_id).await?;
+    if raw.events.is_empty() {
+        return Err(CallError::Unknown(engagement_id.to_owned()));
+    }
+    Ok(raw)
+}
+
+async fn read_raw<S: EventLog + AuditLog + ?Sized>(
+    store: &S,
+    engagement_id: &str,
+) -> Result<RawEvents, CallError> {
+    let events = store.engagement_events(engagement_id).await?;
+    let provenance = Provenances::of(store, &events).await?;
+    Ok(RawEvents { events, provenance })
 }
 
 /// The projection of one engagement under `generation`, decoded; `None` when not folded.

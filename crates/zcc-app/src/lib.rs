@@ -7,7 +7,8 @@
 //!
 //! - [`select`]: which generation a read uses ([`select::choose`]), one meaning everywhere;
 //! - [`call`]: one engagement's projection and raw events, and the one decode of a stored
-//!   projection;
+//!   projection; [`origin`]: where each raw event came from;
+//! - [`quarantine`]: the bodies that were refused, with their reasons;
 //! - [`import`]: archived bodies into the log, then folded;
 //! - [`export`]: SPEC 8 tables, with one freshness policy;
 //! - [`backfill`] and [`reconcile`]: Zoom's REST side, to recover what it dropped and to
@@ -17,6 +18,8 @@ pub mod backfill;
 pub mod call;
 pub mod export;
 pub mod import;
+pub mod origin;
+pub mod quarantine;
 pub mod reconcile;
 pub mod select;
 

@@ -91,6 +91,9 @@ pub enum Command {
     Backfill(crate::commands::backfill::BackfillArgs),
     /// Compare the active generation with Zoom's own record of each call.
     Reconcile(crate::commands::reconcile::ReconcileArgs),
+    /// The bodies that were refused (not webhook envelopes), with their reasons.
+    #[command(subcommand)]
+    Quarantine(crate::commands::quarantine::QuarantineCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout: `zcc-ledger man | man -l -`, or a command's own

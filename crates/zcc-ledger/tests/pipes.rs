@@ -114,7 +114,11 @@ async fn a_refused_webhook_is_logged_with_its_reason_and_request_id() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut first)
         .unwrap();
-    let url = first.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let url = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
 
     let body = r#"{"event":"contact_center.engagement_started","payload":{"object":{}}}"#;
     let forged = format!("v0={}", "ab".repeat(32));
@@ -147,7 +151,13 @@ async fn a_refused_webhook_is_logged_with_its_reason_and_request_id() {
     assert_eq!(refused["fields"]["status"], 401);
     let reason = refused["fields"]["error"].as_str().unwrap();
     assert!(reason.contains("does not match"), "{reason}");
-    assert_eq!(refused["span"]["request_id"], "req_forged_0001", "{refused}");
-    assert!(!log.contains(&forged[3..]), "the signature was logged: {log}");
+    assert_eq!(
+        refused["span"]["request_id"], "req_forged_0001",
+        "{refused}"
+    );
+    assert!(
+        !log.contains(&forged[3..]),
+        "the signature was logged: {log}"
+    );
     assert!(!log.contains(SECRET), "the secret was logged: {log}");
 }

@@ -10,6 +10,8 @@
 //! - `zcc_append_batch_seconds`, `zcc_append_batch_size`: one group commit (recorded by
 //!   `zcc_store::group_commit`).
 //! - `zcc_log_size`: entries in the log (gauge).
+//! - `zcc_quarantine_entries`: entries in the quarantine (gauge), counted when `/metrics` is
+//!   scraped (one `count(*)` over a table of refusals; bodies are not read).
 //! - `zcc_delivery_record_failures_total`: delivery-log rows that could not be written.
 //! - `zcc_storage_failures_total`: requests that failed on storage (each is counted; only the
 //!   change of state is logged, see [`crate::storage`]); `zcc_storage_failing`: 1 while
@@ -31,6 +33,7 @@ use crate::AppState;
 pub const DELIVERIES: &str = "zcc_webhook_deliveries_total";
 pub const APPEND_SECONDS: &str = "zcc_webhook_append_seconds";
 pub const LOG_SIZE: &str = "zcc_log_size";
+pub const QUARANTINE_ENTRIES: &str = "zcc_quarantine_entries";
 pub const DELIVERY_RECORD_FAILURES: &str = "zcc_delivery_record_failures_total";
 pub const STORAGE_FAILURES: &str = "zcc_storage_failures_total";
 pub const STORAGE_FAILING: &str = "zcc_storage_failing";
@@ -101,6 +104,10 @@ fn describe() {
         "Time from handing a webhook event to the group committer until its commit is durable."
     );
     metrics::describe_gauge!(LOG_SIZE, "Entries in the event log.");
+    metrics::describe_gauge!(
+        QUARANTINE_ENTRIES,
+        "Entries in the quarantine: bodies refused because they are not webhook envelopes."
+    );
     metrics::describe_counter!(
         DELIVERY_RECORD_FAILURES,
         "Delivery-log rows that could not be written."
@@ -114,6 +121,7 @@ pub fn router() -> Router<AppState> {
 #[tracing::instrument(skip_all)]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     state.refresh_log_size().await;
+    refresh_quarantine_size(&state).await;
     (
         [(
             header::CONTENT_TYPE,
@@ -121,4 +129,12 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         state.prometheus().render(),
     )
+}
+
+/// Count the quarantine (best effort: on failure the gauge keeps its last value).
+async fn refresh_quarantine_size(state: &AppState) {
+    match state.store().quarantine_size().await {
+        Ok(n) => metrics::gauge!(QUARANTINE_ENTRIES).set(n as f64),
+        Err(e) => tracing::debug!(error = %e, "quarantine size not refreshed"),
+    }
 }

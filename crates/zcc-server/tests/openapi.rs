@@ -165,6 +165,7 @@ fn concrete(path: &str, engagement: &str, generation: i64) -> String {
     path.replace("{engagement_id}", engagement)
         .replace("{generation_id}", &generation.to_string())
         .replace("{table}", "events")
+        .replace("{quarantine_id}", "1")
 }
 
 #[tokio::test]
@@ -177,7 +178,7 @@ async fn the_document_lists_exactly_the_routes_the_router_answers() {
         listed, table,
         "the served document and the route table differ"
     );
-    assert_eq!(listed.len(), 14, "{listed:?}");
+    assert_eq!(listed.len(), 16, "{listed:?}");
 
     let paths: BTreeSet<&String> = listed.iter().map(|(_, p)| p).collect();
     for path in paths {
@@ -330,6 +331,22 @@ async fn the_answers_match_the_documented_schemas() {
         .as_str()
         .unwrap()
         .to_owned();
+    // A refused webhook, so the quarantine has an entry to list and show.
+    let ts = api_support::now_secs().to_string();
+    let refused = server
+        .client
+        .post(server.url("/webhooks/zoom"))
+        .header("x-zm-request-timestamp", &ts)
+        .header(
+            "x-zm-signature",
+            zcc_server::signature::sign(api_support::SECRET, &ts, b"[1]"),
+        )
+        .body("[1]")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let quarantined = server.json("/api/quarantine").await["items"][0]["id"].clone();
 
     let gets = [
         ("/api/engagements", "/api/engagements?limit=3".to_owned()),
@@ -355,6 +372,11 @@ async fn the_answers_match_the_documented_schemas() {
         (
             "/api/derived-events",
             "/api/derived-events?limit=20".to_owned(),
+        ),
+        ("/api/quarantine", "/api/quarantine?limit=5".to_owned()),
+        (
+            "/api/quarantine/{quarantine_id}",
+            format!("/api/quarantine/{quarantined}"),
         ),
     ];
     for (path, url) in &gets {
@@ -400,6 +422,9 @@ async fn check_error_answers(server: &Server, doc: &Value) {
     let (status, body) = server.answer("/api/engagements?limit=0").await;
     assert_eq!(status, 400);
     check(doc, "get", "/api/engagements", 400, &body);
+    let (status, body) = server.answer("/api/quarantine/999999").await;
+    assert_eq!(status, 404);
+    check(doc, "get", "/api/quarantine/{quarantine_id}", 404, &body);
     let (status, body) = server.answer("/api/engagements/no-such-engagement").await;
     assert_eq!(status, 404);
     check(doc, "get", "/api/engagements/{engagement_id}", 404, &body);

@@ -21,8 +21,8 @@ use zcc_store::projection::{
     SearchFilter,
 };
 use zcc_store::{
-    Appended, Delivery, DeliveryOutcome, Digest, EventLog, Head, LogEntry, NewEvent, Position,
-    QuarantineEntry, StoreError,
+    Appended, AuditLog, Delivery, DeliveryOutcome, Digest, EventLog, Head, LogEntry, NewEvent,
+    Position, QuarantineEntry, QuarantineQuery, QuarantineRecord, QuarantineSummary, StoreError,
 };
 use zcc_store_sqlite::{SqliteLog, SqliteOptions};
 
@@ -846,6 +846,26 @@ impl EventLog for TestLog {
             return Err(StoreError::Unavailable("switched off by the test".into()));
         }
         self.inner.ping().await
+    }
+}
+
+/// The audit reads are the real SQLite store's, unchanged.
+#[async_trait]
+impl AuditLog for TestLog {
+    async fn deliveries_at(&self, positions: &[Position]) -> Result<Vec<Delivery>, StoreError> {
+        self.inner.deliveries_at(positions).await
+    }
+    async fn quarantine_page(
+        &self,
+        query: &QuarantineQuery,
+    ) -> Result<Vec<QuarantineSummary>, StoreError> {
+        self.inner.quarantine_page(query).await
+    }
+    async fn quarantine_entry(&self, id: i64) -> Result<Option<QuarantineRecord>, StoreError> {
+        self.inner.quarantine_entry(id).await
+    }
+    async fn quarantine_size(&self) -> Result<i64, StoreError> {
+        self.inner.quarantine_size().await
     }
 }
 

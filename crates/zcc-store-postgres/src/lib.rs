@@ -6,6 +6,7 @@
 //! - `append`: how a batch is appended (one transaction under one advisory lock, so positions
 //!   are gapless and commit-ordered with any number of writer processes);
 //! - `read`: the queries that read entries, deliveries and quarantine back;
+//! - `audit`: the delivery rows of log positions and the quarantine ([`zcc_store::AuditLog`]);
 //! - `guards`: the append-only triggers and how `missing_guards` checks them;
 //! - `error`: sqlx errors to [`StoreError`] by SQLSTATE class.
 //!
@@ -13,6 +14,7 @@
 
 mod append;
 pub use append::APPEND_LOCK;
+mod audit;
 mod error;
 mod guards;
 mod projection;

@@ -71,7 +71,7 @@ fn entries(rows: Vec<EventRow>) -> Result<Vec<LogEntry>, StoreError> {
 }
 
 /// A `usize` limit as a SQL `LIMIT`.
-fn sql_limit(limit: usize) -> i64 {
+pub(crate) fn sql_limit(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
@@ -205,8 +205,20 @@ pub(crate) async fn quarantined(
         .collect()
 }
 
+/// `SELECT <every column of deliveries> FROM deliveries <tail>`, as [`DeliveryRow`] reads it.
+macro_rules! select_deliveries {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, received_at, outcome, status, position, body_sha256, event_type, reason, \
+             headers::text AS headers, provenance::text AS provenance FROM deliveries ",
+            $tail
+        )
+    };
+}
+pub(crate) use select_deliveries;
+
 #[derive(sqlx::FromRow)]
-struct DeliveryRow {
+pub(crate) struct DeliveryRow {
     id: i64,
     received_at: i64,
     outcome: String,
@@ -221,47 +233,45 @@ struct DeliveryRow {
 
 #[tracing::instrument(skip(pool))]
 pub(crate) async fn deliveries(pool: &PgPool, limit: usize) -> Result<Vec<Delivery>, StoreError> {
-    let rows: Vec<DeliveryRow> = sqlx::query_as(
-        "SELECT id, received_at, outcome, status, position, body_sha256, event_type, reason, \
-         headers::text AS headers, provenance::text AS provenance FROM deliveries \
-         ORDER BY id DESC LIMIT $1",
-    )
-    .bind(sql_limit(limit))
-    .fetch_all(pool)
-    .await
-    .map_err(|e| map_sqlx("deliveries", e))?;
-    rows.into_iter()
-        .map(|r| {
-            let bad =
-                |reason: String| StoreError::Other(format!("delivery row {}: {reason}", r.id));
-            let headers: Vec<(String, String)> = serde_json::from_str(&r.headers)
-                .map_err(|e| bad(format!("headers are not [[name, value], ...]: {e}")))?;
-            Ok(Delivery {
-                meta: DeliveryMeta {
-                    received_at_ms: r.received_at,
-                    headers,
-                    provenance: r
-                        .provenance
-                        .as_deref()
-                        .map(serde_json::from_str)
-                        .transpose()
-                        .map_err(|e| bad(format!("provenance is not a JSON object: {e}")))?,
-                },
-                outcome: DeliveryOutcome::parse(&r.outcome)
-                    .ok_or_else(|| bad(format!("unknown outcome {:?}", r.outcome)))?,
-                status: u16::try_from(r.status)
-                    .map_err(|_| bad(format!("status {} is not an HTTP status", r.status)))?,
-                position: r.position.map(Position),
-                body_sha256: r
-                    .body_sha256
-                    .map(|s| {
-                        zcc_store::Digest::from_slice(&s)
-                            .ok_or_else(|| bad(format!("body_sha256 has {} bytes", s.len())))
-                    })
-                    .transpose()?,
-                event_type: r.event_type,
-                reason: r.reason,
-            })
+    let rows: Vec<DeliveryRow> = sqlx::query_as(select_deliveries!("ORDER BY id DESC LIMIT $1"))
+        .bind(sql_limit(limit))
+        .fetch_all(pool)
+        .await
+        .map_err(|e| map_sqlx("deliveries", e))?;
+    rows.into_iter().map(DeliveryRow::into_delivery).collect()
+}
+
+impl DeliveryRow {
+    pub(crate) fn into_delivery(self) -> Result<Delivery, StoreError> {
+        let r = self;
+        let bad = |reason: String| StoreError::Other(format!("delivery row {}: {reason}", r.id));
+        let headers: Vec<(String, String)> = serde_json::from_str(&r.headers)
+            .map_err(|e| bad(format!("headers are not [[name, value], ...]: {e}")))?;
+        Ok(Delivery {
+            meta: DeliveryMeta {
+                received_at_ms: r.received_at,
+                headers,
+                provenance: r
+                    .provenance
+                    .as_deref()
+                    .map(serde_json::from_str)
+                    .transpose()
+                    .map_err(|e| bad(format!("provenance is not a JSON object: {e}")))?,
+            },
+            outcome: DeliveryOutcome::parse(&r.outcome)
+                .ok_or_else(|| bad(format!("unknown outcome {:?}", r.outcome)))?,
+            status: u16::try_from(r.status)
+                .map_err(|_| bad(format!("status {} is not an HTTP status", r.status)))?,
+            position: r.position.map(Position),
+            body_sha256: r
+                .body_sha256
+                .map(|s| {
+                    zcc_store::Digest::from_slice(&s)
+                        .ok_or_else(|| bad(format!("body_sha256 has {} bytes", s.len())))
+                })
+                .transpose()?,
+            event_type: r.event_type,
+            reason: r.reason,
         })
-        .collect()
+    }
 }

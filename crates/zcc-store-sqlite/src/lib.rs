@@ -6,6 +6,7 @@
 //! - `migrations`: the embedded files of `migrations/sqlite`, run at open.
 //! - `writer`: the one thread that changes the database.
 //! - `read`: the read-only connection pool, row decoding and the streaming scan.
+//! - `audit`: the delivery rows of log positions and the quarantine ([`zcc_store::AuditLog`]).
 //! - `error`: rusqlite errors to [`StoreError`]s, by SQLite result code.
 //! - `doc_codec`: projection documents stored LZ4-compressed (migration 0003).
 //!
@@ -64,6 +65,7 @@
 
 pub mod open;
 
+mod audit;
 mod doc_codec;
 mod error;
 mod identity;

@@ -280,60 +280,78 @@ pub(crate) fn engagements_entries(
     Ok(out)
 }
 
+/// The columns every delivery read selects, in the order [`delivery_rows`] expects.
+pub(crate) const DELIVERY_COLUMNS: &str = "id, received_at, outcome, status, position, body_sha256, \
+     event_type, reason, headers, provenance";
+
 pub(crate) fn deliveries(
     conn: &Connection,
     path: &Path,
     limit: usize,
 ) -> Result<Vec<Delivery>, StoreError> {
-    let what = "reading the delivery log";
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT id, received_at, outcome, status, position, body_sha256, event_type, reason, \
-             headers, provenance FROM deliveries ORDER BY id DESC LIMIT ?1",
-        )
-        .map_err(error::at(what, path))?;
-    let mut rows = stmt
-        .query([i64::try_from(limit).unwrap_or(i64::MAX)])
-        .map_err(error::at(what, path))?;
+    delivery_rows(
+        conn,
+        path,
+        "reading the delivery log",
+        &format!("SELECT {DELIVERY_COLUMNS} FROM deliveries ORDER BY id DESC LIMIT ?1"),
+        [i64::try_from(limit).unwrap_or(i64::MAX)],
+    )
+}
+
+/// Every row of a query over [`DELIVERY_COLUMNS`].
+pub(crate) fn delivery_rows(
+    conn: &Connection,
+    path: &Path,
+    what: &str,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Delivery>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(error::at(what, path))?;
+    let mut rows = stmt.query(params).map_err(error::at(what, path))?;
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(error::at(what, path))? {
-        let id: i64 = row.get(0).map_err(error::at(what, path))?;
-        let bad = |reason: String| {
-            StoreError::Other(format!(
-                "{what} ({}): delivery {id}: {reason}",
-                path.display()
-            ))
-        };
-        let get = |e: rusqlite::Error| error::map(&e, &format!("{what}, delivery {id}"), path);
-        let outcome: String = row.get(2).map_err(get)?;
-        let sha: Option<Vec<u8>> = row.get(5).map_err(get)?;
-        let headers: String = row.get(8).map_err(get)?;
-        let provenance: Option<String> = row.get(9).map_err(get)?;
-        out.push(Delivery {
-            meta: DeliveryMeta {
-                received_at_ms: row.get(1).map_err(get)?,
-                headers: serde_json::from_str(&headers)
-                    .map_err(|e| bad(format!("headers are not a JSON list of pairs: {e}")))?,
-                provenance: provenance
-                    .map(|p| serde_json::from_str(&p))
-                    .transpose()
-                    .map_err(|e| bad(format!("provenance is not a JSON object: {e}")))?,
-            },
-            outcome: DeliveryOutcome::parse(&outcome)
-                .ok_or_else(|| bad(format!("unknown outcome {outcome:?}")))?,
-            status: row.get(3).map_err(get)?,
-            position: row.get::<_, Option<i64>>(4).map_err(get)?.map(Position),
-            body_sha256: sha
-                .map(|s| {
-                    Digest::from_slice(&s)
-                        .ok_or_else(|| bad(format!("body_sha256 has {} bytes", s.len())))
-                })
-                .transpose()?,
-            event_type: row.get(6).map_err(get)?,
-            reason: row.get(7).map_err(get)?,
-        });
+        out.push(delivery(row, what, path)?);
     }
     Ok(out)
+}
+
+/// One row selected with [`DELIVERY_COLUMNS`].
+fn delivery(row: &Row<'_>, what: &str, path: &Path) -> Result<Delivery, StoreError> {
+    let id: i64 = row.get(0).map_err(error::at(what, path))?;
+    let bad = |reason: String| {
+        StoreError::Other(format!(
+            "{what} ({}): delivery {id}: {reason}",
+            path.display()
+        ))
+    };
+    let get = |e: rusqlite::Error| error::map(&e, &format!("{what}, delivery {id}"), path);
+    let outcome: String = row.get(2).map_err(get)?;
+    let sha: Option<Vec<u8>> = row.get(5).map_err(get)?;
+    let headers: String = row.get(8).map_err(get)?;
+    let provenance: Option<String> = row.get(9).map_err(get)?;
+    Ok(Delivery {
+        meta: DeliveryMeta {
+            received_at_ms: row.get(1).map_err(get)?,
+            headers: serde_json::from_str(&headers)
+                .map_err(|e| bad(format!("headers are not a JSON list of pairs: {e}")))?,
+            provenance: provenance
+                .map(|p| serde_json::from_str(&p))
+                .transpose()
+                .map_err(|e| bad(format!("provenance is not a JSON object: {e}")))?,
+        },
+        outcome: DeliveryOutcome::parse(&outcome)
+            .ok_or_else(|| bad(format!("unknown outcome {outcome:?}")))?,
+        status: row.get(3).map_err(get)?,
+        position: row.get::<_, Option<i64>>(4).map_err(get)?.map(Position),
+        body_sha256: sha
+            .map(|s| {
+                Digest::from_slice(&s)
+                    .ok_or_else(|| bad(format!("body_sha256 has {} bytes", s.len())))
+            })
+            .transpose()?,
+        event_type: row.get(6).map_err(get)?,
+        reason: row.get(7).map_err(get)?,
+    })
 }
 
 pub(crate) fn quarantined(

@@ -3,6 +3,8 @@
 //! Each check takes a fresh, empty log and panics with a message naming what broke.
 //! A backend's test calls [`run_all`] with a factory that makes a new empty log each time.
 
+pub mod audit;
+
 use std::future::Future;
 use std::sync::Arc;
 

@@ -1,6 +1,7 @@
 //! The event log abstraction.
 //!
 //! - [`types`]: positions, digests, log entries, deliveries, quarantine entries.
+//! - [`audit`]: reads of the delivery log and the quarantine for auditors and operators.
 //! - [`chain`]: the hash chain every backend writes and [`verify`] checks.
 //! - [`EventLog`]: the trait each backend (`zcc-store-sqlite`, `zcc-store-postgres`) implements
 //!   with its own SQL. Nothing in this crate knows SQL.
@@ -8,6 +9,7 @@
 //! - [`ingest`]: turning a raw body into a [`NewEvent`] (shared by HTTP and import).
 //! - [`group_commit`]: many concurrent appends share one durable commit.
 
+pub mod audit;
 pub mod chain;
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -20,6 +22,7 @@ pub mod scan;
 pub mod types;
 pub mod verify;
 
+pub use audit::{AuditLog, QuarantineQuery, QuarantineRecord, QuarantineSummary};
 pub use error::StoreError;
 pub use scan::{LogScan, ScanEntry};
 pub use types::*;

@@ -152,6 +152,6 @@ pub trait ProjectionStore: Send + Sync + 'static {
 }
 
 /// A backend: the log and the projections, in one database.
-pub trait Backend: crate::EventLog + ProjectionStore {}
+pub trait Backend: crate::EventLog + crate::AuditLog + ProjectionStore {}
 
-impl<T: crate::EventLog + ProjectionStore> Backend for T {}
+impl<T: crate::EventLog + crate::AuditLog + ProjectionStore> Backend for T {}

@@ -7,6 +7,7 @@ mod export;
 mod generations;
 mod import;
 mod manual;
+pub(crate) mod quarantine;
 pub(crate) mod reconcile;
 mod select;
 mod serve;
@@ -47,6 +48,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Evaluate(args) => compare::evaluate(store, args).await,
                 Command::Backfill(args) => backfill::run(store, args).await,
                 Command::Reconcile(args) => reconcile::run(store, args).await,
+                Command::Quarantine(command) => quarantine::run(store, command).await,
                 Command::Simulate(_)
                 | Command::Rules(_)
                 | Command::Completions(_)

@@ -1,5 +1,7 @@
 //! `zcc-ledger show ENGAGEMENT_ID [--format text|json]`: one call's history, the model the rule
-//! made of it, the derived events with their evidence, and the raw events behind them.
+//! made of it, the derived events with their evidence, and the raw events behind them, each
+//! with where it came from (a verified webhook, an import, or recovered from Zoom's webhook
+//! logs and not signature-checked).
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -8,6 +10,7 @@ use std::sync::Arc;
 use anyhow::anyhow;
 use serde_json::json;
 use zcc_app::call::CallError;
+use zcc_app::origin::{Origin, Provenances};
 use zcc_export::time::rfc3339_ms;
 use zcc_model::CallProjection;
 use zcc_store::LogEntry;
@@ -27,10 +30,13 @@ pub async fn run(store: Arc<dyn Backend>, args: ShowArgs) -> anyhow::Result<Exit
             other => other.into(),
         })?;
     let projection = call.projection()?;
-    let (generation, events) = (call.generation, call.events);
+    let (generation, events, provenance) = (call.generation, call.events, call.provenance);
     match args.format {
         ShowFormat::Json => {
-            let raw: Vec<_> = events.iter().map(raw_json).collect();
+            let raw: Vec<_> = events
+                .iter()
+                .map(|e| raw_json(e, provenance.origin(e)))
+                .collect();
             let out = json!({
                 "engagement_id": args.engagement_id,
                 "generation": generation.id,
@@ -47,19 +53,27 @@ pub async fn run(store: Arc<dyn Backend>, args: ShowArgs) -> anyhow::Result<Exit
                 &generation.rule_identity,
                 generation.id.0,
                 projection.as_ref(),
-                &events
+                &events,
+                &provenance
             )
         ),
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn raw_json(e: &LogEntry) -> serde_json::Value {
+/// One raw event: the `events` export's fields, its `source`, whether the receiver verified
+/// its signature, its provenance (a recovered event's attempt in Zoom's logs, else `null`) and
+/// `origin`, the same in words.
+fn raw_json(e: &LogEntry, origin: Origin<'_>) -> serde_json::Value {
     json!({
         "position": e.position.0,
         "received_at": rfc3339_ms(e.received_at_ms),
         "event": e.event_type,
         "event_time": rfc3339_ms(e.event_time_ms),
+        "source": e.source.as_str(),
+        "signature_verified": origin.signature_verified(),
+        "provenance": origin.provenance(),
+        "origin": origin.to_string(),
         "body_sha256": e.body_sha256.to_hex(),
         "hash": e.hash.to_hex(),
         "body": e.body,
@@ -82,6 +96,7 @@ fn text(
     generation: i64,
     p: Option<&CallProjection>,
     events: &[LogEntry],
+    provenance: &Provenances,
 ) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "engagement {id}  (generation {generation}, rule {rule})");
@@ -96,7 +111,7 @@ fn text(
     transfers(&mut s, p);
     holds(&mut s, p);
     supervision(&mut s, p);
-    raw_events(&mut s, events);
+    raw_events(&mut s, events, provenance);
     s
 }
 
@@ -248,15 +263,16 @@ fn supervision(s: &mut String, p: &CallProjection) {
     }
 }
 
-fn raw_events(s: &mut String, events: &[LogEntry]) {
-    let _ = writeln!(s, "\nraw events (log position, event time, type):");
+fn raw_events(s: &mut String, events: &[LogEntry], provenance: &Provenances) {
+    let _ = writeln!(s, "\nraw events (log position, event time, type; origin):");
     for e in events {
         let _ = writeln!(
             s,
-            "  {:>8}  {}  {}",
+            "  {:>8}  {}  {}  [{}]",
             e.position.0,
             rfc3339_ms(e.event_time_ms),
-            e.event_type
+            e.event_type,
+            provenance.origin(e)
         );
     }
 }

@@ -6,9 +6,10 @@ use axum::extract::{Path, State};
 use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
+use zcc_app::origin::{Origin, Provenances};
 use zcc_model::{CallProjection, Table};
-use zcc_store::LogEntry;
 use zcc_store::projection::{Generation, ProjectionDoc};
+use zcc_store::{LogEntry, Provenance};
 
 use super::auth::Authorized;
 use super::openapi::{BadRequest, NotFound, Unauthorized, Unavailable};
@@ -187,7 +188,8 @@ pub async fn conferences(
     Ok(Json(Page { items, next_cursor }))
 }
 
-/// One raw log entry as the API shows it (the `events` export's fields plus `source`).
+/// One raw log entry as the API shows it: the `events` export's fields, and where it came from
+/// (`source`, `signature_verified`, `provenance`, `origin`).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RawEvent {
     pub position: i64,
@@ -198,8 +200,17 @@ pub struct RawEvent {
     pub event_time: String,
     pub account_id: Option<String>,
     pub engagement_id: Option<String>,
+    /// How it reached the log: `http` (a webhook), `import` (an operator's archive) or
+    /// `backfill` (recovered from Zoom's webhook delivery logs).
     #[schema(value_type = EventSourceName)]
     pub source: &'static str,
+    /// Whether the receiver verified its signature: true for `http` only. A recovered event is
+    /// Zoom's record of what it sent, read over Zoom's authenticated API, not signature-checked.
+    pub signature_verified: bool,
+    /// For a recovered event, the attempt of Zoom's webhook logs it was read from; else null.
+    pub provenance: Option<RawEventProvenance>,
+    /// Where it came from, in words.
+    pub origin: String,
     /// The SHA-256 of the body, hex.
     pub body_sha256: String,
     /// The chain hash at this position, hex.
@@ -208,8 +219,39 @@ pub struct RawEvent {
     pub body: String,
 }
 
-impl From<LogEntry> for RawEvent {
-    fn from(e: LogEntry) -> RawEvent {
+/// The attempt of Zoom's webhook delivery logs a recovered event was read from.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RawEventProvenance {
+    /// What it was read from: `webhook_logs`.
+    pub via: String,
+    /// Zoom's `request_id`, the same for every attempt of one event.
+    pub request_id: Option<String>,
+    /// 0 for Zoom's first attempt, 1-3 for its retries.
+    pub retry_num: Option<i64>,
+    /// When Zoom made the attempt, as Zoom wrote it.
+    pub date_time: Option<String>,
+    /// The HTTP status Zoom saw from the endpoint (-1: an error inside Zoom).
+    pub status: Option<i64>,
+    /// Zoom's reason code for a failed attempt.
+    pub failed_reason_type: Option<i64>,
+}
+
+impl From<&Provenance> for RawEventProvenance {
+    fn from(p: &Provenance) -> RawEventProvenance {
+        RawEventProvenance {
+            via: p.via.clone(),
+            request_id: p.request_id.clone(),
+            retry_num: p.retry_num,
+            date_time: p.date_time.clone(),
+            status: p.status,
+            failed_reason_type: p.failed_reason_type,
+        }
+    }
+}
+
+impl RawEvent {
+    /// `e` as the API shows it, coming from `origin`.
+    pub fn new(e: LogEntry, origin: Origin<'_>) -> RawEvent {
         RawEvent {
             position: e.position.0,
             received_at: rfc3339_ms(e.received_at_ms),
@@ -218,6 +260,9 @@ impl From<LogEntry> for RawEvent {
             account_id: e.account_id,
             engagement_id: e.engagement_id,
             source: e.source.as_str(),
+            signature_verified: origin.signature_verified(),
+            provenance: origin.provenance().map(RawEventProvenance::from),
+            origin: origin.to_string(),
             body_sha256: e.body_sha256.to_hex(),
             hash: e.hash.to_hex(),
             body: e.body,
@@ -239,7 +284,7 @@ pub struct Detail {
     /// ms since the epoch, evidence as log positions.
     #[schema(value_type = Option<Object>)]
     pub projection: Option<Box<RawValue>>,
-    /// The engagement's raw events in log order.
+    /// The engagement's raw events in log order, each with where it came from.
     pub events: Vec<RawEvent>,
 }
 
@@ -281,12 +326,24 @@ pub async fn detail(
             })
         })
         .transpose()?;
+    let events = raw_events(call.events, &call.provenance);
     Ok(Json(Detail {
         generation: (&call.generation).into(),
         engagement_id: id,
         projection,
-        events: call.events.into_iter().map(RawEvent::from).collect(),
+        events,
     }))
+}
+
+/// `events` as the API shows them, each with its origin.
+fn raw_events(events: Vec<LogEntry>, provenance: &Provenances) -> Vec<RawEvent> {
+    events
+        .into_iter()
+        .map(|e| {
+            let origin = provenance.origin(&e);
+            RawEvent::new(e, origin)
+        })
+        .collect()
 }
 
 fn unknown_engagement(id: &str) -> ApiError {
@@ -298,7 +355,10 @@ fn unknown_engagement(id: &str) -> ApiError {
     get,
     path = "/engagements/{engagement_id}/events",
     tag = "engagements",
-    summary = "The engagement's raw events in log order.",
+    summary = "The engagement's raw events in log order, each with where it came from.",
+    description = "`source` says how an event reached the log; a recovered event (`backfill`) \
+                   carries the attempt of Zoom's webhook logs it was read from in `provenance` \
+                   and was not signature-checked (`signature_verified` false).",
     params(EngagementPath),
     responses(
         (status = 200, body = EngagementEvents, description = "The raw events."),
@@ -316,11 +376,9 @@ pub async fn events(
     params: Params,
 ) -> Result<Json<Value>, ApiError> {
     params.only(&[])?;
-    let entries = state.store().engagement_events(&id).await?;
-    if entries.is_empty() {
-        return Err(unknown_engagement(&id));
-    }
-    let items: Vec<RawEvent> = entries.into_iter().map(RawEvent::from).collect();
+    // An engagement the log does not hold is a 404 (`CallError::Unknown`).
+    let raw = zcc_app::call::raw_events(state.store().as_ref(), &id).await?;
+    let items = raw_events(raw.events, &raw.provenance);
     Ok(Json(
         serde_json::json!({ "engagement_id": id, "items": items }),
     ))

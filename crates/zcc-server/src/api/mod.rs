@@ -10,6 +10,7 @@
 //! - [`generations`]: list, start a rebuild (background task, progress), activate, diff.
 //! - [`exports`]: the SPEC 8 tables streamed in JSON Lines, CSV or Parquet.
 //! - [`feed`]: the derived-event feed, polled or as Server-Sent Events, resumable by cursor.
+//! - [`quarantine`]: the bodies that were refused, listed and shown whole.
 //! - [`openapi`]: the OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]`
 //!   operations and their types ([`query`] for parameters, [`schemas`] for answers that have no
 //!   type of their own); [`route_table`] is the one list the router and the document are made of.
@@ -21,6 +22,7 @@ pub mod feed;
 pub mod generations;
 pub mod openapi;
 pub mod params;
+pub mod quarantine;
 pub mod query;
 pub mod schemas;
 
@@ -52,6 +54,8 @@ pub fn route_table() -> Vec<UtoipaMethodRouter<AppState>> {
         routes!(exports::export),
         routes!(feed::poll),
         routes!(feed::stream),
+        routes!(quarantine::list),
+        routes!(quarantine::show),
         routes!(openapi::serve),
     ]
 }

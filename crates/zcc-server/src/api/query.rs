@@ -158,3 +158,25 @@ mod tests {
         }
     }
 }
+
+/// `GET /api/quarantine`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QuarantineListQuery {
+    /// Only entries received at or after this time (RFC 3339).
+    #[param(format = DateTime)]
+    pub since: Option<String>,
+    /// Items per page.
+    #[param(minimum = 1, maximum = 1000, default = 50)]
+    pub limit: Option<i64>,
+    /// The previous page's `next_cursor` (opaque).
+    pub cursor: Option<String>,
+}
+
+/// A quarantine entry named in the path.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct QuarantinePath {
+    /// The entry's id (`GET /api/quarantine` lists them).
+    pub quarantine_id: i64,
+}

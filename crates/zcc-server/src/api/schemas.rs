@@ -97,6 +97,7 @@ pub enum GenerationStateName {
 pub enum EventSourceName {
     Http,
     Import,
+    Backfill,
 }
 
 /// `GET /api/engagements/{engagement_id}/events`.

@@ -1,9 +1,12 @@
 //! The page of one call (`/engagements/{engagement_id}`): a summary, the generation switch, the
-//! timeline, the derived events with links to their evidence, and the raw events themselves.
+//! timeline, the derived events with links to their evidence, and the raw events themselves,
+//! each with where it came from (an event recovered from Zoom's webhook logs is marked: it was
+//! not signature-checked).
 
 use std::collections::BTreeSet;
 
 use maud::{Markup, html};
+use zcc_app::origin::{Origin, Provenances};
 use zcc_model::{CallProjection, Engagement};
 use zcc_store::LogEntry;
 use zcc_store::projection::Generation;
@@ -16,6 +19,8 @@ pub struct CallView<'a> {
     pub projection: &'a CallProjection,
     /// The engagement's raw log entries, in position order.
     pub events: &'a [LogEntry],
+    /// Where the recovered ones among them were read from.
+    pub provenance: &'a Provenances,
     /// The generation the projection comes from.
     pub generation: &'a Generation,
     /// Every generation (for the switch).
@@ -99,6 +104,17 @@ fn summary(v: &CallView<'_>) -> Markup {
             }))
             @if !p.diagnostics.is_empty() {
                 (term("Diagnostics", &diagnostics(p)))
+            }
+            @let recovered = v.events.iter()
+                .filter(|e| matches!(v.provenance.origin(e), Origin::Recovered(_)))
+                .count();
+            @if recovered > 0 {
+                (term("Recovered events", &html! {
+                    span class="origin recovered" {
+                        (recovered) " of " (v.events.len())
+                        " recovered from Zoom's webhook logs, not signature-checked"
+                    }
+                }))
             }
             (term("Rule", &html! {
                 code { (p.rule.to_string()) } " (generation " (v.generation.id) ")"
@@ -241,14 +257,18 @@ fn raw_events(v: &CallView<'_>) -> Markup {
                     caption { "The engagement's webhooks exactly as logged, in log order." }
                     thead { tr {
                         th scope="col" { "Position" } th scope="col" { "Event" }
-                        th scope="col" { "Event time (UTC)" } th scope="col" { "Body" }
+                        th scope="col" { "Event time (UTC)" } th scope="col" { "Origin" }
+                        th scope="col" { "Body" }
                     } }
                     tbody {
                         @for entry in v.events {
-                            tr id={ "pos-" (entry.position.0) } {
+                            @let origin = v.provenance.origin(entry);
+                            tr id={ "pos-" (entry.position.0) }
+                                class=[matches!(origin, Origin::Recovered(_)).then_some("recovered")] {
                                 th scope="row" { (entry.position.0) }
                                 td { (entry.event_type) }
                                 td { (time_el(entry.event_time_ms)) }
+                                td { (origin_cell(origin)) }
                                 td {
                                     details {
                                         summary {
@@ -267,5 +287,42 @@ fn raw_events(v: &CallView<'_>) -> Markup {
                 }
             }
         }
+    }
+}
+
+/// Where a raw event came from: a verified webhook, an import, or (marked) recovered from Zoom's
+/// webhook logs, with the attempt it was read from.
+fn origin_cell(origin: Origin<'_>) -> Markup {
+    match origin {
+        Origin::Webhook => html! {
+            span class="origin webhook" title=(origin.to_string()) { "webhook, signature verified" }
+        },
+        Origin::Imported => html! {
+            span class="origin imported" title=(origin.to_string()) { "imported" }
+        },
+        Origin::Recovered(p) => html! {
+            strong class="origin recovered" title=(origin.to_string()) {
+                "recovered, not signature-checked"
+            }
+            @if let Some(p) = p {
+                dl class="provenance" {
+                    div { dt { "From" } dd { "Zoom's webhook logs (" (p.via) ")" } }
+                    @if let Some(id) = &p.request_id {
+                        div { dt { "Request" } dd { code { (id) } } }
+                    }
+                    @if let Some(n) = p.retry_num {
+                        div { dt { "Retry" } dd { (n) } }
+                    }
+                    @if let Some(t) = &p.date_time {
+                        div { dt { "Zoom's time" } dd { (t) } }
+                    }
+                    @if let Some(s) = p.status {
+                        div { dt { "Status Zoom saw" } dd { (s) } }
+                    }
+                }
+            } @else {
+                " (which attempt is not recorded)"
+            }
+        },
     }
 }

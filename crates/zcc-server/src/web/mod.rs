@@ -289,6 +289,7 @@ async fn call_page(
     Ok(Html(call::render(&call::CallView {
         projection: &projection,
         events: &call.events,
+        provenance: &call.provenance,
         generation: &call.generation,
         generations: &generations,
         signed_in: viewer.signed_in,

@@ -8,3 +8,10 @@ async fn shared_conformance_suite() {
     let factory = &factory;
     zcc_store::conformance::run_all(|| factory.make()).await;
 }
+
+#[tokio::test]
+async fn audit_conformance_suite() {
+    let factory = LogFactory::default();
+    let factory = &factory;
+    zcc_store::conformance::audit::run_all(|| factory.make_postgres()).await;
+}

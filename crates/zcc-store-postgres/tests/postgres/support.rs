@@ -171,6 +171,11 @@ pub struct LogFactory {
 
 impl LogFactory {
     pub async fn make(&self) -> Arc<dyn EventLog> {
+        self.make_postgres().await
+    }
+
+    /// A fresh log as its own type (for the suites of other traits than [`EventLog`]).
+    pub async fn make_postgres(&self) -> Arc<zcc_store_postgres::PostgresLog> {
         let db = TestDb::create().await;
         let log = db.log().await;
         self.dbs.lock().await.push(db);
