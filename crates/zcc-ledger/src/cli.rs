@@ -27,7 +27,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Receive Zoom webhooks (and serve the API and web page) until SIGTERM or Ctrl-C.
-    Serve(zcc_server::ServeArgs),
+    Serve(crate::commands::serve::ServeCommand),
     /// Import archived webhook bodies: JSON Lines (one body per line; .gz read transparently),
     /// a .json file holding one body, or - for stdin.
     Import(ImportArgs),

@@ -35,6 +35,14 @@ pub struct ZoomArgs {
 }
 
 impl ZoomArgs {
+    /// Whether any of the credentials is set (`ZCC_ZOOM_ACCOUNT_ID`, `ZCC_ZOOM_CLIENT_ID`,
+    /// `ZCC_ZOOM_CLIENT_SECRET`): then all of them must be.
+    pub fn given(&self) -> bool {
+        !self.zoom_account_id.trim().is_empty()
+            || !self.zoom_client_id.trim().is_empty()
+            || std::env::var("ZCC_ZOOM_CLIENT_SECRET").is_ok_and(|s| !s.is_empty())
+    }
+
     /// A client for these settings and `ZCC_ZOOM_CLIENT_SECRET`.
     pub fn client(&self) -> anyhow::Result<ZoomClient> {
         let secret = std::env::var("ZCC_ZOOM_CLIENT_SECRET").unwrap_or_default();

@@ -8,7 +8,7 @@ mod generations;
 mod import;
 pub(crate) mod reconcile;
 mod select;
-mod serve;
+pub(crate) mod serve;
 mod show;
 mod simulate;
 mod verify;
@@ -25,7 +25,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules => generations::rules(),
         command => {
             let lock_wait = match &command {
-                Command::Serve(args) => Some(args.storage_timeout()),
+                Command::Serve(args) => Some(args.serve.storage_timeout()),
                 _ => None,
             };
             let store = open_log_with(&url, lock_wait).await?;

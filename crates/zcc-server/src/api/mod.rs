@@ -10,11 +10,14 @@
 //! - [`generations`]: list, start a rebuild (background task, progress), activate, diff.
 //! - [`exports`]: the SPEC 8 tables streamed in JSON Lines, CSV or Parquet.
 //! - [`feed`]: the derived-event feed, polled or as Server-Sent Events, resumable by cursor.
+//! - [`backfill`] and [`reconcile`]: Zoom's own record, to recover what it dropped (a run of
+//!   [`crate::recovery`]) and to compare the call model with it.
 //! - [`openapi`]: the OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]`
 //!   operations and their types ([`query`] for parameters, [`schemas`] for answers that have no
 //!   type of their own); [`route_table`] is the one list the router and the document are made of.
 
 pub mod auth;
+pub mod backfill;
 pub mod engagements;
 pub mod exports;
 pub mod feed;
@@ -22,6 +25,7 @@ pub mod generations;
 pub mod openapi;
 pub mod params;
 pub mod query;
+pub mod reconcile;
 pub mod schemas;
 
 use axum::Router;
@@ -52,6 +56,8 @@ pub fn route_table() -> Vec<UtoipaMethodRouter<AppState>> {
         routes!(exports::export),
         routes!(feed::poll),
         routes!(feed::stream),
+        routes!(backfill::start),
+        routes!(reconcile::report),
         routes!(openapi::serve),
     ]
 }
