@@ -81,6 +81,10 @@ async fn scenario(store: Arc<dyn Backend>) {
             json!({"since": until.clone(), "until": since.clone()}),
             "is not before",
         ),
+        (
+            json!({"since": (Utc::now() - chrono::Duration::days(8)).to_rfc3339()}),
+            "older than the 7 days",
+        ),
     ] {
         let (status, body) = send(server.post("/api/backfill").json(&bad)).await;
         assert_eq!(status, 400, "{bad}: {body}");

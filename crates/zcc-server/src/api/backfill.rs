@@ -17,8 +17,8 @@ use crate::error::ApiError;
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartBackfill {
-    /// Start of the window (RFC 3339). Default: 7 days before `until`, as far back as Zoom
-    /// keeps its logs.
+    /// Start of the window (RFC 3339), within the last 7 days (Zoom keeps its logs no longer).
+    /// Default: 7 days ago.
     #[schema(format = DateTime)]
     pub since: Option<String>,
     /// End of the window (RFC 3339). Default: now.
@@ -105,9 +105,20 @@ pub async fn start(
             ))
         })?
     };
-    let until = time("until", request.until.as_deref())?.unwrap_or_else(Utc::now);
-    let since = time("since", request.since.as_deref())?
-        .unwrap_or_else(|| crate::recovery::scheduled_window(until).from);
+    let now = Utc::now();
+    // As far back as Zoom keeps its logs (a minute inside, so the request is still within them
+    // when it arrives): Zoom refuses anything older.
+    let kept = crate::recovery::scheduled_window(now).from;
+    let until = time("until", request.until.as_deref())?.unwrap_or(now);
+    let since = time("since", request.since.as_deref())?.unwrap_or(kept);
+    if since < kept - chrono::Duration::minutes(1) {
+        return Err(ApiError::BadRequest(format!(
+            "body field `since` {} is older than the 7 days Zoom keeps its webhook logs \
+             (the oldest: {})",
+            rfc3339(since),
+            rfc3339(kept)
+        )));
+    }
     let window = Window::new(since, until).ok_or_else(|| {
         ApiError::BadRequest(format!(
             "body field `since` {} is not before `until` {}",
