@@ -35,11 +35,16 @@ pub struct ZoomArgs {
 }
 
 impl ZoomArgs {
-    /// Whether any of the credentials is set (`ZCC_ZOOM_ACCOUNT_ID`, `ZCC_ZOOM_CLIENT_ID`,
-    /// `ZCC_ZOOM_CLIENT_SECRET`): then all of them must be.
+    /// Whether any of the credentials (`ZCC_ZOOM_ACCOUNT_ID`, `ZCC_ZOOM_CLIENT_ID`,
+    /// `ZCC_ZOOM_CLIENT_SECRET`) or the app (`ZCC_ZOOM_APP_ID`) is set: then the three
+    /// credentials must be, so a half-made configuration is an error, not a silent no.
     pub fn given(&self) -> bool {
         !self.zoom_account_id.trim().is_empty()
             || !self.zoom_client_id.trim().is_empty()
+            || self
+                .zoom_app_id
+                .as_deref()
+                .is_some_and(|a| !a.trim().is_empty())
             || std::env::var("ZCC_ZOOM_CLIENT_SECRET").is_ok_and(|s| !s.is_empty())
     }
 
