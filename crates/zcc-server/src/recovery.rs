@@ -187,6 +187,9 @@ impl Recovery {
             s.running = true;
             s.running_since = Some(now_text());
         });
+        // Not running any more when this ends, however it ends (also when the run is dropped
+        // at shutdown).
+        let _shown = Running(self);
         let request = BackfillRequest {
             window,
             all,
@@ -244,7 +247,15 @@ impl Recovery {
                 });
             }
         }
-        self.update(|s| {
+    }
+}
+
+/// While alive, a run is going; `/readyz` says so.
+struct Running<'a>(&'a Recovery);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.update(|s| {
             s.running = false;
             s.running_since = None;
         });

@@ -126,7 +126,15 @@ pub async fn start(
             rfc3339(until)
         ))
     })?;
-    let summary = state.recovery().run(&state, window, request.all).await?;
+    // A run once started finishes, even if the caller goes away: its own task.
+    let all = request.all;
+    let run_state = state.clone();
+    let summary = tokio::spawn(async move {
+        let recovery = run_state.recovery().clone();
+        recovery.run(&run_state, window, all).await
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("the backfill task failed: {e}")))??;
     Ok(Json(BackfillDone {
         since: rfc3339(since),
         until: rfc3339(until),
