@@ -11,6 +11,17 @@
 //! - `agents`: the user ids Zoom lists in `users` against the user ids of the call's agent
 //!   legs (supervisors' legs are not agent legs).
 //!
+//! With [`ReconcileRequest::timelines`], Zoom's engagement timelines are read too, and for each
+//! call on both sides that Zoom has a timeline of:
+//! - `hold_bounds`: Zoom's `agent_hold_segment`s against the projection's holds;
+//! - `conference_bounds`: Zoom's `agent_conference_segment`s and
+//!   `agent_warm_conference_segment`s, overlapping ones merged into one conference (each
+//!   participant has a segment of it), against the projection's conferences.
+//!
+//! Both sides' intervals are sorted by start; they agree when there are as many on each side
+//! and each start and each end is within [`BOUNDS_TOLERANCE_MS`] of the other side's (an
+//! interval still open on one side agrees only with one open on the other).
+//!
 //! A count Zoom leaves out is not compared. Zoom's dataset is read for an hour more on each
 //! side of the window, and a call Zoom places in the window that the ledger started just
 //! outside it is looked up by id, so a call is never reported missing because the two sides
@@ -26,13 +37,31 @@ use serde_json::{Value, json};
 use zcc_model::TransferOutcome;
 use zcc_store::StoreError;
 use zcc_store::projection::{Generation, ProjectionDoc, ProjectionStore, SearchFilter};
-use zcc_zoom::{Window, ZoomClient, ZoomEngagement, ZoomError, parse_zoom_time};
+use zcc_zoom::{Window, ZoomClient, ZoomEngagement, ZoomError, ZoomTimeline, parse_zoom_time};
 
 /// Projections read per page.
 const PAGE: usize = 1000;
 
 /// How far beyond the window Zoom's dataset is read.
 const MARGIN: chrono::Duration = chrono::Duration::hours(1);
+
+/// How far apart the two sides' start (or end) of a hold or a conference may be and still
+/// agree: Zoom's analytics and its webhooks stamp the same moment a little apart.
+pub const BOUNDS_TOLERANCE_MS: i64 = 5_000;
+
+/// Zoom's segment types of a hold.
+const HOLD_SEGMENTS: &[&str] = &["agent_hold_segment"];
+/// Zoom's segment types of a conference (one per participant).
+const CONFERENCE_SEGMENTS: &[&str] = &["agent_conference_segment", "agent_warm_conference_segment"];
+
+/// What to compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReconcileRequest {
+    /// The calls that started in this window.
+    pub window: Window,
+    /// Also read Zoom's engagement timelines and compare hold and conference bounds.
+    pub timelines: bool,
+}
 
 /// A field compared, as written in the `field` column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -44,17 +73,25 @@ pub enum Field {
     HoldCount,
     TransferCompletedCount,
     Agents,
+    HoldBounds,
+    ConferenceBounds,
 }
 
 impl Field {
-    pub const ALL: [Field; 6] = [
+    /// Every field, in report order.
+    pub const ALL: [Field; 8] = [
         Field::MissingInLedger,
         Field::MissingInZoom,
         Field::ConferenceCount,
         Field::HoldCount,
         Field::TransferCompletedCount,
         Field::Agents,
+        Field::HoldBounds,
+        Field::ConferenceBounds,
     ];
+
+    /// The fields compared from Zoom's timelines, only when asked.
+    pub const TIMELINE: [Field; 2] = [Field::HoldBounds, Field::ConferenceBounds];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -64,6 +101,8 @@ impl Field {
             Field::HoldCount => "hold_count",
             Field::TransferCompletedCount => "transfer_completed_count",
             Field::Agents => "agents",
+            Field::HoldBounds => "hold_bounds",
+            Field::ConferenceBounds => "conference_bounds",
         }
     }
 }
@@ -78,8 +117,9 @@ pub struct Disagreement {
     pub ledger: Value,
 }
 
-/// How often one field agreed.
+/// How often one field agreed. Serialised with its `rate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(into = "TallyOut")]
 pub struct Tally {
     pub field: Field,
     pub compared: u64,
@@ -97,6 +137,26 @@ impl Tally {
     }
 }
 
+/// A [`Tally`] as written: with its rate.
+#[derive(Serialize)]
+struct TallyOut {
+    field: Field,
+    compared: u64,
+    agreed: u64,
+    rate: f64,
+}
+
+impl From<Tally> for TallyOut {
+    fn from(t: Tally) -> TallyOut {
+        TallyOut {
+            field: t.field,
+            compared: t.compared,
+            agreed: t.agreed,
+            rate: t.rate(),
+        }
+    }
+}
+
 /// The outcome of one comparison.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReconcileReport {
@@ -108,7 +168,12 @@ pub struct ReconcileReport {
     pub ledger_engagements: u64,
     /// Disagreements, by engagement id then field.
     pub disagreements: Vec<Disagreement>,
-    /// One per field, in [`Field::ALL`] order.
+    /// Whether Zoom's timelines were compared (`hold_bounds`, `conference_bounds`).
+    pub timelines: bool,
+    /// Zoom's timelines read (with `timelines`).
+    pub zoom_timelines: u64,
+    /// One per field compared, in [`Field::ALL`] order (the timeline fields only with
+    /// `timelines`).
     pub tallies: Vec<Tally>,
 }
 
@@ -123,6 +188,8 @@ impl ReconcileReport {
 pub enum ReconcileError {
     #[error("reading Zoom's engagement dataset: {0}")]
     Zoom(#[from] ZoomError),
+    #[error("reading Zoom's engagement timelines: {0}")]
+    Timelines(#[source] ZoomError),
     #[error("reading the ledger's projections: {0}")]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -135,18 +202,77 @@ pub enum ReconcileError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct LedgerCall {
     started_at_ms: Option<i64>,
-    conferences: i64,
-    holds: i64,
+    /// The conferences' bounds, by start.
+    conferences: Vec<Bounds>,
+    /// The holds' bounds, by start.
+    holds: Vec<Bounds>,
     transfers_completed: i64,
     agents: Vec<String>,
 }
 
-/// Compare Zoom's engagements that started in `window` with the active generation.
+/// When a hold or a conference started and ended (`None`: still open, or Zoom gave no end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Bounds {
+    start_ms: i64,
+    end_ms: Option<i64>,
+}
+
+impl Bounds {
+    fn json(self) -> Value {
+        json!({"start": rfc3339(self.start_ms), "end": self.end_ms.map(rfc3339)})
+    }
+
+    fn near(self, other: Bounds) -> bool {
+        let close = |a: i64, b: i64| (a - b).abs() <= BOUNDS_TOLERANCE_MS;
+        close(self.start_ms, other.start_ms)
+            && match (self.end_ms, other.end_ms) {
+                (Some(a), Some(b)) => close(a, b),
+                (None, None) => true,
+                _ => false,
+            }
+    }
+}
+
+/// How often each compared field agreed.
+struct Tallies(BTreeMap<Field, Tally>);
+
+impl Tallies {
+    fn new(fields: impl IntoIterator<Item = Field>) -> Tallies {
+        Tallies(
+            fields
+                .into_iter()
+                .map(|field| {
+                    let tally = Tally {
+                        field,
+                        compared: 0,
+                        agreed: 0,
+                    };
+                    (field, tally)
+                })
+                .collect(),
+        )
+    }
+
+    fn count(&mut self, field: Field, agreed: bool) {
+        if let Some(t) = self.0.get_mut(&field) {
+            t.compared += 1;
+            t.agreed += u64::from(agreed);
+        }
+    }
+
+    fn into_vec(self) -> Vec<Tally> {
+        self.0.into_values().collect()
+    }
+}
+
+/// Compare Zoom's engagements that started in the request's window with the active
+/// generation (and, when asked, Zoom's timelines with its holds and conferences).
 pub async fn reconcile<S: ProjectionStore + ?Sized>(
     store: &S,
     zoom: &ZoomClient,
-    window: Window,
+    request: &ReconcileRequest,
 ) -> Result<ReconcileReport, ReconcileError> {
+    let window = request.window;
     // The active generation, read directly (as `select::choose` with `Selector::Active`).
     let generation = choose(store, &Selector::Active).await?;
     let ledger = ledger_calls(store, &generation, window).await?;
@@ -157,25 +283,20 @@ pub async fn reconcile<S: ProjectionStore + ?Sized>(
     for e in engagements {
         zoom_calls.insert(e.engagement_id.clone(), e);
     }
+    let mut timelines: HashMap<String, ZoomTimeline> = HashMap::new();
+    if request.timelines {
+        let (read, _unreadable) = zoom
+            .engagement_timelines(wide)
+            .collect()
+            .await
+            .map_err(ReconcileError::Timelines)?;
+        timelines.extend(read.into_iter().map(|t| (t.engagement_id.clone(), t)));
+    }
 
-    let mut tallies: HashMap<Field, Tally> = Field::ALL
-        .iter()
-        .map(|&field| {
-            (
-                field,
-                Tally {
-                    field,
-                    compared: 0,
-                    agreed: 0,
-                },
-            )
-        })
-        .collect();
-    let mut count = |field: Field, agreed: bool| {
-        let t = tallies.get_mut(&field).expect("every field has a tally");
-        t.compared += 1;
-        t.agreed += u64::from(agreed);
-    };
+    let fields = Field::ALL
+        .into_iter()
+        .filter(|f| request.timelines || !Field::TIMELINE.contains(f));
+    let mut tallies = Tallies::new(fields);
     let mut out = Vec::new();
     let mut zoom_in_window = 0;
 
@@ -193,7 +314,7 @@ pub async fn reconcile<S: ProjectionStore + ?Sized>(
                 None => None,
             },
         };
-        count(Field::MissingInLedger, call.is_some());
+        tallies.count(Field::MissingInLedger, call.is_some());
         let Some(call) = call else {
             out.push(Disagreement {
                 engagement_id: id.clone(),
@@ -203,11 +324,14 @@ pub async fn reconcile<S: ProjectionStore + ?Sized>(
             });
             continue;
         };
-        compare(id, z, &call, &mut out, &mut count);
+        compare(id, z, &call, &mut out, &mut tallies);
+        if let Some(timeline) = timelines.get(id) {
+            compare_bounds(id, timeline, &call, &mut out, &mut tallies);
+        }
     }
     for (id, call) in &ledger {
         let present = zoom_calls.contains_key(id);
-        count(Field::MissingInZoom, present);
+        tallies.count(Field::MissingInZoom, present);
         if !present {
             out.push(Disagreement {
                 engagement_id: id.clone(),
@@ -226,8 +350,74 @@ pub async fn reconcile<S: ProjectionStore + ?Sized>(
         zoom_engagements: zoom_in_window,
         ledger_engagements: ledger.len() as u64,
         disagreements: out,
-        tallies: Field::ALL.iter().map(|f| tallies[f]).collect(),
+        timelines: request.timelines,
+        zoom_timelines: timelines.len() as u64,
+        tallies: tallies.into_vec(),
     })
+}
+
+/// The bounds of one call's holds and conferences, Zoom's timeline against the projection.
+fn compare_bounds(
+    id: &str,
+    timeline: &ZoomTimeline,
+    call: &LedgerCall,
+    out: &mut Vec<Disagreement>,
+    tallies: &mut Tallies,
+) {
+    let holds = zoom_bounds(timeline, HOLD_SEGMENTS, false);
+    let conferences = zoom_bounds(timeline, CONFERENCE_SEGMENTS, true);
+    for (field, zoom, ledger) in [
+        (Field::HoldBounds, holds, &call.holds),
+        (Field::ConferenceBounds, conferences, &call.conferences),
+    ] {
+        let agreed = zoom.len() == ledger.len() && zoom.iter().zip(ledger).all(|(z, l)| z.near(*l));
+        tallies.count(field, agreed);
+        if !agreed {
+            out.push(Disagreement {
+                engagement_id: id.to_owned(),
+                field,
+                zoom: Value::Array(zoom.into_iter().map(Bounds::json).collect()),
+                ledger: Value::Array(ledger.iter().map(|b| b.json()).collect()),
+            });
+        }
+    }
+}
+
+/// The intervals of `types` segments in Zoom's timeline, by start; with `merge`, overlapping
+/// ones (the participants' segments of one conference) as one. A segment without a readable
+/// start is left out.
+fn zoom_bounds(timeline: &ZoomTimeline, types: &[&str], merge: bool) -> Vec<Bounds> {
+    let ms = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(parse_zoom_time)
+            .map(|t| t.timestamp_millis())
+    };
+    let mut all: Vec<Bounds> = timeline
+        .segments(types)
+        .filter_map(|(_, s)| {
+            Some(Bounds {
+                start_ms: ms(&s.start_time)?,
+                end_ms: ms(&s.end_time),
+            })
+        })
+        .collect();
+    all.sort();
+    if !merge {
+        return all;
+    }
+    let mut merged: Vec<Bounds> = Vec::new();
+    for b in all {
+        match merged.last_mut() {
+            Some(last) if last.end_ms.is_none_or(|end| b.start_ms < end) => {
+                last.end_ms = match (last.end_ms, b.end_ms) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                };
+            }
+            _ => merged.push(b),
+        }
+    }
+    merged
 }
 
 /// The counts of one call present on both sides.
@@ -236,11 +426,15 @@ fn compare(
     z: &ZoomEngagement,
     call: &LedgerCall,
     out: &mut Vec<Disagreement>,
-    count: &mut impl FnMut(Field, bool),
+    tallies: &mut Tallies,
 ) {
     for (field, zoom, ledger) in [
-        (Field::ConferenceCount, z.conference_count, call.conferences),
-        (Field::HoldCount, z.hold_count, call.holds),
+        (
+            Field::ConferenceCount,
+            z.conference_count,
+            call.conferences.len() as i64,
+        ),
+        (Field::HoldCount, z.hold_count, call.holds.len() as i64),
         (
             Field::TransferCompletedCount,
             z.transfer_completed_count,
@@ -248,7 +442,7 @@ fn compare(
         ),
     ] {
         let Some(zoom) = zoom else { continue };
-        count(field, zoom == ledger);
+        tallies.count(field, zoom == ledger);
         if zoom != ledger {
             out.push(Disagreement {
                 engagement_id: id.to_owned(),
@@ -261,7 +455,7 @@ fn compare(
     let mut zoom_agents: Vec<String> = z.users.iter().map(|u| u.user_id.clone()).collect();
     zoom_agents.sort();
     zoom_agents.dedup();
-    count(Field::Agents, zoom_agents == call.agents);
+    tallies.count(Field::Agents, zoom_agents == call.agents);
     if zoom_agents != call.agents {
         out.push(Disagreement {
             engagement_id: id.to_owned(),
@@ -305,10 +499,28 @@ async fn ledger_calls<S: ProjectionStore + ?Sized>(
 fn ledger_call(generation: &Generation, doc: &ProjectionDoc) -> Result<LedgerCall, ReconcileError> {
     let p = decode(generation.id, doc)?;
     let agents = p.agents();
+    let mut conferences: Vec<Bounds> = p
+        .conferences
+        .iter()
+        .map(|c| Bounds {
+            start_ms: c.started_at,
+            end_ms: c.ended_at,
+        })
+        .collect();
+    conferences.sort();
+    let mut holds: Vec<Bounds> = p
+        .holds
+        .iter()
+        .map(|h| Bounds {
+            start_ms: h.started_at,
+            end_ms: h.ended_at,
+        })
+        .collect();
+    holds.sort();
     Ok(LedgerCall {
         started_at_ms: doc.started_at_ms,
-        conferences: p.conferences.len() as i64,
-        holds: p.holds.len() as i64,
+        conferences,
+        holds,
         transfers_completed: p
             .transfers
             .iter()

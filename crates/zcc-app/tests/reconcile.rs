@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use serde_json::{Value, json};
-use zcc_app::reconcile::{Disagreement, Field, reconcile};
+use zcc_app::reconcile::{Disagreement, Field, ReconcileRequest, reconcile};
 use zcc_sim::truth::TruthRow;
 use zcc_sim::{SimConfig, SimItem};
 use zcc_store::Source;
@@ -135,9 +135,16 @@ async fn reconcile_names_exactly_the_planted_disagreements() {
     // transfer whose completed event Zoom never sent is not counted completed by the ledger.
     let zoom = StandIn::start(Credentials::default()).await.unwrap();
     zoom.add_engagements(dataset.values().cloned());
-    let baseline = reconcile(store.as_ref(), &client(&zoom), window)
-        .await
-        .unwrap();
+    let baseline = reconcile(
+        store.as_ref(),
+        &client(&zoom),
+        &ReconcileRequest {
+            window,
+            timelines: false,
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(baseline.ledger_engagements, 80);
     assert_eq!(baseline.zoom_engagements, 80);
     for d in &baseline.disagreements {
@@ -239,9 +246,16 @@ async fn reconcile_names_exactly_the_planted_disagreements() {
     }
     let zoom = StandIn::start(Credentials::default()).await.unwrap();
     zoom.add_engagements(dataset.values().cloned());
-    let report = reconcile(store.as_ref(), &client(&zoom), window)
-        .await
-        .unwrap();
+    let report = reconcile(
+        store.as_ref(),
+        &client(&zoom),
+        &ReconcileRequest {
+            window,
+            timelines: false,
+        },
+    )
+    .await
+    .unwrap();
 
     let ledger_start = report
         .disagreements

@@ -53,7 +53,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Receive Zoom webhooks (and serve the API and web page) until SIGTERM or Ctrl-C.
-    Serve(zcc_server::ServeArgs),
+    Serve(crate::commands::serve::ServeCommand),
     /// Import archived webhook bodies: JSON Lines (one body per line; .gz read transparently),
     /// a .json file holding one body, or - for stdin.
     Import(ImportArgs),
@@ -357,10 +357,13 @@ mod tests {
     fn twins(cmd: &clap::Command, path: &str, out: &mut Vec<(String, String, String)>) {
         for arg in cmd.get_arguments() {
             if let Some(env) = arg.get_env() {
+                // A flag is known by its id and its help: the same flag flattened into several
+                // commands has both the same; two flags that merely share a name do not.
+                let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
                 let id = if arg.is_global_set() {
                     format!("(global) {}", arg.get_id())
                 } else {
-                    arg.get_id().to_string()
+                    format!("{}: {help}", arg.get_id())
                 };
                 out.push((env.to_string_lossy().into_owned(), path.to_owned(), id));
             }

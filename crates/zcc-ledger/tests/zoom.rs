@@ -218,3 +218,201 @@ async fn reconcile_writes_one_row_per_disagreement_and_exits_by_agreement() {
         common::stderr(&o)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconcile_timelines_names_a_hold_only_zoom_saw() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("ledger.db").display());
+    let zoom = StandIn::start(Credentials::default()).await.unwrap();
+    let secret = zoom.credentials.client_secret.clone();
+    let t0 = Utc::now() - chrono::Duration::days(2);
+    let file = dir.path().join("calls.jsonl");
+    std::fs::write(&file, body(1, t0.timestamp_millis()) + "\n").unwrap();
+    let o = common::run(&db, &["import", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let at = |secs: i64| {
+        (t0 + chrono::Duration::seconds(secs))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    zoom.add_engagements([
+        json!({"engagement_id": "Eng1", "start_time": at(0), "users": [],
+        "hold_count": 0, "conference_count": 0, "transfer_completed_count": 0}),
+    ]);
+    // Zoom's timeline has a hold the ledger never heard of.
+    zoom.add_engagement_timelines([json!({"engagement_id": "Eng1", "entity_timelines": [
+        {"entity": {"entity_id": "q1", "entity_type": "Queue"},
+         "segments": [{"segment_type": "queue_waiting_segment", "start_time": at(0), "end_time": at(20)}]},
+        {"entity": {"entity_id": "u1", "entity_type": "Agent"},
+         "segments": [{"segment_type": "agent_hold_segment", "start_time": at(60), "end_time": at(90)}]}
+    ]})]);
+    let (since, until) = (at(-3600), at(3600));
+    let window = ["reconcile", "--since", &since, "--until", &until];
+    let o = run(&zoom, &secret, &db, &window).await;
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "without --timelines the counts agree"
+    );
+    assert!(!common::stdout(&o).contains("hold_bounds"));
+
+    let o = run(
+        &zoom,
+        &secret,
+        &db,
+        &[&window[..], &["--timelines", "--format", "jsonl"]].concat(),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1), "{}", common::stderr(&o));
+    let rows: Vec<Value> = common::stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ms = |secs: i64| {
+        (t0 + chrono::Duration::seconds(secs))
+            .format("%Y-%m-%dT%H:%M:%S.000Z")
+            .to_string()
+    };
+    assert_eq!(
+        rows,
+        [json!({"engagement_id": "Eng1", "field": "hold_bounds",
+                "zoom": [{"start": ms(60), "end": ms(90)}], "ledger": []})]
+    );
+    let o = run(
+        &zoom,
+        &secret,
+        &db,
+        &[&window[..], &["--timelines"]].concat(),
+    )
+    .await;
+    let text = common::stdout(&o);
+    assert!(
+        text.contains("conference_bounds") && text.contains("100.00%"),
+        "{text}"
+    );
+    assert!(
+        text.contains("hold_bounds") && text.contains("0.00%"),
+        "{text}"
+    );
+}
+
+/// `zcc-ledger serve` with the `ZCC_ZOOM_*` settings of `env` (and `--backfill-every 1s`).
+fn serve_with_zoom(db: &str, env: &[(&str, &str)]) -> std::process::Child {
+    use std::process::Stdio;
+    let mut cmd = common::bin();
+    cmd.args([
+        "--database-url",
+        db,
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--backfill-every",
+        "1s",
+    ])
+    .env("ZCC_WEBHOOK_SECRET", common::SECRET)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.spawn().expect("serve starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_backfills_on_its_schedule_with_the_zoom_settings() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("ledger.db").display());
+    let zoom = StandIn::start(Credentials::default()).await.unwrap();
+    let c = zoom.credentials.clone();
+    let dropped = body(
+        7,
+        (Utc::now() - chrono::Duration::hours(3)).timestamp_millis(),
+    );
+    let at = Utc::now() - chrono::Duration::hours(2);
+    zoom.add_webhook_logs((0..4).map(|r| webhook_log(&dropped, at, 503, r, "req-7")));
+
+    // Half the credentials: serve refuses to start and names what is missing.
+    let half = serve_with_zoom(&db, &[("ZCC_ZOOM_ACCOUNT_ID", &c.account_id)]);
+    let o = tokio::task::spawn_blocking(move || half.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        common::stderr(&o).contains("ZCC_ZOOM_CLIENT_ID is not set"),
+        "{}",
+        common::stderr(&o)
+    );
+
+    let mut child = serve_with_zoom(
+        &db,
+        &[
+            ("ZCC_ZOOM_API_URL", &zoom.url),
+            ("ZCC_ZOOM_OAUTH_URL", &zoom.url),
+            ("ZCC_ZOOM_ACCOUNT_ID", &c.account_id),
+            ("ZCC_ZOOM_CLIENT_ID", &c.client_id),
+            ("ZCC_ZOOM_CLIENT_SECRET", &c.client_secret),
+            ("ZCC_ZOOM_APP_ID", &c.app_id),
+        ],
+    );
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    let client = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let engagement = loop {
+        let resp = client
+            .get(format!("{url}/api/engagements/Eng7"))
+            .send()
+            .await
+            .unwrap();
+        if resp.status() == 200 {
+            break resp.json::<Value>().await.unwrap();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Eng7 was never recovered"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        engagement["events"][0]["source"], "backfill",
+        "{engagement:#}"
+    );
+    let ready: Value = client
+        .get(format!("{url}/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["backfill"]["every"], "1s");
+    assert!(ready["backfill"]["last_ok_at"].is_string(), "{ready:#}");
+    let metrics = client
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("zcc_backfill_events_total{outcome=\"recovered\"} 1"),
+        "{metrics}"
+    );
+    let _ = child.kill();
+    let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        !common::stderr(&o).contains(&c.client_secret),
+        "the client secret reached serve's log"
+    );
+}

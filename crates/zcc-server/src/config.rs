@@ -25,6 +25,9 @@ pub const DEFAULT_HEADER_TIMEOUT_MS: u64 = 5_000;
 pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 3_000;
 /// Default `--max-connections`: connections served at once; more are answered 503.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1_024;
+/// Default `--backfill-every`: Zoom gives up on a delivery after about 85 minutes, so an
+/// hourly backfill closes a hole within an hour of that (`docs/RECONCILE.md`).
+pub const DEFAULT_BACKFILL_EVERY: &str = "1h";
 
 /// A secret value (webhook secret token, API token). Its `Debug` never shows the value and it
 /// has no `Display`, so it cannot reach a log line by accident (SPEC I8).
@@ -106,6 +109,97 @@ pub struct ServeArgs {
     /// Connections served at once; one more is answered 503 and closed.
     #[arg(long, env = "ZCC_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
+
+    /// How often to recover from Zoom's webhook logs what Zoom gave up delivering, when the
+    /// Zoom credentials are set (`15m`, `1h`, `1h30m`, `1d`; `0` or `off`: never). The first
+    /// run is shortly after start.
+    #[arg(long, env = "ZCC_BACKFILL_EVERY", default_value = DEFAULT_BACKFILL_EVERY)]
+    pub backfill_every: Every,
+
+    /// Zoom's REST client (the `ZCC_ZOOM_*` settings), when its credentials are set: for the
+    /// scheduled backfill, `POST /api/backfill` and `GET /api/reconcile`. Not a flag: the
+    /// command line builds it (`zcc-ledger serve` reads the same settings as `backfill`).
+    #[arg(skip)]
+    pub zoom: Option<zcc_zoom::ZoomClient>,
+}
+
+/// A period such as `--backfill-every`: a sum of whole numbers with a unit (`s`, `m`, `h`,
+/// `d`), such as `15m` or `1h30m`; `0` or `off` is never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Every(pub Option<std::time::Duration>);
+
+impl Every {
+    /// The period, `None` when off.
+    pub fn period(self) -> Option<std::time::Duration> {
+        self.0
+    }
+}
+
+impl fmt::Display for Every {
+    /// The shortest humane spelling (`1h30m`, `off`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(d) = self.0 else {
+            return f.write_str("off");
+        };
+        let mut secs = d.as_secs();
+        for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
+            if secs >= size {
+                write!(f, "{}{unit}", secs / size)?;
+                secs %= size;
+            }
+        }
+        if secs > 0 || d.as_secs() == 0 {
+            write!(f, "{secs}s")?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for Every {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Every, String> {
+        let text = s.trim().to_ascii_lowercase();
+        if matches!(text.as_str(), "0" | "off" | "never") {
+            return Ok(Every(None));
+        }
+        let bad = |why: &str| {
+            format!("{s:?} is not a period ({why}); write e.g. 15m, 1h, 1h30m, 1d, or off")
+        };
+        let mut secs: u64 = 0;
+        let mut number = String::new();
+        for c in text.chars() {
+            if c.is_ascii_digit() {
+                number.push(c);
+                continue;
+            }
+            let size = match c {
+                's' => 1,
+                'm' => 60,
+                'h' => 3_600,
+                'd' => 86_400,
+                _ => return Err(bad(&format!("unknown unit {c:?}"))),
+            };
+            let n: u64 = number
+                .parse()
+                .map_err(|_| bad(&format!("no number before {c:?}")))?;
+            number.clear();
+            secs = n
+                .checked_mul(size)
+                .and_then(|v| secs.checked_add(v))
+                .ok_or_else(|| bad("too long"))?;
+        }
+        if !number.is_empty() {
+            return Err(bad("a number without a unit"));
+        }
+        if secs == 0 {
+            return Err(bad("zero; write 0 or off to turn it off"));
+        }
+        if secs > 7 * 86_400 {
+            return Err(bad("longer than the 7 days Zoom keeps its webhook logs"));
+        }
+        Ok(Every(Some(std::time::Duration::from_secs(secs))))
+    }
 }
 
 impl Default for ServeArgs {
@@ -124,6 +218,10 @@ impl Default for ServeArgs {
             header_timeout_ms: DEFAULT_HEADER_TIMEOUT_MS,
             body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            backfill_every: DEFAULT_BACKFILL_EVERY
+                .parse()
+                .expect("the default period parses"),
+            zoom: None,
         }
     }
 }
@@ -298,7 +396,32 @@ mod tests {
             let env = arg.get_env().map(|e| e.to_string_lossy().into_owned());
             assert_eq!(env.as_deref(), Some(expected.as_str()), "--{long}");
         }
-        assert_eq!(flags, 10);
+        assert_eq!(flags, 11);
+    }
+
+    #[test]
+    fn backfill_periods_are_humane() {
+        let every = |s: &str| s.parse::<Every>().map(Every::period);
+        let secs = |n| Ok(Some(std::time::Duration::from_secs(n)));
+        assert_eq!(every("15m"), secs(900));
+        assert_eq!(every("1h"), secs(3_600));
+        assert_eq!(every(" 1h30m "), secs(5_400));
+        assert_eq!(every("1d"), secs(86_400));
+        assert_eq!(every("45s"), secs(45));
+        assert_eq!(every("0"), Ok(None));
+        assert_eq!(every("OFF"), Ok(None));
+        for bad in ["15", "1x", "h", "", "8d", "0m"] {
+            let err = every(bad).unwrap_err();
+            assert!(err.contains(&format!("{bad:?}")), "{bad}: {err}");
+        }
+        assert_eq!(parse(&[]).backfill_every.to_string(), "1h");
+        assert_eq!(
+            parse(&["--backfill-every", "90m"])
+                .backfill_every
+                .to_string(),
+            "1h30m"
+        );
+        assert_eq!(Every(None).to_string(), "off");
     }
 
     #[test]

@@ -69,6 +69,16 @@ pub enum ApiError {
     #[error("storage unavailable")]
     Unavailable(#[source] StoreError),
 
+    /// What the request needs is not configured on this server (Zoom's API credentials); the
+    /// message says what to set.
+    #[error("{0}")]
+    NotConfigured(String),
+
+    /// Zoom's API failed or refused (its credentials, its rate limits, its outage); the
+    /// message names the endpoint and Zoom's answer, never a secret.
+    #[error("{0}")]
+    BadGateway(String),
+
     /// A fault of the server itself (an unreadable stored document, a failed task). Opaque to
     /// the caller; logged once.
     #[error("internal error")]
@@ -141,6 +151,42 @@ impl From<zcc_projector::ProjectorError> for ApiError {
     }
 }
 
+impl From<zcc_app::backfill::BackfillError> for ApiError {
+    fn from(e: zcc_app::backfill::BackfillError) -> ApiError {
+        use zcc_app::backfill::BackfillError as B;
+        match e {
+            e @ B::Zoom(_) => ApiError::BadGateway(e.to_string()),
+            B::Store { what, source } if source.is_transient() => ApiError::Unavailable(
+                zcc_store::StoreError::Unavailable(format!("{what}: {source}")),
+            ),
+            e => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::recovery::RunError> for ApiError {
+    fn from(e: crate::recovery::RunError) -> ApiError {
+        use crate::recovery::RunError as R;
+        match e {
+            e @ R::Busy { .. } => ApiError::Conflict(e.to_string()),
+            R::NotConfigured(why) => ApiError::NotConfigured(why),
+            R::Failed(e) => e.into(),
+        }
+    }
+}
+
+impl From<zcc_app::reconcile::ReconcileError> for ApiError {
+    fn from(e: zcc_app::reconcile::ReconcileError) -> ApiError {
+        use zcc_app::reconcile::ReconcileError as R;
+        match e {
+            e @ (R::Zoom(_) | R::Timelines(_)) => ApiError::BadGateway(e.to_string()),
+            R::Store(e) => e.into(),
+            R::Select(e) => e.into(),
+            R::Unreadable(e) => e.into(),
+        }
+    }
+}
+
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
@@ -150,7 +196,10 @@ impl ApiError {
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::NotConfigured(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -165,6 +214,8 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::NotConfigured(_) => "not_configured",
+            ApiError::BadGateway(_) => "bad_gateway",
             ApiError::Internal(_) => "internal",
         }
     }

@@ -1,5 +1,8 @@
 //! `/healthz` (the process answers) and `/readyz` (storage answers and can take a write:
-//! [`zcc_store::EventLog::ready`]).
+//! [`zcc_store::EventLog::ready`]). `/readyz`'s details also say when the last signed webhook
+//! arrived and what the backfill from Zoom's webhook logs last came to
+//! ([`crate::recovery::RecoveryStatus`]): information, not readiness (a failed backfill does not
+//! make the receiver unready).
 
 use std::time::Duration;
 
@@ -30,7 +33,12 @@ async fn healthz() -> Json<Value> {
 async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let log = state.log();
     match tokio::time::timeout(READY_TIMEOUT, log.ready()).await {
-        Ok(Ok(())) => Ok(Json(json!({"status": "ready", "backend": log.backend()}))),
+        Ok(Ok(())) => Ok(Json(json!({
+            "status": "ready",
+            "backend": log.backend(),
+            "last_webhook_at": state.last_webhook_at(),
+            "backfill": state.recovery().status(),
+        }))),
         Ok(Err(e)) => Err(ApiError::Unavailable(e)),
         Err(_) => Err(ApiError::Unavailable(StoreError::Unavailable(format!(
             "{} did not say whether it takes a write within {} s",

@@ -10,6 +10,7 @@
 //! - [`api`]: the JSON API under `/api` (engagements, conferences, generations, diff, exports,
 //!   the derived-event feed, the OpenAPI document), behind the bearer token; `docs/API.md`.
 //! - [`health`]: `/healthz`, `/readyz`. [`metrics`]: `/metrics`.
+//! - [`recovery`]: the backfill from Zoom's webhook logs, on a schedule and on request.
 //! - [`storage`]: storage failures, logged once per change of state and counted.
 //! - [`error`]: [`ServeError`] (cannot start) and [`ApiError`] (one request refused, rendered as
 //!   the HTTP answer).
@@ -26,6 +27,7 @@ pub mod conn;
 pub mod error;
 pub mod health;
 pub mod metrics;
+pub mod recovery;
 pub mod signature;
 pub mod state;
 pub mod storage;
@@ -83,6 +85,8 @@ pub fn router(state: AppState) -> Router {
 /// Before serving, a database without generations gets the default rule's, active (SPEC 6),
 /// and the live projector starts: it catches every generation that is not retired up with the
 /// log now, after each stored webhook, and on a periodic tick (appends by other processes).
+/// With Zoom's client configured (`ServeArgs::zoom`), the backfill runs every
+/// `--backfill-every` ([`recovery::spawn_schedule`]).
 pub async fn run(
     args: ServeArgs,
     store: Arc<dyn Backend>,
@@ -105,6 +109,7 @@ pub async fn run(
     live.notify();
     let state = AppState::new(args, store, Some(live))?;
     state.refresh_log_size().await;
+    recovery::spawn_schedule(&state);
     tracing::info!(%addr, backend = state.log().backend(), "serving");
     let stopping = state.clone();
     let shutdown = async move {

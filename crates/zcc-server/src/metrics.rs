@@ -17,6 +17,14 @@
 //!   change of state is logged, see [`crate::storage`]); `zcc_storage_failing`: 1 while
 //!   storage fails, else 0.
 //! - `zcc_connections_refused_total`: connections over `--max-connections`, answered 503.
+//! - `zcc_backfill_events_total{outcome}`: delivery attempts read back from Zoom's webhook logs
+//!   by the backfill (`recovered`, `already_present`, `rejected`, `skipped`);
+//!   `zcc_backfill_runs_total{outcome}`: runs (`ok`, `failed`);
+//!   `zcc_backfill_last_success_timestamp_seconds`: when the last good run ended (Unix time).
+//!   See [`crate::recovery`].
+//! - `zcc_seconds_since_last_webhook`: seconds since the last signed webhook was received (or,
+//!   before the first, since the server started), so a subscription that went quiet can be
+//!   alerted on.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -38,6 +46,10 @@ pub const DELIVERY_RECORD_FAILURES: &str = "zcc_delivery_record_failures_total";
 pub const STORAGE_FAILURES: &str = "zcc_storage_failures_total";
 pub const STORAGE_FAILING: &str = "zcc_storage_failing";
 pub const CONNECTIONS_REFUSED: &str = "zcc_connections_refused_total";
+pub const BACKFILL_EVENTS: &str = "zcc_backfill_events_total";
+pub const BACKFILL_RUNS: &str = "zcc_backfill_runs_total";
+pub const BACKFILL_LAST_SUCCESS: &str = "zcc_backfill_last_success_timestamp_seconds";
+pub const SINCE_LAST_WEBHOOK: &str = "zcc_seconds_since_last_webhook";
 
 /// Histogram buckets for latencies, in seconds: 0.1 ms to 5 s (Zoom gives up after 3 s).
 const SECONDS_BUCKETS: &[f64] = &[
@@ -112,6 +124,21 @@ fn describe() {
         DELIVERY_RECORD_FAILURES,
         "Delivery-log rows that could not be written."
     );
+    metrics::describe_counter!(
+        BACKFILL_EVENTS,
+        "Delivery attempts read back from Zoom's webhook logs by the backfill, by outcome."
+    );
+    metrics::describe_counter!(BACKFILL_RUNS, "Backfill runs, by outcome.");
+    metrics::describe_gauge!(
+        BACKFILL_LAST_SUCCESS,
+        metrics::Unit::Seconds,
+        "When the last backfill run that succeeded ended (Unix time)."
+    );
+    metrics::describe_gauge!(
+        SINCE_LAST_WEBHOOK,
+        metrics::Unit::Seconds,
+        "Seconds since the last signed webhook was received (before the first, since start)."
+    );
 }
 
 pub fn router() -> Router<AppState> {
@@ -122,6 +149,7 @@ pub fn router() -> Router<AppState> {
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     state.refresh_log_size().await;
     refresh_quarantine_size(&state).await;
+    metrics::gauge!(SINCE_LAST_WEBHOOK).set(state.seconds_since_last_webhook());
     (
         [(
             header::CONTENT_TYPE,

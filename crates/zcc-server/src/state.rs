@@ -46,6 +46,13 @@ struct Inner {
     storage_timeout: std::time::Duration,
     /// `--body-timeout-ms`.
     body_timeout: std::time::Duration,
+    /// The backfill from Zoom's webhook logs: scheduled and on request.
+    recovery: crate::recovery::Recovery,
+    /// When the last signed webhook arrived (ms since the epoch), else when the server
+    /// started.
+    last_webhook_ms: AtomicI64,
+    /// Whether a signed webhook has arrived since start.
+    any_webhook: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -63,6 +70,7 @@ impl AppState {
         args.validate()?;
         let tolerance = i64::try_from(args.timestamp_tolerance_secs).unwrap_or(i64::MAX);
         let (storage_timeout, body_timeout) = (args.storage_timeout(), args.body_timeout());
+        let recovery = crate::recovery::Recovery::new(args.zoom.clone(), args.backfill_every);
         let log: Arc<dyn EventLog> = store.clone();
         let committer = GroupCommitter::start(Arc::clone(&log), args.max_batch);
         let intake = Intake::new(Arc::clone(&log), committer);
@@ -82,6 +90,9 @@ impl AppState {
                 storage_health: Default::default(),
                 storage_timeout,
                 body_timeout,
+                recovery,
+                last_webhook_ms: AtomicI64::new(chrono::Utc::now().timestamp_millis()),
+                any_webhook: Default::default(),
             }),
         })
     }
@@ -182,6 +193,37 @@ impl AppState {
     /// Whether storage is failing (see [`crate::storage`]).
     pub fn storage_health(&self) -> &crate::storage::StorageHealth {
         &self.inner.storage_health
+    }
+
+    /// The backfill from Zoom's webhook logs ([`crate::recovery`]).
+    pub fn recovery(&self) -> &crate::recovery::Recovery {
+        &self.inner.recovery
+    }
+
+    /// A signed webhook arrived now.
+    pub(crate) fn note_webhook(&self) {
+        self.inner
+            .last_webhook_ms
+            .store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
+        self.inner.any_webhook.store(true, Ordering::Relaxed);
+    }
+
+    /// Seconds since the last signed webhook arrived (before the first, since start).
+    pub fn seconds_since_last_webhook(&self) -> f64 {
+        let ms = chrono::Utc::now().timestamp_millis()
+            - self.inner.last_webhook_ms.load(Ordering::Relaxed);
+        ms.max(0) as f64 / 1000.0
+    }
+
+    /// When the last signed webhook arrived, if one did since start.
+    pub fn last_webhook_at(&self) -> Option<String> {
+        if !self.inner.any_webhook.load(Ordering::Relaxed) {
+            return None;
+        }
+        chrono::DateTime::<chrono::Utc>::from_timestamp_millis(
+            self.inner.last_webhook_ms.load(Ordering::Relaxed),
+        )
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
     }
 
     /// Note that the log holds at least `size` entries.

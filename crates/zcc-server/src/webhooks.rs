@@ -173,7 +173,10 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body, meta: Deliver
         &body,
         meta.received_at_ms.div_euclid(1000),
     ) {
-        Ok(secret) => secret.clone(),
+        Ok(secret) => {
+            state.note_webhook();
+            secret.clone()
+        }
         Err(auth) => {
             let err = ApiError::Unauthorized(auth.to_string());
             let row = refusal(meta, DeliveryOutcome::Unauthorized, &err, Some(body_sha256));

@@ -178,7 +178,7 @@ async fn the_document_lists_exactly_the_routes_the_router_answers() {
         listed, table,
         "the served document and the route table differ"
     );
-    assert_eq!(listed.len(), 16, "{listed:?}");
+    assert_eq!(listed.len(), 18, "{listed:?}");
 
     let paths: BTreeSet<&String> = listed.iter().map(|(_, p)| p).collect();
     for path in paths {

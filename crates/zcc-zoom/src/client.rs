@@ -21,7 +21,7 @@ use tokio::sync::Mutex;
 
 use crate::ZoomError;
 use crate::config::{Retry, Secret, ZoomConfig};
-use crate::types::{WebhookLog, ZoomEngagement};
+use crate::types::{WebhookLog, ZoomEngagement, ZoomTimeline};
 use crate::window::{DATASET_SPAN, WEBHOOK_LOG_SPAN, Window, zoom_time};
 
 /// The largest page Zoom serves (and the one asked for).
@@ -114,6 +114,7 @@ impl ZoomClient {
             client: self.clone(),
             path: format!("/v2/marketplace/apps/{app_id}/webhook_logs"),
             list_key: "webhook_logs",
+            window_keys: FROM_TO,
             extra: vec![("type", if all { "1" } else { "2" }.to_owned())],
             windows: window.split(WEBHOOK_LOG_SPAN).into(),
             next_page_token: None,
@@ -128,10 +129,27 @@ impl ZoomClient {
             client: self.clone(),
             path: "/v2/contact_center/analytics/dataset/historical/engagement".to_owned(),
             list_key: "engagements",
+            window_keys: FROM_TO,
             extra: vec![("timezone", "UTC".to_owned())],
             windows: window.split(DATASET_SPAN).into(),
             next_page_token: None,
             read: ZoomEngagement::read,
+        }
+    }
+
+    /// Zoom's engagement timelines (every participant's segments) for the calls that started
+    /// in `window`, split into spans of at most a month. This endpoint names its window
+    /// `start_time_from` and `start_time_to`.
+    pub fn engagement_timelines(&self, window: Window) -> Pages<ZoomTimeline> {
+        Pages {
+            client: self.clone(),
+            path: "/v2/contact_center/analytics/dataset/historical/engagement_timelines".to_owned(),
+            list_key: "engagement_timelines",
+            window_keys: ("start_time_from", "start_time_to"),
+            extra: vec![("timezone", "UTC".to_owned())],
+            windows: window.split(DATASET_SPAN).into(),
+            next_page_token: None,
+            read: ZoomTimeline::read,
         }
     }
 
@@ -404,11 +422,16 @@ fn transport(e: &reqwest::Error) -> String {
     what
 }
 
+/// The query names of a window on most list endpoints.
+const FROM_TO: (&str, &str) = ("from", "to");
+
 /// The pages of one list endpoint over a window, span after span, page after page.
 pub struct Pages<T> {
     client: ZoomClient,
     path: String,
     list_key: &'static str,
+    /// The query names of the window's start and end.
+    window_keys: (&'static str, &'static str),
     extra: Vec<(&'static str, String)>,
     windows: VecDeque<Window>,
     next_page_token: Option<String>,
@@ -441,8 +464,8 @@ impl<T> Pages<T> {
             return Ok(None);
         };
         let mut query = vec![
-            ("from", zoom_time(window.from)),
-            ("to", zoom_time(window.to)),
+            (self.window_keys.0, zoom_time(window.from)),
+            (self.window_keys.1, zoom_time(window.to)),
             ("page_size", PAGE_SIZE.to_string()),
         ];
         query.extend(self.extra.iter().cloned());

@@ -6,7 +6,8 @@
 //!   secret gets 401 `invalid_client`.
 //! - `GET /v2/marketplace/apps/{appId}/webhook_logs` (from, to at most 7 days apart and no
 //!   older than 7 days, `type` 1 all, 2 failed (default), 3 successful) and
-//!   `GET /v2/contact_center/analytics/dataset/historical/engagement` (at most 31 days):
+//!   `GET /v2/contact_center/analytics/dataset/historical/engagement` (at most 31 days) and
+//!   `.../engagement_timelines` (`start_time_from`, `start_time_to`, at most 31 days):
 //!   pages of at most 300 by `next_page_token`; an unknown, expired or revoked token gets 401.
 //! - Faults queued with [`StandIn::fail_next`]: a 429 with `Retry-After`, or a 5xx.
 //!
@@ -76,6 +77,7 @@ struct Inner {
     tokens: HashMap<String, Instant>,
     logs: Vec<Value>,
     engagements: Vec<Value>,
+    timelines: Vec<Value>,
     faults: VecDeque<Fault>,
     cursors: HashMap<String, (String, usize)>,
     counts: Counts,
@@ -109,6 +111,7 @@ impl StandIn {
             tokens: HashMap::new(),
             logs: Vec::new(),
             engagements: Vec::new(),
+            timelines: Vec::new(),
             faults: VecDeque::new(),
             cursors: HashMap::new(),
             counts: Counts::default(),
@@ -123,6 +126,10 @@ impl StandIn {
             .route(
                 "/v2/contact_center/analytics/dataset/historical/engagement",
                 get(engagements),
+            )
+            .route(
+                "/v2/contact_center/analytics/dataset/historical/engagement_timelines",
+                get(timelines),
             )
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -166,6 +173,13 @@ impl StandIn {
     /// Add engagements to the engagement dataset (objects in Zoom's shape).
     pub fn add_engagements(&self, engagements: impl IntoIterator<Item = Value>) {
         self.with(|i| i.engagements.extend(engagements));
+    }
+
+    /// Add engagement timelines (objects in Zoom's shape: `engagement_id`,
+    /// `entity_timelines[].entity`, `entity_timelines[].segments[]`). A timeline is in a
+    /// window by its earliest segment's `start_time`.
+    pub fn add_engagement_timelines(&self, timelines: impl IntoIterator<Item = Value>) {
+        self.with(|i| i.timelines.extend(timelines));
     }
 
     pub fn counts(&self) -> Counts {
@@ -318,6 +332,15 @@ fn refuse(inner: &mut Inner, headers: &HeaderMap) -> Option<Response> {
 
 /// The `from` and `to` of a query, or the 400 to answer.
 fn span(query: &HashMap<String, String>) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
+    span_of(query, "from", "to")
+}
+
+/// The window a query names with `from_key` and `to_key`, or the 400 to answer.
+fn span_of(
+    query: &HashMap<String, String>,
+    from_key: &str,
+    to_key: &str,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
     let time = |key: &str| {
         query
             .get(key)
@@ -325,7 +348,7 @@ fn span(query: &HashMap<String, String>) -> Result<(DateTime<Utc>, DateTime<Utc>
             .map(|t| t.and_utc())
             .ok_or_else(|| format!("Invalid field: {key} must be yyyy-MM-dd'T'HH:mm:ss'Z'"))
     };
-    Ok((time("from")?, time("to")?))
+    Ok((time(from_key)?, time(to_key)?))
 }
 
 /// One page of `items` for `query`, continuing the cursor `next_page_token` names.
@@ -467,4 +490,46 @@ async fn engagements(
         .collect();
     rows.sort_by_key(|e| time_of(e, "start_time"));
     page(&mut inner, &query, &rows, "engagements")
+}
+
+/// When a timeline's call started: its earliest segment's start.
+fn timeline_start(timeline: &Value) -> Option<DateTime<Utc>> {
+    timeline
+        .get("entity_timelines")?
+        .as_array()?
+        .iter()
+        .filter_map(|e| e.get("segments")?.as_array())
+        .flatten()
+        .filter_map(|s| time_of(s, "start_time"))
+        .min()
+}
+
+async fn timelines(
+    State(shared): State<Shared>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let mut inner = shared.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(refused) = refuse(&mut inner, &headers) {
+        return refused;
+    }
+    let (from, to) = match span_of(&query, "start_time_from", "start_time_to") {
+        Ok(span) => span,
+        Err(message) => return error(StatusCode::BAD_REQUEST, 300, &message),
+    };
+    if to < from || to - from > chrono::Duration::days(31) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            300,
+            "The date range must be within one month.",
+        );
+    }
+    let mut rows: Vec<Value> = inner
+        .timelines
+        .iter()
+        .filter(|t| timeline_start(t).is_some_and(|s| s >= from && s < to))
+        .cloned()
+        .collect();
+    rows.sort_by_key(timeline_start);
+    page(&mut inner, &query, &rows, "engagement_timelines")
 }

@@ -110,6 +110,86 @@ impl ZoomEngagement {
     }
 }
 
+/// One segment of an entity's timeline: what the participant was doing from `start_time` to
+/// `end_time` (`agent_hold_segment`, `agent_conference_segment`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    pub segment_type: String,
+    pub start_time: Option<String>,
+    pub end_time: Option<String>,
+    pub end_reason: Option<String>,
+}
+
+/// One participant's timeline: who (`entity_id`, `entity_type` such as `Agent` or `Queue`)
+/// and its segments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityTimeline {
+    pub entity_id: Option<String>,
+    pub entity_type: Option<String>,
+    pub segments: Vec<Segment>,
+}
+
+/// One engagement of `GET /v2/contact_center/analytics/dataset/historical/engagement_timelines`:
+/// Zoom's own timeline of every participant of a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoomTimeline {
+    pub engagement_id: String,
+    pub entity_timelines: Vec<EntityTimeline>,
+}
+
+impl ZoomTimeline {
+    /// Read one entry; `None` without an `engagement_id`. A segment without a type is left
+    /// out; an entity without segments is kept (with none).
+    pub fn read(v: &Value) -> Option<ZoomTimeline> {
+        let engagement_id = text(v, "engagement_id").filter(|s| !s.is_empty())?;
+        let entity_timelines = list(v, "entity_timelines")
+            .map(|t| {
+                let entity = t.get("entity").unwrap_or(&Value::Null);
+                EntityTimeline {
+                    entity_id: text(entity, "entity_id"),
+                    entity_type: text(entity, "entity_type"),
+                    segments: list(t, "segments")
+                        .filter_map(|s| {
+                            Some(Segment {
+                                segment_type: text(s, "segment_type").filter(|t| !t.is_empty())?,
+                                start_time: text(s, "start_time"),
+                                end_time: text(s, "end_time"),
+                                end_reason: text(s, "end_reason"),
+                            })
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        Some(ZoomTimeline {
+            engagement_id,
+            entity_timelines,
+        })
+    }
+
+    /// Every segment of one of `types`, of any entity, with the entity's id.
+    pub fn segments<'a>(
+        &'a self,
+        types: &'a [&str],
+    ) -> impl Iterator<Item = (Option<&'a str>, &'a Segment)> + 'a {
+        self.entity_timelines.iter().flat_map(move |e| {
+            e.segments
+                .iter()
+                .filter(move |s| types.contains(&s.segment_type.as_str()))
+                .map(move |s| (e.entity_id.as_deref(), s))
+        })
+    }
+}
+
+/// The objects of a list field (anything else in it, or no list, is nothing).
+fn list<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> + 'a {
+    v.get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|item| item.is_object())
+}
+
 /// A string field; a number is taken as its text.
 fn text(v: &Value, key: &str) -> Option<String> {
     match v.get(key)? {
@@ -159,5 +239,27 @@ mod tests {
         assert_eq!(e.transfer_completed_count, None);
         assert_eq!(e.users.len(), 1);
         assert!(ZoomEngagement::read(&json!({"hold_count": 1})).is_none());
+
+        let t = ZoomTimeline::read(&json!({
+            "engagement_id": "E1", "channels": ["voice"],
+            "entity_timelines": [
+                {"entity": {"entity_id": "u1", "entity_type": "Agent"},
+                 "segments": [
+                    {"segment_type": "agent_hold_segment", "start_time": "2026-05-04T14:00:00Z",
+                     "end_time": "2026-05-04T14:01:00Z", "end_reason": "unhold"},
+                    {"start_time": "2026-05-04T14:02:00Z"},
+                    "not an object"
+                 ]},
+                {"entity": {"entity_id": "q1", "entity_type": "Queue"}},
+                3
+            ]
+        }))
+        .unwrap();
+        assert_eq!(t.entity_timelines.len(), 2);
+        assert_eq!(t.entity_timelines[0].segments.len(), 1);
+        let holds: Vec<_> = t.segments(&["agent_hold_segment"]).collect();
+        assert_eq!(holds.len(), 1);
+        assert_eq!(holds[0].0, Some("u1"));
+        assert!(ZoomTimeline::read(&json!({"entity_timelines": []})).is_none());
     }
 }

@@ -122,6 +122,54 @@ async fn a_long_window_is_read_in_spans_zoom_accepts() {
 }
 
 #[tokio::test]
+async fn engagement_timelines_are_read_by_their_start_time_window_page_by_page() {
+    let (zoom, client) = start().await;
+    let from = parse_zoom_time("2026-01-01T00:00:00Z").unwrap();
+    let to = parse_zoom_time("2026-02-15T00:00:00Z").unwrap();
+    let at = |m: i64| (from + chrono::Duration::minutes(m)).to_rfc3339();
+    // 400 calls in the window (two pages of the first span), one before it, one with no
+    // segments (no start: in no window), one without an id.
+    let timeline = |id: &str, m: i64| {
+        json!({"engagement_id": id, "channels": ["voice"], "entity_timelines": [
+            {"entity": {"entity_id": "q1", "entity_type": "Queue"},
+             "segments": [{"segment_type": "queue_waiting_segment", "start_time": at(m), "end_time": at(m + 1)}]},
+            {"entity": {"entity_id": "u1", "entity_type": "Agent"},
+             "segments": [{"segment_type": "agent_hold_segment", "start_time": at(m + 2), "end_time": at(m + 3)}]}
+        ]})
+    };
+    zoom.add_engagement_timelines((0..400).map(|i| timeline(&format!("E{i}"), i * 10)));
+    zoom.add_engagement_timelines([
+        timeline("Before", -600),
+        json!({"engagement_id": "Empty", "entity_timelines": []}),
+        timeline("", 5),
+    ]);
+    let (timelines, unreadable) = client
+        .engagement_timelines(Window::new(from, to).unwrap())
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(timelines.len(), 400);
+    assert_eq!(unreadable, 1, "the one without an id");
+    let holds: Vec<_> = timelines[7].segments(&["agent_hold_segment"]).collect();
+    assert_eq!(holds.len(), 1);
+    assert_eq!(holds[0].0, Some("u1"));
+    assert_eq!(holds[0].1.start_time.as_deref(), Some(at(72).as_str()));
+    let queries = zoom.queries();
+    assert_eq!(
+        queries.len(),
+        3,
+        "two pages of the first month, one of the rest"
+    );
+    for q in &queries {
+        assert!(
+            q.contains_key("start_time_from") && q.contains_key("start_time_to"),
+            "{q:?}"
+        );
+        assert!(!q.contains_key("from"), "{q:?}");
+    }
+}
+
+#[tokio::test]
 async fn rate_limits_and_server_errors_are_retried_honouring_retry_after() {
     let (zoom, client) = start().await;
     let (from, to) = recent();

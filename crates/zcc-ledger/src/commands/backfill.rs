@@ -35,6 +35,19 @@ pub struct ZoomArgs {
 }
 
 impl ZoomArgs {
+    /// Whether any of the credentials (`ZCC_ZOOM_ACCOUNT_ID`, `ZCC_ZOOM_CLIENT_ID`,
+    /// `ZCC_ZOOM_CLIENT_SECRET`) or the app (`ZCC_ZOOM_APP_ID`) is set: then the three
+    /// credentials must be, so a half-made configuration is an error, not a silent no.
+    pub fn given(&self) -> bool {
+        !self.zoom_account_id.trim().is_empty()
+            || !self.zoom_client_id.trim().is_empty()
+            || self
+                .zoom_app_id
+                .as_deref()
+                .is_some_and(|a| !a.trim().is_empty())
+            || std::env::var("ZCC_ZOOM_CLIENT_SECRET").is_ok_and(|s| !s.is_empty())
+    }
+
     /// A client for these settings and `ZCC_ZOOM_CLIENT_SECRET`.
     pub fn client(&self) -> anyhow::Result<ZoomClient> {
         let secret = std::env::var("ZCC_ZOOM_CLIENT_SECRET").unwrap_or_default();
@@ -56,17 +69,17 @@ pub struct BackfillArgs {
     pub zoom: ZoomArgs,
     /// Start of the window (RFC 3339; default: 7 days before --until, as far back as Zoom
     /// keeps its logs).
-    #[arg(long, env = "ZCC_SINCE")]
+    #[arg(long, env = "ZCC_BACKFILL_SINCE")]
     pub since: Option<String>,
     /// End of the window (RFC 3339; default: now).
-    #[arg(long, env = "ZCC_UNTIL")]
+    #[arg(long, env = "ZCC_BACKFILL_UNTIL")]
     pub until: Option<String>,
     /// Read every delivery attempt, not only the failed ones: a completeness audit.
-    #[arg(long, env = "ZCC_ALL")]
+    #[arg(long, env = "ZCC_BACKFILL_ALL")]
     pub all: bool,
     /// Only append: leave folding the recovered events to the next `serve`, `import` or
     /// `backfill`.
-    #[arg(long, env = "ZCC_NO_PROJECT")]
+    #[arg(long, env = "ZCC_BACKFILL_NO_PROJECT")]
     pub no_project: bool,
 }
 

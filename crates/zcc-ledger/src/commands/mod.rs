@@ -10,7 +10,7 @@ mod manual;
 pub(crate) mod quarantine;
 pub(crate) mod reconcile;
 mod select;
-mod serve;
+pub(crate) mod serve;
 mod show;
 mod simulate;
 mod verify;
@@ -29,7 +29,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Man(args) => manual::man(&args),
         command => {
             let lock_wait = match &command {
-                Command::Serve(args) => Some(args.storage_timeout()),
+                Command::Serve(args) => Some(args.serve.storage_timeout()),
                 _ => None,
             };
             let store = open_log_with(&url, lock_wait).await?;

@@ -1,4 +1,5 @@
-//! `zcc-ledger reconcile --since T --until T [--format text|jsonl] [--output PATH|-]`: compare
+//! `zcc-ledger reconcile --since T --until T [--timelines] [--format text|jsonl] [--output
+//! PATH|-]`: compare
 //! the active generation with Zoom's own record of each call (`zcc_app::reconcile`). One row
 //! per disagreement; the text format ends with the agreement rate per field. Exit 0 when
 //! everything agrees, 1 when something disagrees, 2 on errors.
@@ -9,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use zcc_app::reconcile::{ReconcileReport, reconcile};
+use zcc_app::reconcile::{ReconcileReport, ReconcileRequest, reconcile};
 use zcc_store::projection::Backend;
 use zcc_zoom::Window;
 
@@ -26,15 +27,18 @@ pub struct ReconcileArgs {
     #[command(flatten)]
     pub zoom: ZoomArgs,
     /// Calls that started at or after this time (RFC 3339).
-    #[arg(long, env = "ZCC_SINCE")]
+    #[arg(long, env = "ZCC_RECONCILE_SINCE")]
     pub since: String,
     /// Calls that started before this time (RFC 3339).
-    #[arg(long, env = "ZCC_UNTIL")]
+    #[arg(long, env = "ZCC_RECONCILE_UNTIL")]
     pub until: String,
-    #[arg(long, env = "ZCC_FORMAT", value_enum, default_value = "text")]
+    /// Also compare hold and conference bounds with Zoom's engagement timelines.
+    #[arg(long, env = "ZCC_RECONCILE_TIMELINES")]
+    pub timelines: bool,
+    #[arg(long, env = "ZCC_RECONCILE_FORMAT", value_enum, default_value = "text")]
     pub format: ReconcileFormat,
     /// Output file (- or nothing for stdout).
-    #[arg(long, env = "ZCC_OUTPUT")]
+    #[arg(long, env = "ZCC_RECONCILE_OUTPUT")]
     pub output: Option<PathBuf>,
 }
 
@@ -52,7 +56,11 @@ pub async fn run(
         );
     };
     let zoom = args.zoom.client()?;
-    let report = reconcile(store.as_ref(), &zoom, window)
+    let request = ReconcileRequest {
+        window,
+        timelines: args.timelines,
+    };
+    let report = reconcile(store.as_ref(), &zoom, &request)
         .await
         .context("reconcile")?;
     let mut out: Box<dyn Write> = match &args.output {

@@ -1,14 +1,37 @@
 //! `zcc-ledger serve`: the receiver, the API and the web page, with live projection, until
-//! SIGTERM or Ctrl-C.
+//! SIGTERM or Ctrl-C. With Zoom's credentials set (the `ZCC_ZOOM_*` settings `backfill`
+//! reads), also the scheduled backfill (`--backfill-every`) and the API's `POST /api/backfill`
+//! and `GET /api/reconcile`.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
+use clap::Args;
 use zcc_server::ServeArgs;
 use zcc_store::projection::Backend;
 
-pub async fn run(store: Arc<dyn Backend>, args: ServeArgs) -> anyhow::Result<ExitCode> {
+use super::backfill::ZoomArgs;
+
+#[derive(Debug, Args)]
+pub struct ServeCommand {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Zoom's REST side: when its credentials are set, the backfill runs every
+    /// `--backfill-every` and the API can backfill and reconcile.
+    #[command(flatten)]
+    pub zoom: ZoomArgs,
+}
+
+pub async fn run(store: Arc<dyn Backend>, command: ServeCommand) -> anyhow::Result<ExitCode> {
+    let mut args = command.serve;
+    if command.zoom.given() {
+        let client = command
+            .zoom
+            .client()
+            .context("the Zoom settings (ZCC_ZOOM_*) are incomplete or wrong")?;
+        args.zoom = Some(client);
+    }
     args.validate()?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -11,11 +11,14 @@
 //! - [`exports`]: the SPEC 8 tables streamed in JSON Lines, CSV or Parquet.
 //! - [`feed`]: the derived-event feed, polled or as Server-Sent Events, resumable by cursor.
 //! - [`quarantine`]: the bodies that were refused, listed and shown whole.
+//! - [`backfill`] and [`reconcile`]: Zoom's own record, to recover what it dropped (a run of
+//!   [`crate::recovery`]) and to compare the call model with it.
 //! - [`openapi`]: the OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]`
 //!   operations and their types ([`query`] for parameters, [`schemas`] for answers that have no
 //!   type of their own); [`route_table`] is the one list the router and the document are made of.
 
 pub mod auth;
+pub mod backfill;
 pub mod engagements;
 pub mod exports;
 pub mod feed;
@@ -24,6 +27,7 @@ pub mod openapi;
 pub mod params;
 pub mod quarantine;
 pub mod query;
+pub mod reconcile;
 pub mod schemas;
 
 use axum::Router;
@@ -56,6 +60,8 @@ pub fn route_table() -> Vec<UtoipaMethodRouter<AppState>> {
         routes!(feed::stream),
         routes!(quarantine::list),
         routes!(quarantine::show),
+        routes!(backfill::start),
+        routes!(reconcile::report),
         routes!(openapi::serve),
     ]
 }

@@ -33,6 +33,7 @@ use crate::error::ApiError;
         (name = "exports", description = "The export tables, streamed."),
         (name = "feed", description = "The derived-event feed, polled or as Server-Sent Events."),
         (name = "quarantine", description = "The bodies that were refused, with their reasons."),
+        (name = "zoom", description = "Zoom's own record: recover what it dropped, compare the call model with it."),
         (name = "document", description = "This description of the API."),
     ),
     components(schemas(ErrorBody))
@@ -86,6 +87,8 @@ pub enum ErrorCode {
     Internal,
     PayloadTooLarge,
     RequestTimeout,
+    NotConfigured,
+    BadGateway,
 }
 
 /// Declares an error answer with the [`ErrorBody`], written out in each operation that has it.
@@ -133,6 +136,17 @@ error_response!(
     /// 503.
     Unavailable,
     "Storage unavailable; try again later."
+);
+error_response!(
+    /// 503 (storage) or 503 `not_configured` (Zoom's API credentials are not set).
+    ZoomUnavailable,
+    "Storage unavailable (try again later), or Zoom's API is not configured on this server \
+     (code `not_configured`; the message says what to set)."
+);
+error_response!(
+    /// 502.
+    BadGateway,
+    "Zoom's API failed or refused; the message names the endpoint and Zoom's answer."
 );
 
 /// The whole document, made once from the route table.

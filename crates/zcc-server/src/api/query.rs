@@ -57,6 +57,21 @@ pub struct GenerationPath {
     pub generation_id: i64,
 }
 
+/// `GET /api/reconcile`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReconcileQuery {
+    /// Calls that started at or after this time (RFC 3339). Required.
+    #[param(format = DateTime)]
+    pub since: String,
+    /// Calls that started before this time (RFC 3339). Required.
+    #[param(format = DateTime)]
+    pub until: String,
+    /// Also compare hold and conference bounds with Zoom's engagement timelines.
+    #[param(default = false)]
+    pub timelines: Option<bool>,
+}
+
 /// `GET /api/diff`.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -217,3 +217,60 @@ pub struct RebuildReport {
     pub elapsed_ms: i64,
     pub events_per_second: f64,
 }
+
+/// A field `GET /api/reconcile` compares (`zcc_app::reconcile::Field`).
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ReconcileField {
+    MissingInLedger,
+    MissingInZoom,
+    ConferenceCount,
+    HoldCount,
+    TransferCompletedCount,
+    Agents,
+    HoldBounds,
+    ConferenceBounds,
+}
+
+/// One disagreement between Zoom's record and the ledger.
+#[derive(Debug, ToSchema)]
+pub struct Disagreement {
+    pub engagement_id: String,
+    pub field: ReconcileField,
+    /// Zoom's value: a count, a sorted list of user ids, a start time (`missing_in_ledger`),
+    /// a list of `{"start", "end"}` (the bounds), or null.
+    pub zoom: serde_json::Value,
+    /// The ledger's value, in the same terms.
+    pub ledger: serde_json::Value,
+}
+
+/// How often one field agreed.
+#[derive(Debug, ToSchema)]
+pub struct Tally {
+    pub field: ReconcileField,
+    /// Engagements the field was compared for.
+    pub compared: i64,
+    pub agreed: i64,
+    /// `agreed / compared`, 1 when nothing was compared.
+    pub rate: f64,
+}
+
+/// `GET /api/reconcile`: Zoom's record against the active generation.
+#[derive(Debug, ToSchema)]
+pub struct ReconcileReport {
+    /// The generation compared (the active one).
+    pub generation: i64,
+    /// Its rule identity.
+    pub rule: String,
+    /// Calls that started in the window, per side.
+    pub zoom_engagements: i64,
+    pub ledger_engagements: i64,
+    /// By engagement id, then field.
+    pub disagreements: Vec<Disagreement>,
+    /// Whether Zoom's engagement timelines were compared.
+    pub timelines: bool,
+    /// Zoom's timelines read.
+    pub zoom_timelines: i64,
+    /// One per field compared.
+    pub tallies: Vec<Tally>,
+}

@@ -220,3 +220,61 @@ pub async fn all_pages(server: &Server, path: &str, limit: usize) -> Vec<Value> 
     }
     panic!("paging did not end");
 }
+
+impl Server {
+    /// The server over `store` with `args` as given (a webhook secret [`SECRET`] is added when
+    /// none is), e.g. with Zoom's client configured.
+    pub async fn start_with(store: Arc<dyn Backend>, mut args: ServeArgs) -> Server {
+        if args.webhook_secret.is_empty() {
+            args.webhook_secret = vec![Secret::new(SECRET)];
+        }
+        let token = args.api_token.as_ref().map(|t| t.expose().to_owned());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(run(args, store.clone(), listener, async move {
+            let _ = stopped.await;
+        }));
+        let server = Server {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            store,
+            token,
+            stop: Some(stop),
+            task: Some(task),
+            _dir: None,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !server
+            .get("/api/generations")
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            assert!(Instant::now() < deadline, "the server did not start");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        server
+    }
+
+    /// The server's `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        let resp = self.client.get(self.url("/metrics")).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.text().await.unwrap()
+    }
+}
+
+/// The value of the sample `name{labels}` (labels exactly as rendered, e.g.
+/// `outcome="recovered"`; empty for none) in Prometheus text, if present.
+pub fn sample(metrics: &str, name: &str, labels: &str) -> Option<f64> {
+    let key = if labels.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{name}{{{labels}}}")
+    };
+    metrics.lines().find_map(|line| {
+        let (k, v) = line.rsplit_once(' ')?;
+        (k == key).then(|| v.parse().ok()).flatten()
+    })
+}
