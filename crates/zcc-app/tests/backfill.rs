@@ -262,6 +262,14 @@ async fn scenario(store: Arc<dyn Backend>, complete: Arc<dyn Backend>) {
     );
     let bad_after = store.quarantined(100).await.unwrap().len();
     assert_eq!(bad_after, 1);
+    let conference_count: usize = recovered_conferences.values().map(Vec::len).sum();
+    eprintln!(
+        "{} distinct bodies, {} never delivered; first backfill {first:?}; second {second:?}; \
+         {} events, {conference_count} conferences as with full delivery; verify ok",
+        corpus.len(),
+        dropped.len(),
+        head.size
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
