@@ -25,6 +25,9 @@
 //! - `zcc_seconds_since_last_webhook`: seconds since the last signed webhook was received (or,
 //!   before the first, since the server started), so a subscription that went quiet can be
 //!   alerted on.
+//! - `zcc_projection_lag_events{generation, rule, state}`: log entries not yet folded into each
+//!   generation that is kept current (the log's head minus the generation's checkpoint), read
+//!   at each scrape; a building generation shows how far its rebuild has to go.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -50,6 +53,7 @@ pub const BACKFILL_EVENTS: &str = "zcc_backfill_events_total";
 pub const BACKFILL_RUNS: &str = "zcc_backfill_runs_total";
 pub const BACKFILL_LAST_SUCCESS: &str = "zcc_backfill_last_success_timestamp_seconds";
 pub const SINCE_LAST_WEBHOOK: &str = "zcc_seconds_since_last_webhook";
+pub const PROJECTION_LAG: &str = "zcc_projection_lag_events";
 
 /// Histogram buckets for latencies, in seconds: 0.1 ms to 5 s (Zoom gives up after 3 s).
 const SECONDS_BUCKETS: &[f64] = &[
@@ -135,6 +139,10 @@ fn describe() {
         "When the last backfill run that succeeded ended (Unix time)."
     );
     metrics::describe_gauge!(
+        PROJECTION_LAG,
+        "Log entries not yet folded into a generation (head minus checkpoint), by generation."
+    );
+    metrics::describe_gauge!(
         SINCE_LAST_WEBHOOK,
         metrics::Unit::Seconds,
         "Seconds since the last signed webhook was received (before the first, since start)."
@@ -149,6 +157,7 @@ pub fn router() -> Router<AppState> {
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     state.refresh_log_size().await;
     refresh_quarantine_size(&state).await;
+    refresh_projection_lag(&state).await;
     metrics::gauge!(SINCE_LAST_WEBHOOK).set(state.seconds_since_last_webhook());
     (
         [(
@@ -157,6 +166,31 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         state.prometheus().render(),
     )
+}
+
+/// How far each generation that is not retired trails the log (best effort, as above).
+async fn refresh_projection_lag(state: &AppState) {
+    let store = state.store();
+    let (head, generations) = match (store.head().await, store.generations().await) {
+        (Ok(head), Ok(generations)) => (head, generations),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::debug!(error = %e, "projection lag not refreshed");
+            return;
+        }
+    };
+    for g in generations {
+        if g.state == zcc_store::projection::GenerationState::Retired {
+            continue;
+        }
+        let lag = (head.size - g.checkpoint.0).max(0);
+        metrics::gauge!(
+            PROJECTION_LAG,
+            "generation" => g.id.to_string(),
+            "rule" => g.rule_identity,
+            "state" => g.state.as_str(),
+        )
+        .set(lag as f64);
+    }
 }
 
 /// Count the quarantine (best effort: on failure the gauge keeps its last value).

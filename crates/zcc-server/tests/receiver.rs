@@ -1022,8 +1022,18 @@ async fn healthz_readyz_and_metrics() {
     let resp = router(state.clone()).oneshot(req).await.unwrap();
     assert_eq!(resp.status(), AxumStatus::OK);
 
+    // A generation that nothing folds (this state runs no live projector) trails the log by
+    // the one event.
+    zcc_projector::ensure_default_generation(db.log.as_ref())
+        .await
+        .unwrap();
     let (status, text) = get(&state, "/metrics").await;
     assert_eq!(status, AxumStatus::OK);
+    let lag = text
+        .lines()
+        .find(|l| l.starts_with("zcc_projection_lag_events{generation=\"1\""))
+        .unwrap_or_else(|| panic!("no projection lag in /metrics:\n{text}"));
+    assert!(lag.contains("state=\"active\"") && lag.ends_with(" 1"), "{lag}");
     for needle in [
         "zcc_webhook_deliveries_total{outcome=\"stored\"}",
         "zcc_webhook_append_seconds_bucket",
