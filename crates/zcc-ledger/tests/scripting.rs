@@ -216,3 +216,60 @@ fn completions_and_the_manual_come_from_the_command_tree() {
         "{err}"
     );
 }
+
+/// An event whose engagement id is empty or blank stays in the log, but names no call: no
+/// model table has a row with a blank `engagement_id`, under any rule, live or rebuilt.
+#[test]
+fn no_rule_makes_a_call_of_a_blank_engagement_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = imported_db(dir.path());
+    let blank = dir.path().join("blank.jsonl");
+    std::fs::write(
+        &blank,
+        concat!(
+            r#"{"event":"contact_center.engagement_started","event_ts":1777903331000,"payload":{"account_id":"A","object":{"engagement_id":"","channel":"voice","date_time_ms":1777903331000}}}"#,
+            "\n",
+            r#"{"event":"contact_center.engagement_user_hold","event_ts":1777903332000,"payload":{"account_id":"A","object":{"engagement_id":"   ","user_id":"u1","date_time_ms":1777903332000}}}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let out = run(&db, &["import", blank.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&db, &["reproject", "--rule", "party-count"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Generation 3: the default rule rebuilt from the log, beside the live-kept generation 1.
+    let out = run(&db, &["reproject", "--rule", "correlated"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let tables = [
+        "engagements",
+        "legs",
+        "holds",
+        "transfers",
+        "conference_invitations",
+        "conferences",
+        "supervision",
+        "derived_events",
+    ];
+    for generation in ["1", "2", "3"] {
+        let mut rows = 0;
+        for table in tables {
+            let out = run(&db, &["export", table, "--generation", generation]);
+            assert!(out.status.success(), "{}", stderr(&out));
+            for line in stdout(&out).lines() {
+                rows += 1;
+                let row: Value = serde_json::from_str(line).unwrap();
+                let id = row["engagement_id"].as_str().unwrap_or_default();
+                assert!(
+                    !id.trim().is_empty(),
+                    "generation {generation}, {table}: a row of a blank engagement id: {line}"
+                );
+            }
+        }
+        assert!(rows > 0, "generation {generation} has the real call's rows");
+    }
+    // The raw log keeps all three bodies.
+    let events = run(&db, &["export", "events"]);
+    assert_eq!(stdout(&events).lines().count(), 3);
+}

@@ -159,7 +159,7 @@ async fn read_page<S: Backend + ?Sized>(
     };
     let touched: Vec<String> = page
         .iter()
-        .filter_map(|e| e.engagement_id.as_deref())
+        .filter_map(|e| crate::call_of(e.engagement_id.as_deref()))
         .collect::<BTreeSet<&str>>()
         .into_iter()
         .map(str::to_owned)
@@ -173,7 +173,10 @@ async fn read_page<S: Backend + ?Sized>(
     } else {
         store.engagements_events(&touched, after).await?
     };
-    events.extend(page.into_iter().filter(|e| e.engagement_id.is_some()));
+    events.extend(
+        page.into_iter()
+            .filter(|e| crate::call_of(e.engagement_id.as_deref()).is_some()),
+    );
     let rule = Arc::clone(rule);
     let docs = tokio::task::spawn_blocking(move || fold_page(&*rule, events, threads))
         .await

@@ -49,3 +49,11 @@ pub use rebuild::{
     RebuildOptions, RebuildReport, RebuildRequest, reproject, reproject_with, resume,
 };
 pub use zcc_store::{LogScan, ScanEntry};
+
+/// The call an entry of the log belongs to: its engagement id, unless that is empty or only
+/// blanks. Such an event stays in the log (SPEC I6) and in the raw `events` export, but names
+/// no call, so no rule folds it into one (a row whose `engagement_id` is blank would join every
+/// other such event into one meaningless call).
+pub(crate) fn call_of(engagement_id: Option<&str>) -> Option<&str> {
+    engagement_id.filter(|id| !id.trim().is_empty())
+}

@@ -161,7 +161,9 @@ async fn engagements_to_score<S: Backend + ?Sized>(
         let Some(last) = page.last() else { break };
         after = last.position;
         for e in &page {
-            let Some(id) = &e.engagement_id else { continue };
+            let Some(id) = crate::call_of(e.engagement_id.as_deref()).map(str::to_owned) else {
+                continue;
+            };
             if e.event_type.contains("engagement_conference_")
                 || (scope.truth.is_some() && scope.since_ms.is_none())
             {

@@ -19,7 +19,9 @@ impl From<LogEntry> for RawEntry {
     fn from(e: LogEntry) -> Self {
         RawEntry {
             position: e.position.0,
-            engagement_id: e.engagement_id,
+            engagement_id: e
+                .engagement_id
+                .filter(|id| crate::call_of(Some(id)).is_some()),
             body: e.body,
             body_sha256: e.body_sha256.0,
         }
@@ -84,7 +86,7 @@ pub(super) fn spawn_scan(
         let result = scan.scan(after, &mut |e| {
             buf.push(RawEntry {
                 position: e.position.0,
-                engagement_id: e.engagement_id.map(str::to_owned),
+                engagement_id: crate::call_of(e.engagement_id).map(str::to_owned),
                 body: e.body.to_owned(),
                 body_sha256: e.body_sha256.0,
             });
