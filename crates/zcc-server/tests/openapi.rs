@@ -178,7 +178,7 @@ async fn the_document_lists_exactly_the_routes_the_router_answers() {
         listed, table,
         "the served document and the route table differ"
     );
-    assert_eq!(listed.len(), 18, "{listed:?}");
+    assert_eq!(listed.len(), 20, "{listed:?}");
 
     let paths: BTreeSet<&String> = listed.iter().map(|(_, p)| p).collect();
     for path in paths {
@@ -369,6 +369,7 @@ async fn the_answers_match_the_documented_schemas() {
             format!("/api/generations/{id}"),
         ),
         ("/api/diff", format!("/api/diff?base={base}&candidate={id}")),
+        ("/api/evaluate", "/api/evaluate?rule=party-count".to_owned()),
         (
             "/api/derived-events",
             "/api/derived-events?limit=20".to_owned(),

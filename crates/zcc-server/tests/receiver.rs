@@ -1033,7 +1033,10 @@ async fn healthz_readyz_and_metrics() {
         .lines()
         .find(|l| l.starts_with("zcc_projection_lag_events{generation=\"1\""))
         .unwrap_or_else(|| panic!("no projection lag in /metrics:\n{text}"));
-    assert!(lag.contains("state=\"active\"") && lag.ends_with(" 1"), "{lag}");
+    assert!(
+        lag.contains("state=\"active\"") && lag.ends_with(" 1"),
+        "{lag}"
+    );
     for needle in [
         "zcc_webhook_deliveries_total{outcome=\"stored\"}",
         "zcc_webhook_append_seconds_bucket",

@@ -8,6 +8,7 @@
 //!   the generation chosen by `generation` or `rule`, the opaque search cursor.
 //! - [`engagements`]: search, detail, raw events, derived events, conferences.
 //! - [`generations`]: list, start a rebuild (background task, progress), activate, diff.
+//! - [`evaluate`]: score a rule against the explicit conference events or a truth table.
 //! - [`exports`]: the SPEC 8 tables streamed in JSON Lines, CSV or Parquet.
 //! - [`feed`]: the derived-event feed, polled or as Server-Sent Events, resumable by cursor.
 //! - [`quarantine`]: the bodies that were refused, listed and shown whole.
@@ -20,6 +21,7 @@
 pub mod auth;
 pub mod backfill;
 pub mod engagements;
+pub mod evaluate;
 pub mod exports;
 pub mod feed;
 pub mod generations;
@@ -55,6 +57,7 @@ pub fn route_table() -> Vec<UtoipaMethodRouter<AppState>> {
         routes!(generations::show),
         routes!(generations::activate),
         routes!(generations::diff),
+        routes!(evaluate::against_explicit, evaluate::against_truth),
         routes!(exports::export),
         routes!(feed::poll),
         routes!(feed::stream),

@@ -72,6 +72,20 @@ pub struct ReconcileQuery {
     pub timelines: Option<bool>,
 }
 
+/// `GET` and `POST /api/evaluate`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EvaluateQuery {
+    /// The rule to score (`correlated`, `party-count@1`, ...). Required.
+    pub rule: String,
+    /// When the account began receiving conference events (RFC 3339): every call that began
+    /// after it is scored, one without explicit events as having no conference.
+    #[param(format = DateTime)]
+    pub since: Option<String>,
+    /// Rule parameters as `k=v`, several comma-separated.
+    pub param: Option<String>,
+}
+
 /// `GET /api/diff`.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]

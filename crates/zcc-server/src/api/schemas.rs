@@ -274,3 +274,80 @@ pub struct ReconcileReport {
     /// One per field compared.
     pub tallies: Vec<Tally>,
 }
+
+/// How a rule's conferences and the reference disagree on an engagement.
+#[derive(Debug, ToSchema)]
+#[schema(as = EvalDisagreementKind, rename_all = "snake_case")]
+pub enum EvalDisagreementKind {
+    /// A reference conference the rule did not find.
+    Missed,
+    /// A conference the rule found that the reference does not have.
+    Spurious,
+    /// Matched, with other agents.
+    Participants,
+    /// Matched, with a start or end further than the tolerance.
+    Bounds,
+}
+
+/// One conference, as the evaluation compares it (times in ms since the Unix epoch).
+#[derive(Debug, ToSchema)]
+pub struct ConferenceSummary {
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    pub participants: Vec<String>,
+}
+
+/// One disagreement of an evaluation.
+#[derive(Debug, ToSchema)]
+pub struct EvalDisagreement {
+    pub engagement_id: String,
+    pub kind: EvalDisagreementKind,
+    pub reference: Option<ConferenceSummary>,
+    pub predicted: Option<ConferenceSummary>,
+}
+
+/// One engagement's score.
+#[derive(Debug, ToSchema)]
+pub struct EngagementScore {
+    pub engagement_id: String,
+    pub reference: i64,
+    pub predicted: i64,
+    pub matched: i64,
+    pub false_positives: i64,
+    pub false_negatives: i64,
+    /// The largest start or end error of a matched pair, in ms.
+    pub max_error_ms: i64,
+    pub disagreements: Vec<EvalDisagreement>,
+}
+
+/// `GET`/`POST /api/evaluate`: how a rule scores against the reference.
+#[derive(Debug, ToSchema)]
+pub struct EvalReport {
+    /// The rule scored (its identity).
+    pub rule: String,
+    /// What it was scored against: the explicit events' rule, or the truth table's name.
+    pub reference_rule: String,
+    /// Engagements scored.
+    pub engagements: i64,
+    /// The `since` given (ms), if any.
+    pub since_ms: Option<i64>,
+    /// The conferences table scored against, if not the explicit events.
+    pub truth: Option<String>,
+    pub reference_conferences: i64,
+    pub predicted_conferences: i64,
+    pub true_positives: i64,
+    pub false_positives: i64,
+    pub false_negatives: i64,
+    /// Null when there is nothing to divide by.
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+    pub f1: Option<f64>,
+    pub median_start_error_ms: Option<i64>,
+    pub median_end_error_ms: Option<i64>,
+    /// Up to ten engagements, most misses first, then largest error.
+    pub worst: Vec<EngagementScore>,
+    /// How many disagreements of each kind.
+    pub disagreement_counts: std::collections::BTreeMap<String, i64>,
+    /// Every disagreement, by engagement.
+    pub disagreements: Vec<EvalDisagreement>,
+}
