@@ -10,13 +10,29 @@ pub fn rfc3339_ms(ms: i64) -> String {
         .unwrap_or_else(|| ms.to_string())
 }
 
-/// Parse an RFC 3339 time (as given to `--since`/`--until`) into milliseconds.
-pub fn parse_rfc3339(flag: &str, s: &str) -> Result<i64, String> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.timestamp_millis())
-        .map_err(|e| {
-            format!("{flag} {s:?} is not an RFC 3339 time ({e}); example: 2026-05-04T14:00:00Z")
-        })
+/// Parse a time given to `--since`/`--until` (or an API's `since`/`until`) into milliseconds:
+/// RFC 3339 (`2026-05-04T14:00:00Z`, any offset) or a bare date (`2026-05-04`), read as that
+/// day's midnight UTC. `what` names the flag or parameter in the error.
+pub fn parse_rfc3339(what: &str, s: &str) -> Result<i64, String> {
+    parse_instant(s).map(|t| t.timestamp_millis()).map_err(|e| {
+        format!(
+            "{what} {s:?} is not an RFC 3339 time or a date ({e}); examples: \
+             2026-05-04T14:00:00Z, 2026-05-04"
+        )
+    })
+}
+
+/// [`parse_rfc3339`] as a UTC time, with the parser's own complaint as the error.
+pub fn parse_instant(s: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
+    let s = s.trim();
+    match DateTime::parse_from_rfc3339(s) {
+        Ok(t) => Ok(t.with_timezone(&Utc)),
+        Err(rfc3339) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc())
+            .ok_or(rfc3339),
+    }
 }
 
 /// Now, in milliseconds since the epoch.
@@ -27,6 +43,23 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bare_date_is_midnight_utc() {
+        assert_eq!(
+            parse_rfc3339("--since", "2026-05-04"),
+            parse_rfc3339("--since", "2026-05-04T00:00:00Z")
+        );
+        assert_eq!(
+            parse_rfc3339("--since", " 2026-05-04T16:00:00+02:00 "),
+            Ok(1_777_903_200_000)
+        );
+        let e = parse_rfc3339("--until", "2026-13-01").unwrap_err();
+        assert!(
+            e.starts_with("--until \"2026-13-01\" is not an RFC 3339 time or a date"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn formats_with_milliseconds_in_utc() {

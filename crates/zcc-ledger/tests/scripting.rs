@@ -144,6 +144,23 @@ fn csv_is_safe_in_a_spreadsheet_unless_raw_is_asked_for() {
     assert_eq!(csv_cell(&raw, "flow_name"), flow);
     assert_eq!(csv_cell(&raw, "customer_number"), "+15550100");
 
+    // A bare date is that day's midnight UTC (the call began 2026-05-04T14:02:10Z).
+    let day = run(
+        &db,
+        &[
+            "export",
+            "engagements",
+            "--since",
+            "2026-05-04",
+            "--until",
+            "2026-05-05",
+        ],
+    );
+    assert!(day.status.success(), "{}", stderr(&day));
+    assert_eq!(stdout(&day).lines().count(), 1);
+    let next_day = run(&db, &["export", "engagements", "--since", "2026-05-05"]);
+    assert_eq!(stdout(&next_day).lines().count(), 0);
+
     // JSON Lines is data, never guarded.
     let jsonl = run(&db, &["export", "engagements"]);
     let row: Value = serde_json::from_str(stdout(&jsonl).lines().next().unwrap()).unwrap();

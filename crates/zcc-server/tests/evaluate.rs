@@ -126,6 +126,11 @@ async fn bad_requests_are_named() {
             .contains("no-such-rule")
     );
 
+    // A bare date is that day's midnight UTC, here as everywhere a time is taken.
+    let (status, body) = evaluate(&server, "rule=correlated&since=2026-05-04", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["since_ms"], 1_777_852_800_000_i64);
+
     let (status, body) = evaluate(&server, "rule=correlated&since=yesterday", None).await;
     assert_eq!(status, 400);
     assert!(body["error"]["message"].as_str().unwrap().contains("since"));

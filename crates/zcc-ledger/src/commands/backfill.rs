@@ -83,11 +83,13 @@ pub struct BackfillArgs {
     pub no_project: bool,
 }
 
-/// An RFC 3339 time given as `flag`.
+/// A time given as `flag`: RFC 3339 or a bare date (midnight UTC).
 pub fn time_arg(flag: &str, value: &str) -> anyhow::Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(value.trim())
-        .map(|t| t.with_timezone(&Utc))
-        .with_context(|| format!("{flag} {value:?} is not an RFC 3339 time"))
+    zcc_export::time::parse_instant(value).with_context(|| {
+        format!(
+            "{flag} {value:?} is not an RFC 3339 time or a date (2026-05-04T14:00:00Z, 2026-05-04)"
+        )
+    })
 }
 
 pub async fn run(

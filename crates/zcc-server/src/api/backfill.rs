@@ -54,14 +54,12 @@ pub struct BackfillDone {
 fn time(name: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
     value
         .map(|v| {
-            DateTime::parse_from_rfc3339(v.trim())
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| {
-                    ApiError::BadRequest(format!(
-                        "body field `{name}`: {v:?} is not an RFC 3339 time ({e}); example: \
-                         2026-05-04T14:00:00Z"
-                    ))
-                })
+            zcc_export::time::parse_instant(v).map_err(|e| {
+                ApiError::BadRequest(format!(
+                    "body field `{name}`: {v:?} is not an RFC 3339 time or a date ({e}); \
+                     examples: 2026-05-04T14:00:00Z, 2026-05-04"
+                ))
+            })
         })
         .transpose()
 }

@@ -65,18 +65,12 @@ impl Params {
         }
     }
 
-    /// An RFC 3339 time, in ms since the epoch.
+    /// An RFC 3339 time or a bare date (midnight UTC), in ms since the epoch.
     pub fn time(&self, name: &str) -> Result<Option<i64>, ApiError> {
         self.str(name)
             .map(|v| {
-                chrono::DateTime::parse_from_rfc3339(v)
-                    .map(|t| t.timestamp_millis())
-                    .map_err(|e| {
-                        ApiError::BadRequest(format!(
-                            "parameter `{name}`: {v:?} is not an RFC 3339 time ({e}); \
-                             example: 2026-05-04T14:00:00Z"
-                        ))
-                    })
+                zcc_export::time::parse_rfc3339(&format!("parameter `{name}`:"), v)
+                    .map_err(ApiError::BadRequest)
             })
             .transpose()
     }
