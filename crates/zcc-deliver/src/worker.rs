@@ -310,18 +310,18 @@ async fn send(
         .body(m.body.clone())
         .send()
         .await
-        .map_err(describe)?;
+        .map_err(|e| describe(&e))?;
     Ok(answer.status().as_u16())
 }
 
 /// A failed request in a few words (`timeout`, `connect: ...`), with its causes.
-fn describe(e: reqwest::Error) -> String {
+fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         return "timeout".to_owned();
     }
     let what = if e.is_connect() { "connect" } else { "request" };
     let mut text = what.to_owned();
-    let mut source = std::error::Error::source(&e);
+    let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         text.push_str(": ");
         text.push_str(&s.to_string());

@@ -15,6 +15,7 @@ mod append;
 pub use append::APPEND_LOCK;
 mod error;
 mod guards;
+mod outbound;
 mod projection;
 mod read;
 

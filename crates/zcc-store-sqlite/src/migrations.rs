@@ -71,6 +71,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/sqlite/0008_recovered_events.sql"),
         rebuilds_tables: true,
     },
+    Migration {
+        version: 9,
+        name: "0009_outbound_delivery.sql",
+        sql: include_str!("../../../migrations/sqlite/0009_outbound_delivery.sql"),
+        rebuilds_tables: false,
+    },
 ];
 
 /// The immutability guards every database at the latest version has (SPEC I1).

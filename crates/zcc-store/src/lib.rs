@@ -16,6 +16,8 @@ pub mod error;
 pub mod group_commit;
 pub mod ingest;
 pub mod outbound;
+#[cfg(feature = "conformance")]
+pub mod outbound_conformance;
 pub mod projection;
 pub mod receive;
 pub mod scan;
