@@ -10,6 +10,8 @@
 //!   projection;
 //! - [`import`]: archived bodies into the log, then folded;
 //! - [`export`]: SPEC 8 tables, with one freshness policy;
+//! - [`subscriptions`] and [`publish`]: outbound delivery of derived call events, what
+//!   subscribers are told and when (`docs/DELIVERY.md`; the worker is `zcc_deliver::worker`);
 //! - [`backfill`] and [`reconcile`]: Zoom's REST side, to recover what it dropped and to
 //!   compare the call model with its own record (`docs/RECONCILE.md`).
 
@@ -17,8 +19,10 @@ pub mod backfill;
 pub mod call;
 pub mod export;
 pub mod import;
+pub mod publish;
 pub mod reconcile;
 pub mod select;
+pub mod subscriptions;
 
 use zcc_projector::ProjectorError;
 use zcc_store::projection::{Backend, Generation};

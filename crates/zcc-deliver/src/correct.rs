@@ -100,3 +100,51 @@ pub fn correct(previous: Option<&Published>, current: &[Fact]) -> Option<Revisio
         changes,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fact(id: &str, kind: &str, at: &str) -> Fact {
+        let mut row = serde_json::Map::new();
+        row.insert("at".into(), at.into());
+        Fact {
+            event_id: id.into(),
+            kind: kind.into(),
+            engagement_id: "E".into(),
+            account_id: None,
+            row,
+            digest: format!("{kind}@{at}"),
+        }
+    }
+
+    #[test]
+    fn new_changed_and_vanished_facts_make_the_next_revision() {
+        let first = [fact("a", "call_started", "t0"), fact("b", "conference_started", "t2")];
+        let r1 = correct(None, &first).expect("everything is new");
+        assert_eq!(r1.published.revision, 1);
+        assert_eq!(r1.changes.len(), 2);
+        assert_eq!(correct(Some(&r1.published), &first), None, "nothing changed");
+        // A late event: call_started moves, the conference no longer stands, a leg ends.
+        let second = [fact("a", "call_started", "t-1"), fact("c", "agent_left", "t1")];
+        let r2 = correct(Some(&r1.published), &second).unwrap();
+        assert_eq!(r2.published.revision, 2);
+        assert_eq!(
+            r2.changes,
+            vec![
+                Change::Stands(second[0].clone()),
+                Change::Stands(second[1].clone()),
+                Change::Retracted {
+                    event_id: "b".into(),
+                    kind: "conference_started".into()
+                },
+            ]
+        );
+        let stored = Published::from_stored(2, &r2.published.facts_json()).unwrap();
+        assert_eq!(stored, r2.published);
+        // Every fact gone: each is retracted.
+        let r3 = correct(Some(&stored), &[]).unwrap();
+        assert_eq!(r3.changes.len(), 2);
+        assert!(r3.published.facts.is_empty());
+    }
+}
