@@ -102,7 +102,9 @@ pub async fn step<S: DeliveryBackend + ?Sized>(store: &S) -> Result<StepReport, 
     }
     if let Some(after) = &cursor.rescan_after {
         let after = (!after.is_empty()).then_some(after.as_str());
-        let docs = store.scan_projections(active.id, after, RESCAN_PAGE).await?;
+        let docs = store
+            .scan_projections(active.id, after, RESCAN_PAGE)
+            .await?;
         next.rescan_after = (docs.len() == RESCAN_PAGE)
             .then(|| docs.last().map(|d| d.engagement_id.clone()))
             .flatten();
@@ -169,7 +171,12 @@ async fn commit<S: DeliveryBackend + ?Sized>(
         for sub in subs {
             if wants(sub, Subject::Raw(&raw_type), e.account_id.as_deref()) {
                 let m = message::raw(sub.id, e, now);
-                messages.push(queued(sub, e.engagement_id.clone().unwrap_or_default(), m, now));
+                messages.push(queued(
+                    sub,
+                    e.engagement_id.clone().unwrap_or_default(),
+                    m,
+                    now,
+                ));
             }
         }
     }
@@ -181,9 +188,10 @@ async fn commit<S: DeliveryBackend + ?Sized>(
         };
         let current = projection.as_ref().map(facts).unwrap_or_default();
         let previous = match published.remove(id) {
-            Some(p) => Some(Published::from_stored(p.revision, &p.facts).map_err(|reason| {
-                StoreError::Other(format!("engagement {id}: {reason}"))
-            })?),
+            Some(p) => Some(
+                Published::from_stored(p.revision, &p.facts)
+                    .map_err(|reason| StoreError::Other(format!("engagement {id}: {reason}")))?,
+            ),
             None => None,
         };
         let Some(revision) = correct(previous.as_ref(), &current) else {
@@ -197,7 +205,10 @@ async fn commit<S: DeliveryBackend + ?Sized>(
                 Change::Stands(f) => Subject::Fact(&f.kind),
                 Change::Retracted { kind, .. } => Subject::Retraction(kind),
             };
-            for sub in subs.iter().filter(|s| wants(s, subject, account.as_deref())) {
+            for sub in subs
+                .iter()
+                .filter(|s| wants(s, subject, account.as_deref()))
+            {
                 let r = revision.published.revision;
                 let m = message::change(sub.id, id, account.as_deref(), r, change, now);
                 messages.push(queued(sub, id.clone(), m, now));
@@ -210,7 +221,9 @@ async fn commit<S: DeliveryBackend + ?Sized>(
         });
     }
     let (revised, queued_count) = (states.len(), messages.len());
-    store.publish(cursor, next.clone(), states, messages).await?;
+    store
+        .publish(cursor, next.clone(), states, messages)
+        .await?;
     Ok(report(next, ids.len(), revised, queued_count, false))
 }
 

@@ -97,7 +97,10 @@ async fn current(store: &dyn DeliveryBackend) -> BTreeMap<String, String> {
 }
 
 fn types(messages: &[Value]) -> Vec<&str> {
-    messages.iter().map(|m| m["type"].as_str().unwrap()).collect()
+    messages
+        .iter()
+        .map(|m| m["type"].as_str().unwrap())
+        .collect()
 }
 
 #[allow(clippy::too_many_lines)] // one scenario, step by step
@@ -124,7 +127,16 @@ async fn scenario(store: &dyn DeliveryBackend) {
     let conf_first = queued(store, conf.id).await;
     assert_eq!(types(&conf_first), vec!["conference_started"]);
     let conference_id = conf_first[0]["data"]["event_id"].clone();
-    for key in ["engagement_id", "account_id", "seq", "at", "kind", "agents", "rule", "evidence"] {
+    for key in [
+        "engagement_id",
+        "account_id",
+        "seq",
+        "at",
+        "kind",
+        "agents",
+        "rule",
+        "evidence",
+    ] {
         assert!(conf_first[0]["data"].get(key).is_some(), "data has {key}");
     }
 
@@ -137,11 +149,16 @@ async fn scenario(store: &dyn DeliveryBackend) {
     publish_all(store).await.unwrap();
     let second = queued(store, all.id).await;
     let revision2: Vec<&Value> = second[first.len()..].iter().collect();
-    assert!(revision2.iter().all(|m| m["data"]["revision"] == 2), "{revision2:#?}");
     assert!(
-        revision2.iter().any(|m| m["type"] == "derived_event.retracted"
-            && m["data"]["event_id"] == conference_id
-            && m["data"]["kind"] == "conference_started"),
+        revision2.iter().all(|m| m["data"]["revision"] == 2),
+        "{revision2:#?}"
+    );
+    assert!(
+        revision2
+            .iter()
+            .any(|m| m["type"] == "derived_event.retracted"
+                && m["data"]["event_id"] == conference_id
+                && m["data"]["kind"] == "conference_started"),
         "the conference is retracted: {revision2:#?}"
     );
     assert_eq!(subscriber_state(&second), current(store).await);
@@ -186,6 +203,8 @@ async fn publishing_corrects_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publishing_corrects_on_postgres() {
     let db = zcc_tests::fresh_database_async().await;
-    let store = zcc_store_postgres::PostgresLog::connect(&db.url).await.unwrap();
+    let store = zcc_store_postgres::PostgresLog::connect(&db.url)
+        .await
+        .unwrap();
     scenario(&store).await;
 }

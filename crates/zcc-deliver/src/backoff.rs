@@ -73,7 +73,10 @@ mod tests {
         for attempts in 1..20 {
             let at = b.next_attempt(attempts, 0, 1_000, &mut rng).unwrap();
             let d = i64::try_from(b.delay(attempts).as_millis()).unwrap();
-            assert!((1_000 + d / 2..=1_000 + d).contains(&at), "{attempts}: {at}");
+            assert!(
+                (1_000 + d / 2..=1_000 + d).contains(&at),
+                "{attempts}: {at}"
+            );
         }
     }
 

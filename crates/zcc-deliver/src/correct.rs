@@ -120,13 +120,23 @@ mod tests {
 
     #[test]
     fn new_changed_and_vanished_facts_make_the_next_revision() {
-        let first = [fact("a", "call_started", "t0"), fact("b", "conference_started", "t2")];
+        let first = [
+            fact("a", "call_started", "t0"),
+            fact("b", "conference_started", "t2"),
+        ];
         let r1 = correct(None, &first).expect("everything is new");
         assert_eq!(r1.published.revision, 1);
         assert_eq!(r1.changes.len(), 2);
-        assert_eq!(correct(Some(&r1.published), &first), None, "nothing changed");
+        assert_eq!(
+            correct(Some(&r1.published), &first),
+            None,
+            "nothing changed"
+        );
         // A late event: call_started moves, the conference no longer stands, a leg ends.
-        let second = [fact("a", "call_started", "t-1"), fact("c", "agent_left", "t1")];
+        let second = [
+            fact("a", "call_started", "t-1"),
+            fact("c", "agent_left", "t1"),
+        ];
         let r2 = correct(Some(&r1.published), &second).unwrap();
         assert_eq!(r2.published.revision, 2);
         assert_eq!(

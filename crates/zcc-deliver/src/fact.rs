@@ -55,7 +55,9 @@ pub fn facts(projection: &CallProjection) -> Vec<Fact> {
         .zip(projection.table_rows(Table::DerivedEvents))
         .map(|(event, cells)| {
             let kind = event.kind.as_str().to_owned();
-            let ordinal = seen.entry((kind.clone(), event.agents.clone())).or_default();
+            let ordinal = seen
+                .entry((kind.clone(), event.agents.clone()))
+                .or_default();
             let id = event_id(engagement_id, &kind, &event.agents, *ordinal);
             *ordinal += 1;
             let row = row_json(columns, cells);

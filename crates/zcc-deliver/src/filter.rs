@@ -93,7 +93,10 @@ mod tests {
         assert!(glob_matches("*", "anything"));
         assert!(glob_matches("*_ended", "call_ended"));
         assert!(glob_matches("call_?nded", "call_ended"));
-        assert!(glob_matches("zoom.*", "zoom.contact_center.engagement_started"));
+        assert!(glob_matches(
+            "zoom.*",
+            "zoom.contact_center.engagement_started"
+        ));
         assert!(glob_matches("*a*b*", "xxaxxbxx"));
         assert!(!glob_matches("conference_*", "transfer_completed"));
         assert!(!glob_matches("call_started", "call_started_late"));

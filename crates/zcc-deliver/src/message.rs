@@ -110,7 +110,11 @@ pub fn raw(subscription: SubscriptionId, entry: &LogEntry, queued_at_ms: i64) ->
     data.insert("account_id".into(), entry.account_id.clone().into());
     data.insert("engagement_id".into(), entry.engagement_id.clone().into());
     data.insert("payload".into(), payload);
-    let webhook_id = webhook_id(&["raw", &subscription.to_string(), &entry.position.to_string()]);
+    let webhook_id = webhook_id(&[
+        "raw",
+        &subscription.to_string(),
+        &entry.position.to_string(),
+    ]);
     Outgoing {
         body: body(&event_type, queued_at_ms, data),
         event_type,

@@ -142,7 +142,9 @@ async fn supervise<S: OutboundStore + ?Sized>(
                     stats_due = tokio::time::Instant::now() + config.stats_every;
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "delivery: cannot read the subscriptions; retrying"),
+            Err(e) => {
+                tracing::warn!(error = %e, "delivery: cannot read the subscriptions; retrying")
+            }
         }
         tokio::time::sleep(config.poll).await;
     }
@@ -297,8 +299,8 @@ async fn send(
     key: &[u8],
     m: &OutboxMessage,
 ) -> Result<u16, String> {
-    let url = target::check_url(&sub.url, config.allow_private)
-        .map_err(|e| format!("refused: {e}"))?;
+    let url =
+        target::check_url(&sub.url, config.allow_private).map_err(|e| format!("refused: {e}"))?;
     let timestamp = now_ms() / 1000;
     let signature = sign::sign(key, &m.webhook_id, timestamp, m.body.as_bytes());
     let answer = client

@@ -38,7 +38,10 @@ const VECTORS: [Vector; 2] = [
 fn signatures_match_the_reference_libraries() {
     for v in VECTORS {
         let key = secret::key(&SigningSecret::new(v.secret)).unwrap();
-        assert_eq!(sign(&key, v.id, v.timestamp, v.body.as_bytes()), v.signature);
+        assert_eq!(
+            sign(&key, v.id, v.timestamp, v.body.as_bytes()),
+            v.signature
+        );
     }
 }
 

@@ -65,6 +65,8 @@ pub enum Command {
     Backfill(crate::commands::backfill::BackfillArgs),
     /// Compare the active generation with Zoom's own record of each call.
     Reconcile(crate::commands::reconcile::ReconcileArgs),
+    /// Outbound delivery of derived call events as signed Standard Webhooks.
+    Subscriptions(crate::commands::subscriptions::SubscriptionsArgs),
 }
 
 #[derive(Debug, Args)]

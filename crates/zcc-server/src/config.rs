@@ -106,6 +106,10 @@ pub struct ServeArgs {
     /// Connections served at once; one more is answered 503 and closed.
     #[arg(long, env = "ZCC_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
+
+    /// Outbound delivery (`docs/DELIVERY.md`).
+    #[command(flatten)]
+    pub delivery: crate::delivery::DeliveryArgs,
 }
 
 impl Default for ServeArgs {
@@ -124,6 +128,7 @@ impl Default for ServeArgs {
             header_timeout_ms: DEFAULT_HEADER_TIMEOUT_MS,
             body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            delivery: crate::delivery::DeliveryArgs::default(),
         }
     }
 }

@@ -10,6 +10,8 @@
 //! - [`api`]: the JSON API under `/api` (engagements, conferences, generations, diff, exports,
 //!   the derived-event feed, the OpenAPI document), behind the bearer token; `docs/API.md`.
 //! - [`health`]: `/healthz`, `/readyz`. [`metrics`]: `/metrics`.
+//! - [`delivery`]: outbound delivery while serving ([`delivery::run_delivering`]: the
+//!   publisher and the delivery worker beside [`run`]).
 //! - [`storage`]: storage failures, logged once per change of state and counted.
 //! - [`error`]: [`ServeError`] (cannot start) and [`ApiError`] (one request refused, rendered as
 //!   the HTTP answer).
@@ -23,6 +25,7 @@
 pub mod api;
 pub mod config;
 pub mod conn;
+pub mod delivery;
 pub mod error;
 pub mod health;
 pub mod metrics;

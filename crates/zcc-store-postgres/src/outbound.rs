@@ -142,19 +142,19 @@ impl OutboundStore for PostgresLog {
     async fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError> {
         let what = "listing subscriptions";
         let rows = sqlx::query(select_subscriptions!("ORDER BY id"))
-        .fetch_all(self.pool())
-        .await
-        .map_err(|e| map_sqlx(what, e))?;
+            .fetch_all(self.pool())
+            .await
+            .map_err(|e| map_sqlx(what, e))?;
         rows.iter().map(|r| subscription_row(r, what)).collect()
     }
 
     async fn subscription(&self, id: SubscriptionId) -> Result<Option<Subscription>, StoreError> {
         let what = format!("reading subscription {id}");
         let row = sqlx::query(select_subscriptions!("WHERE id = $1"))
-        .bind(id.0)
-        .fetch_optional(self.pool())
-        .await
-        .map_err(|e| map_sqlx(&what, e))?;
+            .bind(id.0)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(|e| map_sqlx(&what, e))?;
         row.map(|r| subscription_row(&r, &what)).transpose()
     }
 

@@ -36,7 +36,9 @@ fn subscription_row(row: &Row<'_>) -> rusqlite::Result<Result<Subscription, Stri
         Err(e) => return Ok(Err(format!("subscription {id}: events {events:?}: {e}"))),
     };
     let Some(state) = SubscriptionState::parse(&state) else {
-        return Ok(Err(format!("subscription {id} has unknown state {state:?}")));
+        return Ok(Err(format!(
+            "subscription {id} has unknown state {state:?}"
+        )));
     };
     Ok(Ok(Subscription {
         id: SubscriptionId(id),
@@ -54,7 +56,9 @@ fn message_row(row: &Row<'_>) -> rusqlite::Result<Result<OutboxMessage, String>>
     let id: i64 = row.get(0)?;
     let state: String = row.get(11)?;
     let Some(state) = MessageState::parse(&state) else {
-        return Ok(Err(format!("outbox message {id} has unknown state {state:?}")));
+        return Ok(Err(format!(
+            "outbox message {id} has unknown state {state:?}"
+        )));
     };
     Ok(Ok(OutboxMessage {
         id,

@@ -69,7 +69,11 @@ pub async fn subscriptions<S: OutboundStore + ?Sized>(store: &S) -> (Subscriptio
 /// The cursor moves only from the value read; messages keep their order and head-of-line.
 pub async fn publishing<S: OutboundStore + ?Sized>(store: &S, sub: SubscriptionId) {
     let start = store.publish_cursor().await.expect("reading the cursor");
-    assert_eq!(start, PublishCursor::default(), "a new store has published nothing");
+    assert_eq!(
+        start,
+        PublishCursor::default(),
+        "a new store has published nothing"
+    );
     let next = PublishCursor {
         generation: Some(GenerationId(1)),
         position: Position(7),
@@ -144,7 +148,11 @@ pub async fn attempts<S: OutboundStore + ?Sized>(store: &S, sub: SubscriptionId)
         .await
         .unwrap();
     let next = store.due_messages(sub, 5_000, 10).await.unwrap();
-    assert_eq!(next.len(), 1, "the failed head lets the next one go: {next:?}");
+    assert_eq!(
+        next.len(),
+        1,
+        "the failed head lets the next one go: {next:?}"
+    );
     let failed = store.messages(sub, true, 10).await.unwrap();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].state, MessageState::Failed);
@@ -171,7 +179,11 @@ pub async fn attempts<S: OutboundStore + ?Sized>(store: &S, sub: SubscriptionId)
     let gone = store.subscription(sub).await.unwrap().unwrap();
     assert_eq!(gone.state, SubscriptionState::Disabled, "410 disables");
     assert!(
-        store.due_messages(sub, 10_000, 10).await.unwrap().is_empty(),
+        store
+            .due_messages(sub, 10_000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
         "a disabled subscription has nothing due"
     );
     assert!(store.remove_subscription(sub).await.unwrap());

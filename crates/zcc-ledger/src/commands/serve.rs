@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use zcc_server::ServeArgs;
-use zcc_store::projection::Backend;
+use zcc_store::outbound::DeliveryBackend;
 
-pub async fn run(store: Arc<dyn Backend>, args: ServeArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(store: Arc<dyn DeliveryBackend>, args: ServeArgs) -> anyhow::Result<ExitCode> {
     args.validate()?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -16,7 +16,7 @@ pub async fn run(store: Arc<dyn Backend>, args: ServeArgs) -> anyhow::Result<Exi
     let addr = listener.local_addr()?;
     // Scripts and tests read the bound address from this line (useful with port 0).
     println!("listening on http://{addr}");
-    zcc_server::run(args, store, listener, shutdown_signal()).await?;
+    zcc_server::delivery::run_delivering(args, store, listener, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
 
