@@ -273,5 +273,69 @@ async fn derived_events_reach_a_real_receiver_signed_retried_and_corrected() {
     );
     let deliveries = stdout(&run(&db, &["subscriptions", "deliveries", "1"]));
     assert!(deliveries.contains("delivered"), "{deliveries}");
+    pause_redeliver_resume(&db, &r).await;
     drop(server);
+}
+
+/// Paused, every message is queued again; nothing is sent until resumed, then each is sent
+/// again under its own `webhook-id`.
+async fn pause_redeliver_resume(db: &str, r: &Receiver) {
+    let paused = run(db, &["subscriptions", "pause", "1"]);
+    assert!(
+        stdout(&paused).contains("subscription 1 paused"),
+        "{}",
+        stderr(&paused)
+    );
+    // Let an attempt in flight, if any, finish.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = r.received.lock().unwrap().accepted.len();
+    let again = run(
+        db,
+        &[
+            "subscriptions",
+            "redeliver",
+            "1",
+            "--since",
+            "2000-01-01T00:00:00Z",
+        ],
+    );
+    let queued = stdout(&again);
+    assert!(
+        queued.contains("messages of subscription 1 queued again"),
+        "{queued}"
+    );
+    let n: usize = queued.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(n >= before.min(1), "{queued}");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(
+        r.received.lock().unwrap().accepted.len(),
+        before,
+        "a paused subscription is sent nothing"
+    );
+    let resumed = run(db, &["subscriptions", "resume", "1"]);
+    assert!(
+        stdout(&resumed).contains("subscription 1 active"),
+        "{}",
+        stderr(&resumed)
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while r.received.lock().unwrap().accepted.len() < before + n {
+        assert!(
+            Instant::now() < deadline,
+            "the redelivered messages never came"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let got = r.received.lock().unwrap();
+    let first_ids: HashSet<&str> = got.accepted[..before]
+        .iter()
+        .map(|m| m["data"]["event_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        got.accepted[before..]
+            .iter()
+            .all(|m| first_ids.contains(m["data"]["event_id"].as_str().unwrap())),
+        "a redelivery repeats messages already sent"
+    );
+    assert!(got.bad_signatures.is_empty(), "{:?}", got.bad_signatures);
 }
