@@ -274,6 +274,23 @@ async fn derived_events_reach_a_real_receiver_signed_retried_and_corrected() {
     let deliveries = stdout(&run(&db, &["subscriptions", "deliveries", "1"]));
     assert!(deliveries.contains("delivered"), "{deliveries}");
     pause_redeliver_resume(&db, &r).await;
+    // Counters are per process: the 410 was counted by the server killed above.
+    let metrics = client
+        .get(format!("{}/metrics", server.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "zcc_outbound_deliveries_total{outcome=\"delivered\"}",
+        "zcc_outbound_deliveries_total{outcome=\"retry\"}",
+        "zcc_outbound_pending_messages{subscription=\"1\"}",
+        "zcc_outbound_oldest_pending_seconds{subscription=\"1\"}",
+    ] {
+        assert!(metrics.contains(line), "/metrics lacks {line}:\n{metrics}");
+    }
     drop(server);
 }
 
