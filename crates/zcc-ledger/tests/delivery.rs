@@ -273,6 +273,7 @@ async fn derived_events_reach_a_real_receiver_signed_retried_and_corrected() {
     );
     let deliveries = stdout(&run(&db, &["subscriptions", "deliveries", "1"]));
     assert!(deliveries.contains("delivered"), "{deliveries}");
+    api(&client, &server.url, &addr.to_string()).await;
     pause_redeliver_resume(&db, &r).await;
     // Counters are per process: the 410 was counted by the server killed above.
     let metrics = client
@@ -355,4 +356,70 @@ async fn pause_redeliver_resume(db: &str, r: &Receiver) {
         "a redelivery repeats messages already sent"
     );
     assert!(got.bad_signatures.is_empty(), "{:?}", got.bad_signatures);
+}
+
+/// `/api/subscriptions` answers from the same store as the command.
+async fn api(client: &reqwest::Client, base: &str, receiver: &str) {
+    let list: Value = client
+        .get(format!("{base}/api/subscriptions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{list}");
+    assert_eq!(items[1]["state"], "disabled");
+    assert!(
+        !list.to_string().contains("whsec_"),
+        "no secret in a list: {list}"
+    );
+    let resp = client
+        .post(format!("{base}/api/subscriptions"))
+        .json(&json!({"url": format!("http://{receiver}/ok"), "events": ["call_*"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let created: Value = resp.json().await.unwrap();
+    assert!(created["secret"].as_str().unwrap().starts_with("whsec_"));
+    let id = created["subscription"]["id"].as_i64().unwrap();
+    let bad = client
+        .post(format!("{base}/api/subscriptions"))
+        .json(&json!({"url": "ftp://example.com/"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let deliveries: Value = client
+        .get(format!(
+            "{base}/api/subscriptions/1/deliveries?failed=false"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        deliveries["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["state"] == "delivered"),
+        "{deliveries}"
+    );
+    let removed = client
+        .delete(format!("{base}/api/subscriptions/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 204);
+    let missing = client
+        .post(format!("{base}/api/subscriptions/{id}/pause"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
 }

@@ -94,8 +94,12 @@ pub async fn run_delivering(
     let worker = worker::spawn(Arc::clone(&store), config)
         .map_err(|e| ServeError::Delivery(format!("the worker's HTTP client: {e}")))?;
     let publisher = zcc_app::publish::spawn(Arc::clone(&store), PUBLISH_POLL);
+    let outbound = crate::state::Outbound {
+        store: Arc::clone(&store) as Arc<dyn zcc_store::outbound::OutboundStore>,
+        allow_private_targets: args.delivery.allow_private_targets,
+    };
     let backend: Arc<dyn Backend> = store;
-    let served = crate::run(args, backend, listener, shutdown).await;
+    let served = crate::serve_with(args, backend, Some(outbound), listener, shutdown).await;
     publisher.abort();
     worker.shutdown().await;
     served

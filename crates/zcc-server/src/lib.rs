@@ -92,6 +92,18 @@ pub async fn run(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    serve_with(args, store, None, listener, shutdown).await
+}
+
+/// [`run`], with `/api/subscriptions` answered from `outbound` when given
+/// ([`delivery::run_delivering`]).
+pub(crate) async fn serve_with(
+    args: ServeArgs,
+    store: Arc<dyn Backend>,
+    outbound: Option<state::Outbound>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     let addr = listener.local_addr().map_err(|source| ServeError::Io {
         what: "cannot read the listener's address",
         source,
@@ -106,7 +118,10 @@ pub async fn run(
         .map_err(|e| ServeError::Projections(e.to_string()))?;
     let live = zcc_projector::LiveProjector::spawn(Arc::clone(&store));
     live.notify();
-    let state = AppState::new(args, store, Some(live))?;
+    let state = match outbound {
+        Some(outbound) => AppState::with_outbound(args, store, Some(live), outbound)?,
+        None => AppState::new(args, store, Some(live))?,
+    };
     state.refresh_log_size().await;
     tracing::info!(%addr, backend = state.log().backend(), "serving");
     let stopping = state.clone();

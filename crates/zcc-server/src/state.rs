@@ -46,6 +46,16 @@ struct Inner {
     storage_timeout: std::time::Duration,
     /// `--body-timeout-ms`.
     body_timeout: std::time::Duration,
+    /// Outbound delivery's storage, when the server delivers (`/api/subscriptions`).
+    outbound: Option<Outbound>,
+}
+
+/// What `/api/subscriptions` needs of outbound delivery.
+#[derive(Clone)]
+pub struct Outbound {
+    pub store: Arc<dyn zcc_store::outbound::OutboundStore>,
+    /// `--allow-private-targets`.
+    pub allow_private_targets: bool,
 }
 
 impl AppState {
@@ -59,6 +69,25 @@ impl AppState {
         args: ServeArgs,
         store: Arc<dyn Backend>,
         live: Option<LiveHandle>,
+    ) -> Result<AppState, ServeError> {
+        AppState::build(args, store, live, None)
+    }
+
+    /// [`AppState::new`] for a server that also delivers: `/api/subscriptions` uses `outbound`.
+    pub fn with_outbound(
+        args: ServeArgs,
+        store: Arc<dyn Backend>,
+        live: Option<LiveHandle>,
+        outbound: Outbound,
+    ) -> Result<AppState, ServeError> {
+        AppState::build(args, store, live, Some(outbound))
+    }
+
+    fn build(
+        args: ServeArgs,
+        store: Arc<dyn Backend>,
+        live: Option<LiveHandle>,
+        outbound: Option<Outbound>,
     ) -> Result<AppState, ServeError> {
         args.validate()?;
         let tolerance = i64::try_from(args.timestamp_tolerance_secs).unwrap_or(i64::MAX);
@@ -82,8 +111,14 @@ impl AppState {
                 storage_health: Default::default(),
                 storage_timeout,
                 body_timeout,
+                outbound,
             }),
         })
+    }
+
+    /// Outbound delivery's storage, when this server delivers.
+    pub fn outbound(&self) -> Option<&Outbound> {
+        self.inner.outbound.as_ref()
     }
 
     /// The event log (for handlers that read it, such as `/api`).

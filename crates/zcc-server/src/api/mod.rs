@@ -9,6 +9,7 @@
 //! - [`engagements`]: search, detail, raw events, derived events, conferences.
 //! - [`generations`]: list, start a rebuild (background task, progress), activate, diff.
 //! - [`exports`]: the SPEC 8 tables streamed in JSON Lines, CSV or Parquet.
+//! - [`subscriptions`]: outbound delivery's subscriptions (`docs/DELIVERY.md`).
 //! - [`feed`]: the derived-event feed, polled or as Server-Sent Events, resumable by cursor.
 //! - [`openapi`]: the OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]`
 //!   operations and their types ([`query`] for parameters, [`schemas`] for answers that have no
@@ -23,6 +24,7 @@ pub mod openapi;
 pub mod params;
 pub mod query;
 pub mod schemas;
+pub mod subscriptions;
 
 use axum::Router;
 use utoipa::OpenApi as _;
@@ -52,6 +54,12 @@ pub fn route_table() -> Vec<UtoipaMethodRouter<AppState>> {
         routes!(exports::export),
         routes!(feed::poll),
         routes!(feed::stream),
+        routes!(subscriptions::list, subscriptions::add),
+        routes!(subscriptions::remove),
+        routes!(subscriptions::pause),
+        routes!(subscriptions::resume),
+        routes!(subscriptions::deliveries),
+        routes!(subscriptions::redeliver),
         routes!(openapi::serve),
     ]
 }

@@ -32,6 +32,7 @@ use crate::error::ApiError;
         (name = "generations", description = "Generations of rules: list, rebuild, activate, diff."),
         (name = "exports", description = "The export tables, streamed."),
         (name = "feed", description = "The derived-event feed, polled or as Server-Sent Events."),
+        (name = "subscriptions", description = "Outbound delivery of derived events as Standard Webhooks: subscriptions and their messages."),
         (name = "document", description = "This description of the API."),
     ),
     components(schemas(ErrorBody))
