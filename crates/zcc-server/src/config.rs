@@ -303,7 +303,7 @@ mod tests {
             let env = arg.get_env().map(|e| e.to_string_lossy().into_owned());
             assert_eq!(env.as_deref(), Some(expected.as_str()), "--{long}");
         }
-        assert_eq!(flags, 10);
+        assert_eq!(flags, 13);
     }
 
     #[test]
