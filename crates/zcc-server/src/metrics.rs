@@ -15,6 +15,9 @@
 //!   change of state is logged, see [`crate::storage`]); `zcc_storage_failing`: 1 while
 //!   storage fails, else 0.
 //! - `zcc_connections_refused_total`: connections over `--max-connections`, answered 503.
+//! - `zcc_outbound_deliveries_total{outcome}`, `zcc_outbound_pending_messages{subscription}`,
+//!   `zcc_outbound_oldest_pending_seconds{subscription}`: outbound delivery, recorded by
+//!   `zcc_deliver::worker` and described by [`crate::delivery`] (`docs/DELIVERY.md`).
 
 use std::sync::OnceLock;
 use std::time::Duration;
