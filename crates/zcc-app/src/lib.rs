@@ -11,6 +11,8 @@
 //! - [`quarantine`]: the bodies that were refused, with their reasons;
 //! - [`import`]: archived bodies into the log, then folded;
 //! - [`export`]: SPEC 8 tables, with one freshness policy;
+//! - [`subscriptions`] and [`publish`]: outbound delivery of derived call events, what
+//!   subscribers are told and when (`docs/DELIVERY.md`; the worker is `zcc_deliver::worker`);
 //! - [`backfill`] and [`reconcile`]: Zoom's REST side, to recover what it dropped and to
 //!   compare the call model with its own record (`docs/RECONCILE.md`).
 
@@ -19,9 +21,11 @@ pub mod call;
 pub mod export;
 pub mod import;
 pub mod origin;
+pub mod publish;
 pub mod quarantine;
 pub mod reconcile;
 pub mod select;
+pub mod subscriptions;
 
 use zcc_projector::ProjectorError;
 use zcc_store::projection::{Backend, Generation};

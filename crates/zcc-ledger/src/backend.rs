@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use zcc_store::projection::Backend;
+use zcc_store::outbound::DeliveryBackend;
 
 /// Open (and migrate) the store named by `url`: the log and the projections. Commands that only
 /// need the log pass it where an `Arc<dyn EventLog>` is expected (trait upcasting).
@@ -12,10 +12,14 @@ use zcc_store::projection::Backend;
 /// `lock_wait`, when given, is how long the database itself waits for a lock (SQLite's busy
 /// time-out, PostgreSQL's `lock_timeout` and pool acquisition): `serve` passes its
 /// `--storage-timeout-ms`, so a stalled database fails the write rather than holding the writer.
-pub async fn open_log_with(
+///
+/// The store also keeps outbound delivery's state ([`DeliveryBackend`]): `serve` and
+/// `subscriptions` use it; the other commands see it as a
+/// [`Backend`](zcc_store::projection::Backend).
+pub async fn open_store_with(
     url: &str,
     lock_wait: Option<Duration>,
-) -> anyhow::Result<Arc<dyn Backend>> {
+) -> anyhow::Result<Arc<dyn DeliveryBackend>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let mut options = zcc_store_postgres::PostgresOptions::default();
         if let Some(wait) = lock_wait {

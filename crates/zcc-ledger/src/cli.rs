@@ -94,6 +94,8 @@ pub enum Command {
     /// The bodies that were refused (not webhook envelopes), with their reasons.
     #[command(subcommand)]
     Quarantine(crate::commands::quarantine::QuarantineCommand),
+    /// Outbound delivery of derived call events as signed Standard Webhooks.
+    Subscriptions(crate::commands::subscriptions::SubscriptionsArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout: `zcc-ledger man | man -l -`, or a command's own
@@ -350,8 +352,9 @@ mod tests {
 
     /// Twins that several flags share on purpose: they name one thing wherever they are read.
     /// `simulate --secret` signs with the secret `serve` verifies with, so one `.env` serves
-    /// both.
-    const SHARED_ON_PURPOSE: &[&str] = &["ZCC_WEBHOOK_SECRET"];
+    /// both; the operator's permission for private delivery targets (SPEC 7) is one setting,
+    /// checked when a subscription is added and again when `serve` delivers.
+    const SHARED_ON_PURPOSE: &[&str] = &["ZCC_WEBHOOK_SECRET", "ZCC_ALLOW_PRIVATE_TARGETS"];
 
     /// Every (environment twin, command path, flag id) of the command tree.
     fn twins(cmd: &clap::Command, path: &str, out: &mut Vec<(String, String, String)>) {

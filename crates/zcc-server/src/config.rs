@@ -110,6 +110,9 @@ pub struct ServeArgs {
     #[arg(long, env = "ZCC_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
 
+    /// Outbound delivery (`docs/DELIVERY.md`).
+    #[command(flatten)]
+    pub delivery: crate::delivery::DeliveryArgs,
     /// How often to recover from Zoom's webhook logs what Zoom gave up delivering, when the
     /// Zoom credentials are set (`15m`, `1h`, `1h30m`, `1d`; `0` or `off`: never). The first
     /// run is shortly after start.
@@ -222,6 +225,7 @@ impl Default for ServeArgs {
                 .parse()
                 .expect("the default period parses"),
             zoom: None,
+            delivery: crate::delivery::DeliveryArgs::default(),
         }
     }
 }
@@ -396,7 +400,7 @@ mod tests {
             let env = arg.get_env().map(|e| e.to_string_lossy().into_owned());
             assert_eq!(env.as_deref(), Some(expected.as_str()), "--{long}");
         }
-        assert_eq!(flags, 11);
+        assert_eq!(flags, 14);
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub enum ServeError {
     #[error("cannot prepare the projections: {0}")]
     Projections(String),
 
+    #[error("cannot start outbound delivery: {0}")]
+    Delivery(String),
+
     #[error("{what}: {source}")]
     Io {
         what: &'static str,

@@ -11,6 +11,8 @@
 //!   the derived-event feed, the OpenAPI document), behind the bearer token; `docs/API.md`.
 //! - [`health`]: `/healthz`, `/readyz`. [`metrics`]: `/metrics`.
 //! - [`recovery`]: the backfill from Zoom's webhook logs, on a schedule and on request.
+//! - [`delivery`]: outbound delivery while serving ([`delivery::run_delivering`]: the
+//!   publisher and the delivery worker beside [`run`]).
 //! - [`storage`]: storage failures, logged once per change of state and counted.
 //! - [`error`]: [`ServeError`] (cannot start) and [`ApiError`] (one request refused, rendered as
 //!   the HTTP answer).
@@ -24,6 +26,7 @@
 pub mod api;
 pub mod config;
 pub mod conn;
+pub mod delivery;
 pub mod error;
 pub mod health;
 pub mod metrics;
@@ -93,6 +96,18 @@ pub async fn run(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    serve_with(args, store, None, listener, shutdown).await
+}
+
+/// [`run`], with `/api/subscriptions` answered from `outbound` when given
+/// ([`delivery::run_delivering`]).
+pub(crate) async fn serve_with(
+    args: ServeArgs,
+    store: Arc<dyn Backend>,
+    outbound: Option<state::Outbound>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     let addr = listener.local_addr().map_err(|source| ServeError::Io {
         what: "cannot read the listener's address",
         source,
@@ -107,7 +122,10 @@ pub async fn run(
         .map_err(|e| ServeError::Projections(e.to_string()))?;
     let live = zcc_projector::LiveProjector::spawn(Arc::clone(&store));
     live.notify();
-    let state = AppState::new(args, store, Some(live))?;
+    let state = match outbound {
+        Some(outbound) => AppState::with_outbound(args, store, Some(live), outbound)?,
+        None => AppState::new(args, store, Some(live))?,
+    };
     state.refresh_log_size().await;
     recovery::spawn_schedule(&state);
     tracing::info!(%addr, backend = state.log().backend(), "serving");

@@ -28,6 +28,9 @@
 //! - `zcc_projection_lag_events{generation, rule, state}`: log entries not yet folded into each
 //!   generation that is kept current (the log's head minus the generation's checkpoint), read
 //!   at each scrape; a building generation shows how far its rebuild has to go.
+//! - `zcc_outbound_deliveries_total{outcome}`, `zcc_outbound_pending_messages{subscription}`,
+//!   `zcc_outbound_oldest_pending_seconds{subscription}`: outbound delivery, recorded by
+//!   `zcc_deliver::worker` and described by [`crate::delivery`] (`docs/DELIVERY.md`).
 
 use std::sync::OnceLock;
 use std::time::Duration;

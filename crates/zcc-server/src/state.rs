@@ -53,6 +53,16 @@ struct Inner {
     last_webhook_ms: AtomicI64,
     /// Whether a signed webhook has arrived since start.
     any_webhook: std::sync::atomic::AtomicBool,
+    /// Outbound delivery's storage, when the server delivers (`/api/subscriptions`).
+    outbound: Option<Outbound>,
+}
+
+/// What `/api/subscriptions` needs of outbound delivery.
+#[derive(Clone)]
+pub struct Outbound {
+    pub store: Arc<dyn zcc_store::outbound::OutboundStore>,
+    /// `--allow-private-targets`.
+    pub allow_private_targets: bool,
 }
 
 impl AppState {
@@ -66,6 +76,25 @@ impl AppState {
         args: ServeArgs,
         store: Arc<dyn Backend>,
         live: Option<LiveHandle>,
+    ) -> Result<AppState, ServeError> {
+        AppState::build(args, store, live, None)
+    }
+
+    /// [`AppState::new`] for a server that also delivers: `/api/subscriptions` uses `outbound`.
+    pub fn with_outbound(
+        args: ServeArgs,
+        store: Arc<dyn Backend>,
+        live: Option<LiveHandle>,
+        outbound: Outbound,
+    ) -> Result<AppState, ServeError> {
+        AppState::build(args, store, live, Some(outbound))
+    }
+
+    fn build(
+        args: ServeArgs,
+        store: Arc<dyn Backend>,
+        live: Option<LiveHandle>,
+        outbound: Option<Outbound>,
     ) -> Result<AppState, ServeError> {
         args.validate()?;
         let tolerance = i64::try_from(args.timestamp_tolerance_secs).unwrap_or(i64::MAX);
@@ -93,8 +122,14 @@ impl AppState {
                 recovery,
                 last_webhook_ms: AtomicI64::new(chrono::Utc::now().timestamp_millis()),
                 any_webhook: Default::default(),
+                outbound,
             }),
         })
+    }
+
+    /// Outbound delivery's storage, when this server delivers.
+    pub fn outbound(&self) -> Option<&Outbound> {
+        self.inner.outbound.as_ref()
     }
 
     /// The event log (for handlers that read it, such as `/api`).

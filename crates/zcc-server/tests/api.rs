@@ -22,6 +22,7 @@ fn concrete(path: &str) -> String {
     path.replace("{engagement_id}", "E1")
         .replace("{generation_id}", "1")
         .replace("{table}", "events")
+        .replace("{subscription_id}", "1")
 }
 
 #[tokio::test]
@@ -32,6 +33,7 @@ async fn every_route_needs_the_token_and_errors_are_json() {
         for auth in [None, Some("Bearer wrong-token"), Some("Basic dXNlcjpwYXNz")] {
             let mut req = match method.as_str() {
                 "get" => server.client.get(&url),
+                "delete" => server.client.delete(&url),
                 _ => server.client.post(&url).body("{}"),
             };
             if let Some(a) = auth {
@@ -745,6 +747,7 @@ async fn openapi_lists_every_route_and_is_well_formed() {
         let url = server.url(&concrete(&path));
         let resp = match method.as_str() {
             "get" => server.client.get(&url).send().await.unwrap(),
+            "delete" => server.client.delete(&url).send().await.unwrap(),
             _ => server.client.post(&url).body("{}").send().await.unwrap(),
         };
         let status = resp.status().as_u16();

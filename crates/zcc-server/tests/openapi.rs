@@ -166,6 +166,7 @@ fn concrete(path: &str, engagement: &str, generation: i64) -> String {
         .replace("{generation_id}", &generation.to_string())
         .replace("{table}", "events")
         .replace("{quarantine_id}", "1")
+        .replace("{subscription_id}", "1")
 }
 
 #[tokio::test]
@@ -178,7 +179,7 @@ async fn the_document_lists_exactly_the_routes_the_router_answers() {
         listed, table,
         "the served document and the route table differ"
     );
-    assert_eq!(listed.len(), 20, "{listed:?}");
+    assert_eq!(listed.len(), 27, "{listed:?}");
 
     let paths: BTreeSet<&String> = listed.iter().map(|(_, p)| p).collect();
     for path in paths {
@@ -237,6 +238,7 @@ async fn each_operation_documents_exactly_the_query_parameters_its_handler_accep
         let url = server.url(&format!("{}?zz_unknown=1", concrete(&path, "E1", 1)));
         let req = match method.as_str() {
             "get" => server.client.get(&url),
+            "delete" => server.client.delete(&url),
             _ => server.client.post(&url).body("{}"),
         };
         let resp = server.auth(req).send().await.unwrap();

@@ -17,6 +17,7 @@ pub use append::APPEND_LOCK;
 mod audit;
 mod error;
 mod guards;
+mod outbound;
 mod projection;
 mod read;
 

@@ -70,6 +70,7 @@ mod doc_codec;
 mod error;
 mod identity;
 mod migrations;
+mod outbound;
 mod projection;
 mod read;
 mod writer;

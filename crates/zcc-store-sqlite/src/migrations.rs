@@ -77,6 +77,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/sqlite/0009_delivery_lookups.sql"),
         rebuilds_tables: false,
     },
+    Migration {
+        version: 10,
+        name: "0010_outbound_delivery.sql",
+        sql: include_str!("../../../migrations/sqlite/0010_outbound_delivery.sql"),
+        rebuilds_tables: false,
+    },
 ];
 
 /// The immutability guards every database at the latest version has (SPEC I1).

@@ -5,6 +5,7 @@
 //! - [`chain`]: the hash chain every backend writes and [`verify`] checks.
 //! - [`EventLog`]: the trait each backend (`zcc-store-sqlite`, `zcc-store-postgres`) implements
 //!   with its own SQL. Nothing in this crate knows SQL.
+//! - [`outbound`]: outbound delivery's subscriptions, published state and outbox.
 //! - [`scan`]: the blocking whole-log scan a backend may offer for rebuilds.
 //! - [`ingest`]: turning a raw body into a [`NewEvent`] (shared by HTTP and import).
 //! - [`group_commit`]: many concurrent appends share one durable commit.
@@ -16,6 +17,9 @@ pub mod conformance;
 pub mod error;
 pub mod group_commit;
 pub mod ingest;
+pub mod outbound;
+#[cfg(feature = "conformance")]
+pub mod outbound_conformance;
 pub mod projection;
 pub mod receive;
 pub mod scan;

@@ -13,11 +13,14 @@ mod select;
 pub(crate) mod serve;
 mod show;
 mod simulate;
+pub(crate) mod subscriptions;
 mod verify;
 
 use std::process::ExitCode;
 
-use crate::backend::open_log_with;
+use zcc_store::projection::Backend;
+
+use crate::backend::open_store_with;
 use crate::cli::{Cli, Command};
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -32,13 +35,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Serve(args) => Some(args.serve.storage_timeout()),
                 _ => None,
             };
-            let store = open_log_with(&url, lock_wait).await?;
+            let full = open_store_with(&url, lock_wait).await?;
+            let store: std::sync::Arc<dyn Backend> = full.clone();
             match command {
                 Command::Import(args) => import::run(store, args).await,
                 Command::Verify(args) => verify::run(store, args).await,
                 Command::Checkpoint(args) => checkpoint::run(store, &args).await,
                 Command::Export(args) => export::run(store, args).await,
-                Command::Serve(args) => serve::run(store, args).await,
+                Command::Serve(args) => serve::run(full, args).await,
                 Command::Show(args) => show::run(store, args).await,
                 Command::Generations(args) => generations::list(store, &args).await,
                 Command::Reproject(args) => generations::reproject(store, args).await,
@@ -49,6 +53,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Backfill(args) => backfill::run(store, args).await,
                 Command::Reconcile(args) => reconcile::run(store, args).await,
                 Command::Quarantine(command) => quarantine::run(store, command).await,
+                Command::Subscriptions(args) => subscriptions::run(full, args).await,
                 Command::Simulate(_)
                 | Command::Rules(_)
                 | Command::Completions(_)

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use zcc_server::ServeArgs;
-use zcc_store::projection::Backend;
+use zcc_store::outbound::DeliveryBackend;
 
 use super::backfill::ZoomArgs;
 
@@ -23,7 +23,10 @@ pub struct ServeCommand {
     pub zoom: ZoomArgs,
 }
 
-pub async fn run(store: Arc<dyn Backend>, command: ServeCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    store: Arc<dyn DeliveryBackend>,
+    command: ServeCommand,
+) -> anyhow::Result<ExitCode> {
     let mut args = command.serve;
     if command.zoom.given() {
         let client = command
@@ -39,7 +42,7 @@ pub async fn run(store: Arc<dyn Backend>, command: ServeCommand) -> anyhow::Resu
     let addr = listener.local_addr()?;
     // Scripts and tests read the bound address from this line (useful with port 0).
     println!("listening on http://{addr}");
-    zcc_server::run(args, store, listener, shutdown_signal()).await?;
+    zcc_server::delivery::run_delivering(args, store, listener, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
 

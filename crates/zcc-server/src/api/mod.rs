@@ -10,6 +10,7 @@
 //! - [`generations`]: list, start a rebuild (background task, progress), activate, diff.
 //! - [`evaluate`]: score a rule against the explicit conference events or a truth table.
 //! - [`exports`]: the SPEC 8 tables streamed in JSON Lines, CSV or Parquet.
+//! - [`subscriptions`]: outbound delivery's subscriptions (`docs/DELIVERY.md`).
 //! - [`feed`]: the derived-event feed, polled or as Server-Sent Events, resumable by cursor.
 //! - [`quarantine`]: the bodies that were refused, listed and shown whole.
 //! - [`backfill`] and [`reconcile`]: Zoom's own record, to recover what it dropped (a run of
@@ -31,6 +32,7 @@ pub mod quarantine;
 pub mod query;
 pub mod reconcile;
 pub mod schemas;
+pub mod subscriptions;
 
 use axum::Router;
 use utoipa::OpenApi as _;
@@ -65,6 +67,12 @@ pub fn route_table() -> Vec<UtoipaMethodRouter<AppState>> {
         routes!(quarantine::show),
         routes!(backfill::start),
         routes!(reconcile::report),
+        routes!(subscriptions::list, subscriptions::add),
+        routes!(subscriptions::remove),
+        routes!(subscriptions::pause),
+        routes!(subscriptions::resume),
+        routes!(subscriptions::deliveries),
+        routes!(subscriptions::redeliver),
         routes!(openapi::serve),
     ]
 }

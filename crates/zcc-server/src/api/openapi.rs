@@ -34,6 +34,7 @@ use crate::error::ApiError;
         (name = "feed", description = "The derived-event feed, polled or as Server-Sent Events."),
         (name = "quarantine", description = "The bodies that were refused, with their reasons."),
         (name = "zoom", description = "Zoom's own record: recover what it dropped, compare the call model with it."),
+        (name = "subscriptions", description = "Outbound delivery of derived events as Standard Webhooks: subscriptions and their messages."),
         (name = "document", description = "This description of the API."),
     ),
     components(schemas(ErrorBody))

@@ -6,6 +6,7 @@ mod concurrency;
 mod conformance;
 mod immutability;
 mod log;
+mod outbound;
 mod roles;
 mod support;
 mod tamper;
