@@ -140,6 +140,40 @@ async fn without_a_token_the_api_is_open_on_loopback() {
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_sorts_both_ways_and_finds_an_id_by_its_beginning() {
+    let server = Server::sqlite(Some(TOKEN)).await;
+    server.load(30, 7).await;
+    let all = all_pages(&server, "/api/engagements", 1000).await;
+    let ids: Vec<&str> = all
+        .iter()
+        .map(|r| r["engagement_id"].as_str().unwrap())
+        .collect();
+    // `sort=oldest`: the same rows the other way, paged the other way.
+    let oldest = all_pages(&server, "/api/engagements?sort=oldest", 1000).await;
+    let mut reversed = all.clone();
+    reversed.reverse();
+    assert_eq!(oldest, reversed);
+    for limit in [1, 4, 7] {
+        let paged = all_pages(&server, "/api/engagements?sort=oldest", limit).await;
+        assert_eq!(paged, reversed, "pages of {limit}, oldest first");
+    }
+    // `q`: engagements by the beginning of their id.
+    let first_id = ids[0];
+    let prefix = &first_id[..first_id.len() - 3];
+    let by_prefix = all_pages(&server, &format!("/api/engagements?q={prefix}"), 2).await;
+    let want: Vec<&Value> = all
+        .iter()
+        .filter(|r| r["engagement_id"].as_str().unwrap().starts_with(prefix))
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(by_prefix.iter().collect::<Vec<_>>(), want);
+    let (status, body) = server.answer("/api/engagements?sort=sideways").await;
+    assert_eq!(status, 400);
+    assert!(body["error"]["message"].as_str().unwrap().contains("sort"));
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_pages_detail_and_conferences() {
     let server = Server::sqlite(Some(TOKEN)).await;
     server.load(30, 7).await;
@@ -163,7 +197,8 @@ async fn search_pages_detail_and_conferences() {
         .collect();
     let mut sorted = keys.clone();
     sorted.sort();
-    assert_eq!(keys, sorted, "ordered by (started_at, engagement_id)");
+    sorted.reverse();
+    assert_eq!(keys, sorted, "newest first by (started_at, engagement_id)");
     for limit in [1, 4, 7] {
         let paged = all_pages(&server, "/api/engagements", limit).await;
         assert_eq!(paged, all, "pages of {limit}");

@@ -69,11 +69,24 @@ async fn list_page_filters_by_conference_agent_queue_and_time_and_pages_with_a_c
     let corpus = Corpus::simulated(60, 7).await;
     let app = zcc_server::router(corpus.state(None));
 
-    let (status, all) = get(&app, "/?limit=500").await;
+    let (status, all) = get(&app, "/?limit=500&sort=oldest").await;
     assert_eq!(status, StatusCode::OK);
     assert!(all.contains(r#"<form class="search" method="get" action="/""#));
     let everything = linked_calls(&all);
     assert_eq!(everything.len(), 60, "every simulated call is listed");
+    // Newest first unless asked otherwise.
+    let (_, newest) = get(&app, "/?limit=500").await;
+    let mut reversed = everything.clone();
+    reversed.reverse();
+    assert_eq!(linked_calls(&newest), reversed);
+    // The call id's beginning.
+    let prefix = &everything[0][..everything[0].len() - 2];
+    let (_, by_prefix) = get(&app, &format!("/?q={prefix}&sort=oldest&limit=500")).await;
+    let want: Vec<&String> = everything
+        .iter()
+        .filter(|id| id.starts_with(prefix))
+        .collect();
+    assert_eq!(linked_calls(&by_prefix).iter().collect::<Vec<_>>(), want);
 
     // has a conference: exactly the calls whose projection has one.
     let (_, yes) = get(&app, "/?conference=yes&limit=500").await;
@@ -129,7 +142,11 @@ async fn list_page_filters_by_conference_agent_queue_and_time_and_pages_with_a_c
     let until = zcc_server::web::html::fmt_input(starts[40]);
     let from_ms = zcc_server::web::html::parse_time(&from).unwrap();
     let until_ms = zcc_server::web::html::parse_time(&until).unwrap();
-    let (_, window) = get(&app, &format!("/?from={from}&until={until}&limit=500")).await;
+    let (_, window) = get(
+        &app,
+        &format!("/?from={from}&until={until}&limit=500&sort=oldest"),
+    )
+    .await;
     let window = linked_calls(&window);
     let expected: Vec<&String> = everything
         .iter()
@@ -142,7 +159,7 @@ async fn list_page_filters_by_conference_agent_queue_and_time_and_pages_with_a_c
 
     // paging: 7 at a time, following "Next page", gives every call once, in the same order.
     let mut seen = Vec::new();
-    let mut uri = "/?limit=7".to_owned();
+    let mut uri = "/?limit=7&sort=oldest".to_owned();
     loop {
         let (status, page) = get(&app, &uri).await;
         assert_eq!(status, StatusCode::OK);

@@ -335,7 +335,8 @@ impl ProjectionStore for PostgresLog {
             Some((at, e)) => (Some(at), Some(e)),
             None => (None, None),
         };
-        let rows = sqlx::query(
+        let (order, after_op) = filter.order_sql();
+        let sql = format!(
             "SELECT p.engagement_id, p.account_id, p.started_at, p.ended_at, p.has_conference, \
              p.agents, p.queues, p.doc FROM projections p \
              WHERE p.generation = $1 AND p.started_at IS NOT NULL \
@@ -346,21 +347,24 @@ impl ProjectionStore for PostgresLog {
                   WHERE a.generation = $1 AND a.user_id = $5 AND a.engagement_id = p.engagement_id)) \
              AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM projection_queues q \
                   WHERE q.generation = $1 AND q.queue_id = $6 AND q.engagement_id = p.engagement_id)) \
-             AND ($7::int8 IS NULL OR (p.started_at, p.engagement_id) > ($7, $8::text)) \
-             ORDER BY p.started_at, p.engagement_id LIMIT $9",
-        )
-        .bind(id.0)
-        .bind(filter.started_from_ms)
-        .bind(filter.started_before_ms)
-        .bind(filter.has_conference)
-        .bind(filter.agent.as_deref())
-        .bind(filter.queue.as_deref())
-        .bind(after_at)
-        .bind(after_id)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(self.pool())
-        .await
-        .map_err(|e| map_sqlx(&what, e))?;
+             AND ($10::text IS NULL OR starts_with(p.engagement_id, $10)) \
+             AND ($7::int8 IS NULL OR (p.started_at, p.engagement_id) {after_op} ($7, $8::text)) \
+             ORDER BY {order} LIMIT $9"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.0)
+            .bind(filter.started_from_ms)
+            .bind(filter.started_before_ms)
+            .bind(filter.has_conference)
+            .bind(filter.agent.as_deref())
+            .bind(filter.queue.as_deref())
+            .bind(after_at)
+            .bind(after_id)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .bind(filter.engagement_prefix.as_deref())
+            .fetch_all(self.pool())
+            .await
+            .map_err(|e| map_sqlx(&what, e))?;
         rows.iter().map(|r| doc_row(r, &what)).collect()
     }
 }

@@ -419,7 +419,8 @@ impl ProjectionStore for SqliteLog {
         self.readers
             .run(move |conn, path| {
                 let what = format!("searching the projections of generation {id}");
-                // One static statement: each filter is open when its parameter is NULL.
+                // One statement per direction: each filter is open when its parameter is NULL.
+                let (order, after_op) = filter.order_sql();
                 let mut stmt = conn
                     .prepare_cached(&format!(
                         "SELECT {DOC_COLUMNS} FROM projections p \
@@ -433,8 +434,9 @@ impl ProjectionStore for SqliteLog {
                          AND (?6 IS NULL OR EXISTS (SELECT 1 FROM projection_queues q \
                               WHERE q.generation = ?1 AND q.queue_id = ?6 \
                               AND q.engagement_id = p.engagement_id)) \
-                         AND (?7 IS NULL OR (p.started_at, p.engagement_id) > (?7, ?8)) \
-                         ORDER BY p.started_at, p.engagement_id LIMIT ?9"
+                         AND (?10 IS NULL OR substr(p.engagement_id, 1, length(?10)) = ?10) \
+                         AND (?7 IS NULL OR (p.started_at, p.engagement_id) {after_op} (?7, ?8)) \
+                         ORDER BY {order} LIMIT ?9"
                     ))
                     .map_err(error::at(&what, path))?;
                 let (after_at, after_id) = match after {
@@ -452,7 +454,8 @@ impl ProjectionStore for SqliteLog {
                             filter.queue,
                             after_at,
                             after_id,
-                            limit
+                            limit,
+                            filter.engagement_prefix
                         ],
                         doc_row,
                     )

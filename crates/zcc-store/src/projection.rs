@@ -94,6 +94,22 @@ pub struct SearchFilter {
     pub agent: Option<String>,
     pub queue: Option<String>,
     pub has_conference: Option<bool>,
+    /// Engagements whose id starts with this.
+    pub engagement_prefix: Option<String>,
+    /// Order by (started_at, engagement_id) descending, the cursor counting down; else
+    /// ascending.
+    pub newest_first: bool,
+}
+
+impl SearchFilter {
+    /// The SQL of the order and of the cursor's comparison, for this filter's direction.
+    pub fn order_sql(&self) -> (&'static str, &'static str) {
+        if self.newest_first {
+            ("p.started_at DESC, p.engagement_id DESC", "<")
+        } else {
+            ("p.started_at, p.engagement_id", ">")
+        }
+    }
 }
 
 #[async_trait]
@@ -141,7 +157,8 @@ pub trait ProjectionStore: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<ProjectionDoc>, StoreError>;
 
-    /// Documents matching `filter`, ordered by (started_at, engagement_id) after the cursor.
+    /// Documents matching `filter`, ordered by (started_at, engagement_id) after the cursor
+    /// (descending with [`SearchFilter::newest_first`]).
     async fn search(
         &self,
         id: GenerationId,

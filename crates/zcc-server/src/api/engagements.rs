@@ -23,6 +23,8 @@ use crate::AppState;
 use crate::error::ApiError;
 
 const SEARCH_PARAMS: &[&str] = &[
+    "q",
+    "sort",
     "since",
     "until",
     "agent",
@@ -102,13 +104,14 @@ async fn search_docs(
     Ok((docs, next))
 }
 
-/// `GET /api/engagements`: one summary per engagement (the `engagements` export row), ordered by
-/// (started_at, engagement_id).
+/// `GET /api/engagements`: one summary per engagement (the `engagements` export row), newest
+/// first by (started_at, engagement_id), or oldest first with `sort=oldest`.
 #[utoipa::path(
     get,
     path = "/engagements",
     tag = "engagements",
-    summary = "Search engagements, ordered by (started_at, engagement_id).",
+    summary = "Search engagements, newest first by (started_at, engagement_id); `sort=oldest` \
+               for the other way.",
     description = "Engagements without a known start are not listed.",
     params(SearchQuery, GenerationQuery),
     responses(

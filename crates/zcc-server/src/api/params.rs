@@ -122,15 +122,31 @@ impl Params {
         Ok((since, until))
     }
 
-    /// The search filter of `since`, `until`, `agent`, `queue`, `has_conference`.
+    /// The search filter of `since`, `until`, `agent`, `queue`, `has_conference`, `q` (an
+    /// engagement id's beginning) and `sort` (`newest`, the default, or `oldest`).
     pub fn filter(&self) -> Result<SearchFilter, ApiError> {
         let (since, until) = self.window()?;
+        let newest_first = match self.str("sort") {
+            None | Some("newest") => true,
+            Some("oldest") => false,
+            Some(other) => {
+                return Err(ApiError::BadRequest(format!(
+                    "parameter `sort`: {other:?} is not newest or oldest"
+                )));
+            }
+        };
         Ok(SearchFilter {
             started_from_ms: since,
             started_before_ms: until,
             agent: self.text("agent")?,
             queue: self.text("queue")?,
             has_conference: self.bool("has_conference")?,
+            engagement_prefix: self
+                .str("q")
+                .map(str::trim)
+                .filter(|q| !q.is_empty())
+                .map(str::to_owned),
+            newest_first,
         })
     }
 

@@ -20,10 +20,15 @@ pub struct GenerationQuery {
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
-    /// Engagements started at or after this time (RFC 3339).
+    /// Engagements whose id begins with this.
+    pub q: Option<String>,
+    /// `newest` (the default) or `oldest` first, by (started_at, engagement_id).
+    #[param(inline, value_type = Option<SortOrder>)]
+    pub sort: Option<String>,
+    /// Engagements started at or after this time (RFC 3339, or a date: its midnight UTC).
     #[param(format = DateTime)]
     pub since: Option<String>,
-    /// Engagements started before this time (RFC 3339).
+    /// Engagements started before this time (RFC 3339, or a date: its midnight UTC).
     #[param(format = DateTime)]
     pub until: Option<String>,
     /// Only engagements with this agent or supervisor (user id).
@@ -39,6 +44,14 @@ pub struct SearchQuery {
     pub limit: Option<i64>,
     /// The previous page's `next_cursor` (opaque).
     pub cursor: Option<String>,
+}
+
+/// The order of a search.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum SortOrder {
+    Newest,
+    Oldest,
 }
 
 /// An engagement named in the path.

@@ -15,6 +15,12 @@ pub const MAX_PAGE: usize = 500;
 /// The form's fields as typed, so the page can show them back. Empty means open.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ListParams {
+    /// The beginning of an engagement id.
+    #[serde(default)]
+    pub q: String,
+    /// `newest` (or empty) or `oldest` first.
+    #[serde(default)]
+    pub sort: String,
     #[serde(default)]
     pub from: String,
     #[serde(default)]
@@ -62,6 +68,11 @@ impl ListParams {
             "no" => Some(false),
             other => return Err(format!("conference: {other:?} is not yes, no or any")),
         };
+        let newest_first = match self.sort.as_str() {
+            "" | "newest" => true,
+            "oldest" => false,
+            other => return Err(format!("sort: {other:?} is not newest or oldest")),
+        };
         let generation = match self.generation.trim() {
             "" => None,
             g => Some(
@@ -95,6 +106,8 @@ impl ListParams {
                 agent: text(&self.agent),
                 queue: text(&self.queue),
                 has_conference,
+                engagement_prefix: text(&self.q),
+                newest_first,
             },
             generation,
             after,
@@ -105,6 +118,8 @@ impl ListParams {
     /// The query string of these parameters with another cursor (for the next-page link).
     fn with_after(&self, after: &str) -> String {
         query(&[
+            ("q", &self.q),
+            ("sort", &self.sort),
             ("from", &self.from),
             ("until", &self.until),
             ("agent", &self.agent),
@@ -157,6 +172,17 @@ fn search_form(v: &ListView<'_>) -> Markup {
     let q = v.params;
     html! {
         form class="search" method="get" action="/" role="search" aria-label="Search calls" {
+            div class="field" {
+                label for="f-q" { "Call id begins with" }
+                input id="f-q" name="q" type="search" value=(q.q) autocomplete="off";
+            }
+            div class="field" {
+                label for="f-sort" { "Order" }
+                select id="f-sort" name="sort" {
+                    option value="newest" selected[q.sort != "oldest"] { "newest first" }
+                    option value="oldest" selected[q.sort == "oldest"] { "oldest first" }
+                }
+            }
             div class="field" {
                 label for="f-from" { "Started from (UTC)" }
                 input id="f-from" name="from" type="datetime-local"
@@ -223,7 +249,8 @@ fn calls_table(v: &ListView<'_>, generation: &Generation) -> Markup {
         div class="table-scroll" {
             table class="calls" {
                 caption {
-                    "Calls by start time, under generation " (generation.id) " ("
+                    @if v.params.sort == "oldest" { "Calls, oldest first" } @else { "Calls, newest first" }
+                    ", under generation " (generation.id) " ("
                     code { (generation.rule_identity) } ")"
                 }
                 thead {
