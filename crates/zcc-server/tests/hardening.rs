@@ -309,6 +309,7 @@ async fn pages_forbid_framing_scripts_and_referrers() {
             "default-src 'none'",
             "frame-ancestors 'none'",
             "style-src 'self'",
+            "script-src 'self'",
             "form-action 'self'",
             "base-uri 'none'",
         ] {
@@ -319,11 +320,23 @@ async fn pages_forbid_framing_scripts_and_referrers() {
         assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
     }
-    // The pages need nothing the policy forbids: no script, no inline style.
+    // The pages need nothing the policy forbids: no inline script (the one script is this
+    // server's file), no inline style.
     let page = server.get("/").await.text().await.unwrap();
+    let scripts: Vec<&str> = page.split("<script").skip(1).collect();
+    assert_eq!(scripts.len(), 1, "{page}");
     assert!(
-        !page.contains("<script") && !page.contains("style="),
+        scripts[0].starts_with(r#" src="/assets/local-time.js" defer></script>"#),
         "{page}"
+    );
+    assert!(!page.contains("style="), "{page}");
+    let script = server.get("/assets/local-time.js").await;
+    assert_eq!(script.status(), 200);
+    assert!(
+        script.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
     );
     server.shutdown().await;
 }

@@ -35,8 +35,14 @@ fn screenshot_dir() -> PathBuf {
 
 /// Run headless Chromium with a fresh profile and the given extra arguments; its stdout.
 async fn run_chromium(extra: &[String], url: &str) -> String {
+    run_chromium_in("UTC", extra, url).await
+}
+
+/// [`run_chromium`] for a reader in the time zone `tz` (an IANA name).
+async fn run_chromium_in(tz: &str, extra: &[String], url: &str) -> String {
     let profile = tempfile::tempdir().expect("a temporary profile directory");
     let mut cmd = Command::new(chromium());
+    cmd.env("TZ", tz);
     cmd.args([
         "--headless",
         "--no-sandbox",
@@ -97,6 +103,25 @@ async fn screenshot(url: &str, path: &Path, width: u32, height: u32) -> (u32, u3
     (be(&png[16..20]), be(&png[20..24]))
 }
 
+/// Every `<time>` of `dom` shows its `datetime` shifted by `offset` and labelled `label`, with
+/// the UTC time in its title.
+fn assert_local_times(dom: &str, label: &str, offset: chrono::Duration) {
+    let times: Vec<&str> = dom.split("<time ").skip(1).collect();
+    assert!(!times.is_empty(), "the list shows start times");
+    for time in times {
+        let attr = |name: &str| {
+            let start = time.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+            &time[start..start + time[start..].find('"').unwrap()]
+        };
+        let at = chrono::DateTime::parse_from_rfc3339(attr("datetime")).unwrap();
+        let shown = time[time.find('>').unwrap() + 1..time.find("</time>").unwrap()].to_owned();
+        let want = format!("{} {label}", (at + offset).format("%Y-%m-%d %H:%M:%S%.3f"));
+        assert_eq!(shown, want, "{time}");
+        let utc = format!("{} UTC", at.format("%Y-%m-%d %H:%M:%S%.3f"));
+        assert_eq!(attr("title"), utc, "{time}");
+    }
+}
+
 fn count(html: &str, needle: &str) -> usize {
     html.matches(needle).count()
 }
@@ -146,6 +171,15 @@ async fn chromium_renders_the_call_list_and_a_conference_timeline() {
     );
     assert!(count(&list, "<tr") > 10, "rows of calls");
     assert!(list.contains(r#"class="has-conference""#));
+
+    // Times in the reader's time zone with the UTC time on hover (`local-time.js`).
+    let local = run_chromium_in(
+        "Asia/Kolkata",
+        &["--dump-dom".to_owned()],
+        &format!("{base}/?limit=5"),
+    )
+    .await;
+    assert_local_times(&local, "+05:30", chrono::Duration::minutes(330));
 
     // The call page, as Chromium parsed it.
     let call_url = format!("{base}/engagements/{id}");

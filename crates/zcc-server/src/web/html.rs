@@ -152,6 +152,7 @@ pub fn page(title: &str, signed_in: bool, body: &Markup) -> String {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · zcc-ledger" }
                 link rel="stylesheet" href="/assets/web.css";
+                script src="/assets/local-time.js" defer {}
             }
             body {
                 a class="skip" href="#main" { "Skip to content" }

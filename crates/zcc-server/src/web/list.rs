@@ -5,7 +5,7 @@ use serde::Deserialize;
 use zcc_model::CallProjection;
 use zcc_store::projection::{Generation, ProjectionDoc, SearchFilter};
 
-use super::html::{Url, fmt_duration, fmt_input, fmt_time, page, parse_time, query};
+use super::html::{Url, fmt_duration, fmt_input, page, parse_time, query, time_el};
 use super::timeline;
 
 /// Calls per page unless `limit` says otherwise; the largest `limit` allowed.
@@ -226,7 +226,7 @@ fn search_form(v: &ListView<'_>) -> Markup {
 
 /// The calls table's column headings.
 const COLUMNS: [&str; 9] = [
-    "Started (UTC)",
+    "Started",
     "Call",
     "Duration",
     "Direction",
@@ -280,7 +280,12 @@ fn call_row(
     let conferences = projection.map_or(usize::from(doc.has_conference), |p| p.conferences.len());
     html! {
         tr class=[doc.has_conference.then_some("has-conference")] {
-            td { (doc.started_at_ms.map_or("–".into(), fmt_time)) }
+            td {
+                @match doc.started_at_ms {
+                    Some(ms) => (time_el(ms)),
+                    None => "–",
+                }
+            }
             td {
                 a href={ "/engagements/" (Url(&doc.engagement_id)) (generation_query) } {
                     (doc.engagement_id)
