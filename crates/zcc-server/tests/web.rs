@@ -286,6 +286,12 @@ async fn holds_are_shaded_transfers_are_arrows_and_supervision_is_labelled_by_mo
             html.contains(&format!(">{mode}</text>")),
             "{mode} is written on the bar"
         );
+        assert!(
+            html.contains(&format!(
+                r#"supervision_started <span class="mode">({mode})</span>"#
+            )),
+            "the derived events table names the mode of {mode}"
+        );
     }
 }
 

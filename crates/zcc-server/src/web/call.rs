@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use maud::{Markup, html};
 use zcc_app::origin::{Origin, Provenances};
-use zcc_model::{CallProjection, Engagement};
+use zcc_model::{CallProjection, DerivedEvent, DerivedKind, Engagement};
 use zcc_store::LogEntry;
 use zcc_store::projection::Generation;
 
@@ -221,7 +221,12 @@ fn derived_events(v: &CallView<'_>) -> Markup {
                                         }
                                     }
                                 }
-                                td { (d.kind.as_str()) }
+                                td {
+                                    (d.kind.as_str())
+                                    @if let Some(mode) = supervision_mode(p, d) {
+                                        " " span class="mode" { "(" (mode) ")" }
+                                    }
+                                }
                                 td {
                                     @for (k, a) in d.agents.iter().enumerate() {
                                         @if k > 0 { ", " }
@@ -245,6 +250,29 @@ fn derived_events(v: &CallView<'_>) -> Markup {
             }
         }
     }
+}
+
+/// The mode (listen, whisper, barge, takeover) of the supervision session a
+/// `supervision_started` or `supervision_ended` event is about: the session of the same
+/// supervisor that starts (or ends) at that time. A mode change is one session ending and the
+/// next starting at the same moment, on the same raw event, so time and side tell them apart.
+fn supervision_mode<'p>(p: &'p CallProjection, d: &DerivedEvent) -> Option<&'p str> {
+    let starts = match d.kind {
+        DerivedKind::SupervisionStarted => true,
+        DerivedKind::SupervisionEnded => false,
+        _ => return None,
+    };
+    p.supervision
+        .iter()
+        .filter(|s| d.agents.first() == Some(&s.supervisor))
+        .find(|s| {
+            if starts {
+                s.started_at == d.at
+            } else {
+                s.ended_at == Some(d.at)
+            }
+        })
+        .map(|s| s.mode.as_str())
 }
 
 /// The engagement's webhooks exactly as logged, each row the target of evidence links.
