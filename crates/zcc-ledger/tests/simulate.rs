@@ -61,3 +61,26 @@ fn import_and_http_target_store_the_same_events() {
         assert!(run(db, &["verify"]).status.success());
     }
 }
+
+/// `simulate --target` speaks HTTPS (Zoom's endpoints are HTTPS, behind a TLS proxy): an
+/// `https://` target is connected to, and a failure says why, cause and all.
+#[test]
+fn an_https_target_is_connected_to_and_a_failure_says_why() {
+    // Nothing listens on the discard port of loopback.
+    let out = bin()
+        .args(["simulate", "--calls", "1", "--seed", "1", "--secret", "s"])
+        .args(["--target", "https://127.0.0.1:9/webhooks/zoom"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("https://127.0.0.1:9/webhooks/zoom"), "{err}");
+    assert!(
+        err.contains("Connection refused"),
+        "the cause, not only the URL: {err}"
+    );
+    assert!(
+        !err.contains("scheme"),
+        "https is a scheme it speaks: {err}"
+    );
+}

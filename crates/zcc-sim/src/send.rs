@@ -212,7 +212,7 @@ pub async fn post_all(
                     let _ = resp.bytes().await;
                     Outcome::Status(status)
                 }
-                Err(e) => Outcome::Failed(e.to_string()),
+                Err(e) => Outcome::Failed(with_causes(&e)),
             };
             (t0.elapsed(), outcome)
         });
@@ -247,6 +247,19 @@ pub async fn post_all(
         p99: pct(0.99),
         max: latencies.last().copied().unwrap_or_default(),
     })
+}
+
+/// An error and its causes, `outer: inner: innermost`: reqwest's own message names only the
+/// URL, its causes say what failed (refused, TLS, DNS).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 #[cfg(test)]
