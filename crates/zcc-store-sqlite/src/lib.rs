@@ -73,6 +73,7 @@ mod migrations;
 mod outbound;
 mod projection;
 mod read;
+mod rows;
 mod writer;
 
 use std::ops::ControlFlow;

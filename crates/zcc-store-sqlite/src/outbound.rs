@@ -19,6 +19,7 @@ use zcc_store::{Position, StoreError};
 
 use crate::SqliteLog;
 use crate::error;
+use crate::rows::{collect, query_all};
 use crate::writer::Durability;
 
 const SUBSCRIPTION_COLUMNS: &str =
@@ -74,27 +75,6 @@ fn message_row(row: &Row<'_>) -> rusqlite::Result<Result<OutboxMessage, String>>
         last_status: row.get(10)?,
         state,
     }))
-}
-
-/// Collect rows, turning decode problems into [`StoreError::Other`] naming the file.
-fn collect<T>(
-    rows: impl Iterator<Item = rusqlite::Result<Result<T, String>>>,
-    what: &str,
-    path: &std::path::Path,
-) -> Result<Vec<T>, StoreError> {
-    let mut out = Vec::new();
-    for r in rows {
-        match r.map_err(error::at(what, path))? {
-            Ok(v) => out.push(v),
-            Err(reason) => {
-                return Err(StoreError::Other(format!(
-                    "{what} ({}): {reason}",
-                    path.display()
-                )));
-            }
-        }
-    }
-    Ok(out)
 }
 
 fn read_cursor(
@@ -160,16 +140,15 @@ impl OutboundStore for SqliteLog {
     async fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError> {
         self.readers
             .run(|conn, path| {
-                let what = "listing subscriptions";
-                let mut stmt = conn
-                    .prepare_cached(&format!(
-                        "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions ORDER BY id"
-                    ))
-                    .map_err(error::at(what, path))?;
-                let rows = stmt
-                    .query_map([], subscription_row)
-                    .map_err(error::at(what, path))?;
-                collect(rows, what, path)
+                let sql = format!("SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions ORDER BY id");
+                query_all(
+                    conn,
+                    path,
+                    "listing subscriptions",
+                    &sql,
+                    [],
+                    subscription_row,
+                )
             })
             .await
     }
@@ -178,15 +157,9 @@ impl OutboundStore for SqliteLog {
         self.readers
             .run(move |conn, path| {
                 let what = format!("reading subscription {id}");
-                let mut stmt = conn
-                    .prepare_cached(&format!(
-                        "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE id = ?1"
-                    ))
-                    .map_err(error::at(&what, path))?;
-                let rows = stmt
-                    .query_map([id.0], subscription_row)
-                    .map_err(error::at(&what, path))?;
-                Ok(collect(rows, &what, path)?.into_iter().next())
+                let sql = format!("SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE id = ?1");
+                let rows = query_all(conn, path, &what, &sql, [id.0], subscription_row)?;
+                Ok(rows.into_iter().next())
             })
             .await
     }

@@ -20,6 +20,7 @@ use zcc_store::projection::{
 use zcc_store::{Position, StoreError};
 
 use crate::SqliteLog;
+use crate::rows::{collect, query_all};
 use crate::writer::Durability;
 use crate::{doc_codec, error};
 
@@ -82,27 +83,6 @@ fn doc_row(row: &Row<'_>) -> rusqlite::Result<Result<ProjectionDoc, String>> {
         queues,
         doc,
     }))
-}
-
-/// Collect `f`'s rows, turning decode problems into [`StoreError::Other`] naming the file.
-fn collect<T>(
-    rows: impl Iterator<Item = rusqlite::Result<Result<T, String>>>,
-    what: &str,
-    path: &Path,
-) -> Result<Vec<T>, StoreError> {
-    let mut out = Vec::new();
-    for r in rows {
-        match r.map_err(error::at(what, path))? {
-            Ok(v) => out.push(v),
-            Err(reason) => {
-                return Err(StoreError::Other(format!(
-                    "{what} ({}): {reason}",
-                    path.display()
-                )));
-            }
-        }
-    }
-    Ok(out)
 }
 
 impl SqliteLog {
@@ -186,16 +166,8 @@ impl ProjectionStore for SqliteLog {
     async fn generations(&self) -> Result<Vec<Generation>, StoreError> {
         self.readers
             .run(|conn, path| {
-                let what = "listing generations";
-                let mut stmt = conn
-                    .prepare_cached(&format!(
-                        "SELECT {GENERATION_COLUMNS} FROM generations ORDER BY id"
-                    ))
-                    .map_err(error::at(what, path))?;
-                let rows = stmt
-                    .query_map([], generation_row)
-                    .map_err(error::at(what, path))?;
-                collect(rows, what, path)
+                let sql = format!("SELECT {GENERATION_COLUMNS} FROM generations ORDER BY id");
+                query_all(conn, path, "listing generations", &sql, [], generation_row)
             })
             .await
     }
@@ -204,15 +176,9 @@ impl ProjectionStore for SqliteLog {
         self.readers
             .run(move |conn, path| {
                 let what = format!("reading generation {id}");
-                let mut stmt = conn
-                    .prepare_cached(&format!(
-                        "SELECT {GENERATION_COLUMNS} FROM generations WHERE id = ?1"
-                    ))
-                    .map_err(error::at(&what, path))?;
-                let rows = stmt
-                    .query_map([id.0], generation_row)
-                    .map_err(error::at(&what, path))?;
-                Ok(collect(rows, &what, path)?.into_iter().next())
+                let sql = format!("SELECT {GENERATION_COLUMNS} FROM generations WHERE id = ?1");
+                let rows = query_all(conn, path, &what, &sql, [id.0], generation_row)?;
+                Ok(rows.into_iter().next())
             })
             .await
     }
