@@ -177,7 +177,7 @@ pub struct VerifyArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub enum ExportFormat {
     Jsonl,
     /// CSV safe to open in a spreadsheet (text that would run as a formula gets a leading `'`).
     Csv,
@@ -192,7 +192,7 @@ pub struct ExportArgs {
     /// conferences, supervision, derived_events.
     pub table: String,
     #[arg(long, env = "ZCC_EXPORT_FORMAT", value_enum, default_value = "jsonl")]
-    pub format: Format,
+    pub format: ExportFormat,
     /// Output file (- or nothing for stdout). A manifest is written beside a file.
     #[arg(long, env = "ZCC_EXPORT_OUTPUT")]
     pub output: Option<PathBuf>,

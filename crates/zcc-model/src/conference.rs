@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::fold::{Facts, LegB, Link};
-use crate::model::{Position, Source, Via};
+use crate::model::{ConferenceSource, Position, Via};
 
 /// The customer's presence as the sweep takes it: (from, to, evidence of leaving).
 pub(crate) type CustomerSpan<'a> = Option<(i64, Option<i64>, &'a [Position])>;
@@ -27,7 +27,7 @@ pub(crate) struct ConfOut {
     pub ended_at: Option<i64>,
     pub participants: Vec<String>,
     pub initiated_by: Option<String>,
-    pub source: Source,
+    pub source: ConferenceSource,
     pub evidence: Vec<Position>,
     pub start_users: Vec<String>,
     pub start_ev: Vec<Position>,
@@ -66,7 +66,7 @@ pub(crate) fn sweep(
     presences: &[Presence],
     edges: &[(usize, usize)],
     customer: CustomerSpan<'_>,
-    source: Source,
+    source: ConferenceSource,
 ) -> Vec<ConfOut> {
     let Some((c_from, c_to, c_leave_ev)) = customer else {
         return Vec::new();
@@ -175,7 +175,7 @@ fn users(ps: &[&Presence], set: &[usize]) -> Vec<String> {
 
 /// A conference starting at `t` with the presences `now`; whoever arrived at `t` by
 /// invitation names who initiated it.
-fn start(ps: &[&Presence], now: &[usize], t: i64, source: Source) -> ConfOut {
+fn start(ps: &[&Presence], now: &[usize], t: i64, source: ConferenceSource) -> ConfOut {
     let starters: Vec<usize> = now.iter().copied().filter(|&i| ps[i].from == t).collect();
     let mut initiated_by: Vec<&String> = starters
         .iter()

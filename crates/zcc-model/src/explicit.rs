@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::conference::{ConfOut, CustomerSpan, Presence, sweep};
 use crate::fold::{CLOCK_SKEW_MS, ConfObs, Facts, LegB};
-use crate::model::{ApiCall, Diagnostic, Party, Position, Source};
+use crate::model::{ApiCall, ConferenceSource, Diagnostic, Party, Position};
 use crate::signal::{ConferenceRole, ConferenceStep};
 
 /// What the explicit events say: their conferences, and what was wrong with them.
@@ -424,7 +424,7 @@ pub(crate) fn conferences(facts: &Facts, customer: CustomerSpan<'_>) -> Explicit
                 evidence: vec![c.pos],
             });
         let named_by = obs.iter().find_map(|o| o.invited_by.clone());
-        for mut c in sweep(&presences, &edges, customer, Source::Explicit) {
+        for mut c in sweep(&presences, &edges, customer, ConferenceSource::Explicit) {
             let end = c.ended_at.unwrap_or(i64::MAX);
             c.conference_id = id.map(str::to_owned);
             let mut numbers: Vec<String> = outside

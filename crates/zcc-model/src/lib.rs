@@ -35,11 +35,11 @@ mod tables;
 
 pub use input::{InputEvent, fold_order};
 pub use model::{
-    ApiCall, CallProjection, Conference, ConferenceInvitation, DerivedEvent, DerivedKind,
-    Diagnostic, Engagement, Hold, InvitationOutcome, Leg, Party, Position, Source, Supervision,
-    SupervisionMode, Transfer, TransferOutcome, Via,
+    ApiCall, CallProjection, Conference, ConferenceInvitation, ConferenceSource, DerivedEvent,
+    DerivedKind, Diagnostic, Engagement, Hold, InvitationOutcome, Leg, Party, Position,
+    Supervision, SupervisionMode, Transfer, TransferOutcome, Via,
 };
 pub use rule::{
-    ExplicitConferences, ParamKind, ParamSpec, Params, Rule, RuleError, RuleIdentity, RuleInfo,
+    ExplicitConferences, ParamKind, ParamSpec, Rule, RuleError, RuleIdentity, RuleInfo, RuleParams,
 };
 pub use tables::{Cell, Column, ColumnType, Table};

@@ -169,7 +169,7 @@ pub enum InvitationOutcome {
 /// Where a conference (or an invitation) comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Source {
+pub enum ConferenceSource {
     /// Zoom's `engagement_conference_*` events.
     Explicit,
     /// Inferred from legs and reservations.
@@ -184,7 +184,7 @@ pub struct ConferenceInvitation {
     pub invited_at: i64,
     pub outcome: InvitationOutcome,
     pub outcome_at: Option<i64>,
-    pub source: Source,
+    pub source: ConferenceSource,
     pub evidence: Vec<Position>,
 }
 
@@ -199,7 +199,7 @@ pub struct Conference {
     /// Agent user ids, sorted.
     pub participants: Vec<String>,
     pub initiated_by: Option<String>,
-    pub source: Source,
+    pub source: ConferenceSource,
     pub evidence: Vec<Position>,
     /// Zoom's `conference_id` (explicit conferences); `None` when inferred.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -105,7 +105,7 @@ pub struct RuleInfo {
     pub params: &'static [ParamSpec],
     pub is_default: bool,
     /// Makes the rule from its identity and validated parameters.
-    pub(crate) build: fn(RuleIdentity, &Params) -> Box<dyn Rule>,
+    pub(crate) build: fn(RuleIdentity, &RuleParams) -> Box<dyn Rule>,
 }
 
 /// Why a rule could not be built.
@@ -139,13 +139,13 @@ pub enum RuleError {
 
 /// Parameters after validation: every declared parameter with its effective value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Params {
+pub struct RuleParams {
     values: BTreeMap<String, String>,
 }
 
-impl Params {
+impl RuleParams {
     /// Validate `k=v` strings against a rule's declared parameters, filling in defaults.
-    pub fn parse(info: &RuleInfo, given: &[String]) -> Result<Params, RuleError> {
+    pub fn parse(info: &RuleInfo, given: &[String]) -> Result<RuleParams, RuleError> {
         let mut pairs = Vec::with_capacity(given.len());
         for g in given {
             let Some((k, v)) = g.split_once('=') else {
@@ -153,11 +153,14 @@ impl Params {
             };
             pairs.push((k.trim().to_owned(), v.trim().to_owned()));
         }
-        Params::from_pairs(info, &pairs)
+        RuleParams::from_pairs(info, &pairs)
     }
 
     /// Validate key/value pairs against a rule's declared parameters, filling in defaults.
-    pub fn from_pairs(info: &RuleInfo, pairs: &[(String, String)]) -> Result<Params, RuleError> {
+    pub fn from_pairs(
+        info: &RuleInfo,
+        pairs: &[(String, String)],
+    ) -> Result<RuleParams, RuleError> {
         let mut values = BTreeMap::new();
         for (key, value) in pairs {
             let Some(spec) = info.params.iter().find(|p| p.name == key) else {
@@ -182,7 +185,7 @@ impl Params {
                 .entry(spec.name.to_owned())
                 .or_insert_with(|| spec.default.to_owned());
         }
-        Ok(Params { values })
+        Ok(RuleParams { values })
     }
 
     pub fn get(&self, key: &str) -> &str {

@@ -336,7 +336,7 @@ fn a_transfer_hand_off_next_to_a_conference_is_not_one() {
         confs,
         [(
             "bob,carol".to_owned(),
-            zcc_model::Source::Explicit,
+            zcc_model::ConferenceSource::Explicit,
             Some(C1.to_owned()),
             Some("bob".to_owned())
         )],
@@ -370,7 +370,7 @@ fn the_older_guessed_shape_does_not_make_a_hand_off_explicit() {
         .collect();
     assert_eq!(confs.len(), 1, "{}", render(&p));
     assert_eq!(confs[0].0, "alice,bob");
-    assert_eq!(confs[0].2, zcc_model::Source::Explicit);
+    assert_eq!(confs[0].2, zcc_model::ConferenceSource::Explicit);
 }
 
 #[test]

@@ -310,7 +310,10 @@ fn party_count_calls_every_hand_off_a_conference() {
         let (good, naive) = (correlated(&c), party_count(&c));
         assert!(good.conferences.is_empty());
         assert_eq!(naive.conferences.len(), 1, "{}", render(&naive));
-        assert_eq!(naive.conferences[0].source, zcc_model::Source::Inferred);
+        assert_eq!(
+            naive.conferences[0].source,
+            zcc_model::ConferenceSource::Inferred
+        );
     }
     // Without overlap (a cold transfer: Alice leaves before Bob answers) both agree.
     assert!(

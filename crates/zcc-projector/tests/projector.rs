@@ -450,7 +450,7 @@ async fn evaluate_scores_against_explicit_events<S: Backend + ?Sized>(store: &S)
             hidden
                 .conferences
                 .iter()
-                .all(|c| c.source == zcc_model::Source::Inferred)
+                .all(|c| c.source == zcc_model::ConferenceSource::Inferred)
         );
     }
 

@@ -16,10 +16,10 @@ use crate::progress;
 pub async fn run(store: Arc<dyn Backend>, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let table: TableName = args.table.parse().map_err(|e| anyhow!("{e}"))?;
     let format = match args.format {
-        cli::Format::Jsonl => Format::Jsonl,
-        cli::Format::Csv => Format::Csv,
-        cli::Format::CsvRaw => Format::CsvRaw,
-        cli::Format::Parquet => Format::Parquet,
+        cli::ExportFormat::Jsonl => Format::Jsonl,
+        cli::ExportFormat::Csv => Format::Csv,
+        cli::ExportFormat::CsvRaw => Format::CsvRaw,
+        cli::ExportFormat::Parquet => Format::Parquet,
     };
     let plan = ExportPlan {
         table,

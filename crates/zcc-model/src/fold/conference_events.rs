@@ -1,7 +1,7 @@
 //! Zoom's explicit conference events, as they bear on invitations.
 
 use super::{Facts, InvB, fill};
-use crate::model::{InvitationOutcome, Position, Source};
+use crate::model::{ConferenceSource, InvitationOutcome, Position};
 use crate::signal::{ConferenceRole, ConferenceSignal, ConferenceStep};
 
 impl Facts {
@@ -13,7 +13,7 @@ impl Facts {
             return;
         };
         let pending = self.invitations.iter().rposition(|i| {
-            i.source == Source::Explicit
+            i.source == ConferenceSource::Explicit
                 && i.user.as_deref() == Some(user)
                 && i.outcome == InvitationOutcome::Pending
         });
@@ -50,7 +50,7 @@ impl Facts {
                     at,
                     outcome: InvitationOutcome::Pending,
                     outcome_at: None,
-                    source: Source::Explicit,
+                    source: ConferenceSource::Explicit,
                     start_ev: vec![pos],
                     outcome_ev: Vec::new(),
                     hidden: false,

@@ -3,7 +3,7 @@
 
 use super::{CLOCK_SKEW_MS, Facts, LegB, Link, ResB, fill};
 use crate::model::{
-    InvitationOutcome, Party, Position, Source, SupervisionMode, TransferOutcome, Via,
+    ConferenceSource, InvitationOutcome, Party, Position, SupervisionMode, TransferOutcome, Via,
 };
 
 /// When and on which evidence something ended.
@@ -247,7 +247,7 @@ impl Facts {
     fn settle_explicit_invitations(&mut self) {
         for i in 0..self.invitations.len() {
             let inv = &self.invitations[i];
-            if inv.source == Source::Inferred {
+            if inv.source == ConferenceSource::Inferred {
                 self.invitations[i].hidden = true;
                 continue;
             }

@@ -15,7 +15,7 @@ mod transfers;
 use std::collections::BTreeMap;
 
 use crate::model::{
-    InvitationOutcome, Party, Position, Source, SupervisionMode, TransferOutcome, Via,
+    ConferenceSource, InvitationOutcome, Party, Position, SupervisionMode, TransferOutcome, Via,
 };
 use crate::signal::{Attrs, CallAttrs, ConferenceStep, RosterEntry, Signal, Timed, TransferFacts};
 
@@ -104,7 +104,7 @@ pub(crate) struct InvB {
     pub at: i64,
     pub outcome: InvitationOutcome,
     pub outcome_at: Option<i64>,
-    pub source: Source,
+    pub source: ConferenceSource,
     pub start_ev: Vec<Position>,
     pub outcome_ev: Vec<Position>,
     /// An inferred invitation on an engagement whose explicit events define its invitations.

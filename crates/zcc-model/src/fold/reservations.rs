@@ -2,7 +2,7 @@
 //! arrival, a conference invitation) and how it ends.
 
 use super::{Class, Facts, InvB, ResB, fill};
-use crate::model::{InvitationOutcome, Position, Source};
+use crate::model::{ConferenceSource, InvitationOutcome, Position};
 use crate::signal::ReservationStep;
 
 impl Facts {
@@ -48,7 +48,7 @@ impl Facts {
                 at: c,
                 outcome: InvitationOutcome::Pending,
                 outcome_at: None,
-                source: Source::Inferred,
+                source: ConferenceSource::Inferred,
                 start_ev: Vec::new(),
                 outcome_ev: Vec::new(),
                 hidden: false,

@@ -1,7 +1,7 @@
 //! The main pass: each signal in fold order, and what it does to legs and holds.
 
 use super::{ApiCallB, ConfObs, Facts, HoldB, LegB, Link, ResB, fill};
-use crate::model::{InvitationOutcome, Party, Position, Source, SupervisionMode, Via};
+use crate::model::{ConferenceSource, InvitationOutcome, Party, Position, SupervisionMode, Via};
 use crate::signal::{Signal, Timed};
 
 impl Facts {
@@ -75,7 +75,9 @@ impl Facts {
             Signal::ConferenceCanceled { conference_id } => {
                 self.has_explicit = true;
                 for inv in &mut self.invitations {
-                    if inv.source == Source::Explicit && inv.outcome == InvitationOutcome::Pending {
+                    if inv.source == ConferenceSource::Explicit
+                        && inv.outcome == InvitationOutcome::Pending
+                    {
                         inv.outcome = InvitationOutcome::Canceled;
                         inv.outcome_at = Some(at);
                         inv.outcome_ev.push(pos);
@@ -144,7 +146,7 @@ impl Facts {
                 self.transfers[i].facts.to_task.clone(),
             )
         } else if let Some(i) = self.invitations.iter().rposition(|inv| {
-            inv.source == Source::Explicit
+            inv.source == ConferenceSource::Explicit
                 && inv.user.as_deref() == Some(user)
                 && inv.at <= at
                 && matches!(

@@ -7,9 +7,9 @@ use crate::conference::{leg_presences, sweep};
 use crate::explicit;
 use crate::fold::fold;
 use crate::input::{InputEvent, signals};
-use crate::model::{CallProjection, Source};
+use crate::model::{CallProjection, ConferenceSource};
 use crate::rule::{
-    ExplicitConferences, ParamKind, ParamSpec, Params, Rule, RuleIdentity, RuleInfo,
+    ExplicitConferences, ParamKind, ParamSpec, Rule, RuleIdentity, RuleInfo, RuleParams,
 };
 
 const PARAMS: &[ParamSpec] = &[
@@ -50,7 +50,7 @@ pub struct Correlated {
     use_explicit: bool,
 }
 
-fn build(identity: RuleIdentity, params: &Params) -> Box<dyn Rule> {
+fn build(identity: RuleIdentity, params: &RuleParams) -> Box<dyn Rule> {
     Box::new(Correlated {
         handoff_grace_ms: params.int("handoff_grace_ms"),
         use_explicit: params.get("explicit_conferences") == "use",
@@ -72,7 +72,7 @@ impl Rule for Correlated {
         let facts = fold(&signals(events, shown));
         let customer = customer_span(&facts);
         let (presences, _, edges) = leg_presences(&facts, Some(self.handoff_grace_ms));
-        let inferred = sweep(&presences, &edges, customer, Source::Inferred);
+        let inferred = sweep(&presences, &edges, customer, ConferenceSource::Inferred);
         let (conferences, diagnostics) = if facts.has_explicit {
             explicit::combine(&facts, explicit::conferences(&facts, customer), inferred)
         } else {

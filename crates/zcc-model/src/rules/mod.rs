@@ -7,7 +7,7 @@ mod party_count;
 pub use correlated::Correlated;
 pub use party_count::PartyCount;
 
-use crate::rule::{Params, Rule, RuleError, RuleIdentity, RuleInfo};
+use crate::rule::{Rule, RuleError, RuleIdentity, RuleInfo, RuleParams};
 
 /// The rule a new database starts with.
 pub const DEFAULT_RULE: &str = "correlated";
@@ -53,7 +53,7 @@ pub fn lookup(name: &str) -> Result<&'static RuleInfo, RuleError> {
 /// Build a rule from its name and `k=v` parameters (as given on a command line).
 pub fn build(name: &str, params: &[String]) -> Result<Box<dyn Rule>, RuleError> {
     let info = lookup(name)?;
-    let params = Params::parse(info, params)?;
+    let params = RuleParams::parse(info, params)?;
     Ok(build_validated(info, &params))
 }
 
@@ -63,7 +63,7 @@ pub fn build_from_pairs(
     pairs: &[(String, String)],
 ) -> Result<Box<dyn Rule>, RuleError> {
     let info = lookup(name)?;
-    let params = Params::from_pairs(info, pairs)?;
+    let params = RuleParams::from_pairs(info, pairs)?;
     Ok(build_validated(info, &params))
 }
 
@@ -72,7 +72,7 @@ pub fn default_rule() -> Box<dyn Rule> {
     build(DEFAULT_RULE, &[]).expect("the default rule builds with its defaults")
 }
 
-fn build_validated(info: &RuleInfo, params: &Params) -> Box<dyn Rule> {
+fn build_validated(info: &RuleInfo, params: &RuleParams) -> Box<dyn Rule> {
     let identity = RuleIdentity::new(info.name, info.version, params.clone().into_map());
     (info.build)(identity, params)
 }

@@ -5,8 +5,8 @@ use crate::assemble::{assemble, customer_span};
 use crate::conference::{leg_presences, sweep};
 use crate::fold::fold;
 use crate::input::{InputEvent, signals};
-use crate::model::{CallProjection, Source};
-use crate::rule::{ExplicitConferences, Params, Rule, RuleIdentity, RuleInfo};
+use crate::model::{CallProjection, ConferenceSource};
+use crate::rule::{ExplicitConferences, Rule, RuleIdentity, RuleInfo, RuleParams};
 
 pub(super) const INFO: RuleInfo = RuleInfo {
     name: "party-count",
@@ -24,7 +24,7 @@ pub struct PartyCount {
     identity: RuleIdentity,
 }
 
-fn build(identity: RuleIdentity, _params: &Params) -> Box<dyn Rule> {
+fn build(identity: RuleIdentity, _params: &RuleParams) -> Box<dyn Rule> {
     Box::new(PartyCount { identity })
 }
 
@@ -36,7 +36,12 @@ impl Rule for PartyCount {
     fn project_with(&self, events: &[InputEvent], _: ExplicitConferences) -> CallProjection {
         let facts = fold(&signals(events, ExplicitConferences::Hide));
         let (presences, _, _) = leg_presences(&facts, None);
-        let conferences = sweep(&presences, &[], customer_span(&facts), Source::Inferred);
+        let conferences = sweep(
+            &presences,
+            &[],
+            customer_span(&facts),
+            ConferenceSource::Inferred,
+        );
         assemble(&self.identity, &facts, conferences, Vec::new())
     }
 }

@@ -23,7 +23,7 @@ mod truth;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use zcc_model::{ExplicitConferences, Source, rules};
+use zcc_model::{ConferenceSource, ExplicitConferences, rules};
 use zcc_store::Position;
 use zcc_store::projection::Backend;
 
@@ -89,7 +89,7 @@ pub async fn evaluate<S: Backend + ?Sized>(
                     .project(&events)
                     .conferences
                     .into_iter()
-                    .filter(|c| c.source == Source::Explicit)
+                    .filter(|c| c.source == ConferenceSource::Explicit)
                     .collect(),
                 rule.project_with(&events, ExplicitConferences::Hide)
                     .conferences,

@@ -107,7 +107,7 @@ pub(super) fn median(values: &mut [i64]) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::{median, score};
-    use zcc_model::{Conference, Source};
+    use zcc_model::{Conference, ConferenceSource};
 
     fn conf(start: i64, end: Option<i64>, who: &[&str]) -> Conference {
         Conference {
@@ -116,7 +116,7 @@ mod tests {
             ended_at: end,
             participants: who.iter().map(|s| (*s).to_owned()).collect(),
             initiated_by: None,
-            source: Source::Inferred,
+            source: ConferenceSource::Inferred,
             evidence: vec![],
             conference_id: None,
             external_participants: vec![],

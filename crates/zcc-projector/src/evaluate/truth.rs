@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use zcc_model::{Conference, Source};
+use zcc_model::{Conference, ConferenceSource};
 
 /// A conferences table in the export's shape (`engagement_id`, `started_at`, `ended_at`,
 /// `participants`), such as the simulator's truth: what really happened, by engagement.
@@ -64,7 +64,7 @@ impl TruthTable {
                 ended_at: time("ended_at")?,
                 participants,
                 initiated_by: None,
-                source: Source::Inferred,
+                source: ConferenceSource::Inferred,
                 evidence: Vec::new(),
                 conference_id: None,
                 external_participants: Vec::new(),

@@ -9,7 +9,7 @@ use zcc_zoom::Window;
 
 use super::auth::Authorized;
 use super::openapi::{BadGateway, BadRequest, Conflict, Unauthorized, ZoomUnavailable};
-use super::params::Params;
+use super::params::QueryParams;
 use crate::AppState;
 use crate::error::ApiError;
 
@@ -89,7 +89,7 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 pub async fn start(
     _auth: Authorized,
     State(state): State<AppState>,
-    params: Params,
+    params: QueryParams,
     body: axum::body::Bytes,
 ) -> Result<Json<BackfillDone>, ApiError> {
     params.only(&[])?;

@@ -13,7 +13,7 @@ use zcc_store::{LogEntry, Provenance};
 
 use super::auth::Authorized;
 use super::openapi::{BadRequest, NotFound, Unauthorized, Unavailable};
-use super::params::{Params, encode_cursor, rfc3339_ms, row_json};
+use super::params::{QueryParams, encode_cursor, rfc3339_ms, row_json};
 use super::query::{EngagementPath, GenerationQuery, SearchQuery};
 use super::schemas::{
     ConferenceRow, EngagementDerivedEvents, EngagementEvents, EngagementRow, EventSourceName,
@@ -74,7 +74,7 @@ fn decode(generation: &Generation, doc: &ProjectionDoc) -> Result<CallProjection
 /// Run the search of `params` over `generation`: documents of one page and the next cursor.
 async fn search_docs(
     state: &AppState,
-    params: &Params,
+    params: &QueryParams,
     generation: &Generation,
     force_conference: bool,
 ) -> Result<(Vec<ProjectionDoc>, Option<String>), ApiError> {
@@ -127,7 +127,7 @@ async fn search_docs(
 pub async fn search(
     _auth: Authorized,
     State(state): State<AppState>,
-    params: Params,
+    params: QueryParams,
 ) -> Result<Json<Page<Value>>, ApiError> {
     params.only(SEARCH_PARAMS)?;
     let generation = params.generation(&state).await?;
@@ -164,7 +164,7 @@ pub async fn search(
 pub async fn conferences(
     _auth: Authorized,
     State(state): State<AppState>,
-    params: Params,
+    params: QueryParams,
 ) -> Result<Json<Page<Value>>, ApiError> {
     params.only(SEARCH_PARAMS)?;
     let generation = params.generation(&state).await?;
@@ -313,7 +313,7 @@ pub async fn detail(
     _auth: Authorized,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    params: Params,
+    params: QueryParams,
 ) -> Result<Json<Detail>, ApiError> {
     params.only(DETAIL_PARAMS)?;
     let generation = params.generation(&state).await?;
@@ -376,7 +376,7 @@ pub async fn events(
     _auth: Authorized,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    params: Params,
+    params: QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     params.only(&[])?;
     // An engagement the log does not hold is a 404 (`CallError::Unknown`).
@@ -408,7 +408,7 @@ pub async fn derived_events(
     _auth: Authorized,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    params: Params,
+    params: QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     params.only(DETAIL_PARAMS)?;
     let generation = params.generation(&state).await?;

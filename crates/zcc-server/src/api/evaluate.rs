@@ -9,7 +9,7 @@ use zcc_projector::{EvalReport, EvalScope, TruthTable};
 
 use super::auth::Authorized;
 use super::openapi::{BadRequest, NotFound, Unauthorized, Unavailable};
-use super::params::Params;
+use super::params::QueryParams;
 use super::query::EvaluateQuery;
 use super::schemas;
 use crate::AppState;
@@ -38,7 +38,7 @@ const PARAMS: &[&str] = &["rule", "since", "param"];
 pub async fn against_explicit(
     _auth: Authorized,
     State(state): State<AppState>,
-    params: Params,
+    params: QueryParams,
 ) -> Result<Json<EvalReport>, ApiError> {
     score(&state, &params, None).await
 }
@@ -65,7 +65,7 @@ pub async fn against_explicit(
 pub async fn against_truth(
     _auth: Authorized,
     State(state): State<AppState>,
-    params: Params,
+    params: QueryParams,
     body: Bytes,
 ) -> Result<Json<EvalReport>, ApiError> {
     params.only(PARAMS)?;
@@ -77,7 +77,7 @@ pub async fn against_truth(
 
 async fn score(
     state: &AppState,
-    params: &Params,
+    params: &QueryParams,
     truth: Option<TruthTable>,
 ) -> Result<Json<EvalReport>, ApiError> {
     params.only(PARAMS)?;

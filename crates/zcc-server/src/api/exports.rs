@@ -23,7 +23,7 @@ use zcc_export::{Format, TableName, Window};
 
 use super::auth::Authorized;
 use super::openapi::{BadRequest, NotFound, Unauthorized, Unavailable};
-use super::params::Params;
+use super::params::QueryParams;
 use super::query::{ExportQuery, GenerationQuery, TablePath};
 use crate::AppState;
 use crate::error::ApiError;
@@ -66,7 +66,7 @@ pub async fn export(
     _auth: Authorized,
     State(state): State<AppState>,
     Path(table): Path<String>,
-    params: Params,
+    params: QueryParams,
 ) -> Result<Response, ApiError> {
     params.only(&["format", "since", "until", "generation", "rule"])?;
     let table: TableName = table.parse().map_err(|_| {

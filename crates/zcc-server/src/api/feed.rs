@@ -28,7 +28,7 @@ use zcc_store::projection::Generation;
 
 use super::auth::Authorized;
 use super::openapi::{BadRequest, NotFound, Unauthorized, Unavailable};
-use super::params::{Params, row_json};
+use super::params::{QueryParams, row_json};
 use super::query::{AfterQuery, GenerationQuery, LastEventId, LimitQuery};
 use super::schemas::DerivedEventRow;
 use crate::AppState;
@@ -220,7 +220,7 @@ const FEED_PARAMS: &[&str] = &["after", "limit", "generation", "rule"];
 pub async fn poll(
     _auth: Authorized,
     State(state): State<AppState>,
-    params: Params,
+    params: QueryParams,
 ) -> Result<Json<FeedPage>, ApiError> {
     params.only(FEED_PARAMS)?;
     let cursor = match params.str("after") {
@@ -262,7 +262,7 @@ pub async fn stream(
     _auth: Authorized,
     State(state): State<AppState>,
     headers: HeaderMap,
-    params: Params,
+    params: QueryParams,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     params.only(&["after", "generation", "rule"])?;
     let last_event_id = headers
@@ -282,7 +282,7 @@ pub async fn stream(
 
     struct Feed {
         state: AppState,
-        params: Params,
+        params: QueryParams,
         cursor: FeedCursor,
         queue: VecDeque<FeedItem>,
         idle: bool,

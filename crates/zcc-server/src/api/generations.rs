@@ -14,7 +14,7 @@ use zcc_store::projection::{Generation, GenerationId, GenerationState};
 
 use super::auth::Authorized;
 use super::openapi::{BadRequest, Conflict, NotFound, Unauthorized, Unavailable};
-use super::params::{Params, rfc3339_ms};
+use super::params::{QueryParams, rfc3339_ms};
 use super::query::{DiffQuery, GenerationPath};
 use super::schemas::{self, GenerationList, GenerationStateName, RebuildStarted};
 use crate::AppState;
@@ -116,7 +116,7 @@ fn view(g: Generation, head: i64, rebuilds: &Rebuilds) -> GenerationView {
 pub async fn list(
     _auth: Authorized,
     State(state): State<AppState>,
-    params: Params,
+    params: QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     params.only(&[])?;
     let store = state.store();
@@ -158,7 +158,7 @@ pub async fn show(
     _auth: Authorized,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    params: Params,
+    params: QueryParams,
 ) -> Result<Json<GenerationView>, ApiError> {
     params.only(&[])?;
     let id = generation_id(&id)?;
@@ -208,7 +208,7 @@ pub struct StartRebuild {
 pub async fn start(
     _auth: Authorized,
     State(state): State<AppState>,
-    params: Params,
+    params: QueryParams,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     params.only(&[])?;
@@ -309,7 +309,7 @@ pub async fn activate(
     _auth: Authorized,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    params: Params,
+    params: QueryParams,
 ) -> Result<Json<zcc_projector::ActivateReport>, ApiError> {
     params.only(&[])?;
     let id = generation_id(&id)?;
@@ -337,7 +337,7 @@ pub async fn activate(
 pub async fn diff(
     _auth: Authorized,
     State(state): State<AppState>,
-    params: Params,
+    params: QueryParams,
 ) -> Result<Json<zcc_projector::DiffReport>, ApiError> {
     params.only(&["base", "candidate"])?;
     let required = |name: &str| -> Result<GenerationId, ApiError> {

@@ -14,7 +14,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, ToResponse, ToSchema};
 
 use super::auth::Authorized;
-use super::params::Params;
+use super::params::QueryParams;
 use crate::error::ApiError;
 
 /// The document's frame; the paths and their schemas come from the route table.
@@ -177,7 +177,7 @@ fn document_json() -> &'static str {
         (status = 401, response = inline(Unauthorized)),
     )
 )]
-pub async fn serve(_auth: Authorized, params: Params) -> Result<impl IntoResponse, ApiError> {
+pub async fn serve(_auth: Authorized, params: QueryParams) -> Result<impl IntoResponse, ApiError> {
     params.only(&[])?;
     Ok((
         [(header::CONTENT_TYPE, "application/json")],

@@ -19,12 +19,12 @@ pub const MAX_LIMIT: usize = 1000;
 
 /// The query string as name → value, refusing repeated names.
 #[derive(Debug, Default)]
-pub struct Params(BTreeMap<String, String>);
+pub struct QueryParams(BTreeMap<String, String>);
 
-impl<S: Send + Sync> FromRequestParts<S> for Params {
+impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Params, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<QueryParams, ApiError> {
         let Query(pairs) = Query::<Vec<(String, String)>>::from_request_parts(parts, state)
             .await
             .map_err(|e| ApiError::BadRequest(format!("unreadable query string: {e}")))?;
@@ -36,11 +36,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
                 )));
             }
         }
-        Ok(Params(map))
+        Ok(QueryParams(map))
     }
 }
 
-impl Params {
+impl QueryParams {
     /// Refuse any parameter not in `allowed`.
     pub fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
         match self.0.keys().find(|k| !allowed.contains(&k.as_str())) {

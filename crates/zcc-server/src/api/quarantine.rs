@@ -12,7 +12,7 @@ use zcc_store::{QuarantineQuery, QuarantineSummary};
 use super::auth::Authorized;
 use super::engagements::Page;
 use super::openapi::{BadRequest, NotFound, Unauthorized, Unavailable};
-use super::params::{Params, rfc3339_ms};
+use super::params::{QueryParams, rfc3339_ms};
 use super::query::{QuarantineListQuery, QuarantinePath};
 use super::schemas::EventSourceName;
 use crate::AppState;
@@ -109,7 +109,7 @@ impl From<Refused> for QuarantineDetail {
 pub async fn list(
     _auth: Authorized,
     State(state): State<AppState>,
-    params: Params,
+    params: QueryParams,
 ) -> Result<Json<Page<QuarantineItem>>, ApiError> {
     params.only(LIST_PARAMS)?;
     let before_id = match params.str("cursor") {
@@ -156,7 +156,7 @@ pub async fn show(
     _auth: Authorized,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    params: Params,
+    params: QueryParams,
 ) -> Result<Json<QuarantineDetail>, ApiError> {
     params.only(&[])?;
     let id: i64 = id

@@ -1,6 +1,6 @@
 //! The query parameters of each resource as the OpenAPI document describes them
 //! ([`utoipa::IntoParams`]): their names, types and descriptions. The handlers parse the query
-//! string strictly with [`super::params::Params`]; the OpenAPI test checks, over HTTP, that the
+//! string strictly with [`super::params::QueryParams`]; the OpenAPI test checks, over HTTP, that the
 //! names a handler accepts are exactly the names its operation documents.
 
 use utoipa::IntoParams;

@@ -8,7 +8,7 @@ use zcc_zoom::Window;
 
 use super::auth::Authorized;
 use super::openapi::{BadGateway, BadRequest, NotFound, Unauthorized, ZoomUnavailable};
-use super::params::Params;
+use super::params::QueryParams;
 use super::query::ReconcileQuery;
 use super::schemas;
 use crate::AppState;
@@ -35,7 +35,7 @@ use crate::error::ApiError;
 pub async fn report(
     _auth: Authorized,
     State(state): State<AppState>,
-    params: Params,
+    params: QueryParams,
 ) -> Result<Json<ReconcileReport>, ApiError> {
     params.only(&["since", "until", "timelines"])?;
     let required = |name: &str| {

@@ -16,7 +16,7 @@ use zcc_store::outbound::{OutboxMessage, SigningSecret, Subscription, Subscripti
 
 use super::auth::Authorized;
 use super::openapi::{BadRequest, NotFound, Unauthorized, Unavailable};
-use super::params::{Params, rfc3339_ms};
+use super::params::{QueryParams, rfc3339_ms};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::state::Outbound;
@@ -207,7 +207,7 @@ fn subscription_id(raw: &str) -> Result<SubscriptionId, ApiError> {
 pub async fn list(
     _auth: Authorized,
     State(state): State<AppState>,
-    params: Params,
+    params: QueryParams,
 ) -> Result<Json<SubscriptionList>, ApiError> {
     params.only(&[])?;
     let out = outbound(&state)?;
@@ -235,7 +235,7 @@ pub async fn list(
 pub async fn add(
     _auth: Authorized,
     State(state): State<AppState>,
-    params: Params,
+    params: QueryParams,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     params.only(&[])?;
@@ -285,7 +285,7 @@ pub async fn remove(
     _auth: Authorized,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    params: Params,
+    params: QueryParams,
 ) -> Result<StatusCode, ApiError> {
     params.only(&[])?;
     let out = outbound(&state)?;
@@ -313,7 +313,7 @@ pub async fn pause(
     _auth: Authorized,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    params: Params,
+    params: QueryParams,
 ) -> Result<Json<SubscriptionView>, ApiError> {
     params.only(&[])?;
     let out = outbound(&state)?;
@@ -341,7 +341,7 @@ pub async fn resume(
     _auth: Authorized,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    params: Params,
+    params: QueryParams,
 ) -> Result<Json<SubscriptionView>, ApiError> {
     params.only(&[])?;
     let out = outbound(&state)?;
@@ -369,7 +369,7 @@ pub async fn deliveries(
     _auth: Authorized,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    params: Params,
+    params: QueryParams,
 ) -> Result<Json<MessageList>, ApiError> {
     params.only(&["failed"])?;
     let failed = params.bool("failed")?.unwrap_or(false);
@@ -402,7 +402,7 @@ pub async fn redeliver(
     _auth: Authorized,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    params: Params,
+    params: QueryParams,
 ) -> Result<Json<Redelivered>, ApiError> {
     params.only(&["since"])?;
     let since = params.time("since")?;

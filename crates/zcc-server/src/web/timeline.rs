@@ -15,7 +15,8 @@ use std::collections::BTreeMap;
 
 use maud::{Markup, html};
 use zcc_model::{
-    CallProjection, Conference, Leg, Party, Position, Source, SupervisionMode, Transfer, Via,
+    CallProjection, Conference, ConferenceSource, Leg, Party, Position, SupervisionMode, Transfer,
+    Via,
 };
 
 use super::html::{Num, fmt_clock, fmt_duration, fmt_time};
@@ -451,8 +452,8 @@ impl<'a> Drawing<'a> {
     fn conference_band(&self, c: &Conference) -> Markup {
         let (a, b) = self.scale.span(c.started_at, c.ended_at);
         let source = match c.source {
-            Source::Explicit => "explicit",
-            Source::Inferred => "inferred",
+            ConferenceSource::Explicit => "explicit",
+            ConferenceSource::Inferred => "inferred",
         };
         let who: Vec<String> = c.participants.iter().map(|u| self.person(u)).collect();
         let label = format!(
