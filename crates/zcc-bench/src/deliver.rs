@@ -132,16 +132,25 @@ fn outbox(db: &Path) -> anyhow::Result<Outbox> {
     .with_context(|| format!("reading the outbox of {}", db.display()))
 }
 
-/// Wait until everything in the log is published and every message delivered.
-async fn settle(db: &Path, receiver: &Receiver, within: Duration) -> anyhow::Result<Outbox> {
+/// Wait until everything in the log is published and every message delivered; the outbox
+/// then, and when publishing was first seen caught up with the log.
+async fn settle(
+    db: &Path,
+    receiver: &Receiver,
+    within: Duration,
+) -> anyhow::Result<(Outbox, Instant)> {
     let deadline = Instant::now() + within;
+    let mut published = None;
     loop {
         let o = outbox(db)?;
-        if o.cursor >= o.last_position
+        if o.cursor >= o.last_position {
+            published.get_or_insert_with(Instant::now);
+        }
+        if let Some(published) = published
             && o.pending == 0
             && usize::try_from(o.queued).is_ok_and(|q| receiver.distinct() >= q)
         {
-            return Ok(o);
+            return Ok((o, published));
         }
         if Instant::now() > deadline {
             bail!(
@@ -176,7 +185,7 @@ async fn throughput(calls: usize, seed: u64) -> anyhow::Result<()> {
     let settled = settle(&db.path(), &receiver, Duration::from_secs(600)).await;
     let _ = serve.kill();
     let _ = serve.wait();
-    let o = settled?;
+    let (o, published) = settled?;
     let log = receiver.take();
     if !log.bad.is_empty() {
         bail!(
@@ -193,10 +202,13 @@ async fn throughput(calls: usize, seed: u64) -> anyhow::Result<()> {
     let rate = n as f64 / window;
     let whole = n as f64 / last.at.duration_since(started).as_secs_f64();
     eprintln!(
-        "{n} messages from {} log entries; first arrival {:.0} ms after serve started; \
+        "{n} messages from {} log entries; first arrival {:.0} ms after serve started, \
+         everything published by {:.0} ms, the last arrival at {:.0} ms; \
          {} attempts in all, {} repeated arrivals",
         o.last_position,
         ms(first.at.duration_since(started)),
+        ms(published.duration_since(started)),
+        ms(last.at.duration_since(started)),
         o.attempts,
         log.repeats
     );
@@ -260,7 +272,7 @@ async fn delay(calls: usize, rate: f64, seed: u64) -> anyhow::Result<()> {
     let _ = serve.kill();
     let _ = serve.wait();
     let sent = sent?;
-    let o = settled?;
+    let (o, _) = settled?;
     let log = receiver.take();
     if !log.bad.is_empty() {
         bail!(
