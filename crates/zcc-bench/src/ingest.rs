@@ -10,22 +10,19 @@
 //! The raw ceiling is measured just before and just after the ingest, and the ratio is taken
 //! against the mean of the two: the virtual disk's speed drifts between runs.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 
 use crate::load::{self, Signed};
-use crate::target::{FreshDb, ledger_bin, raw_ceiling, raw_ceiling_of};
+use crate::target::{FreshDb, raw_ceiling, raw_ceiling_of, start_serve};
 use crate::{Backend, raw};
 
-const SECRET: &str = "bench-secret";
+pub const SECRET: &str = "bench-secret";
 
 /// What one ingest run measured.
 struct Run {
@@ -92,41 +89,10 @@ async fn run_once(backend: Backend, events: usize, concurrency: usize) -> anyhow
     let ts = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_secs();
-    let signed: Vec<Signed> = rows
-        .into_iter()
-        .map(|r| {
-            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes())
-                .expect("HMAC takes any key");
-            mac.update(format!("v0:{ts}:").as_bytes());
-            mac.update(r.body.as_bytes());
-            Signed {
-                signature: format!("v0={}", hex::encode(mac.finalize().into_bytes())),
-                body: r.body,
-            }
-        })
-        .collect();
+    let signed: Vec<Signed> = rows.into_iter().map(|r| sign(ts, r.body)).collect();
 
     let db = FreshDb::new(backend).await;
-    let mut child = Command::new(ledger_bin()?)
-        .args([
-            "--database-url",
-            &db.url(),
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .env("ZCC_WEBHOOK_SECRET", SECRET)
-        .env("ZCC_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("starting zcc-ledger serve")?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().context("serve's stdout")?).read_line(&mut line)?;
-    let base = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .with_context(|| format!("unexpected first line from serve: {line:?}"))?
-        .to_owned();
+    let (mut child, base) = start_serve(&db.url(), SECRET, &[])?;
 
     let requests = Arc::new(load::render(&base, ts, &signed));
     drop(signed);
@@ -175,6 +141,18 @@ async fn run_once(backend: Backend, events: usize, concurrency: usize) -> anyhow
         );
     }
     Ok(run)
+}
+
+/// `body` signed as Zoom signs a webhook, under [`SECRET`], at `ts` (unix seconds).
+pub fn sign(ts: u64, body: String) -> Signed {
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).expect("HMAC takes any key");
+    mac.update(format!("v0:{ts}:").as_bytes());
+    mac.update(body.as_bytes());
+    Signed {
+        signature: format!("v0={}", hex::encode(mac.finalize().into_bytes())),
+        body,
+    }
 }
 
 /// A one-line summary of the server's group commits, from `/metrics`: commits, mean batch size,

@@ -110,6 +110,27 @@ async fn read_answer(stream: &mut TcpStream, buf: &mut Vec<u8>) -> anyhow::Resul
     }
 }
 
+/// [`read_answer`], keeping the answer's body (the receiver's `{"position":N}`).
+pub async fn read_answer_body(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+) -> anyhow::Result<(u16, Vec<u8>)> {
+    loop {
+        if let Some((status, len)) = parse_head(buf)? {
+            while buf.len() < len {
+                read_more(stream, buf).await?;
+            }
+            let answer: Vec<u8> = buf.drain(..len).collect();
+            let body = answer
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map_or(len, |p| p + 4);
+            return Ok((status, answer[body..].to_vec()));
+        }
+        read_more(stream, buf).await?;
+    }
+}
+
 /// The status and whole length (head and body) of the answer at the start of `buf`, once its
 /// head has arrived.
 fn parse_head(buf: &[u8]) -> anyhow::Result<Option<(u16, usize)>> {

@@ -1,8 +1,8 @@
 //! Running the real `zcc-ledger` binary, and the import benchmark.
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -23,6 +23,47 @@ pub fn ledger_bin() -> anyhow::Result<PathBuf> {
         );
     }
     Ok(bin)
+}
+
+/// `zcc-ledger serve` on 127.0.0.1:0 over `db_url`, taking webhooks signed with `secret`,
+/// with `extra` flags; the child and the `host:port` it listens on.
+pub fn start_serve(db_url: &str, secret: &str, extra: &[&str]) -> anyhow::Result<(Child, String)> {
+    let mut child = Command::new(ledger_bin()?)
+        .args(["--database-url", db_url, "serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .env("ZCC_WEBHOOK_SECRET", secret)
+        .env("ZCC_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting zcc-ledger serve")?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().context("serve's stdout")?).read_line(&mut line)?;
+    let base = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .with_context(|| format!("unexpected first line from serve: {line:?}"))?
+        .to_owned();
+    Ok((child, base))
+}
+
+/// Run `zcc-ledger --database-url db_url ARGS...`; its stdout, or an error naming the command
+/// and what it printed on stderr.
+pub fn ledger(db_url: &str, args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(ledger_bin()?)
+        .args(["--database-url", db_url])
+        .args(args)
+        .env("ZCC_LOG", "warn")
+        .output()
+        .with_context(|| format!("running zcc-ledger {}", args.join(" ")))?;
+    if !out.status.success() {
+        bail!(
+            "zcc-ledger {} failed ({}): {}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// A fresh database of the chosen backend, dropped with the value.

@@ -158,7 +158,10 @@ pub fn page(title: &str, signed_in: bool, body: &Markup) -> String {
                 a class="skip" href="#main" { "Skip to content" }
                 header class="top" {
                     a class="brand" href="/" { "zcc-ledger" }
-                    nav aria-label="Site" { a href="/" { "Calls" } }
+                    nav aria-label="Site" {
+                        a href="/" { "Calls" }
+                        a href="/subscriptions" { "Subscriptions" }
+                    }
                     @if signed_in {
                         form class="signout" method="post" action="/signout" {
                             button type="submit" { "Sign out" }

@@ -1,6 +1,6 @@
 //! The web pages (SPEC 7): `/`, a searchable call list, and `/engagements/{engagement_id}`,
 //! one call with its timeline drawn as inline SVG, its derived events and the raw events
-//! behind them. Plain HTML and one stylesheet built into the binary; no JavaScript.
+//! behind them; and `/subscriptions`, outbound delivery's subscriptions and recent failures. Plain HTML and one stylesheet built into the binary; no JavaScript.
 //!
 //! Read in this order: [`html`] (escaping, URL encoding, times, the layout), [`timeline`] (the
 //! SVG, a pure function of a projection), [`call`] and [`list`] (the two pages, pure functions
@@ -12,6 +12,7 @@ pub mod auth;
 pub mod call;
 pub mod html;
 pub mod list;
+pub mod subscriptions;
 pub mod timeline;
 
 use axum::Router;
@@ -24,6 +25,7 @@ use serde::Deserialize;
 use zcc_app::call::{CallError, Unreadable};
 use zcc_app::select::{SelectError, Selector, choose};
 use zcc_store::StoreError;
+use zcc_store::outbound::OutboundStore;
 use zcc_store::projection::{Generation, GenerationId};
 
 use crate::AppState;
@@ -37,6 +39,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(list_page))
         .route("/engagements/{engagement_id}", get(call_page))
+        .route("/subscriptions", get(subscriptions_page))
         .route("/signin", get(signin_form).post(signin))
         .route("/signout", post(signout))
         .route("/assets/web.css", get(stylesheet))
@@ -297,6 +300,54 @@ async fn call_page(
         generations: &generations,
         signed_in: viewer.signed_in,
     })))
+}
+
+#[tracing::instrument(skip_all)]
+async fn subscriptions_page(
+    viewer: Viewer,
+    State(state): State<AppState>,
+) -> Result<Html<String>, PageError> {
+    let rows = match state.outbound() {
+        Some(outbound) => Some(load_subscriptions(outbound.store.as_ref()).await?),
+        None => None,
+    };
+    Ok(Html(subscriptions::render(
+        &subscriptions::SubscriptionsView {
+            rows: rows.as_deref(),
+            now_ms: zcc_store::ingest::now_ms(),
+            signed_in: viewer.signed_in,
+        },
+    )))
+}
+
+/// Every subscription with its outbox's statistics and its recent failures: the failed
+/// messages and those among the newest 200 whose last attempt failed, newest first.
+async fn load_subscriptions(
+    store: &dyn OutboundStore,
+) -> Result<Vec<subscriptions::SubscriptionRow>, StoreError> {
+    let stats = store.outbox_stats().await?;
+    let mut rows = Vec::new();
+    for s in store.subscriptions().await? {
+        let mut row = subscriptions::SubscriptionRow::new(&s);
+        if let Some(st) = stats.iter().find(|st| st.subscription == s.id) {
+            row.pending = st.pending;
+            row.oldest_pending_ms = st.oldest_pending_ms;
+        }
+        let mut failures = store.messages(s.id, true, subscriptions::FAILURES).await?;
+        failures.extend(
+            store
+                .messages(s.id, false, 200)
+                .await?
+                .into_iter()
+                .filter(subscriptions::is_failure),
+        );
+        failures.sort_by_key(|m| std::cmp::Reverse(m.id));
+        failures.dedup_by_key(|m| m.id);
+        failures.truncate(subscriptions::FAILURES);
+        row.failures = failures;
+        rows.push(row);
+    }
+    Ok(rows)
 }
 
 #[derive(Debug, Default, Deserialize)]
