@@ -27,4 +27,5 @@ bench: bench-build
     target/release/zcc-bench import --backend postgres --events 200000
     target/release/zcc-bench ingest --backend sqlite --events 200000 --concurrency 256 --runs 5
     target/release/zcc-bench ingest --backend postgres --events 100000 --concurrency 256
+    target/release/zcc-bench deliver --calls 2000 --delay-calls 400 --rate 500
     cargo bench -p zcc-events --bench parse
