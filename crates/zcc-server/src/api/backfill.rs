@@ -17,12 +17,10 @@ use crate::error::ApiError;
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartBackfill {
-    /// Start of the window (RFC 3339), within the last 7 days (Zoom keeps its logs no longer).
-    /// Default: 7 days ago.
-    #[schema(format = DateTime)]
+    /// Start of the window (RFC 3339, or a date: its midnight UTC), within the last 7 days
+    /// (Zoom keeps its logs no longer). Default: 7 days ago.
     pub since: Option<String>,
-    /// End of the window (RFC 3339). Default: now.
-    #[schema(format = DateTime)]
+    /// End of the window (RFC 3339, or a date: its midnight UTC). Default: now.
     pub until: Option<String>,
     /// Read every delivery attempt, not only the failed ones: a completeness audit.
     #[serde(default)]

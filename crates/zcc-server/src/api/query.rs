@@ -26,10 +26,8 @@ pub struct SearchQuery {
     #[param(inline, value_type = Option<SortOrder>)]
     pub sort: Option<String>,
     /// Engagements started at or after this time (RFC 3339, or a date: its midnight UTC).
-    #[param(format = DateTime)]
     pub since: Option<String>,
     /// Engagements started before this time (RFC 3339, or a date: its midnight UTC).
-    #[param(format = DateTime)]
     pub until: Option<String>,
     /// Only engagements with this agent or supervisor (user id).
     pub agent: Option<String>,
@@ -74,11 +72,9 @@ pub struct GenerationPath {
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReconcileQuery {
-    /// Calls that started at or after this time (RFC 3339). Required.
-    #[param(format = DateTime)]
+    /// Calls that started at or after this time (RFC 3339, or a date: its midnight UTC). Required.
     pub since: String,
-    /// Calls that started before this time (RFC 3339). Required.
-    #[param(format = DateTime)]
+    /// Calls that started before this time (RFC 3339, or a date: its midnight UTC). Required.
     pub until: String,
     /// Also compare hold and conference bounds with Zoom's engagement timelines.
     #[param(default = false)]
@@ -91,9 +87,8 @@ pub struct ReconcileQuery {
 pub struct EvaluateQuery {
     /// The rule to score (`correlated`, `party-count@1`, ...). Required.
     pub rule: String,
-    /// When the account began receiving conference events (RFC 3339): every call that began
+    /// When the account began receiving conference events (RFC 3339, or a date): every call that began
     /// after it is scored, one without explicit events as having no conference.
-    #[param(format = DateTime)]
     pub since: Option<String>,
     /// Rule parameters as `k=v`, several comma-separated.
     pub param: Option<String>,
@@ -139,11 +134,9 @@ pub struct ExportQuery {
     #[param(inline, value_type = Option<ExportFormat>)]
     pub format: Option<String>,
     /// Rows whose time (event time for `events`, else the start of the row's interval) is at or
-    /// after this (RFC 3339).
-    #[param(format = DateTime)]
+    /// after this (RFC 3339, or a date: its midnight UTC).
     pub since: Option<String>,
-    /// Rows whose time is before this (RFC 3339).
-    #[param(format = DateTime)]
+    /// Rows whose time is before this (RFC 3339, or a date: its midnight UTC).
     pub until: Option<String>,
 }
 
@@ -205,8 +198,7 @@ mod tests {
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct QuarantineListQuery {
-    /// Only entries received at or after this time (RFC 3339).
-    #[param(format = DateTime)]
+    /// Only entries received at or after this time (RFC 3339, or a date: its midnight UTC).
     pub since: Option<String>,
     /// Items per page.
     #[param(minimum = 1, maximum = 1000, default = 50)]

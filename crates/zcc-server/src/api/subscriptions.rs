@@ -44,9 +44,8 @@ pub struct DeliveriesQuery {
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RedeliverQuery {
-    /// Every delivered or failed message queued at or after this time (RFC 3339); without it,
-    /// the failed ones.
-    #[param(format = DateTime)]
+    /// Every delivered or failed message queued at or after this time (RFC 3339, or a date: its
+    /// midnight UTC); without it, the failed ones.
     pub since: Option<String>,
 }
 
