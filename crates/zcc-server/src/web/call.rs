@@ -285,7 +285,7 @@ fn raw_events(v: &CallView<'_>) -> Markup {
                     caption { "The engagement's webhooks exactly as logged, in log order." }
                     thead { tr {
                         th scope="col" { "Position" } th scope="col" { "Event" }
-                        th scope="col" { "Event time (UTC)" } th scope="col" { "Origin" }
+                        th scope="col" { "Event time" } th scope="col" { "Origin" }
                         th scope="col" { "Body" }
                     } }
                     tbody {

@@ -142,7 +142,7 @@ fn failures(r: &SubscriptionRow, now_ms: i64) -> Markup {
                     table class="failures" {
                         thead {
                             tr {
-                                @for h in ["Message", "Type", "Engagement", "Last status", "Attempts", "Last attempt (UTC)", "Next attempt"] {
+                                @for h in ["Message", "Type", "Engagement", "Last status", "Attempts", "Last attempt", "Next attempt"] {
                                     th scope="col" { (h) }
                                 }
                             }
