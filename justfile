@@ -6,7 +6,7 @@ serve:
 
 # Run every test, installing and starting what they need (scripts/test; PostgreSQL from $ZCC_TEST_POSTGRES_URL when set)
 test:
-    scripts/test
+    ./scripts/test
 
 # Format check and lints, as CI runs them
 lint:
