@@ -371,7 +371,7 @@ async fn diff_lists_exactly_the_differences<S: Backend + ?Sized>(store: &S) {
     );
 
     let report = diff(store, base, cand).await.unwrap();
-    let listed: BTreeSet<String> = report
+    let listed: BTreeSet<_> = report
         .engagement_diffs
         .iter()
         .map(|d| d.engagement_id.clone())

@@ -14,7 +14,7 @@ use sqlx::postgres::PgRow;
 use zcc_store::projection::{
     Generation, GenerationId, GenerationState, ProjectionDoc, ProjectionStore, SearchFilter,
 };
-use zcc_store::{Position, StoreError};
+use zcc_store::{EngagementId, Position, StoreError};
 
 use crate::PostgresLog;
 use crate::error::map_sqlx;
@@ -58,7 +58,7 @@ fn doc_row(row: &PgRow, what: &str) -> Result<ProjectionDoc, StoreError> {
         ended_at_ms: row.try_get("ended_at").map_err(err)?,
         has_conference: row.try_get("has_conference").map_err(err)?,
         doc: row.try_get("doc").map_err(err)?,
-        engagement_id,
+        engagement_id: EngagementId(engagement_id),
     })
 }
 
@@ -196,16 +196,16 @@ impl ProjectionStore for PostgresLog {
         let (mut queue_eng, mut queue_id) = (Vec::new(), Vec::new());
         for d in docs {
             for a in &d.agents {
-                agent_eng.push(d.engagement_id.clone());
+                agent_eng.push(d.engagement_id.0.clone());
                 agent_user.push(a.clone());
             }
             for q in &d.queues {
-                queue_eng.push(d.engagement_id.clone());
+                queue_eng.push(d.engagement_id.0.clone());
                 queue_id.push(q.clone());
             }
             agents.push(serde_json::to_string(&d.agents).expect("strings serialise"));
             queues.push(serde_json::to_string(&d.queues).expect("strings serialise"));
-            ids.push(d.engagement_id);
+            ids.push(d.engagement_id.0);
             accounts.push(d.account_id);
             started.push(d.started_at_ms);
             ended.push(d.ended_at_ms);
@@ -286,7 +286,7 @@ impl ProjectionStore for PostgresLog {
     async fn projection(
         &self,
         id: GenerationId,
-        engagement_id: &str,
+        engagement_id: &EngagementId,
     ) -> Result<Option<ProjectionDoc>, StoreError> {
         let what = format!("reading the projection of {engagement_id} in generation {id}");
         let row = sqlx::query(
@@ -294,7 +294,7 @@ impl ProjectionStore for PostgresLog {
              queues, doc FROM projections WHERE generation = $1 AND engagement_id = $2",
         )
         .bind(id.0)
-        .bind(engagement_id)
+        .bind(engagement_id.as_str())
         .fetch_optional(self.pool())
         .await
         .map_err(|e| map_sqlx(&what, e))?;
@@ -304,7 +304,7 @@ impl ProjectionStore for PostgresLog {
     async fn scan_projections(
         &self,
         id: GenerationId,
-        after: Option<&str>,
+        after: Option<&EngagementId>,
         limit: usize,
     ) -> Result<Vec<ProjectionDoc>, StoreError> {
         let what = format!("scanning the projections of generation {id}");
@@ -315,7 +315,7 @@ impl ProjectionStore for PostgresLog {
              ORDER BY engagement_id LIMIT $3",
         )
         .bind(id.0)
-        .bind(after)
+        .bind(after.map(EngagementId::as_str))
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(self.pool())
         .await
