@@ -36,8 +36,9 @@ mod tables;
 pub use input::{InputEvent, fold_order};
 pub use model::{
     ApiCall, CallProjection, Conference, ConferenceInvitation, ConferenceSource, DerivedEvent,
-    DerivedKind, Diagnostic, Engagement, Hold, InvitationOutcome, Leg, Party, Position,
-    Supervision, SupervisionMode, Transfer, TransferOutcome, Via,
+    DerivedKind, Diagnostic, Disposition, Engagement, Hold, InvitationOutcome, Leg, Note, Offer,
+    OfferOutcome, Party, Phase, PhaseKind, Position, Supervision, SupervisionMode, Transfer,
+    TransferOutcome, Via, WrapUp,
 };
 pub use rule::{
     ExplicitConferences, ParamKind, ParamSpec, Rule, RuleError, RuleIdentity, RuleInfo, RuleParams,
