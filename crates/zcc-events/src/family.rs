@@ -338,6 +338,33 @@ family_struct! {
         date_time_ms: Option<i64> = time,
     }
 
+    /// `engagement_disposition_added` and `engagement_note_added`: what an agent records about
+    /// the call. `user_id` is the agent; a disposition is `disposition_id` / `disposition_name`
+    /// (`modified_by` is who last changed the disposition's definition, not who chose it), a
+    /// note `note_id` / `note`.
+    pub struct AnnotationObject {
+        engagement_id: EngagementId = required_id,
+        disposition_id: Option<String> = string,
+        disposition_name: Option<String> = string,
+        disposition_description: Option<String> = string,
+        note_id: Option<String> = string,
+        note: Option<String> = string,
+        user_id: Option<UserId> = id,
+        user_display_name: Option<String> = string,
+        engagement_direction: Option<Direction> = open,
+        channel: Option<Channel> = open,
+        channel_source: Option<String> = string,
+        flow_id: Option<FlowId> = id,
+        flow_name: Option<String> = string,
+        flow_number: Option<PhoneNumber> = phone,
+        cc_queue_id: Option<QueueId> = id,
+        queue_name: Option<String> = string,
+        consumer_id: Option<ConsumerId> = id,
+        consumer_number: Option<PhoneNumber> = phone,
+        consumer_display_name: Option<String> = string,
+        date_time_ms: Option<i64> = time,
+    }
+
     /// `recording_*` with its `users[]` and `consumers[]` participant lists. The
     /// `recording_deleted` events name only the recording, so here the recording id is the one
     /// required and the engagement is optional.
@@ -483,6 +510,7 @@ pub enum Family {
     Conference(Box<ConferenceObject>),
     CallControl(Box<CallControlObject>),
     Recording(Box<RecordingObject>),
+    Annotation(Box<AnnotationObject>),
     /// A family the call model does not read, an unknown kind, or an object missing an id its
     /// family cannot do without: the object verbatim (empty when there was no object).
     Other(Map<String, Value>),
@@ -501,6 +529,7 @@ impl Family {
             Family::Conference(o) => Some(&o.engagement_id),
             Family::CallControl(o) => Some(&o.engagement_id),
             Family::Recording(o) => o.engagement_id.as_ref(),
+            Family::Annotation(o) => Some(&o.engagement_id),
             Family::Other(_) => None,
         }
     }
@@ -518,6 +547,7 @@ impl Family {
             Family::Supervision(o) => dt(o.date_time_ms),
             Family::Conference(o) => dt(o.date_time_ms),
             Family::CallControl(o) => dt(o.date_time_ms),
+            Family::Annotation(o) => dt(o.date_time_ms),
             Family::Task(o) => TimeFields {
                 date_time_ms: o.date_time_ms,
                 last_modified_time_ms: o.last_modified_time_ms,
@@ -565,6 +595,7 @@ pub(crate) fn shape_of(kind: FamilyKind) -> Shape {
         FamilyKind::Conference => ConferenceObject::SHAPE,
         FamilyKind::CallControl => CallControlObject::SHAPE,
         FamilyKind::Recording => RecordingObject::SHAPE,
+        FamilyKind::Annotation => AnnotationObject::SHAPE,
         FamilyKind::Other => NO_FIELDS,
     }
 }
@@ -611,6 +642,7 @@ pub(crate) fn read_family(
         FamilyKind::Conference => Family::Conference(Box::new(ConferenceObject::read(&mut r))),
         FamilyKind::CallControl => Family::CallControl(Box::new(CallControlObject::read(&mut r))),
         FamilyKind::Recording => Family::Recording(Box::new(RecordingObject::read(&mut r))),
+        FamilyKind::Annotation => Family::Annotation(Box::new(AnnotationObject::read(&mut r))),
         FamilyKind::Other => Family::Other(r.finish()),
     }
 }

@@ -25,6 +25,9 @@ pub enum FamilyKind {
     CallControl,
     /// `recording_*` (not the transcript).
     Recording,
+    /// What an agent records about the call: `engagement_disposition_added`,
+    /// `engagement_note_added`.
+    Annotation,
     /// Everything the call model does not read; the object is kept verbatim.
     Other,
 }
@@ -175,9 +178,10 @@ event_kinds! {
     RecordingCompleted = "recording_completed", Recording, 960;
     RecordingDeleted = "recording_deleted", Recording, 980;
     RecordingPermanentlyDeleted = "recording_permanently_deleted", Recording, 981;
+    // What an agent records about the call.
+    EngagementDispositionAdded = "engagement_disposition_added", Annotation, 840;
+    EngagementNoteAdded = "engagement_note_added", Annotation, MIDDLE;
     // Engagement content: read as Other.
-    EngagementDispositionAdded = "engagement_disposition_added", Other, 840;
-    EngagementNoteAdded = "engagement_note_added", Other, MIDDLE;
     EngagementSurveyStatus = "engagement_survey_status", Other, 960;
     EngagementMessagingTranscriptCompleted = "engagement_messaging_transcript_completed", Other, 975;
     EngagementEmailTranscriptCompleted = "engagement_email_transcript_completed", Other, 975;

@@ -28,9 +28,9 @@ mod warning;
 pub use envelope::{EnvelopeError, EnvelopeSummary, read_envelope};
 pub use event::{OrderKey, ParseOptions, ZccEvent, parse_event, parse_event_with};
 pub use family::{
-    CallControlObject, ConferenceObject, ConferenceParticipant, ConsumerRef, EngagementObject,
-    Family, LegObject, RecordingObject, ReservationObject, SupervisionObject, TaskObject, TeamRef,
-    TransferObject, UserRef,
+    AnnotationObject, CallControlObject, ConferenceObject, ConferenceParticipant, ConsumerRef,
+    EngagementObject, Family, LegObject, RecordingObject, ReservationObject, SupervisionObject,
+    TaskObject, TeamRef, TransferObject, UserRef,
 };
 pub use ids::{
     AccountId, ActionType, Channel, ConsumerId, Direction, EngagementId, FlowId, InboxId,

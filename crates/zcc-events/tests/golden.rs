@@ -534,3 +534,33 @@ fn documented_conference_events_are_read_without_warnings() {
     }
     assert_eq!(seen, 8);
 }
+
+#[test]
+fn dispositions_and_notes_are_read_as_annotations() {
+    let e = parse_event(&sample("engagement_disposition_added")).unwrap();
+    assert_eq!(e.kind.family(), FamilyKind::Annotation);
+    let Family::Annotation(o) = &e.object else {
+        panic!("{:?}", e.object)
+    };
+    assert_eq!(o.disposition_id.as_deref(), Some("W_VATTk_Q5aW6z5rZtBxAQ"));
+    assert_eq!(o.disposition_name.as_deref(), Some("My disposition"));
+    assert_eq!(
+        o.user_id.as_ref().map(|u| u.as_str()),
+        Some("IGTRVt3gQ2i-WjoUIjeZxw")
+    );
+    // Who last edited the disposition's definition is not who chose it: kept, not read.
+    assert!(o.extra.contains_key("modified_by"));
+    assert_eq!(e.event_time_ms, Some(ms("2021-12-03T05:07:46.987Z")));
+
+    let e = parse_event(&sample("engagement_note_added")).unwrap();
+    let Family::Annotation(o) = &e.object else {
+        panic!("{:?}", e.object)
+    };
+    assert_eq!(o.note_id.as_deref(), Some("W_VATTk_Q5aW6z5rZtBxAQ"));
+    assert_eq!(o.note.as_deref(), Some("This is the example note content."));
+    assert_eq!(
+        e.engagement_id.as_ref().map(|i| i.as_str()),
+        Some("HdOQ9e_aRdO0lyQutA17qQ")
+    );
+    assert_eq!(e.event_time_ms, Some(ms("2022-10-15T09:27:15.987Z")));
+}

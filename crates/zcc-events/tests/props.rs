@@ -119,6 +119,7 @@ fn without_extra(mut event: ZccEvent) -> ZccEvent {
                 .for_each(|p| p.extra.clear());
         }
         Family::CallControl(o) => o.extra.clear(),
+        Family::Annotation(o) => o.extra.clear(),
         Family::Recording(o) => {
             o.extra.clear();
             o.users.iter_mut().for_each(|u| u.extra.clear());

@@ -4,15 +4,15 @@
 use std::borrow::Borrow;
 
 use zcc_events::{
-    CallControlObject, ConferenceObject, EngagementObject, EventKind, EventKind as K, Family,
-    LegObject, OrderKey, PhoneNumber, Position, RecordingObject, ReservationObject,
-    SupervisionObject, TaskObject, TransferObject, ZccEvent,
+    AnnotationObject, CallControlObject, ConferenceObject, EngagementObject, EventKind,
+    EventKind as K, Family, LegObject, OrderKey, PhoneNumber, Position, RecordingObject,
+    ReservationObject, SupervisionObject, TaskObject, TransferObject, ZccEvent,
 };
 
 use crate::rule::ExplicitConferences;
 use crate::signal::{
     Attrs, ConferenceRole, ConferenceSignal, ConferenceStep, ReservationStep, RosterEntry, Signal,
-    Timed, TransferFacts, TransferStep,
+    TaskStep, Timed, TransferFacts, TransferStep,
 };
 
 /// One logged event of an engagement.
@@ -135,12 +135,13 @@ pub(crate) fn adapt(ev: &ZccEvent) -> (Attrs<'_>, Signal) {
         Family::Engagement(o) => engagement(kind, o, &mut a),
         Family::Leg(o) => leg(kind, o, &mut a),
         Family::Transfer(o) => transfer(kind, o, &mut a),
-        Family::Task(o) => task(o, &mut a),
+        Family::Task(o) => task(kind, o, &mut a),
         Family::Reservation(o) => reservation(kind, o, &mut a),
         Family::Supervision(o) => supervision(kind, o, &mut a),
         Family::Conference(o) => conference(kind, o, &mut a),
         Family::CallControl(o) => call_control(kind, o),
         Family::Recording(o) => recording(o, &mut a),
+        Family::Annotation(o) => annotation(kind, o, &mut a),
         Family::Other(_) => Signal::Other,
     };
     (a, signal)
@@ -169,6 +170,7 @@ fn leg<'a>(kind: &EventKind, o: &'a LegObject, a: &mut Attrs<'a>) -> Signal {
         },
         (K::EngagementUserEnded, Some(user)) => Signal::AgentEnded { user },
         (K::EngagementWrapUpStarted, Some(user)) => Signal::WrapUpStarted { user },
+        (K::EngagementWrapUpEnded, Some(user)) => Signal::WrapUpEnded { user },
         (K::EngagementUserHold, user) => Signal::Hold { user },
         (K::EngagementUserUnhold, user) => Signal::Unhold { user },
         _ => Signal::Other,
@@ -209,8 +211,9 @@ fn transfer<'a>(kind: &EventKind, o: &'a TransferObject, a: &mut Attrs<'a>) -> S
     }
 }
 
-/// Task events only describe the call (channel, flow, queue, numbers).
-fn task<'a>(o: &'a TaskObject, a: &mut Attrs<'a>) -> Signal {
+/// Task events describe the call (channel, flow, queue, numbers); creation and the queue's
+/// entry and exit are the routing phases.
+fn task<'a>(kind: &EventKind, o: &'a TaskObject, a: &mut Attrs<'a>) -> Signal {
     a.channel = o
         .channel
         .as_ref()
@@ -222,7 +225,16 @@ fn task<'a>(o: &'a TaskObject, a: &mut Attrs<'a>) -> Signal {
     a.queue_name = o.queue_name.as_deref();
     a.caller_number = phone(&o.caller_number);
     a.callee_number = phone(&o.callee_number);
-    Signal::Other
+    let step = match kind {
+        K::TaskCreated => TaskStep::Created,
+        K::TaskEnteredQueue => TaskStep::EnteredQueue,
+        K::TaskExitedQueue => TaskStep::ExitedQueue,
+        _ => return Signal::Other,
+    };
+    Signal::Task {
+        step,
+        task: o.task_id.to_string(),
+    }
 }
 
 /// An offer of a task to an agent, from creation to its outcome.
@@ -338,6 +350,24 @@ fn call_control(kind: &EventKind, o: &CallControlObject) -> Signal {
             conference_id: o.conference_id.clone(),
             user: s(&o.user_id),
             request_id: o.request_id.clone(),
+        },
+        _ => Signal::Other,
+    }
+}
+
+/// A disposition or a note an agent added to the call.
+fn annotation<'a>(kind: &EventKind, o: &'a AnnotationObject, a: &mut Attrs<'a>) -> Signal {
+    shared_fields!(a, o);
+    match kind {
+        K::EngagementDispositionAdded => Signal::Disposition {
+            user: s(&o.user_id),
+            id: o.disposition_id.clone(),
+            name: o.disposition_name.clone(),
+        },
+        K::EngagementNoteAdded => Signal::Note {
+            user: s(&o.user_id),
+            id: o.note_id.clone(),
+            text: o.note.clone(),
         },
         _ => Signal::Other,
     }

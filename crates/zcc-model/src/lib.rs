@@ -2,7 +2,8 @@
 //!
 //! This crate does no IO. A rule folds the set of one engagement's events (typed by `zcc-events`)
 //! into a [`CallProjection`]: the engagement, legs, holds, transfers, conference invitations,
-//! conferences, supervision sessions, and derived call events, each citing the log positions it
+//! conferences, supervision sessions, derived call events, and the phases around the legs
+//! (flow and queue, offers, wrap-ups, dispositions, notes), each citing the log positions it
 //! rests on and the identity of the rule that made it. The inference rules are described in
 //! `docs/INFERENCE.md`.
 //!
@@ -11,6 +12,7 @@
 //!   body hash) and the adapter from typed events to the fold's own `signal` vocabulary;
 //! - `fold`: signals to legs, holds, transfers, invitations and supervision (shared by rules):
 //!   a first pass over transfers, the main pass, then the clean-up passes (`fold::finish`);
+//!   `fold::phases` keeps the routing phases and after-call work, which change none of those;
 //! - `conference`: the sweep that turns presences and hand-off edges into conferences;
 //! - `explicit`: conferences from Zoom's `engagement_conference_*` events (rosters, subjects),
 //!   and how they combine with the inferred ones;
@@ -36,8 +38,9 @@ mod tables;
 pub use input::{InputEvent, fold_order};
 pub use model::{
     ApiCall, CallProjection, Conference, ConferenceInvitation, ConferenceSource, DerivedEvent,
-    DerivedKind, Diagnostic, Engagement, EngagementId, Hold, InvitationOutcome, Leg, Party,
-    Position, Supervision, SupervisionMode, Transfer, TransferOutcome, Via,
+    DerivedKind, Diagnostic, Disposition, Engagement, EngagementId, Hold, InvitationOutcome, Leg,
+    Note, Offer, OfferOutcome, Party, Phase, PhaseKind, Position, Supervision, SupervisionMode,
+    Transfer, TransferOutcome, Via, WrapUp,
 };
 pub use rule::{
     ExplicitConferences, ParamKind, ParamSpec, Rule, RuleError, RuleIdentity, RuleInfo, RuleParams,

@@ -27,6 +27,128 @@ pub struct CallProjection {
     /// so documents of calls without any stay as they were).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diagnostics: Vec<Diagnostic>,
+    /// The call before an agent took it: the flow (IVR) and each wait in a queue, by start.
+    /// The records from here on are not written when empty (so documents of calls without any
+    /// stay as they were) and read back empty from documents stored before they were kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<Phase>,
+    /// Every offer of the call's tasks to an agent (`task_reservation_*`): when it rang, and
+    /// how it ended.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub offers: Vec<Offer>,
+    /// Agents' after-call work (`engagement_wrap_up_started` / `_ended`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wrap_ups: Vec<WrapUp>,
+    /// Dispositions chosen for the call (`engagement_disposition_added`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dispositions: Vec<Disposition>,
+    /// Notes written on the call (`engagement_note_added`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Note>,
+}
+
+/// Which phase of the call's routing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseKind {
+    /// The flow (IVR) the call ran through before it was routed: from `engagement_started`
+    /// to the first routing event (`task_created`, `task_entered_queue`, an offer) or the first
+    /// connected leg.
+    Flow,
+    /// A wait in a queue: `task_entered_queue` to `task_exited_queue`.
+    Queue,
+}
+
+/// A phase of the call before (or between) agents: the flow, or a wait in a queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phase {
+    pub kind: PhaseKind,
+    /// The flow's or the queue's id.
+    pub id: Option<String>,
+    /// The flow's or the queue's name.
+    pub name: Option<String>,
+    /// The task that waited (queue phases).
+    pub task_id: Option<String>,
+    pub started_at: i64,
+    /// `None` while it lasts (a queue wait with no exit, on a call still open).
+    pub ended_at: Option<i64>,
+    pub evidence: Vec<Position>,
+}
+
+/// How an offer to an agent ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferOutcome {
+    Accepted,
+    Rejected,
+    Timeout,
+    Canceled,
+    Rescinded,
+    /// No outcome was seen.
+    Pending,
+}
+
+impl OfferOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OfferOutcome::Accepted => "accepted",
+            OfferOutcome::Rejected => "rejected",
+            OfferOutcome::Timeout => "timeout",
+            OfferOutcome::Canceled => "canceled",
+            OfferOutcome::Rescinded => "rescinded",
+            OfferOutcome::Pending => "pending",
+        }
+    }
+}
+
+/// One offer of a task to one agent (a reservation): it rang from `offered_at` to
+/// `outcome_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offer {
+    pub user_id: Option<String>,
+    pub task_id: Option<String>,
+    pub reservation_id: Option<String>,
+    pub queue_id: Option<String>,
+    pub queue_name: Option<String>,
+    /// What the offer was for: `routing`, `transfer` or `conference_invitation`.
+    pub via: Via,
+    /// `created_time_ms` of the reservation.
+    pub offered_at: i64,
+    pub outcome: OfferOutcome,
+    pub outcome_at: Option<i64>,
+    pub evidence: Vec<Position>,
+}
+
+/// One agent's after-call work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WrapUp {
+    pub user_id: String,
+    pub started_at: i64,
+    /// `None` when no `engagement_wrap_up_ended` was seen.
+    pub ended_at: Option<i64>,
+    pub evidence: Vec<Position>,
+}
+
+/// A disposition chosen for the call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Disposition {
+    pub at: i64,
+    /// The agent who chose it.
+    pub user_id: Option<String>,
+    pub disposition_id: Option<String>,
+    pub disposition_name: Option<String>,
+    pub evidence: Vec<Position>,
+}
+
+/// A note written on the call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    pub at: i64,
+    /// The agent who wrote it.
+    pub user_id: Option<String>,
+    pub note_id: Option<String>,
+    pub text: Option<String>,
+    pub evidence: Vec<Position>,
 }
 
 /// The engagement as a whole.
@@ -453,5 +575,12 @@ impl CallProjection {
         self.derived_events
             .iter_mut()
             .for_each(|x| fix(&mut x.evidence));
+        self.phases.iter_mut().for_each(|x| fix(&mut x.evidence));
+        self.offers.iter_mut().for_each(|x| fix(&mut x.evidence));
+        self.wrap_ups.iter_mut().for_each(|x| fix(&mut x.evidence));
+        self.dispositions
+            .iter_mut()
+            .for_each(|x| fix(&mut x.evidence));
+        self.notes.iter_mut().for_each(|x| fix(&mut x.evidence));
     }
 }

@@ -85,6 +85,15 @@ pub enum ReservationStep {
     Completed,
 }
 
+/// The routing steps of a task the call model reads (`task_created`,
+/// `task_entered_queue`, `task_exited_queue`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TaskStep {
+    Created,
+    EnteredQueue,
+    ExitedQueue,
+}
+
 /// Steps of an `engagement_conference_*` event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ConferenceStep {
@@ -150,6 +159,26 @@ pub enum Signal {
     },
     WrapUpStarted {
         user: String,
+    },
+    WrapUpEnded {
+        user: String,
+    },
+    /// A routing step of a task; its queue and flow are in the attributes.
+    Task {
+        step: TaskStep,
+        task: String,
+    },
+    /// `engagement_disposition_added`.
+    Disposition {
+        user: Option<String>,
+        id: Option<String>,
+        name: Option<String>,
+    },
+    /// `engagement_note_added`.
+    Note {
+        user: Option<String>,
+        id: Option<String>,
+        text: Option<String>,
     },
     Hold {
         user: Option<String>,

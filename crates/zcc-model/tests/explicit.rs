@@ -60,7 +60,7 @@ fn documented_events_make_an_explicit_conference() {
         &correlated(&c),
         r"
         call inbound voice 0..121
-        leg customer - 0..120 customer
+        leg customer - 5..120 customer
         leg agent alice 5..120 routing
         leg agent bob 32..80 conference_invitation
         invite bob by alice at 30 accepted@32.100 explicit
@@ -131,7 +131,7 @@ fn a_later_roster_corrects_a_lost_join_and_a_lost_leave() {
         &correlated(&c),
         r"
         call inbound voice 0..121
-        leg customer - 0..120 customer
+        leg customer - 5..120 customer
         leg agent alice 5..120 routing
         leg agent bob 32..70 conference_invitation
         leg agent carol 45..90 conference_invitation
@@ -185,7 +185,7 @@ fn several_conferences_on_one_engagement() {
         &p,
         r"
         call inbound voice 0..121
-        leg customer - 0..120 customer
+        leg customer - 5..120 customer
         leg agent alice 5..120 routing
         leg agent bob 32..50 conference_invitation
         leg agent carol 62..95 conference_invitation
@@ -262,7 +262,7 @@ fn an_outside_party_is_listed_but_never_counted_as_an_agent() {
         &p,
         r"
         call inbound voice 0..121
-        leg customer - 0..120 customer
+        leg customer - 5..120 customer
         leg agent alice 5..120 routing
         leg agent bob 32..80 conference_invitation
         invite bob by alice at 30 accepted@32 explicit
@@ -395,7 +395,7 @@ fn partial_evidence_is_inferred_with_a_diagnostic() {
         &p,
         r"
         call inbound voice 0..121
-        leg customer - 0..120 customer
+        leg customer - 5..120 customer
         leg agent alice 5..120 routing
         leg agent carol 33..70 conference_invitation
         invite carol by alice at 30 accepted@33 explicit
@@ -439,7 +439,7 @@ fn conference_canceled_ends_pending_invitations_and_hidden_events_leave_inferenc
         &p,
         r"
         call inbound voice 0..121
-        leg customer - 0..120 customer
+        leg customer - 5..120 customer
         leg agent alice 5..120 routing
         invite bob by alice at 30 canceled@38 explicit
         ",
@@ -470,7 +470,7 @@ fn a_named_inviter_whose_leave_is_sent_counts_once() {
         &correlated(&c),
         r"
         call inbound voice 0..101
-        leg customer - 0..100 customer
+        leg customer - 5..100 customer
         leg agent alice 5..100.200 routing
         leg agent bob 32..100.300 conference_invitation
         invite bob by alice at 30 accepted@32 explicit

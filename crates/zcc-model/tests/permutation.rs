@@ -219,6 +219,51 @@ fn lossy() -> Call {
     c
 }
 
+/// The phases around the legs: the flow, a queue wait, an offer that timed out and one that
+/// was rejected before one was accepted, a cold transfer through a second queue, wrap-ups
+/// (one repeated at another millisecond, one never ended), dispositions and notes, some
+/// sharing a millisecond with the events around them.
+fn phases() -> Call {
+    let mut c = Call::inbound();
+    c.started(0.0)
+        .task(12.0, "T1", "Support")
+        .queue(12.0, "entered", "T1", "Support")
+        .res(30.0, "created", "R1", "T1", "alice", 30.0)
+        .queue(30.0, "exited", "T1", "Support")
+        .res(48.0, "timeout", "R1", "T1", "alice", 30.0)
+        .res(48.5, "created", "R2", "T1", "bob", 48.5)
+        .res(52.0, "rejected", "R2", "T1", "bob", 48.5)
+        .offer(53.0, 58.0, "T1", "carol")
+        .answered(58.0, "carol")
+        .note(90.0, "carol", "N1", "Customer asked about the invoice.")
+        .transfer(
+            120.0,
+            "initiated",
+            "carol",
+            "T1",
+            "T2",
+            None,
+            Some("Billing"),
+            "cold",
+        )
+        .queue(120.5, "entered", "T2", "Billing")
+        .user_ended(121.0, "carol")
+        .wrap_up(121.0, "carol")
+        .wrap_up(121.2, "carol")
+        .disposition(140.0, "carol", "D1", "Transferred")
+        .note(140.0, "carol", "N2", "Sent to billing.")
+        .wrap_up_ended(150.0, "carol")
+        .queue(160.0, "exited", "T2", "Billing")
+        .offer(160.0, 165.0, "T2", "dave")
+        .answered(165.0, "dave")
+        .customer_ended(300.0)
+        .user_ended(300.0, "dave")
+        .wrap_up(300.0, "dave")
+        .disposition(320.0, "dave", "D2", "Resolved")
+        .ended(301.0);
+    c
+}
+
 /// Project `events` and render it with every position replaced by its body's hash rank.
 fn canonical(events: &[InputEvent], params: &[&str], explicit: ExplicitConferences) -> Vec<u8> {
     let mut hashes: Vec<[u8; 32]> = events.iter().map(|e| e.body_sha256).collect();
@@ -255,7 +300,7 @@ fn deliver(bodies: &[String], order: &[usize], dups: &[usize]) -> Vec<InputEvent
 }
 
 fn scenario() -> impl Strategy<Value = (usize, Vec<usize>, Vec<usize>)> {
-    let calls = [busy(), explicit(), lossy(), documented()];
+    let calls = [busy(), explicit(), lossy(), documented(), phases()];
     let sizes: Vec<usize> = calls.iter().map(|c| c.bodies.len()).collect();
     (0..calls.len()).prop_flat_map(move |k| {
         let n = sizes[k];
@@ -272,7 +317,7 @@ proptest! {
 
     #[test]
     fn any_order_with_any_duplicates_gives_the_same_bytes((k, order, dups) in scenario()) {
-        let call = vec![busy(), explicit(), lossy(), documented()].swap_remove(k);
+        let call = vec![busy(), explicit(), lossy(), documented(), phases()].swap_remove(k);
         let n = call.bodies.len();
         let written: Vec<usize> = (0..n).collect();
         for (params, explicit) in [
@@ -322,6 +367,115 @@ fn the_busy_call_is_what_its_definitions_say() {
     );
 }
 
+#[test]
+fn the_phases_call_keeps_its_flow_queues_offers_wrap_ups_dispositions_and_notes() {
+    use zcc_model::{OfferOutcome, PhaseKind};
+    let p = rule("correlated", &[]).project(&phases().events());
+    let at = |t: i64| t - common::T0;
+    let phases: Vec<(PhaseKind, Option<&str>, i64, Option<i64>)> = p
+        .phases
+        .iter()
+        .map(|x| {
+            (
+                x.kind,
+                x.name.as_deref(),
+                at(x.started_at),
+                x.ended_at.map(at),
+            )
+        })
+        .collect();
+    assert_eq!(
+        phases,
+        vec![
+            (PhaseKind::Flow, Some("Main IVR"), 0, Some(12_000)),
+            (PhaseKind::Queue, Some("Support"), 12_000, Some(30_000)),
+            (PhaseKind::Queue, Some("Billing"), 120_500, Some(160_000)),
+        ]
+    );
+    let offers: Vec<(&str, OfferOutcome, i64, Option<i64>)> = p
+        .offers
+        .iter()
+        .map(|o| {
+            (
+                o.user_id.as_deref().unwrap(),
+                o.outcome,
+                at(o.offered_at),
+                o.outcome_at.map(at),
+            )
+        })
+        .collect();
+    assert_eq!(
+        offers,
+        vec![
+            ("alice", OfferOutcome::Timeout, 30_000, Some(48_000)),
+            ("bob", OfferOutcome::Rejected, 48_500, Some(52_000)),
+            ("carol", OfferOutcome::Accepted, 53_000, Some(58_000)),
+            ("dave", OfferOutcome::Accepted, 160_000, Some(165_000)),
+        ]
+    );
+    assert_eq!(p.offers[0].queue_name.as_deref(), Some("Support"));
+    let wraps: Vec<(&str, i64, Option<i64>, usize)> = p
+        .wrap_ups
+        .iter()
+        .map(|w| {
+            (
+                w.user_id.as_str(),
+                at(w.started_at),
+                w.ended_at.map(at),
+                w.evidence.len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        wraps,
+        vec![
+            ("carol", 121_000, Some(150_000), 3),
+            ("dave", 300_000, None, 1)
+        ]
+    );
+    let dispositions: Vec<(&str, &str, i64)> = p
+        .dispositions
+        .iter()
+        .map(|d| {
+            (
+                d.user_id.as_deref().unwrap(),
+                d.disposition_name.as_deref().unwrap(),
+                at(d.at),
+            )
+        })
+        .collect();
+    assert_eq!(
+        dispositions,
+        vec![
+            ("carol", "Transferred", 140_000),
+            ("dave", "Resolved", 320_000)
+        ]
+    );
+    let notes: Vec<(&str, i64)> = p
+        .notes
+        .iter()
+        .map(|n| (n.text.as_deref().unwrap(), at(n.at)))
+        .collect();
+    assert_eq!(
+        notes,
+        vec![
+            ("Customer asked about the invoice.", 90_000),
+            ("Sent to billing.", 140_000)
+        ]
+    );
+    // The customer was connected when the first agent answered (no consumer_answered), not
+    // during the flow and the queue.
+    let customer = p
+        .legs
+        .iter()
+        .find(|l| l.party == zcc_model::Party::Customer)
+        .unwrap();
+    assert_eq!(at(customer.joined_at), 58_000);
+    // Every record cites evidence.
+    assert!(p.phases.iter().all(|x| !x.evidence.is_empty()));
+    assert!(p.offers.iter().all(|x| !x.evidence.is_empty()));
+}
+
 /// A conference as the documented call's check reads it: start and end (from the call's
 /// start), agents, outside parties, and whether an API request started it.
 type ConfView = (i64, Option<i64>, Vec<String>, Vec<String>, bool);
@@ -366,7 +520,7 @@ fn the_documented_call_is_what_its_definitions_say() {
 
 #[test]
 fn canonical_json_reads_back_to_the_same_bytes() {
-    for call in [busy(), explicit(), lossy(), documented()] {
+    for call in [busy(), explicit(), lossy(), documented(), phases()] {
         let p = rule("correlated", &[]).project(&call.events());
         let bytes = p.to_canonical_json();
         let back = zcc_model::CallProjection::from_canonical_json(&bytes).expect("reads back");

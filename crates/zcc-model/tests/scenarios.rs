@@ -30,7 +30,7 @@ fn simple_inbound() {
         &correlated(&c),
         r"
         call inbound voice 0..121
-        leg customer - 0..120 customer
+        leg customer - 5..120 customer
         leg agent alice 5..120 routing
         --
         0 call_started []
@@ -74,7 +74,7 @@ fn hold_and_resume() {
         &correlated(&c),
         r"
         call inbound voice 0..121
-        leg customer - 0..120 customer
+        leg customer - 5..120 customer
         leg agent alice 5..120 routing
         hold alice 30..45
         hold alice 60..70
@@ -149,7 +149,7 @@ fn cold_transfer_to_queue_without_completed() {
         &correlated(&cold_transfer_to_queue()),
         r"
         call inbound voice 0..101
-        leg customer - 0..100 customer
+        leg customer - 5..100 customer
         leg agent alice 5..31 routing
         leg agent bob 36.200..100 transfer
         transfer alice->bob queue=Billing cold at 30 accepted=36 accepted@36
@@ -212,7 +212,7 @@ fn transfer_to_agent_overlap_is_a_hand_off() {
         &correlated(&transfer_to_agent()),
         r"
         call inbound voice 0..101
-        leg customer - 0..100 customer
+        leg customer - 5..100 customer
         leg agent alice 5..40 routing
         leg agent bob 34..100 transfer
         transfer alice->bob queue=- warm at 30 accepted=34 completed@40
@@ -279,7 +279,7 @@ fn warm_transfer_with_consult_is_a_hand_off_however_long() {
         &correlated(&warm_transfer_with_consult()),
         r"
         call inbound voice 0..151
-        leg customer - 0..150 customer
+        leg customer - 5..150 customer
         leg agent alice 5..70 routing
         leg agent bob 40..150 transfer
         hold alice 30..50
@@ -328,7 +328,7 @@ fn party_count_calls_every_hand_off_a_conference() {
         &party_count(&warm_transfer_with_consult()),
         r"
         call inbound voice 0..151
-        leg customer - 0..150 customer
+        leg customer - 5..150 customer
         leg agent alice 5..70 routing
         leg agent bob 40..150 transfer
         hold alice 30..50
@@ -371,7 +371,7 @@ fn conference_with_an_invited_agent() {
         &correlated(&conference_with_invited_agent()),
         r"
         call inbound voice 0..121
-        leg customer - 0..120 customer
+        leg customer - 5..120 customer
         leg agent alice 5..120 routing
         leg agent bob 35..90 conference_invitation
         hold alice 50..55
@@ -410,7 +410,7 @@ fn rejected_and_timed_out_invitations() {
         &correlated(&c),
         r"
         call inbound voice 0..121
-        leg customer - 0..120 customer
+        leg customer - 5..120 customer
         leg agent alice 5..120 routing
         leg agent dave 72..100 conference_invitation
         invite bob by alice at 30 rejected@35 inferred
@@ -451,7 +451,7 @@ fn agent_leaving_a_conference() {
         &correlated(&c),
         r"
         call inbound voice 0..121
-        leg customer - 0..120 customer
+        leg customer - 5..120 customer
         leg agent alice 5..120 routing
         leg agent bob 35..80 conference_invitation
         leg agent carol 45..60 conference_invitation
@@ -496,7 +496,7 @@ fn supervisor_listen_whisper_barge_is_never_a_conference_party() {
         &p,
         r"
         call inbound voice 0..121
-        leg customer - 0..120 customer
+        leg customer - 5..120 customer
         leg agent alice 5..120 routing
         leg supervisor sam 20..50 monitor
         supervision sam listen of alice 20..30
@@ -558,7 +558,7 @@ fn supervisor_takeover_replaces_the_agent() {
         &correlated(&takeover()),
         r"
         call inbound voice 0..121
-        leg customer - 0..120 customer
+        leg customer - 5..120 customer
         leg agent alice 5..32 routing
         leg supervisor sam 20..30 monitor
         leg agent sam 30..120 takeover
@@ -598,7 +598,7 @@ fn explicit_conference_events_define_the_conference() {
         &correlated(&explicit_conference()),
         r"
         call inbound voice 0..121
-        leg customer - 0..120 customer
+        leg customer - 5..120 customer
         leg agent alice 5..120 routing
         leg agent bob 35..80 conference_invitation
         invite bob by alice at 29 accepted@35 explicit
@@ -627,7 +627,7 @@ fn explicit_events_can_be_hidden_from_the_rule() {
         &hidden,
         r"
         call inbound voice 0..121
-        leg customer - 0..120 customer
+        leg customer - 5..120 customer
         leg agent alice 5..120 routing
         leg agent bob 35..80 conference_invitation
         invite bob by alice at 30 accepted@35 inferred
@@ -661,7 +661,7 @@ fn missing_engagement_ended_ends_with_the_last_leg() {
         &correlated(&c),
         r"
         call inbound voice 0..101 end-inferred
-        leg customer - 0..100 customer
+        leg customer - 5..100 customer
         leg agent alice 5..101 routing
         --
         0 call_started []
@@ -680,7 +680,7 @@ fn missing_user_ended_closes_with_the_customer() {
         &correlated(&c),
         r"
         call inbound voice 0..101
-        leg customer - 0..100 customer
+        leg customer - 5..100 customer
         leg agent alice 5..100 routing
         --
         0 call_started []
@@ -699,7 +699,7 @@ fn call_still_in_progress_stays_open() {
         &correlated(&c),
         r"
         call inbound voice 0..open
-        leg customer - 0..open customer
+        leg customer - 5..open customer
         leg agent alice 5..open routing
         hold alice 30..open
         --
@@ -722,7 +722,7 @@ fn reservation_accepted_without_user_answered() {
         &correlated(&c),
         r"
         call inbound voice 0..121
-        leg customer - 0..120 customer
+        leg customer - 5..120 customer
         leg agent alice 5..120 routing
         leg agent bob 35..80 conference_invitation
         leg agent carol 90..120 conference_invitation
@@ -795,7 +795,7 @@ fn warm_transfer_canceled_agent_returns() {
         &correlated(&c),
         r"
         call inbound voice 0..121
-        leg customer - 0..120 customer
+        leg customer - 5..120 customer
         leg agent alice 5..120 routing
         leg agent bob 40..60 transfer
         hold alice 30..61
@@ -851,7 +851,7 @@ fn transfer_target_invited_to_a_conference_later() {
         &correlated(&c),
         r"
         call inbound voice 0..121
-        leg customer - 0..120 customer
+        leg customer - 5..120 customer
         leg agent alice 5..120 routing
         leg agent bob 40..60 transfer
         leg agent bob 95..110 conference_invitation
@@ -886,7 +886,7 @@ fn engagement_that_never_started() {
         &correlated(&c),
         r"
         call inbound voice 2..61 start-inferred
-        leg customer - 2..60 customer
+        leg customer - 5..60 customer
         leg agent alice 5..60 routing
         --
         2 call_started []
@@ -914,7 +914,7 @@ fn duplicate_user_answered_double_fire() {
         &correlated(&c),
         r"
         call inbound voice 0..61
-        leg customer - 0..60 customer
+        leg customer - 5..60 customer
         leg agent alice 5..60 routing
         --
         0 call_started []
@@ -934,7 +934,7 @@ fn hold_by_an_agent_not_connected() {
         &correlated(&c),
         r"
         call inbound voice 0..61
-        leg customer - 0..60 customer
+        leg customer - 5..60 customer
         leg agent alice 5..60 routing
         hold carol 50..55
         --
@@ -968,7 +968,7 @@ fn explicit_events_for_part_of_the_call() {
         &correlated(&c),
         r"
         call inbound voice 0..121
-        leg customer - 0..120 customer
+        leg customer - 5..120 customer
         leg agent alice 5..120 routing
         leg agent bob 35..50 conference_invitation
         leg agent carol 72..90 conference_invitation
@@ -1027,7 +1027,7 @@ fn invitation_during_a_hand_off_makes_a_conference() {
         &correlated(&c),
         r"
         call inbound voice 0..101
-        leg customer - 0..100 customer
+        leg customer - 5..100 customer
         leg agent alice 5..60 routing
         leg agent bob 34..100 transfer
         leg agent carol 45..70 conference_invitation
@@ -1088,7 +1088,7 @@ fn answer_stamped_before_its_offer_still_comes_by_transfer() {
         &correlated(&c),
         r"
         call inbound voice 0..151
-        leg customer - 0..150 customer
+        leg customer - 5..150 customer
         leg agent alice 5..70 routing
         leg agent bob 39.200..150 transfer
         transfer alice->bob queue=Billing warm at 31 accepted=open completed@70

@@ -10,7 +10,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use tower::ServiceExt;
-use web_support::Corpus;
+use web_support::{Corpus, lane_agents};
 use zcc_model::CallProjection;
 use zcc_store::projection::{GenerationId, GenerationState, ProjectionStore};
 
@@ -198,10 +198,10 @@ async fn a_conference_call_page_has_one_lane_per_party_a_band_and_evidence_links
     assert_eq!(count(&html, r#"<g class="lane" data-party="customer""#), 1);
     assert_eq!(
         count(&html, r#"<g class="lane" data-party="agent""#),
-        p.agents().len(),
-        "one lane per agent"
+        lane_agents(&p).len(),
+        "one lane per agent (on the call, or offered it)"
     );
-    for agent in p.agents() {
+    for agent in lane_agents(&p) {
         assert!(html.contains(&format!(r#"data-party="agent" data-user="{agent}""#)));
     }
     assert_eq!(
@@ -293,6 +293,126 @@ async fn holds_are_shaded_transfers_are_arrows_and_supervision_is_labelled_by_mo
             "the derived events table names the mode of {mode}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_flow_queue_offers_wrap_ups_dispositions_and_notes_are_drawn() {
+    let corpus = Corpus::simulated(80, 7).await;
+    let app = zcc_server::router(corpus.state(None));
+    let (id, p) = corpus
+        .call_with_every_phase()
+        .await
+        .expect("a simulated call with every phase");
+    let (status, html) = get(&app, &format!("/engagements/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let svg = &html[html.find("<svg").unwrap()..html.find("</svg>").unwrap()];
+
+    // The flow (IVR) and the queue waits, in the customer's lane.
+    let customer_lane = &svg[svg
+        .find(r#"<g class="lane" data-party="customer""#)
+        .unwrap()..];
+    let customer_lane = &customer_lane[..customer_lane[1..]
+        .find(r#"<g class="lane""#)
+        .map_or(customer_lane.len(), |i| i + 1)];
+    let flows = p
+        .phases
+        .iter()
+        .filter(|x| x.kind == zcc_model::PhaseKind::Flow);
+    let queues = p
+        .phases
+        .iter()
+        .filter(|x| x.kind == zcc_model::PhaseKind::Queue);
+    assert_eq!(
+        count(
+            customer_lane,
+            r#"<g class="phase phase-flow" data-kind="flow">"#
+        ),
+        flows.count()
+    );
+    assert_eq!(
+        count(
+            customer_lane,
+            r#"<g class="phase phase-queue" data-kind="queue">"#
+        ),
+        queues.count()
+    );
+    assert!(
+        customer_lane.contains("IVR (flow "),
+        "the flow is named in its title"
+    );
+    for q in p.phases.iter().filter_map(|x| x.name.as_deref()) {
+        assert!(svg.contains(&zcc_server::web::html::esc(q)), "{q} is named");
+    }
+    // The customer's connected bar starts when they were connected, after the phases
+    // before it (no consumer_answered: the first agent's answer).
+    let customer = p
+        .legs
+        .iter()
+        .find(|l| l.party == zcc_model::Party::Customer)
+        .unwrap();
+    let first_agent = p
+        .legs
+        .iter()
+        .filter(|l| l.party == zcc_model::Party::Agent)
+        .map(|l| l.joined_at)
+        .min()
+        .unwrap();
+    assert!(
+        customer.joined_at > p.engagement.started_at.unwrap(),
+        "the customer's bar does not start with the call"
+    );
+    for before in p.phases.iter().filter(|x| x.started_at < first_agent) {
+        assert!(before.ended_at.unwrap() <= customer.joined_at, "{before:?}");
+    }
+
+    // Each offer, with its outcome; one that was not accepted says how it ended.
+    assert_eq!(count(svg, r#"<g class="offer""#), p.offers.len());
+    for o in &p.offers {
+        let mark = format!(r#"<g class="offer" data-outcome="{}">"#, o.outcome.as_str());
+        assert!(svg.contains(&mark), "{mark}");
+    }
+    let missed = p
+        .offers
+        .iter()
+        .filter(|o| o.outcome != zcc_model::OfferOutcome::Accepted)
+        .count();
+    assert_eq!(count(svg, r#"class="offer-outcome""#), missed);
+    assert!(
+        svg.contains("rang "),
+        "an offer's title says how long it rang"
+    );
+
+    // Wrap-ups, dispositions (named) and notes, as marks.
+    assert_eq!(count(svg, r#"<g class="wrap-up">"#), p.wrap_ups.len());
+    assert_eq!(
+        count(svg, r#"<g class="disposition">"#),
+        p.dispositions.len()
+    );
+    for d in &p.dispositions {
+        let name = d.disposition_name.as_deref().unwrap();
+        assert!(svg.contains(&format!("Disposition “{name}”")), "{name}");
+    }
+    assert_eq!(count(svg, r#"<g class="note">"#), p.notes.len());
+    let text = p.notes[0].text.as_deref().unwrap();
+    assert!(svg.contains(text), "a note's text is its mark's title");
+
+    // The legend names every new mark, and the text version lists them.
+    for meaning in [
+        "IVR (flow)",
+        "waiting in a queue",
+        "offer ringing",
+        "wrap-up",
+        "disposition",
+        "note",
+    ] {
+        assert!(
+            html.contains(&format!("</span>{meaning}</li>")),
+            "legend: {meaning}"
+        );
+    }
+    let text_version = &html[html.find(r#"<details class="timeline-text""#).unwrap()..];
+    assert!(text_version.contains("<li>Offer to "));
+    assert!(text_version.contains("<li>Wrap-up by "));
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! The web pages in a real browser: `zcc-server` serves a ledger of simulated traffic on
-//! `127.0.0.1:0`, headless Chromium loads the call list and a conference call's page, the test
-//! checks the DOM Chromium built (lanes, the conference band, evidence links that resolve) and
-//! saves screenshots under `target/web/`.
+//! `127.0.0.1:0`, headless Chromium loads the call list, a conference call's page and the page
+//! of a call with every phase (IVR, queue, a missed offer, wrap-up, disposition, note), the
+//! test checks the DOM Chromium built (lanes, the conference band, the phase marks, evidence
+//! links that resolve) and saves screenshots under `target/web/`.
 //!
 //! Needs Debian's `chromium` package (`apt-get install chromium`); set `CHROMIUM` to use another
 //! binary. Without it the test fails, saying so: it is never skipped.
@@ -13,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tokio::process::Command;
-use web_support::{Corpus, args};
+use web_support::{Corpus, args, lane_agents};
 use zcc_model::CallProjection;
 use zcc_store::projection::{GenerationId, ProjectionStore};
 
@@ -188,7 +189,7 @@ async fn chromium_renders_the_call_list_and_a_conference_timeline() {
     assert_eq!(count(&dom, r#"<g class="lane" data-party="customer""#), 1);
     assert_eq!(
         count(&dom, r#"<g class="lane" data-party="agent""#),
-        projection.agents().len(),
+        lane_agents(&projection).len(),
         "a lane per agent"
     );
     assert_eq!(
@@ -223,6 +224,9 @@ async fn chromium_renders_the_call_list_and_a_conference_timeline() {
     );
     let phone = dir.join("timeline-phone.png");
     assert_eq!(screenshot(&call_url, &phone, 390, 844).await, (390, 844));
+
+    phases_call_in_chromium(&corpus, &base, &dir).await;
+
     let list_png = dir.join("list.png");
     assert_eq!(
         screenshot(&format!("{base}/"), &list_png, 1280, 900).await,
@@ -231,4 +235,43 @@ async fn chromium_renders_the_call_list_and_a_conference_timeline() {
 
     stop.send(()).unwrap();
     server.await.unwrap().expect("the server stops cleanly");
+}
+
+/// A call with every phase around its legs: the flow and queue in the customer's lane, offers
+/// with their outcome, wrap-up, a disposition and a note, as Chromium built them; its
+/// screenshot is `timeline-phases.png` (the second picture in docs/WEB.md).
+async fn phases_call_in_chromium(corpus: &Corpus, base: &str, dir: &Path) {
+    let (phases_id, phases) = corpus
+        .call_with_every_phase()
+        .await
+        .expect("a simulated call with every phase");
+    let phases_url = format!("{base}/engagements/{phases_id}");
+    let dom = dump_dom(&phases_url).await;
+    assert_eq!(
+        count(&dom, r#"<g class="phase phase-"#),
+        phases.phases.len(),
+        "a mark per flow or queue phase"
+    );
+    assert!(dom.contains(r#"data-kind="flow""#) && dom.contains(r#"data-kind="queue""#));
+    assert_eq!(count(&dom, r#"<g class="offer""#), phases.offers.len());
+    assert!(
+        dom.contains(r#"class="offer-outcome""#),
+        "a missed offer says how it ended"
+    );
+    assert_eq!(count(&dom, r#"<g class="wrap-up">"#), phases.wrap_ups.len());
+    assert_eq!(
+        count(&dom, r#"<g class="disposition">"#),
+        phases.dispositions.len()
+    );
+    assert_eq!(count(&dom, r#"<g class="note">"#), phases.notes.len());
+    assert_eq!(
+        count(&dom, r#"<g class="lane" data-party="agent""#),
+        lane_agents(&phases).len(),
+        "a lane per agent, the ones who only missed an offer included"
+    );
+    let phases_png = dir.join("timeline-phases.png");
+    assert_eq!(
+        screenshot(&phases_url, &phases_png, 1280, 900).await,
+        (1280, 900)
+    );
 }

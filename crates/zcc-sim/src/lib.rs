@@ -71,6 +71,9 @@ impl std::str::FromStr for ConferenceShape {
 /// Mixed into the seed of the generator of teams and divisions.
 const TEAM_SEED: u64 = 0x7EA4_5D1F_1510_4E55;
 
+/// Mixed into the seed of the generator of the after-call annotations' delivery faults.
+const ANNOTATION_DELIVERY_SEED: u64 = 0x0A77_E0DD_5DE1_1FE7;
+
 /// 2026-05-04T14:00:00.000Z, the default start of simulated time.
 pub const DEFAULT_START_MS: i64 = 1_777_903_200_000;
 
@@ -324,6 +327,8 @@ enum PendingKind {
 pub struct Generator {
     config: SimConfig,
     rng: ChaCha8Rng,
+    /// Delivery faults of the after-call annotations (see `call::wrap`).
+    annotation_rng: ChaCha8Rng,
     world: world::World,
     calls_done: u64,
     next_start_ms: i64,
@@ -344,6 +349,7 @@ pub fn generate(config: &SimConfig) -> Result<Generator, ConfigError> {
     Ok(Generator {
         config: config.clone(),
         rng,
+        annotation_rng: ChaCha8Rng::seed_from_u64(config.seed ^ ANNOTATION_DELIVERY_SEED),
         world,
         calls_done: 0,
         next_start_ms: config.start_ms,
@@ -406,38 +412,21 @@ impl Generator {
             flags,
         );
         for ev in out.events {
-            let latency = 40 + (860.0 * self.rng.random::<f64>().powi(3)) as i64;
-            if self.rng.random_bool(late) {
-                // Zoom retries 5 min after the first attempt, 20 min after the first retry,
-                // 60 min after the second.
-                let (attempt, offset) = match self.rng.random_range(0..10) {
-                    0..5 => (1, 5 * 60_000),
-                    5..8 => (2, 25 * 60_000),
-                    _ => (3, 85 * 60_000),
-                };
-                self.push(
-                    ev.time_ms + offset + latency,
-                    ev.time_ms,
-                    ev.body,
-                    PendingKind::Late(attempt),
-                );
-                continue;
+            // After-call annotations draw their faults from a stream of their own, so that
+            // adding them left the main stream, and every other delivery, as it was.
+            let rng = if ev.annotation {
+                &mut self.annotation_rng
+            } else {
+                &mut self.rng
+            };
+            let mut plan = deliveries(rng, ev.time_ms, dup, reorder, late);
+            let last = plan.pop();
+            for (deliver_at_ms, kind) in plan {
+                self.push(deliver_at_ms, ev.time_ms, ev.body.clone(), kind);
             }
-            let mut at = ev.time_ms + latency;
-            if self.rng.random_bool(reorder) {
-                at += self.rng.random_range(1_000..=45_000);
+            if let Some((deliver_at_ms, kind)) = last {
+                self.push(deliver_at_ms, ev.time_ms, ev.body, kind);
             }
-            if self.rng.random_bool(dup) {
-                // A second subscription or a slow acknowledgement: the same bytes again,
-                // either within seconds or with the 5-minute retry.
-                let again = if self.rng.random_bool(0.5) {
-                    ev.time_ms + latency + self.rng.random_range(100..=3_000)
-                } else {
-                    ev.time_ms + 5 * 60_000 + self.rng.random_range(40..=900)
-                };
-                self.push(again, ev.time_ms, ev.body.clone(), PendingKind::Duplicate);
-            }
-            self.push(at, ev.time_ms, ev.body, PendingKind::First);
         }
         self.peak_pending = self.peak_pending.max(self.heap.len());
         self.truth.extend(out.truth);
@@ -448,6 +437,46 @@ impl Generator {
         let gap = (-(1.0 - u).ln() * mean_gap_ms) as i64;
         self.next_start_ms += gap.max(1);
     }
+}
+
+/// When an event of time `t` is delivered, and how (a late retry; else the first delivery,
+/// after its duplicate when there is one), with the delivery faults drawn from `rng` in a fixed
+/// order.
+fn deliveries(
+    rng: &mut ChaCha8Rng,
+    t: i64,
+    dup: f64,
+    reorder: f64,
+    late: f64,
+) -> Vec<(i64, PendingKind)> {
+    let latency = 40 + (860.0 * rng.random::<f64>().powi(3)) as i64;
+    if rng.random_bool(late) {
+        // Zoom retries 5 min after the first attempt, 20 min after the first retry,
+        // 60 min after the second.
+        let (attempt, offset) = match rng.random_range(0..10) {
+            0..5 => (1, 5 * 60_000),
+            5..8 => (2, 25 * 60_000),
+            _ => (3, 85 * 60_000),
+        };
+        return vec![(t + offset + latency, PendingKind::Late(attempt))];
+    }
+    let mut at = t + latency;
+    if rng.random_bool(reorder) {
+        at += rng.random_range(1_000..=45_000);
+    }
+    let mut out = Vec::with_capacity(2);
+    if rng.random_bool(dup) {
+        // A second subscription or a slow acknowledgement: the same bytes again, either
+        // within seconds or with the 5-minute retry.
+        let again = if rng.random_bool(0.5) {
+            t + latency + rng.random_range(100..=3_000)
+        } else {
+            t + 5 * 60_000 + rng.random_range(40..=900)
+        };
+        out.push((again, PendingKind::Duplicate));
+    }
+    out.push((at, PendingKind::First));
+    out
 }
 
 impl Iterator for Generator {

@@ -7,7 +7,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use zcc_events::Family;
 use zcc_sim::truth::ConferenceTruth;
-use zcc_sim::{ConferenceShape, Delivery, SimConfig, SimItem, TruthRow, generate};
+use zcc_sim::{ConferenceShape, Delivery, DeliveryKind, SimConfig, SimItem, TruthRow, generate};
 
 const PREFIX: &str = "contact_center.";
 const WARM_INVITE: &str = "call_control_conference_warm_invite_executed";
@@ -133,19 +133,43 @@ fn conferences(truth: &[TruthRow]) -> Vec<&ConferenceTruth> {
         .collect()
 }
 
+/// An after-call annotation (disposition, note): added to the simulator later, from streams
+/// of their own.
+fn is_annotation(body: &str) -> bool {
+    body.contains(r#""event":"contact_center.engagement_disposition_added""#)
+        || body.contains(r#""event":"contact_center.engagement_note_added""#)
+}
+
 /// The bodies and truth lines of a run, hashed; truth lines without the two columns added
 /// with the documented shape (null and empty in the guessed shape), so that they compare with
-/// the lines written before those columns existed.
+/// the lines written before those columns existed. The after-call annotations are left out,
+/// and so is their share of each call's `event_count`: everything else must be as it was.
 fn digest(cfg: &SimConfig) -> (String, String) {
+    let items: Vec<SimItem> = generate(cfg).unwrap().collect();
+    let mut annotations: BTreeMap<String, u32> = BTreeMap::new();
+    for item in &items {
+        if let SimItem::Delivery(d) = item
+            && is_annotation(&d.body)
+            && d.kind != DeliveryKind::Duplicate
+        {
+            let v: Value = serde_json::from_str(&d.body).unwrap();
+            let id = v["payload"]["object"]["engagement_id"].as_str().unwrap();
+            *annotations.entry(id.to_owned()).or_default() += 1;
+        }
+    }
     let mut bodies = Sha256::new();
     let mut truth = Sha256::new();
-    for item in generate(cfg).unwrap() {
+    for item in items {
         match item {
+            SimItem::Delivery(d) if is_annotation(&d.body) => {}
             SimItem::Delivery(d) => bodies.update(format!(
                 "{} {} {:?} {}\n",
                 d.deliver_at_ms, d.event_time_ms, d.kind, d.body
             )),
-            SimItem::Truth(t) => {
+            SimItem::Truth(mut t) => {
+                if let TruthRow::Engagements(e) = t.as_mut() {
+                    e.event_count -= annotations.get(&e.engagement_id).copied().unwrap_or(0);
+                }
                 let line = t
                     .to_json_line()
                     .replace(r#","conference_id":null,"external_participants":[]"#, "");
@@ -163,7 +187,8 @@ fn digest(cfg: &SimConfig) -> (String, String) {
 fn the_guessed_shape_is_byte_identical_to_the_simulator_before_the_documented_shape() {
     // These hashes were computed with this same `digest` (bodies with delivery time, event time
     // and kind; truth lines) from the simulator as it was before the documented shape existed,
-    // when the guessed shape was its only one.
+    // when the guessed shape was its only one (and before the after-call annotations, which
+    // `digest` leaves out).
     let golden = [
         (
             7,

@@ -12,7 +12,7 @@ use serde_json::json;
 use zcc_app::call::CallError;
 use zcc_app::origin::{Origin, Provenances};
 use zcc_export::time::rfc3339_ms;
-use zcc_model::CallProjection;
+use zcc_model::{CallProjection, PhaseKind};
 use zcc_store::projection::Backend;
 use zcc_store::{LogEntry, Position};
 
@@ -114,6 +114,8 @@ fn text(
     transfers(&mut s, p);
     holds(&mut s, p);
     supervision(&mut s, p);
+    routing(&mut s, p);
+    after_call(&mut s, p);
     raw_events(&mut s, events, provenance);
     s
 }
@@ -263,6 +265,81 @@ fn supervision(s: &mut String, p: &CallProjection) {
                 v.agent.as_deref().unwrap_or("")
             );
         }
+    }
+}
+
+/// The flow and queue phases, then every offer to an agent and how it ended.
+fn routing(s: &mut String, p: &CallProjection) {
+    if p.phases.is_empty() && p.offers.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "\nrouting (flow and queue phases, offers to agents):");
+    for ph in &p.phases {
+        let kind = match ph.kind {
+            PhaseKind::Flow => "flow ",
+            PhaseKind::Queue => "queue",
+        };
+        let _ = writeln!(
+            s,
+            "  {} → {}  {} {}  [{}]",
+            rfc3339_ms(ph.started_at),
+            opt_time(ph.ended_at),
+            kind,
+            ph.name.as_deref().or(ph.id.as_deref()).unwrap_or("?"),
+            positions(&ph.evidence)
+        );
+    }
+    for o in &p.offers {
+        let _ = writeln!(
+            s,
+            "  {} → {}  offer to {} {}  [{}]",
+            rfc3339_ms(o.offered_at),
+            opt_time(o.outcome_at),
+            o.user_id.as_deref().unwrap_or("?"),
+            o.outcome.as_str(),
+            positions(&o.evidence)
+        );
+    }
+}
+
+/// Wrap-ups, dispositions and notes.
+fn after_call(s: &mut String, p: &CallProjection) {
+    if p.wrap_ups.is_empty() && p.dispositions.is_empty() && p.notes.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "\nafter-call work (wrap-ups, dispositions, notes):");
+    for w in &p.wrap_ups {
+        let _ = writeln!(
+            s,
+            "  {} → {}  wrap-up by {}  [{}]",
+            rfc3339_ms(w.started_at),
+            opt_time(w.ended_at),
+            w.user_id,
+            positions(&w.evidence)
+        );
+    }
+    for d in &p.dispositions {
+        let _ = writeln!(
+            s,
+            "  {}  disposition {} by {}  [{}]",
+            rfc3339_ms(d.at),
+            d.disposition_name
+                .as_deref()
+                .or(d.disposition_id.as_deref())
+                .unwrap_or("?"),
+            d.user_id.as_deref().unwrap_or("?"),
+            positions(&d.evidence)
+        );
+    }
+    for n in &p.notes {
+        let _ = writeln!(
+            s,
+            "  {}  note by {}: {}  [{}]",
+            rfc3339_ms(n.at),
+            n.user_id.as_deref().unwrap_or("?"),
+            n.text.as_deref().unwrap_or(""),
+            positions(&n.evidence)
+        );
     }
 }
 

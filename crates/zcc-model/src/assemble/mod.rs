@@ -3,6 +3,7 @@
 //! identity. How conferences are found is the rule's own ([`crate::rules`]).
 
 mod derived;
+mod phases;
 mod records;
 
 use crate::conference::{ConfOut, CustomerSpan};
@@ -54,5 +55,10 @@ pub(crate) fn assemble(
         supervision: records::supervision(f),
         derived_events,
         diagnostics,
+        phases: phases::phases(f),
+        offers: phases::offers(f),
+        wrap_ups: phases::wrap_ups(f),
+        dispositions: phases::dispositions(f),
+        notes: phases::notes(f),
     }
 }

@@ -24,6 +24,7 @@ impl Facts {
         }
         self.accept_transfers_whose_target_connected();
         self.infer_end(customer_left.as_ref());
+        self.close_queue_waits(customer_left.as_ref());
     }
 
     /// An answer stamped a little before its own offer (clocks of different Zoom services):
@@ -92,17 +93,25 @@ impl Facts {
         }
     }
 
-    /// The customer's leg: from their answer (else the start of the call) to the first sign
-    /// they hung up after it (else the end of the call).
+    /// The customer's leg: from when they were connected (their answer, else the first agent's
+    /// leg, else the start of the call) to the first sign they hung up after it (else the end
+    /// of the call). The flow and the queue before it are phases, not the customer's leg.
     fn customer_leg(&mut self) {
         let start = self
             .started
             .as_ref()
             .map(|(t, ev)| (*t, ev.clone()))
             .or_else(|| self.first_event.map(|(t, p)| (t, vec![p])));
+        let first_agent = self
+            .legs
+            .iter()
+            .filter(|l| !l.dropped && l.party == Party::Agent)
+            .min_by_key(|l| l.joined_at)
+            .map(|l| (l.joined_at, l.join_ev.clone()));
         let cust_join = self
             .customer_answered
             .map(|(t, p)| (t, vec![p]))
+            .or(first_agent)
             .or_else(|| start.clone());
         if let Some((joined, join_ev)) = cust_join {
             let ended = self
@@ -287,6 +296,32 @@ impl Facts {
                     tr.accepted_at.get_or_insert(joined);
                     tr.accept_ev.extend(ev);
                 }
+            }
+        }
+    }
+
+    /// A queue wait with no exit ends when an offer of its task was accepted, else when the
+    /// customer left or the call ended (abandoned in the queue).
+    fn close_queue_waits(&mut self, customer_left: Option<&Ending>) {
+        let call_end = customer_left.cloned().or_else(|| self.end());
+        for i in 0..self.queue_waits.len() {
+            let w = &self.queue_waits[i];
+            if w.exited_at.is_some() {
+                continue;
+            }
+            let accepted = self
+                .reservations
+                .values()
+                .filter(|r| r.task.as_deref() == Some(w.task.as_str()))
+                .filter_map(|r| r.accepted)
+                .filter(|(t, _)| *t >= w.entered_at)
+                .map(|(t, p)| (t, vec![p]))
+                .min_by_key(|e| e.0);
+            let end = accepted.or_else(|| call_end.clone().filter(|e| e.0 >= w.entered_at));
+            if let Some((t, ev)) = end {
+                let w = &mut self.queue_waits[i];
+                w.exited_at = Some(t);
+                w.ev.extend(ev);
             }
         }
     }

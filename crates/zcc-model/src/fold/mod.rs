@@ -7,6 +7,7 @@
 
 mod conference_events;
 mod finish;
+mod phases;
 mod reservations;
 mod signals;
 mod supervision;
@@ -15,7 +16,8 @@ mod transfers;
 use std::collections::BTreeMap;
 
 use crate::model::{
-    ConferenceSource, InvitationOutcome, Party, Position, SupervisionMode, TransferOutcome, Via,
+    ConferenceSource, Disposition, InvitationOutcome, Note, OfferOutcome, Party, Position,
+    SupervisionMode, TransferOutcome, Via,
 };
 use crate::signal::{Attrs, CallAttrs, ConferenceStep, RosterEntry, Signal, Timed, TransferFacts};
 
@@ -119,15 +121,51 @@ enum Class {
 }
 
 #[derive(Debug, Clone)]
-struct ResB {
-    task: Option<String>,
-    user: Option<String>,
-    created_at: i64,
+pub(crate) struct ResB {
+    pub reservation: Option<String>,
+    pub task: Option<String>,
+    pub user: Option<String>,
+    pub queue_id: Option<String>,
+    pub queue_name: Option<String>,
+    pub created_at: i64,
     class: Class,
     accepted: Option<(i64, Position)>,
     failed_at: Option<i64>,
+    /// The first outcome, in fold order.
+    pub outcome: Option<(OfferOutcome, i64)>,
     consumed: bool,
-    ev: Vec<Position>,
+    pub ev: Vec<Position>,
+}
+
+impl ResB {
+    /// What the offer was for, as a leg's [`Via`].
+    pub fn via(&self) -> Via {
+        match self.class {
+            Class::Routing => Via::Routing,
+            Class::Transfer(_) => Via::Transfer,
+            Class::Invitation(_) => Via::ConferenceInvitation,
+        }
+    }
+}
+
+/// A wait of a task in a queue.
+#[derive(Debug, Clone)]
+pub(crate) struct QueueB {
+    pub task: String,
+    pub queue_id: Option<String>,
+    pub queue_name: Option<String>,
+    pub entered_at: i64,
+    pub exited_at: Option<i64>,
+    pub ev: Vec<Position>,
+}
+
+/// One agent's wrap-up, from its start to its end.
+#[derive(Debug, Clone)]
+pub(crate) struct WrapUpB {
+    pub user: String,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    pub ev: Vec<Position>,
 }
 
 #[derive(Debug, Clone)]
@@ -194,8 +232,14 @@ pub(crate) struct Facts {
     pub has_explicit: bool,
     /// `engagement_ended` missing; end inferred from legs.
     pub inferred_end: Option<(i64, Vec<Position>)>,
-    reservations: BTreeMap<String, ResB>,
+    pub(crate) reservations: BTreeMap<String, ResB>,
     wrap_ups: Vec<(String, i64, Position)>,
+    /// The first routing event (a task created or queued, an offer): the flow's end.
+    pub routing_began: Option<(i64, Position)>,
+    pub queue_waits: Vec<QueueB>,
+    pub wrap_up_spells: Vec<WrapUpB>,
+    pub dispositions: Vec<Disposition>,
+    pub notes: Vec<Note>,
 }
 
 fn fill(slot: &mut Option<String>, v: &Option<String>) {

@@ -1,8 +1,8 @@
 //! Reservations (offers of a task to an agent): what each one is for (routing, a transfer's
 //! arrival, a conference invitation) and how it ends.
 
-use super::{Class, Facts, InvB, ResB, fill};
-use crate::model::{ConferenceSource, InvitationOutcome, Position};
+use super::{Class, Facts, InvB, ResB, fill, fill_str};
+use crate::model::{ConferenceSource, InvitationOutcome, OfferOutcome, Position};
 use crate::signal::ReservationStep;
 
 impl Facts {
@@ -68,6 +68,7 @@ impl Facts {
         task: &Option<String>,
         user: &Option<String>,
         created_at: Option<i64>,
+        (queue_id, queue_name): (Option<&str>, Option<&str>),
     ) {
         let key = match reservation {
             Some(r) => r.clone(),
@@ -86,12 +87,16 @@ impl Facts {
             self.reservations.insert(
                 key.clone(),
                 ResB {
+                    reservation: reservation.clone(),
                     task: task.clone(),
                     user: user.clone(),
+                    queue_id: None,
+                    queue_name: None,
                     created_at: c,
                     class,
                     accepted: None,
                     failed_at: None,
+                    outcome: None,
                     consumed: false,
                     ev: Vec::new(),
                 },
@@ -100,6 +105,8 @@ impl Facts {
         let r = self.reservations.get_mut(&key).expect("inserted above");
         fill(&mut r.task, task);
         fill(&mut r.user, user);
+        fill_str(&mut r.queue_id, queue_id);
+        fill_str(&mut r.queue_name, queue_name);
         r.ev.push(pos);
         let inv = match r.class {
             Class::Invitation(i) => Some(i),
@@ -127,6 +134,11 @@ impl Facts {
         {
             r.failed_at = Some(at);
         }
+        if let Some(o) = outcome
+            && r.outcome.is_none()
+        {
+            r.outcome = Some((offer_outcome(o), at));
+        }
         if let (Some(i), Some(o)) = (inv, outcome) {
             let inv = &mut self.invitations[i];
             if inv.outcome == InvitationOutcome::Pending {
@@ -153,5 +165,17 @@ impl Facts {
         let r = self.reservations.get_mut(&key)?;
         r.consumed = true;
         Some(r.clone())
+    }
+}
+
+/// An offer's outcome, from the reservation step's reading as an invitation's.
+fn offer_outcome(o: InvitationOutcome) -> OfferOutcome {
+    match o {
+        InvitationOutcome::Accepted => OfferOutcome::Accepted,
+        InvitationOutcome::Rejected => OfferOutcome::Rejected,
+        InvitationOutcome::Timeout => OfferOutcome::Timeout,
+        InvitationOutcome::Canceled => OfferOutcome::Canceled,
+        InvitationOutcome::Rescinded => OfferOutcome::Rescinded,
+        InvitationOutcome::Pending => OfferOutcome::Pending,
     }
 }

@@ -28,7 +28,14 @@ impl Facts {
             }
             Signal::AgentAnswered { user, name } => self.on_answered(at, pos, user, name),
             Signal::AgentEnded { user } => self.on_user_ended(at, pos, user),
-            Signal::WrapUpStarted { user } => self.wrap_ups.push((user.clone(), at, pos)),
+            Signal::WrapUpStarted { user } => {
+                self.wrap_ups.push((user.clone(), at, pos));
+                self.on_wrap_up_started(at, pos, user);
+            }
+            Signal::WrapUpEnded { user } => self.on_wrap_up_ended(at, pos, user),
+            Signal::Task { step, task } => self.on_task(at, pos, *step, task, &s.attrs),
+            Signal::Disposition { user, id, name } => self.on_disposition(at, pos, user, id, name),
+            Signal::Note { user, id, text } => self.on_note(at, pos, user, id, text),
             Signal::Hold { user } => self.on_hold(at, pos, user.as_ref()),
             Signal::Unhold { user } => self.on_unhold(at, pos, user.as_ref()),
             Signal::Reservation {
@@ -37,7 +44,11 @@ impl Facts {
                 task,
                 user,
                 created_at,
-            } => self.on_reservation(at, pos, *step, reservation, task, user, *created_at),
+            } => {
+                self.routing_step(created_at.unwrap_or(at).min(at), pos);
+                let queue = (s.attrs.queue_id, s.attrs.queue_name);
+                self.on_reservation(at, pos, *step, reservation, task, user, *created_at, queue);
+            }
             Signal::Transfer { .. } => {}
             Signal::MonitorStarted {
                 supervisor,

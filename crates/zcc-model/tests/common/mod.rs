@@ -100,6 +100,37 @@ impl Call {
     pub fn wrap_up(&mut self, t: f64, user: &str) -> &mut Self {
         self.leg("engagement_wrap_up_started", t, Some(user))
     }
+    pub fn wrap_up_ended(&mut self, t: f64, user: &str) -> &mut Self {
+        self.leg("engagement_wrap_up_ended", t, Some(user))
+    }
+    /// `engagement_disposition_added` by `user`.
+    pub fn disposition(&mut self, t: f64, user: &str, id: &str, name: &str) -> &mut Self {
+        let o = serde_json::json!({
+            "disposition_id": id, "disposition_name": name, "status": "active",
+            "last_modified_time": "2026-01-12T09:30:00Z", "modified_by": "AdminUser",
+            "cc_queue_id": "QueSupport", "queue_name": "Support",
+            "user_id": user, "user_display_name": format!("{user} Agent"),
+        });
+        self.push("engagement_disposition_added", t, o)
+    }
+    /// `engagement_note_added` by `user`.
+    pub fn note(&mut self, t: f64, user: &str, id: &str, text: &str) -> &mut Self {
+        let o = serde_json::json!({
+            "note_id": id, "note": text,
+            "cc_queue_id": "QueSupport", "queue_name": "Support",
+            "user_id": user, "user_display_name": format!("{user} Agent"),
+        });
+        self.push("engagement_note_added", t, o)
+    }
+    /// `task_entered_queue` or `task_exited_queue` (`step` `entered` or `exited`) of `task`.
+    pub fn queue(&mut self, t: f64, step: &str, task: &str, queue: &str) -> &mut Self {
+        let o = serde_json::json!({
+            "task_id": task, "flow_id": "ZWWFlowMain", "flow_name": "Main IVR",
+            "cc_queue_id": format!("Que{queue}"), "queue_name": queue,
+            "max_wait_time": 300, "wrap_up_time": 60,
+        });
+        self.push(&format!("task_{step}_queue"), t, o)
+    }
     pub fn hold(&mut self, t: f64, user: &str) -> &mut Self {
         self.leg("engagement_user_hold", t, Some(user))
     }

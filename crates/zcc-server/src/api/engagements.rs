@@ -283,8 +283,10 @@ pub struct Detail {
     /// `null` when the generation has not folded this engagement yet: rule, engagement, legs,
     /// holds, transfers, conference_invitations, conferences (with Zoom's conference_id,
     /// external_participants and the api_call that started one, where there were), supervision,
-    /// derived_events, and diagnostics (kind, message, evidence: where explicit conference
-    /// events were incomplete, unreadable or contradicted the legs; absent when none). Times in
+    /// derived_events, diagnostics (kind, message, evidence: where explicit conference
+    /// events were incomplete, unreadable or contradicted the legs; absent when none), and the
+    /// phases around the legs, each absent when empty: phases (the flow and each queue wait),
+    /// offers (each reservation, with its outcome), wrap_ups, dispositions and notes. Times in
     /// ms since the epoch, evidence as log positions.
     #[schema(value_type = Option<Object>)]
     pub projection: Option<Box<RawValue>>,

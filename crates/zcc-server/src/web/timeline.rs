@@ -1,10 +1,14 @@
 //! The call timeline, drawn as inline SVG from a [`CallProjection`] (a pure function: no IO).
 //!
 //! Layout, top to bottom: the time axis (UTC clock ticks), a strip for conference labels, then
-//! one lane per party: the customer first, then each agent in order of arrival, then each
-//! supervisor. In a lane, legs are bars, holds are hatched over the bar, supervision sessions are
-//! coloured segments labelled with their mode. Conferences are bands across every lane;
-//! transfers are arrows from the transferring agent's lane to the target's. Every mark has an
+//! one lane per party: the customer first, then each agent in order of arrival (an agent who
+//! was offered the call and never connected included), then each supervisor. In the
+//! customer's lane the flow (IVR) and queue phases come before the bar of the customer's
+//! connection. In a lane, legs are bars, offers are thin ringing bars ending in their outcome,
+//! wrap-up follows the leg, holds are hatched over the bar, supervision sessions are coloured
+//! segments labelled with their mode, dispositions and notes are marks at their time.
+//! Conferences are bands across every lane; transfers are arrows from the transferring agent's
+//! lane to the target's. Every mark has an
 //! SVG `<title>` and is a link to the first raw event behind it (`#pos-N` on the page), and a
 //! text version of the whole timeline follows the picture.
 //!
@@ -20,6 +24,8 @@ use zcc_model::{
 };
 
 use super::html::{Num, fmt_clock, fmt_duration, fmt_time};
+
+mod phases;
 
 const W: f64 = 1000.0;
 const GUTTER: f64 = 190.0;
@@ -105,6 +111,19 @@ pub fn lanes(p: &CallProjection) -> Vec<Lane<'_>> {
         if let Some(id) = h.user_id.as_deref() {
             seen.entry(id).or_insert(h.started_at);
         }
+    }
+    // Agents offered the call (who may never have connected) and agents in wrap-up.
+    let offered = p
+        .offers
+        .iter()
+        .filter_map(|o| Some((o.user_id.as_deref()?, o.offered_at)));
+    let wrapping = p
+        .wrap_ups
+        .iter()
+        .map(|w| (w.user_id.as_str(), w.started_at));
+    for (id, at) in offered.chain(wrapping) {
+        let e = seen.entry(id).or_insert(at);
+        *e = (*e).min(at);
     }
     let mut people: Vec<(&str, i64)> = seen.into_iter().collect();
     people.sort_by_key(|&(id, at)| (at, id));
@@ -225,6 +244,20 @@ impl Scale {
             times.extend(s.ended_at);
         }
         times.extend(p.derived_events.iter().map(|d| d.at));
+        for ph in &p.phases {
+            times.push(ph.started_at);
+            times.extend(ph.ended_at);
+        }
+        for o in &p.offers {
+            times.push(o.offered_at);
+            times.extend(o.outcome_at);
+        }
+        for w in &p.wrap_ups {
+            times.push(w.started_at);
+            times.extend(w.ended_at);
+        }
+        times.extend(p.dispositions.iter().map(|d| d.at));
+        times.extend(p.notes.iter().map(|n| n.at));
         let lo = *times.iter().min()?;
         let hi = (*times.iter().max()?).max(lo.saturating_add(1_000));
         // A call a second long at the very end of time still has a width.
@@ -410,15 +443,20 @@ impl<'a> Drawing<'a> {
             .filter(|l| l.party == Party::Supervisor)
             .count();
         format!(
-            "{} to {}: the customer, {}, {}; {}, {}, {}, {}.",
+            "{} to {}: the customer, {}, {}; {}, {}, {}, {}, {}, {}, {}, {}, {}.",
             fmt_time(self.scale.lo),
             fmt_time(self.scale.hi),
             plural(agents, "agent"),
             plural(supervisors, "supervisor"),
+            plural(p.phases.len(), "flow or queue phase"),
+            plural(p.offers.len(), "offer"),
             plural(p.conferences.len(), "conference"),
             plural(p.holds.len(), "hold"),
             plural(p.transfers.len(), "transfer"),
             plural(p.supervision.len(), "supervision session"),
+            plural(p.wrap_ups.len(), "wrap-up"),
+            plural(p.dispositions.len(), "disposition"),
+            plural(p.notes.len(), "note"),
         )
     }
 
@@ -477,7 +515,9 @@ impl<'a> Drawing<'a> {
         }
     }
 
-    /// Lane `i`: its heading, then the party's legs, supervision sessions and holds.
+    /// Lane `i`: its heading, then the party's offers and legs, (for the customer) the flow and
+    /// queue phases over the bar (a queue wait after a transfer falls inside the customer's
+    /// connection), wrap-ups, supervision sessions and holds, and the dispositions and notes.
     fn lane(&self, i: usize, lane: &Lane<'_>) -> Markup {
         let y = self.lane_y(i);
         let party = party_word(lane.party);
@@ -501,9 +541,13 @@ impl<'a> Drawing<'a> {
                 text class="lane-party" x="8" y=(Num(y + 38.0)) {
                     (truncate(&subtitle, LABEL_CHARS + 4))
                 }
+                (self.offers(lane, bar_y))
                 (self.legs(lane, bar_y))
+                (self.phases(lane, bar_y))
+                (self.wrap_ups(lane, bar_y))
                 (self.supervision(lane, bar_y))
                 (self.holds(i, lane, bar_y))
+                (self.annotations(i, bar_y))
             }
         }
     }
@@ -677,8 +721,12 @@ fn defs() -> Markup {
 
 /// What each colour and mark means.
 fn legend() -> Markup {
-    const SWATCHES: [(&str, &str); 10] = [
-        ("customer", "customer leg"),
+    const SWATCHES: [(&str, &str); 17] = [
+        ("flow", "IVR (flow)"),
+        ("queue", "waiting in a queue"),
+        ("ring", "offer ringing"),
+        ("missed", "offer rejected, timed out or canceled"),
+        ("customer", "customer connected"),
         ("agent", "agent leg"),
         ("supervisor", "supervisor leg"),
         ("hold", "hold"),
@@ -688,6 +736,9 @@ fn legend() -> Markup {
         ("whisper", "whisper"),
         ("barge", "barge"),
         ("takeover", "takeover"),
+        ("wrap-up", "wrap-up"),
+        ("disposition", "disposition"),
+        ("note", "note"),
     ];
     html! {
         ul class="legend" aria-label="Legend" {
@@ -802,6 +853,7 @@ fn text_version(p: &CallProjection, lanes: &[Lane<'_>], names: &BTreeMap<&str, &
             ),
         ));
     }
+    items.extend(phases::sentences(p, names));
     items.sort_by_key(|a| a.0);
     html! {
         ul {

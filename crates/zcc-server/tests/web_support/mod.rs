@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tempfile::TempDir;
+use zcc_model::{CallProjection, OfferOutcome, Party, PhaseKind};
 use zcc_server::{AppState, Secret, ServeArgs};
 use zcc_sim::{SimConfig, SimItem, TruthRow};
+use zcc_store::projection::{GenerationId, ProjectionStore};
 use zcc_store::{EventLog, Source, ingest};
 use zcc_store_sqlite::SqliteLog;
 
@@ -95,6 +97,43 @@ impl Corpus {
             .collect()
     }
 
+    /// An engagement's projection under the default generation.
+    pub async fn projection_of(&self, id: &str) -> CallProjection {
+        let doc = self
+            .store
+            .projection(GenerationId(1), &id.into())
+            .await
+            .unwrap()
+            .expect("projected");
+        CallProjection::from_canonical_json(doc.doc.as_bytes()).unwrap()
+    }
+
+    /// A simulated call with every phase around its legs: the flow (IVR) and a queue wait, an
+    /// offer that was not accepted, a wrap-up, a disposition and a note; the one with the most
+    /// marks, in id order on ties.
+    pub async fn call_with_every_phase(&self) -> Option<(String, CallProjection)> {
+        let mut best: Option<(usize, String, CallProjection)> = None;
+        for id in self.patterns.keys() {
+            let p = self.projection_of(id).await;
+            let has = |k: PhaseKind| p.phases.iter().any(|x| x.kind == k);
+            let missed = p.offers.iter().any(|o| o.outcome != OfferOutcome::Accepted);
+            let every = has(PhaseKind::Flow)
+                && has(PhaseKind::Queue)
+                && missed
+                && !p.wrap_ups.is_empty()
+                && !p.dispositions.is_empty()
+                && !p.notes.is_empty();
+            if !every {
+                continue;
+            }
+            let score = p.phases.len() + p.offers.len() + p.wrap_ups.len() + p.holds.len();
+            if best.as_ref().is_none_or(|(s, _, _)| score > *s) {
+                best = Some((score, id.clone(), p));
+            }
+        }
+        best.map(|(_, id, p)| (id, p))
+    }
+
     /// The server's state over this ledger, with an API token or without.
     pub fn state(&self, api_token: Option<&str>) -> AppState {
         AppState::new(args(api_token), self.store.clone(), None).expect("valid state")
@@ -108,4 +147,26 @@ pub fn args(api_token: Option<&str>) -> ServeArgs {
         api_token: api_token.map(Secret::new),
         ..ServeArgs::default()
     }
+}
+
+/// The agents the timeline gives a lane: anyone with an agent leg, an offer or a wrap-up who
+/// did not supervise, sorted.
+pub fn lane_agents(p: &CallProjection) -> Vec<String> {
+    let supervisors: Vec<&str> = p
+        .supervision
+        .iter()
+        .map(|s| s.supervisor.as_str())
+        .collect();
+    let mut agents: Vec<String> = p
+        .legs
+        .iter()
+        .filter(|l| l.party == Party::Agent)
+        .filter_map(|l| l.user_id.clone())
+        .chain(p.offers.iter().filter_map(|o| o.user_id.clone()))
+        .chain(p.wrap_ups.iter().map(|w| w.user_id.clone()))
+        .filter(|u| !supervisors.contains(&u.as_str()))
+        .collect();
+    agents.sort();
+    agents.dedup();
+    agents
 }

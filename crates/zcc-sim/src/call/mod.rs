@@ -10,11 +10,13 @@ mod invite;
 mod render;
 mod supervise;
 mod transfer;
+mod wrap;
 mod zoom;
 
 use std::collections::BTreeSet;
 
 use rand::Rng;
+use rand_chacha::ChaCha8Rng;
 
 use crate::ids::{b64_id, e164, hex_id, iso_ms};
 use crate::json::Obj;
@@ -33,6 +35,9 @@ const MIN: i64 = 60 * SEC;
 pub(crate) struct Ev {
     pub time_ms: i64,
     pub body: String,
+    /// An after-call annotation (disposition, note): drawn, and delivered, from streams of its
+    /// own (see [`wrap`]).
+    pub annotation: bool,
 }
 
 /// Everything one call produced.
@@ -175,6 +180,9 @@ struct Call<'a, R: Rng> {
     supervision_open: Vec<PendingSupervision>,
     counters: [u32; 5],
     end_ms: i64,
+    /// The after-call annotations' own generator, seeded from the engagement id, so that
+    /// adding them drew nothing from `rng` and every other body stayed as it was.
+    annotation_rng: ChaCha8Rng,
 }
 
 const HOLD: usize = 0;
@@ -193,8 +201,11 @@ pub(crate) fn simulate_call(
 ) -> CallOutput {
     let inbound = pattern != Pattern::SimpleOutbound;
     let flow = rng.random_range(0..world.flows.len());
+    let engagement_id = b64_id(rng);
+    let annotation_rng = wrap::annotation_rng(&engagement_id);
     let mut call = Call {
-        engagement_id: b64_id(rng),
+        engagement_id,
+        annotation_rng,
         consumer_id: b64_id(rng),
         consumer_number: e164(rng),
         consumer_name: person_name(rng),
@@ -387,6 +398,7 @@ impl<R: Rng> Call<'_, R> {
             leg.queue,
         );
         let wrap_end = wrap_start + self.between(5 * SEC, 2 * MIN);
+        self.after_call_work(&leg, wrap_start, wrap_end);
         self.leg_event(
             wrap_end,
             "engagement_wrap_up_ended",

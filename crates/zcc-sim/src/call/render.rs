@@ -15,18 +15,25 @@ impl<R: Rng> Call<'_, R> {
         } else {
             self.between(1, 250)
         };
+        let body = self.envelope(time_ms + skew, event, object);
+        self.events.push(Ev {
+            time_ms,
+            body,
+            annotation: false,
+        });
+    }
+
+    /// Zoom's envelope around `object`.
+    pub(super) fn envelope(&self, event_ts: i64, event: &str, object: &str) -> String {
         let mut env = Obj::new();
         env.s("event", &format!("{PREFIX}{event}"))
-            .i("event_ts", time_ms + skew);
+            .i("event_ts", event_ts);
         let mut payload = Obj::new();
         payload
             .s("account_id", &self.world.account_id)
             .raw("object", object);
         env.raw("payload", &payload.finish());
-        self.events.push(Ev {
-            time_ms,
-            body: env.finish(),
-        });
+        env.finish()
     }
 
     pub(super) fn direction(&self) -> &'static str {
