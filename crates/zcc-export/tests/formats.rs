@@ -25,6 +25,7 @@ fn doc(p: &CallProjection) -> ProjectionDoc {
         agents: p.agents(),
         queues: p.engagement.queue_ids.clone(),
         doc: String::from_utf8(p.to_canonical_json()).unwrap(),
+        search: None,
     }
 }
 
