@@ -4,7 +4,7 @@
 
 use zcc_model::CallProjection;
 use zcc_store::projection::{Backend, Generation, GenerationId, ProjectionDoc, ProjectionStore};
-use zcc_store::{AuditLog, EventLog, LogEntry, StoreError};
+use zcc_store::{AuditLog, EngagementId, EventLog, LogEntry, StoreError};
 
 use crate::origin::{Origin, Provenances};
 use crate::select::{SelectError, Selector, choose};
@@ -12,7 +12,7 @@ use crate::select::{SelectError, Selector, choose};
 /// One engagement as a reader sees it under one generation.
 #[derive(Debug)]
 pub struct Call {
-    pub engagement_id: String,
+    pub engagement_id: EngagementId,
     pub generation: Generation,
     /// The stored projection, or `None` when the generation has not folded this engagement
     /// (yet): its events arrived after the generation's checkpoint.
@@ -44,7 +44,7 @@ pub enum CallError {
     #[error(transparent)]
     Select(#[from] SelectError),
     #[error("no engagement {0:?} in the log")]
-    Unknown(String),
+    Unknown(EngagementId),
     #[error(transparent)]
     Unreadable(#[from] Unreadable),
     #[error(transparent)]
@@ -59,7 +59,7 @@ pub enum CallError {
 )]
 pub struct Unreadable {
     pub generation: GenerationId,
-    pub engagement_id: String,
+    pub engagement_id: EngagementId,
     pub reason: String,
 }
 
@@ -77,7 +77,7 @@ pub fn decode(generation: GenerationId, doc: &ProjectionDoc) -> Result<CallProje
 pub async fn load<S: Backend + ?Sized>(
     store: &S,
     selector: &Selector,
-    engagement_id: &str,
+    engagement_id: &EngagementId,
 ) -> Result<Call, CallError> {
     let generation = choose(store, selector).await?;
     load_in(store, generation, engagement_id).await
@@ -87,17 +87,17 @@ pub async fn load<S: Backend + ?Sized>(
 pub async fn load_in<S: Backend + ?Sized>(
     store: &S,
     generation: Generation,
-    engagement_id: &str,
+    engagement_id: &EngagementId,
 ) -> Result<Call, CallError> {
     let (doc, raw) = tokio::try_join!(
         async { Ok(store.projection(generation.id, engagement_id).await?) },
         read_raw(store, engagement_id)
     )?;
     if doc.is_none() && raw.events.is_empty() {
-        return Err(CallError::Unknown(engagement_id.to_owned()));
+        return Err(CallError::Unknown(engagement_id.clone()));
     }
     Ok(Call {
-        engagement_id: engagement_id.to_owned(),
+        engagement_id: engagement_id.clone(),
         generation,
         doc,
         events: raw.events,
@@ -125,18 +125,18 @@ impl RawEvents {
 /// has none.
 pub async fn raw_events<S: EventLog + AuditLog + ?Sized>(
     store: &S,
-    engagement_id: &str,
+    engagement_id: &EngagementId,
 ) -> Result<RawEvents, CallError> {
     let raw = read_raw(store, engagement_id).await?;
     if raw.events.is_empty() {
-        return Err(CallError::Unknown(engagement_id.to_owned()));
+        return Err(CallError::Unknown(engagement_id.clone()));
     }
     Ok(raw)
 }
 
 async fn read_raw<S: EventLog + AuditLog + ?Sized>(
     store: &S,
-    engagement_id: &str,
+    engagement_id: &EngagementId,
 ) -> Result<RawEvents, CallError> {
     let events = store.engagement_events(engagement_id).await?;
     let provenance = Provenances::of(store, &events).await?;
@@ -147,7 +147,7 @@ async fn read_raw<S: EventLog + AuditLog + ?Sized>(
 pub async fn projection<S: ProjectionStore + ?Sized>(
     store: &S,
     generation: &Generation,
-    engagement_id: &str,
+    engagement_id: &EngagementId,
 ) -> Result<Option<CallProjection>, CallError> {
     let doc = store.projection(generation.id, engagement_id).await?;
     Ok(doc.map(|d| decode(generation.id, &d)).transpose()?)

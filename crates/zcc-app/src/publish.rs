@@ -33,7 +33,7 @@ use zcc_store::outbound::{
     SubscriptionState,
 };
 use zcc_store::projection::Generation;
-use zcc_store::{LogEntry, StoreError};
+use zcc_store::{EngagementId, LogEntry, StoreError};
 
 use crate::call::{Unreadable, decode};
 
@@ -101,14 +101,14 @@ pub async fn step<S: DeliveryBackend + ?Sized>(store: &S) -> Result<StepReport, 
         return Ok(report(next, 0, 0, 0, caught_up));
     }
     if let Some(after) = &cursor.rescan_after {
-        let after = (!after.is_empty()).then_some(after.as_str());
+        let after = (!after.is_empty()).then(|| EngagementId::from(after.as_str()));
         let docs = store
-            .scan_projections(active.id, after, RESCAN_PAGE)
+            .scan_projections(active.id, after.as_ref(), RESCAN_PAGE)
             .await?;
         next.rescan_after = (docs.len() == RESCAN_PAGE)
-            .then(|| docs.last().map(|d| d.engagement_id.clone()))
+            .then(|| docs.last().map(|d| d.engagement_id.0.clone()))
             .flatten();
-        let ids: Vec<String> = docs.into_iter().map(|d| d.engagement_id).collect();
+        let ids: Vec<String> = docs.into_iter().map(|d| d.engagement_id.0).collect();
         return commit(store, &active, &subs, &cursor, next, &ids, &[]).await;
     }
     let entries: Vec<LogEntry> = store
@@ -124,9 +124,9 @@ pub async fn step<S: DeliveryBackend + ?Sized>(store: &S) -> Result<StepReport, 
     let mut ids: Vec<String> = Vec::new();
     for e in &entries {
         if let Some(id) = &e.engagement_id
-            && !ids.contains(id)
+            && !ids.iter().any(|known| known == id.as_str())
         {
-            ids.push(id.clone());
+            ids.push(id.0.clone());
         }
     }
     commit(store, &active, &subs, &cursor, next, &ids, &entries).await
@@ -173,7 +173,7 @@ async fn commit<S: DeliveryBackend + ?Sized>(
                 let m = message::raw(sub.id, e, now);
                 messages.push(queued(
                     sub,
-                    e.engagement_id.clone().unwrap_or_default(),
+                    e.engagement_id.clone().map(|id| id.0).unwrap_or_default(),
                     m,
                     now,
                 ));
@@ -182,7 +182,10 @@ async fn commit<S: DeliveryBackend + ?Sized>(
     }
     let mut states = Vec::new();
     for id in ids {
-        let projection = match store.projection(active.id, id).await? {
+        let projection = match store
+            .projection(active.id, &EngagementId::from(id.as_str()))
+            .await?
+        {
             Some(doc) => Some(decode(active.id, &doc)?),
             None => None,
         };

@@ -35,8 +35,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 use zcc_model::TransferOutcome;
-use zcc_store::StoreError;
 use zcc_store::projection::{Generation, ProjectionDoc, ProjectionStore, SearchFilter};
+use zcc_store::{EngagementId, StoreError};
 use zcc_zoom::{Window, ZoomClient, ZoomEngagement, ZoomError, ZoomTimeline, parse_zoom_time};
 
 /// Projections read per page.
@@ -309,7 +309,10 @@ pub async fn reconcile<S: ProjectionStore + ?Sized>(
         let call = match ledger.get(id) {
             Some(call) => Some(call.clone()),
             // Started just outside the window by the ledger's reading?
-            None => match store.projection(generation.id, id).await? {
+            None => match store
+                .projection(generation.id, &EngagementId::from(id.as_str()))
+                .await?
+            {
                 Some(doc) => Some(ledger_call(&generation, &doc)?),
                 None => None,
             },
@@ -484,10 +487,13 @@ async fn ledger_calls<S: ProjectionStore + ?Sized>(
             .search(generation.id, &filter, after.clone(), PAGE)
             .await?;
         let Some(last) = page.last() else { break };
-        after = Some((last.started_at_ms.unwrap_or(0), last.engagement_id.clone()));
+        after = Some((
+            last.started_at_ms.unwrap_or(0),
+            last.engagement_id.0.clone(),
+        ));
         let full = page.len() == PAGE;
         for doc in &page {
-            calls.insert(doc.engagement_id.clone(), ledger_call(generation, doc)?);
+            calls.insert(doc.engagement_id.0.clone(), ledger_call(generation, doc)?);
         }
         if !full {
             break;

@@ -116,10 +116,10 @@ async fn conferences(
         .find(|g| g.state == GenerationState::Active)
         .expect("an active generation");
     let mut out = BTreeMap::new();
-    let mut after: Option<String> = None;
+    let mut after: Option<zcc_store::EngagementId> = None;
     loop {
         let page = store
-            .scan_projections(generation.id, after.as_deref(), 500)
+            .scan_projections(generation.id, after.as_ref(), 500)
             .await
             .unwrap();
         let Some(last) = page.last() else { break };
@@ -131,7 +131,7 @@ async fn conferences(
                 .iter()
                 .map(|c| (c.started_at, c.ended_at, c.participants.clone()))
                 .collect();
-            out.insert(doc.engagement_id, list);
+            out.insert(doc.engagement_id.0, list);
         }
     }
     out

@@ -88,7 +88,11 @@ fn subscriber_state(messages: &[Value]) -> BTreeMap<String, String> {
 /// The engagement's current facts under the active generation, kind by event_id.
 async fn current(store: &dyn DeliveryBackend) -> BTreeMap<String, String> {
     let active = zcc_projector::active(store).await.unwrap().unwrap();
-    let doc = store.projection(active.id, ENG).await.unwrap().unwrap();
+    let doc = store
+        .projection(active.id, &ENG.into())
+        .await
+        .unwrap()
+        .unwrap();
     let p = zcc_app::call::decode(active.id, &doc).unwrap();
     zcc_deliver::fact::facts(&p)
         .into_iter()

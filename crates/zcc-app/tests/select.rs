@@ -12,7 +12,7 @@ use zcc_store::ingest::{now_ms, prepare};
 use zcc_store::projection::{Backend, GenerationState};
 
 /// A few simulated calls, appended.
-async fn append_calls(store: &dyn Backend) -> String {
+async fn append_calls(store: &dyn Backend) -> zcc_store::EngagementId {
     let config = SimConfig {
         calls: 5,
         seed: 3,
@@ -122,7 +122,7 @@ async fn every_case(store: Arc<dyn Backend>) {
     assert!(call.projection().unwrap().is_some());
     assert!(!call.events.is_empty());
     assert!(matches!(
-        load(store, &Selector::Active, "no-such-engagement").await,
+        load(store, &Selector::Active, &"no-such-engagement".into()).await,
         Err(CallError::Unknown(_))
     ));
 }

@@ -108,7 +108,10 @@ pub fn raw(subscription: SubscriptionId, entry: &LogEntry, queued_at_ms: i64) ->
     data.insert("event_time".into(), rfc3339_ms(entry.event_time_ms).into());
     data.insert("source".into(), entry.source.as_str().into());
     data.insert("account_id".into(), entry.account_id.clone().into());
-    data.insert("engagement_id".into(), entry.engagement_id.clone().into());
+    data.insert(
+        "engagement_id".into(),
+        entry.engagement_id.as_deref().into(),
+    );
     data.insert("payload".into(), payload);
     let webhook_id = webhook_id(&[
         "raw",

@@ -10,6 +10,7 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use crate::ids::EngagementId;
 use crate::kind::EventKind;
 use crate::time::{
     TIME_KEYS, TimeFields, ms_from_f64, parse_time_str, plausible_ms, select_event_time,
@@ -29,7 +30,7 @@ pub struct EnvelopeSummary {
     pub account_id: Option<String>,
     /// `payload.object.engagement_id`, when present and a string (a number is read as its
     /// text).
-    pub engagement_id: Option<String>,
+    pub engagement_id: Option<EngagementId>,
     /// The top-level `event_ts` read strictly, for a key that must agree with any other
     /// reader of the same bytes (the SQLite log's dedupe key, which SQLite computed itself
     /// before): `Some(n)` when the body has one `event_ts` key, spelled without escapes, whose
@@ -115,7 +116,10 @@ fn read_text(text: &str, strict_ts: bool) -> Result<EnvelopeSummary, EnvelopeErr
     let account_id = payload.account_id.and_then(Scalar::into_text);
     let (engagement_id, times) = match payload.object {
         Some(Doc::Object(object)) => {
-            let id = object.engagement_id.and_then(Scalar::into_text);
+            let id = object
+                .engagement_id
+                .and_then(Scalar::into_text)
+                .map(EngagementId);
             let mut times = TimeFields::default();
             for (key, value) in TIME_KEYS.iter().zip(&object.times) {
                 times.set(key, value.as_ref().and_then(Scalar::epoch_ms));

@@ -9,7 +9,7 @@
 //!   for every field of the wrong type (SPEC 10).
 //!
 //! Code map: `kind` (the open set of event names, tie-break ranks), `ids` (id newtypes, phone
-//! numbers, open enums), `time` (time parsing and the event-time rule), `family` (the typed
+//! numbers, open enums), `position` (the log position every crate cites), `time` (time parsing and the event-time rule), `family` (the typed
 //! objects), `reader` (the tolerant field reader), `event` (`parse_event`), `envelope`
 //! (`read_envelope` and the envelope errors). Event families, fields and ordering are
 //! documented in `docs/EVENTS.md`.
@@ -19,6 +19,7 @@ mod event;
 mod family;
 mod ids;
 mod kind;
+mod position;
 mod reader;
 mod time;
 mod tolerant;
@@ -37,6 +38,7 @@ pub use ids::{
     TransferType, UserId, normalize_phone,
 };
 pub use kind::{EventKind, FamilyKind, NamedMode};
+pub use position::Position;
 pub use time::{
     PLAUSIBLE_MS, PLAUSIBLE_TEXT, TimeFields, parse_time_str, plausible_ms, select_event_time,
 };

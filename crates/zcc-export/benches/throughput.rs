@@ -31,7 +31,7 @@ fn docs(n: usize) -> Vec<ProjectionDoc> {
     (0..n)
         .map(|i| {
             let mut p = base[i % base.len()].clone();
-            let id = format!("EngBench{i:012}");
+            let id = zcc_model::EngagementId(format!("EngBench{i:012}"));
             p.engagement.engagement_id.clone_from(&id);
             for d in &mut p.derived_events {
                 d.engagement_id.clone_from(&id);
@@ -62,7 +62,7 @@ fn entries(n: usize) -> Vec<LogEntry> {
                 event_type: "contact_center.engagement_user_answered".into(),
                 event_time_ms: common::T0 + i as i64,
                 account_id: Some(common::ACCT.into()),
-                engagement_id: Some(format!("EngBench{:012}", i / 11)),
+                engagement_id: Some(format!("EngBench{:012}", i / 11).into()),
                 body_sha256: Digest::of(body.as_bytes()),
                 hash: Digest::of(body.as_bytes()),
                 body,

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use zcc_model::{CallProjection, Cell, Column, ColumnType, Table};
 use zcc_store::projection::{GenerationId, GenerationState, ProjectionDoc, ProjectionStore};
-use zcc_store::{EventLog, Head, LogEntry, Position};
+use zcc_store::{EngagementId, EventLog, Head, LogEntry, Position};
 
 use crate::sink::{RowSink, open_sink};
 use crate::time::rfc3339_ms;
@@ -263,10 +263,10 @@ async fn drive_projections<S: RowSink>(
     let log_head = log.head().await?;
     let start = resolve_generation(projections, requested).await?;
     let id = start.id;
-    let mut after: Option<String> = None;
+    let mut after: Option<EngagementId> = None;
     loop {
         let page = projections
-            .scan_projections(id, after.as_deref(), PROJECTIONS_PAGE)
+            .scan_projections(id, after.as_ref(), PROJECTIONS_PAGE)
             .await?;
         for doc in &page {
             exporter.write_doc(id, doc)?;

@@ -25,6 +25,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use zcc_store::EngagementId;
+
 use zcc_model::{Column, Table};
 use zcc_store::projection::GenerationId;
 
@@ -66,7 +68,7 @@ pub enum ExportError {
     )]
     Decode {
         generation: GenerationId,
-        engagement_id: String,
+        engagement_id: EngagementId,
         reason: String,
     },
     #[error("table {table}, column {column}: expected {expected}, got {got}")]

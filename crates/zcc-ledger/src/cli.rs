@@ -218,7 +218,7 @@ pub enum ShowFormat {
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    pub engagement_id: String,
+    pub engagement_id: zcc_store::EngagementId,
     #[arg(long, env = "ZCC_SHOW_FORMAT", value_enum, default_value = "text")]
     pub format: ShowFormat,
     /// Read this rule's generation (default: the active generation).

@@ -5,8 +5,8 @@ use std::borrow::Borrow;
 
 use zcc_events::{
     CallControlObject, ConferenceObject, EngagementObject, EventKind, EventKind as K, Family,
-    LegObject, OrderKey, PhoneNumber, RecordingObject, ReservationObject, SupervisionObject,
-    TaskObject, TransferObject, ZccEvent,
+    LegObject, OrderKey, PhoneNumber, Position, RecordingObject, ReservationObject,
+    SupervisionObject, TaskObject, TransferObject, ZccEvent,
 };
 
 use crate::rule::ExplicitConferences;
@@ -19,7 +19,7 @@ use crate::signal::{
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputEvent {
     /// Log position, cited as evidence.
-    pub position: i64,
+    pub position: Position,
     /// SHA-256 of the raw body: the identity of the event.
     pub body_sha256: [u8; 32],
     pub event: ZccEvent,

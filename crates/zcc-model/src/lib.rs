@@ -36,8 +36,8 @@ mod tables;
 pub use input::{InputEvent, fold_order};
 pub use model::{
     ApiCall, CallProjection, Conference, ConferenceInvitation, ConferenceSource, DerivedEvent,
-    DerivedKind, Diagnostic, Engagement, Hold, InvitationOutcome, Leg, Party, Position,
-    Supervision, SupervisionMode, Transfer, TransferOutcome, Via,
+    DerivedKind, Diagnostic, Engagement, EngagementId, Hold, InvitationOutcome, Leg, Party,
+    Position, Supervision, SupervisionMode, Transfer, TransferOutcome, Via,
 };
 pub use rule::{
     ExplicitConferences, ParamKind, ParamSpec, Rule, RuleError, RuleIdentity, RuleInfo, RuleParams,

@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::rule::RuleIdentity;
 
-/// A log position, as cited by evidence.
-pub type Position = i64;
+pub use zcc_events::{EngagementId, Position};
 
 /// One engagement as a rule sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,7 +32,7 @@ pub struct CallProjection {
 /// The engagement as a whole.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Engagement {
-    pub engagement_id: String,
+    pub engagement_id: EngagementId,
     pub account_id: Option<String>,
     pub channel: Option<String>,
     pub direction: Option<String>,
@@ -385,7 +384,7 @@ impl std::fmt::Display for DerivedKind {
 pub struct DerivedEvent {
     pub at: i64,
     pub kind: DerivedKind,
-    pub engagement_id: String,
+    pub engagement_id: EngagementId,
     /// The agents concerned (for a transfer: from, then to).
     pub agents: Vec<String>,
     pub evidence: Vec<Position>,

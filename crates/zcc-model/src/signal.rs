@@ -1,6 +1,8 @@
 //! The fold's own vocabulary: what each Zoom event means for the call, with Zoom's spelling left
 //! behind. The adapter in [`crate::input`] turns typed `zcc-events` into these.
 
+use zcc_events::Position;
+
 /// What the engagement's attributes look like in one event, borrowed from it (every field
 /// optional; the fold keeps the first value seen in event-time order).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -213,7 +215,7 @@ impl Signal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timed<'a> {
     pub at: i64,
-    pub position: i64,
+    pub position: Position,
     pub attrs: Attrs<'a>,
     pub signal: Signal,
 }

@@ -399,7 +399,7 @@ fn dur(from: Option<i64>, to: Option<i64>) -> Cell {
     })
 }
 fn evid(e: &[Position]) -> Cell {
-    Cell::IntList(e.to_vec())
+    Cell::IntList(e.iter().map(|p| p.get()).collect())
 }
 fn json_word<T: serde::Serialize>(v: &T) -> Cell {
     match serde_json::to_value(v) {

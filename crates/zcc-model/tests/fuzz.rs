@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use zcc_events::{
     EventKind, PLAUSIBLE_MS, ParseOptions, parse_event, parse_event_with, read_envelope,
 };
-use zcc_model::{InputEvent, Table};
+use zcc_model::{InputEvent, Position, Table};
 
 fn cases() -> u32 {
     std::env::var("ZCC_FUZZ_CASES")
@@ -238,7 +238,7 @@ proptest! {
             }
             if let Some(event) = read {
                 events.push(InputEvent {
-                    position: i as i64 + 1,
+                    position: Position(i as i64 + 1),
                     body_sha256: Sha256::digest(body).into(),
                     event,
                 });

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use common::{Call, rule, sha};
 use proptest::prelude::*;
-use zcc_model::{ExplicitConferences, InputEvent};
+use zcc_model::{ExplicitConferences, InputEvent, Position};
 
 /// A busy call: hold, warm transfer, an invitation during the hand-off, a supervisor who
 /// listens, barges and takes over, with several events sharing a millisecond.
@@ -224,11 +224,11 @@ fn canonical(events: &[InputEvent], params: &[&str], explicit: ExplicitConferenc
     let mut hashes: Vec<[u8; 32]> = events.iter().map(|e| e.body_sha256).collect();
     hashes.sort();
     hashes.dedup();
-    let by_pos: BTreeMap<i64, i64> = events
+    let by_pos: BTreeMap<Position, Position> = events
         .iter()
         .map(|e| {
             let rank = hashes.binary_search(&e.body_sha256).expect("present") as i64;
-            (e.position, rank)
+            (e.position, Position(rank))
         })
         .collect();
     let mut p = rule("correlated", params).project_with(events, explicit);
@@ -247,7 +247,7 @@ fn deliver(bodies: &[String], order: &[usize], dups: &[usize]) -> Vec<InputEvent
         .iter()
         .enumerate()
         .map(|(n, b)| InputEvent {
-            position: n as i64 + 1,
+            position: Position(n as i64 + 1),
             body_sha256: sha(b),
             event: zcc_events::parse_event(b.as_bytes()).expect("parses"),
         })

@@ -378,7 +378,7 @@ fn zoom_samples_fold_without_surprises() {
             .flat_map(|d| d.evidence.iter())
             .chain(p.legs.iter().flat_map(|l| l.evidence.iter()));
         for &pos in all_ev {
-            assert!((1..=max).contains(&pos));
+            assert!((1..=max).contains(&pos.get()));
         }
         assert!(p.engagement.account_id.is_some());
         assert!(p.engagement.started_at.is_some());

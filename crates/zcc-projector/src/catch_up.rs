@@ -16,7 +16,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use zcc_model::Rule;
 use zcc_store::projection::{Backend, GenerationId, GenerationState, ProjectionDoc};
-use zcc_store::{LogEntry, Position};
+use zcc_store::{EngagementId, LogEntry, Position};
 
 use crate::ProjectorError;
 use crate::document::{fold_engagement, input_events};
@@ -157,12 +157,12 @@ async fn read_page<S: Backend + ?Sized>(
     let Some(last) = page.last().map(|e| e.position) else {
         return Ok(None);
     };
-    let touched: Vec<String> = page
+    let touched: Vec<EngagementId> = page
         .iter()
         .filter_map(|e| crate::call_of(e.engagement_id.as_deref()))
         .collect::<BTreeSet<&str>>()
         .into_iter()
-        .map(str::to_owned)
+        .map(EngagementId::from)
         .collect();
     let entries = page.len() as u64;
     // The page's own entries are at hand: read only what the touched engagements logged
@@ -201,9 +201,9 @@ fn fold_page(rule: &dyn Rule, mut entries: Vec<LogEntry>, threads: usize) -> Vec
     entries.sort_by(|a, b| {
         (a.engagement_id.as_deref(), a.position).cmp(&(b.engagement_id.as_deref(), b.position))
     });
-    let groups: Vec<(&str, &[LogEntry])> = entries
+    let groups: Vec<(&EngagementId, &[LogEntry])> = entries
         .chunk_by(|a, b| a.engagement_id == b.engagement_id)
-        .filter_map(|group| Some((group[0].engagement_id.as_deref()?, group)))
+        .filter_map(|group| Some((group[0].engagement_id.as_ref()?, group)))
         .collect();
     par_map(&groups, threads, |(engagement_id, group)| {
         fold_engagement(rule, engagement_id, &input_events(group))

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
+use zcc_store::EngagementId;
 use zcc_store::projection::{Backend, GenerationId, ProjectionDoc};
 
 use crate::ProjectorError;
@@ -21,7 +22,7 @@ const PAGE: usize = 1_000;
 /// One engagement that differs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EngagementDiff {
-    pub engagement_id: String,
+    pub engagement_id: EngagementId,
     /// The kinds of difference, sorted (see [`DiffReport::kinds`]).
     pub kinds: Vec<&'static str>,
 }
@@ -134,7 +135,7 @@ pub async fn diff<S: Backend + ?Sized>(
 struct Pager {
     id: GenerationId,
     page: std::collections::VecDeque<ProjectionDoc>,
-    after: Option<String>,
+    after: Option<EngagementId>,
     done: bool,
 }
 
@@ -154,7 +155,7 @@ impl Pager {
     ) -> Result<Option<&ProjectionDoc>, ProjectorError> {
         if self.page.is_empty() && !self.done {
             let page = store
-                .scan_projections(self.id, self.after.as_deref(), PAGE)
+                .scan_projections(self.id, self.after.as_ref(), PAGE)
                 .await?;
             self.done = page.len() < PAGE;
             self.after = page.last().map(|d| d.engagement_id.clone());

@@ -2,8 +2,8 @@
 //! catch-up, the rebuild and `evaluate`, so every way of projecting gives the same bytes (I4).
 
 use zcc_model::{CallProjection, InputEvent, Party, Rule};
-use zcc_store::LogEntry;
 use zcc_store::projection::ProjectionDoc;
+use zcc_store::{EngagementId, LogEntry, Position};
 
 /// How the fold parses: rules read typed fields only, so unknown fields are not copied out.
 pub const FOLD_PARSE: zcc_events::ParseOptions = zcc_events::ParseOptions { skip_extra: true };
@@ -11,7 +11,7 @@ pub const FOLD_PARSE: zcc_events::ParseOptions = zcc_events::ParseOptions { skip
 /// Parse one logged body into the rule's input. A body the typed reader refuses (it passed the
 /// envelope check at append time, so this means a reader regression) is left out of the fold,
 /// with a warning naming the position, the same way on every path.
-pub fn input_event(position: i64, body: &str, body_sha256: [u8; 32]) -> Option<InputEvent> {
+pub fn input_event(position: Position, body: &str, body_sha256: [u8; 32]) -> Option<InputEvent> {
     match zcc_events::parse_event_with(body.as_bytes(), FOLD_PARSE) {
         Ok(event) => Some(InputEvent {
             position,
@@ -19,7 +19,7 @@ pub fn input_event(position: i64, body: &str, body_sha256: [u8; 32]) -> Option<I
             event,
         }),
         Err(e) => {
-            tracing::warn!(position, error = %e, "log entry left out of the fold: body does not parse");
+            tracing::warn!(position = position.get(), error = %e, "log entry left out of the fold: body does not parse");
             None
         }
     }
@@ -29,14 +29,14 @@ pub fn input_event(position: i64, body: &str, body_sha256: [u8; 32]) -> Option<I
 pub fn input_events(entries: &[LogEntry]) -> Vec<InputEvent> {
     entries
         .iter()
-        .filter_map(|e| input_event(e.position.0, &e.body, e.body_sha256.0))
+        .filter_map(|e| input_event(e.position, &e.body, e.body_sha256.0))
         .collect()
 }
 
 /// Project one engagement and shape the stored document.
 pub fn fold_engagement(
     rule: &dyn Rule,
-    engagement_id: &str,
+    engagement_id: &EngagementId,
     events: &[InputEvent],
 ) -> ProjectionDoc {
     let projection = rule.project(events);
@@ -52,7 +52,7 @@ pub fn fold_engagement(
 pub const PROJECTION_DIAGNOSTICS: &str = "zcc_projection_diagnostics_total";
 
 /// The stored document of a projection: canonical JSON plus the columns queries filter on.
-pub fn to_doc(engagement_id: &str, projection: &CallProjection) -> ProjectionDoc {
+pub fn to_doc(engagement_id: &EngagementId, projection: &CallProjection) -> ProjectionDoc {
     // Agents and supervisors: anyone who held a leg or supervised (ProjectionDoc::agents).
     let mut agents: Vec<String> = projection
         .legs
@@ -68,7 +68,7 @@ pub fn to_doc(engagement_id: &str, projection: &CallProjection) -> ProjectionDoc
     queues.dedup();
     let doc = String::from_utf8(projection.to_canonical_json()).expect("serde_json writes UTF-8");
     ProjectionDoc {
-        engagement_id: engagement_id.to_owned(),
+        engagement_id: engagement_id.clone(),
         account_id: projection.engagement.account_id.clone(),
         started_at_ms: projection.engagement.started_at,
         ended_at_ms: projection.engagement.ended_at,

@@ -1,8 +1,8 @@
 //! What can go wrong while projecting, named so a caller can act on it.
 
 use zcc_model::RuleError;
-use zcc_store::StoreError;
 use zcc_store::projection::{GenerationId, GenerationState};
+use zcc_store::{EngagementId, StoreError};
 
 /// Why a projector operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +51,7 @@ pub enum ProjectorError {
     )]
     BadDocument {
         generation: GenerationId,
-        engagement_id: String,
+        engagement_id: EngagementId,
         reason: String,
     },
     /// A worker thread of a rebuild or a catch-up failed (a panic in a rule or the log scan).

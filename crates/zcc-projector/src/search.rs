@@ -5,8 +5,8 @@
 
 use serde::Serialize;
 use zcc_model::CallProjection;
-use zcc_store::StoreError;
 use zcc_store::projection::{GenerationId, ProjectionStore};
+use zcc_store::{EngagementId, StoreError};
 
 use crate::ProjectorError;
 use crate::document::search_text;
@@ -42,7 +42,7 @@ pub async fn fill_search_text_in<S: ProjectionStore + ?Sized>(
     let mut report = SearchBackfillReport::default();
     // The first document of a batch of which none was set: met again, the store is not
     // keeping what it is given, and looping would never end.
-    let mut unset: Option<(GenerationId, String)> = None;
+    let mut unset: Option<(GenerationId, EngagementId)> = None;
     loop {
         let batch = store.unsearchable_projections(batch_size).await?;
         let Some((generation, first)) = batch.first() else {

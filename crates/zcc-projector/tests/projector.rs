@@ -371,7 +371,7 @@ async fn diff_lists_exactly_the_differences<S: Backend + ?Sized>(store: &S) {
     );
 
     let report = diff(store, base, cand).await.unwrap();
-    let listed: BTreeSet<String> = report
+    let listed: BTreeSet<_> = report
         .engagement_diffs
         .iter()
         .map(|d| d.engagement_id.clone())
@@ -558,7 +558,7 @@ async fn search_text_backfill<S: Backend + ?Sized>(store: &S) {
         })
         .collect();
     let mut damaged = docs[0].clone();
-    damaged.engagement_id = "EngDamaged".to_owned();
+    damaged.engagement_id = "EngDamaged".into();
     damaged.doc = "{not a projection".to_owned();
     damaged.search = None;
     stripped.push(damaged);

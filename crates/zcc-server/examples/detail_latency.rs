@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use zcc_server::{Secret, ServeArgs};
 use zcc_sim::{SimConfig, SimItem};
-use zcc_store::Source;
 use zcc_store::projection::{Backend, GenerationId};
+use zcc_store::{EngagementId, Source};
 
 #[tokio::main]
 async fn main() {
@@ -157,12 +157,12 @@ async fn load(store: &dyn Backend, calls: u64) -> i64 {
 }
 
 /// Every engagement id of a generation, from its projections.
-async fn engagement_ids(store: &dyn Backend, generation: GenerationId) -> Vec<String> {
+async fn engagement_ids(store: &dyn Backend, generation: GenerationId) -> Vec<EngagementId> {
     let mut ids = Vec::new();
-    let mut after: Option<String> = None;
+    let mut after: Option<EngagementId> = None;
     loop {
         let page = store
-            .scan_projections(generation, after.as_deref(), 1000)
+            .scan_projections(generation, after.as_ref(), 1000)
             .await
             .unwrap();
         let Some(last) = page.last() else { break };

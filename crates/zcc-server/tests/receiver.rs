@@ -819,12 +819,15 @@ impl EventLog for TestLog {
     async fn read_after(&self, after: Position, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
         self.inner.read_after(after, limit).await
     }
-    async fn engagement_events(&self, engagement_id: &str) -> Result<Vec<LogEntry>, StoreError> {
+    async fn engagement_events(
+        &self,
+        engagement_id: &zcc_store::EngagementId,
+    ) -> Result<Vec<LogEntry>, StoreError> {
         self.inner.engagement_events(engagement_id).await
     }
     async fn engagements_events(
         &self,
-        engagement_ids: &[String],
+        engagement_ids: &[zcc_store::EngagementId],
         up_to: Position,
     ) -> Result<Vec<LogEntry>, StoreError> {
         self.inner.engagements_events(engagement_ids, up_to).await
@@ -905,14 +908,14 @@ impl ProjectionStore for TestLog {
     async fn projection(
         &self,
         id: GenerationId,
-        engagement_id: &str,
+        engagement_id: &zcc_store::EngagementId,
     ) -> Result<Option<ProjectionDoc>, StoreError> {
         self.inner.projection(id, engagement_id).await
     }
     async fn scan_projections(
         &self,
         id: GenerationId,
-        after: Option<&str>,
+        after: Option<&zcc_store::EngagementId>,
         limit: usize,
     ) -> Result<Vec<ProjectionDoc>, StoreError> {
         self.inner.scan_projections(id, after, limit).await
@@ -934,7 +937,7 @@ impl ProjectionStore for TestLog {
     }
     async fn fill_search_text(
         &self,
-        texts: Vec<(GenerationId, String, String)>,
+        texts: Vec<(GenerationId, zcc_store::EngagementId, String)>,
     ) -> Result<u64, StoreError> {
         self.inner.fill_search_text(texts).await
     }

@@ -53,7 +53,7 @@ fn hrefs(html: &str, prefix: &str) -> Vec<String> {
 async fn projection(corpus: &Corpus, id: &str) -> CallProjection {
     let doc = corpus
         .store
-        .projection(GenerationId(1), id)
+        .projection(GenerationId(1), &id.into())
         .await
         .unwrap()
         .expect("projected");
@@ -223,7 +223,7 @@ async fn a_conference_call_page_has_one_lane_per_party_a_band_and_evidence_links
         .skip(1)
         .map(|r| r.split('"').next().unwrap().to_owned())
         .collect();
-    let events = zcc_store::EventLog::engagement_events(&*corpus.store, id)
+    let events = zcc_store::EventLog::engagement_events(&*corpus.store, &id.into())
         .await
         .unwrap();
     assert_eq!(anchors.len(), events.len(), "one row per raw event");

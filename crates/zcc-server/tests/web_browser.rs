@@ -136,7 +136,7 @@ async fn chromium_renders_the_call_list_and_a_conference_timeline() {
         for id in corpus.engagements(pattern) {
             let doc = corpus
                 .store
-                .projection(GenerationId(1), id)
+                .projection(GenerationId(1), &id.into())
                 .await
                 .unwrap()
                 .expect("projected");

@@ -29,7 +29,8 @@ use async_trait::async_trait;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use zcc_store::{
-    Appended, Delivery, EventLog, Head, LogEntry, NewEvent, Position, QuarantineEntry, StoreError,
+    Appended, Delivery, EngagementId, EventLog, Head, LogEntry, NewEvent, Position,
+    QuarantineEntry, StoreError,
 };
 
 use crate::error::{map_migrate, map_sqlx};
@@ -246,13 +247,16 @@ impl EventLog for PostgresLog {
         read::read_after(&self.pool, after, limit).await
     }
 
-    async fn engagement_events(&self, engagement_id: &str) -> Result<Vec<LogEntry>, StoreError> {
+    async fn engagement_events(
+        &self,
+        engagement_id: &EngagementId,
+    ) -> Result<Vec<LogEntry>, StoreError> {
         read::engagement_events(&self.pool, engagement_id).await
     }
 
     async fn engagements_events(
         &self,
-        engagement_ids: &[String],
+        engagement_ids: &[EngagementId],
         up_to: Position,
     ) -> Result<Vec<LogEntry>, StoreError> {
         read::engagements_events(&self.pool, engagement_ids, up_to).await

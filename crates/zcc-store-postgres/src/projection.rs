@@ -14,7 +14,7 @@ use sqlx::postgres::PgRow;
 use zcc_store::projection::{
     Generation, GenerationId, GenerationState, ProjectionDoc, ProjectionStore, SearchFilter,
 };
-use zcc_store::{Position, StoreError};
+use zcc_store::{EngagementId, Position, StoreError};
 
 use crate::PostgresLog;
 use crate::error::map_sqlx;
@@ -59,7 +59,7 @@ fn doc_row(row: &PgRow, what: &str) -> Result<ProjectionDoc, StoreError> {
         has_conference: row.try_get("has_conference").map_err(err)?,
         doc: row.try_get("doc").map_err(err)?,
         search: row.try_get("search").map_err(err)?,
-        engagement_id,
+        engagement_id: EngagementId(engagement_id),
     })
 }
 
@@ -230,16 +230,16 @@ impl ProjectionStore for PostgresLog {
         let (mut queue_eng, mut queue_id) = (Vec::new(), Vec::new());
         for d in docs {
             for a in &d.agents {
-                agent_eng.push(d.engagement_id.clone());
+                agent_eng.push(d.engagement_id.0.clone());
                 agent_user.push(a.clone());
             }
             for q in &d.queues {
-                queue_eng.push(d.engagement_id.clone());
+                queue_eng.push(d.engagement_id.0.clone());
                 queue_id.push(q.clone());
             }
             agents.push(serde_json::to_string(&d.agents).expect("strings serialise"));
             queues.push(serde_json::to_string(&d.queues).expect("strings serialise"));
-            ids.push(d.engagement_id);
+            ids.push(d.engagement_id.0);
             accounts.push(d.account_id);
             started.push(d.started_at_ms);
             ended.push(d.ended_at_ms);
@@ -323,7 +323,7 @@ impl ProjectionStore for PostgresLog {
     async fn projection(
         &self,
         id: GenerationId,
-        engagement_id: &str,
+        engagement_id: &EngagementId,
     ) -> Result<Option<ProjectionDoc>, StoreError> {
         let what = format!("reading the projection of {engagement_id} in generation {id}");
         let row = sqlx::query(
@@ -331,7 +331,7 @@ impl ProjectionStore for PostgresLog {
              queues, doc, search FROM projections WHERE generation = $1 AND engagement_id = $2",
         )
         .bind(id.0)
-        .bind(engagement_id)
+        .bind(engagement_id.as_str())
         .fetch_optional(self.pool())
         .await
         .map_err(|e| map_sqlx(&what, e))?;
@@ -341,7 +341,7 @@ impl ProjectionStore for PostgresLog {
     async fn scan_projections(
         &self,
         id: GenerationId,
-        after: Option<&str>,
+        after: Option<&EngagementId>,
         limit: usize,
     ) -> Result<Vec<ProjectionDoc>, StoreError> {
         let what = format!("scanning the projections of generation {id}");
@@ -352,7 +352,7 @@ impl ProjectionStore for PostgresLog {
              ORDER BY engagement_id LIMIT $3",
         )
         .bind(id.0)
-        .bind(after)
+        .bind(after.map(EngagementId::as_str))
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(self.pool())
         .await
@@ -435,7 +435,7 @@ impl ProjectionStore for PostgresLog {
 
     async fn fill_search_text(
         &self,
-        texts: Vec<(GenerationId, String, String)>,
+        texts: Vec<(GenerationId, EngagementId, String)>,
     ) -> Result<u64, StoreError> {
         let what = format!("setting the search text of {} projections", texts.len());
         if texts.is_empty() {
@@ -446,7 +446,7 @@ impl ProjectionStore for PostgresLog {
         let mut searches = Vec::with_capacity(texts.len());
         for (generation, id, text) in texts {
             generations.push(generation.0);
-            ids.push(id);
+            ids.push(id.0);
             searches.push(text);
         }
         let done = sqlx::query(

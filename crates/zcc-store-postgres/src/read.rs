@@ -2,7 +2,7 @@
 
 use sqlx::PgPool;
 use zcc_store::{
-    ChainVersion, Delivery, DeliveryMeta, DeliveryOutcome, Head, LogEntry, Position,
+    ChainVersion, Delivery, DeliveryMeta, DeliveryOutcome, EngagementId, Head, LogEntry, Position,
     QuarantineEntry, Source, StoreError,
 };
 
@@ -56,7 +56,7 @@ impl EventRow {
             event_type: self.event_type,
             event_time_ms: self.event_time,
             account_id: self.account_id,
-            engagement_id: self.engagement_id,
+            engagement_id: self.engagement_id.map(EngagementId),
             body_sha256: stored_digest(self.position, "body_sha256", &self.body_sha256)?,
             hash: stored_digest(self.position, "hash", &self.hash)?,
             body: self.body,
@@ -111,10 +111,10 @@ pub(crate) async fn read_after(
 #[tracing::instrument(skip(pool))]
 pub(crate) async fn engagement_events(
     pool: &PgPool,
-    engagement_id: &str,
+    engagement_id: &EngagementId,
 ) -> Result<Vec<LogEntry>, StoreError> {
     let rows = sqlx::query_as(select_events!("WHERE engagement_id = $1 ORDER BY position"))
-        .bind(engagement_id)
+        .bind(engagement_id.as_str())
         .fetch_all(pool)
         .await
         .map_err(|e| map_sqlx("engagement_events", e))?;
@@ -129,7 +129,7 @@ pub(crate) async fn engagement_events(
 #[tracing::instrument(skip_all, fields(engagements = engagement_ids.len(), up_to = up_to.0))]
 pub(crate) async fn engagements_events(
     pool: &PgPool,
-    engagement_ids: &[String],
+    engagement_ids: &[EngagementId],
     up_to: Position,
 ) -> Result<Vec<LogEntry>, StoreError> {
     if engagement_ids.is_empty() {
@@ -138,7 +138,12 @@ pub(crate) async fn engagements_events(
     let rows = sqlx::query_as(select_events!(
         "WHERE engagement_id = ANY($1) AND position <= $2"
     ))
-    .bind(engagement_ids)
+    .bind(
+        engagement_ids
+            .iter()
+            .map(|id| id.as_str())
+            .collect::<Vec<_>>(),
+    )
     .bind(up_to.0)
     .fetch_all(pool)
     .await

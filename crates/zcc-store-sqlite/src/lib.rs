@@ -83,8 +83,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use rusqlite::OptionalExtension;
 use zcc_store::{
-    Appended, Delivery, EventLog, Head, LogEntry, LogScan, NewEvent, Position, QuarantineEntry,
-    ScanEntry, StoreError,
+    Appended, Delivery, EngagementId, EventLog, Head, LogEntry, LogScan, NewEvent, Position,
+    QuarantineEntry, ScanEntry, StoreError,
 };
 
 pub use open::{SqliteOptions, database_path};
@@ -296,8 +296,11 @@ impl EventLog for SqliteLog {
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
-    async fn engagement_events(&self, engagement_id: &str) -> Result<Vec<LogEntry>, StoreError> {
-        let id = engagement_id.to_owned();
+    async fn engagement_events(
+        &self,
+        engagement_id: &EngagementId,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        let id = engagement_id.0.clone();
         self.readers
             .run(move |conn, path| {
                 read::entries(
@@ -318,7 +321,7 @@ impl EventLog for SqliteLog {
     #[tracing::instrument(level = "debug", skip_all, fields(engagements = engagement_ids.len()))]
     async fn engagements_events(
         &self,
-        engagement_ids: &[String],
+        engagement_ids: &[EngagementId],
         up_to: Position,
     ) -> Result<Vec<LogEntry>, StoreError> {
         if engagement_ids.is_empty() {

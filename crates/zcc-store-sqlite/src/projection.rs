@@ -17,7 +17,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use zcc_store::projection::{
     Generation, GenerationId, GenerationState, ProjectionDoc, ProjectionStore, SearchFilter,
 };
-use zcc_store::{Position, StoreError};
+use zcc_store::{EngagementId, Position, StoreError};
 
 use crate::SqliteLog;
 use crate::rows::{collect, query_all};
@@ -86,7 +86,7 @@ fn doc_row(row: &Row<'_>) -> rusqlite::Result<Result<ProjectionDoc, String>> {
         Err(e) => return Ok(Err(format!("engagement {engagement_id}: document: {e}"))),
     };
     Ok(Ok(ProjectionDoc {
-        engagement_id,
+        engagement_id: EngagementId(engagement_id),
         account_id: row.get(1)?,
         started_at_ms: row.get(2)?,
         ended_at_ms: row.get(3)?,
@@ -308,7 +308,7 @@ impl ProjectionStore for SqliteLog {
                     upsert
                         .execute(params![
                             id.0,
-                            d.engagement_id,
+                            d.engagement_id.as_str(),
                             d.account_id,
                             d.started_at_ms,
                             d.ended_at_ms,
@@ -319,13 +319,13 @@ impl ProjectionStore for SqliteLog {
                             d.search
                         ])
                         .map_err(&err)?;
-                    del_agents.execute(params![id.0, d.engagement_id]).map_err(&err)?;
-                    del_queues.execute(params![id.0, d.engagement_id]).map_err(&err)?;
+                    del_agents.execute(params![id.0, d.engagement_id.as_str()]).map_err(&err)?;
+                    del_queues.execute(params![id.0, d.engagement_id.as_str()]).map_err(&err)?;
                     for a in &d.agents {
-                        add_agent.execute(params![id.0, a, d.engagement_id]).map_err(&err)?;
+                        add_agent.execute(params![id.0, a, d.engagement_id.as_str()]).map_err(&err)?;
                     }
                     for q in &d.queues {
-                        add_queue.execute(params![id.0, q, d.engagement_id]).map_err(&err)?;
+                        add_queue.execute(params![id.0, q, d.engagement_id.as_str()]).map_err(&err)?;
                     }
                 }
                 tx.execute(
@@ -342,9 +342,9 @@ impl ProjectionStore for SqliteLog {
     async fn projection(
         &self,
         id: GenerationId,
-        engagement_id: &str,
+        engagement_id: &EngagementId,
     ) -> Result<Option<ProjectionDoc>, StoreError> {
-        let engagement = engagement_id.to_owned();
+        let engagement = engagement_id.clone();
         self.readers
             .run(move |conn, path| {
                 let what = format!("reading the projection of {engagement} in generation {id}");
@@ -355,7 +355,7 @@ impl ProjectionStore for SqliteLog {
                     ))
                     .map_err(error::at(&what, path))?;
                 let rows = stmt
-                    .query_map(params![id.0, engagement], doc_row)
+                    .query_map(params![id.0, engagement.as_str()], doc_row)
                     .map_err(error::at(&what, path))?;
                 Ok(collect(rows, &what, path)?.into_iter().next())
             })
@@ -365,10 +365,10 @@ impl ProjectionStore for SqliteLog {
     async fn scan_projections(
         &self,
         id: GenerationId,
-        after: Option<&str>,
+        after: Option<&EngagementId>,
         limit: usize,
     ) -> Result<Vec<ProjectionDoc>, StoreError> {
-        let after = after.map(str::to_owned);
+        let after = after.map(|a| a.0.clone());
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.readers
             .run(move |conn, path| {
@@ -473,7 +473,7 @@ impl ProjectionStore for SqliteLog {
 
     async fn fill_search_text(
         &self,
-        texts: Vec<(GenerationId, String, String)>,
+        texts: Vec<(GenerationId, EngagementId, String)>,
     ) -> Result<u64, StoreError> {
         self.projection_write(
             format!("setting the search text of {} projections", texts.len()),
@@ -489,7 +489,7 @@ impl ProjectionStore for SqliteLog {
                 let mut done = 0;
                 for (generation, engagement_id, text) in &texts {
                     done += set
-                        .execute(params![generation.0, engagement_id, text])
+                        .execute(params![generation.0, engagement_id.as_str(), text])
                         .map_err(&err)? as u64;
                 }
                 Ok(done)

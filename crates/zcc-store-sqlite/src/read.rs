@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OptionalExtension, Row};
 use zcc_store::{
-    ChainVersion, Delivery, DeliveryMeta, DeliveryOutcome, Digest, Head, LogEntry, Position,
-    QuarantineEntry, Source, StoreError,
+    ChainVersion, Delivery, DeliveryMeta, DeliveryOutcome, Digest, EngagementId, Head, LogEntry,
+    Position, QuarantineEntry, Source, StoreError,
 };
 
 use crate::error;
@@ -48,7 +48,7 @@ impl LogEntryRef<'_> {
             event_type: self.event_type.to_owned(),
             event_time_ms: self.event_time_ms,
             account_id: self.account_id.map(str::to_owned),
-            engagement_id: self.engagement_id.map(str::to_owned),
+            engagement_id: self.engagement_id.map(EngagementId::from),
             body: self.body.to_owned(),
             body_sha256: self.body_sha256,
             hash: self.hash,
@@ -262,7 +262,7 @@ fn push_entries(
 pub(crate) fn engagements_entries(
     conn: &Connection,
     path: &Path,
-    ids: &[String],
+    ids: &[EngagementId],
     up_to: Position,
 ) -> Result<Vec<LogEntry>, StoreError> {
     let what = "reading the events of engagements";
@@ -274,7 +274,9 @@ pub(crate) fn engagements_entries(
         .map_err(error::at(what, path))?;
     let mut out = Vec::new();
     for id in ids {
-        let rows = stmt.query((id, up_to.0)).map_err(error::at(what, path))?;
+        let rows = stmt
+            .query((id.as_str(), up_to.0))
+            .map_err(error::at(what, path))?;
         push_entries(rows, &mut out, what, path)?;
     }
     Ok(out)

@@ -686,7 +686,7 @@ impl Writer {
                         e.event_type,
                         e.event_time_ms,
                         e.account_id,
-                        e.engagement_id,
+                        e.engagement_id.as_deref(),
                         e.body,
                         &e.body_sha256.0[..],
                         &hash.0[..],

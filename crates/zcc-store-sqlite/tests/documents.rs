@@ -17,7 +17,7 @@ fn doc(engagement_id: &str, events: usize) -> ProjectionDoc {
         })
         .collect();
     ProjectionDoc {
-        engagement_id: engagement_id.to_owned(),
+        engagement_id: engagement_id.into(),
         account_id: Some("Acct".to_owned()),
         started_at_ms: Some(1_777_903_200_000),
         ended_at_ms: None,
@@ -67,7 +67,7 @@ async fn documents_are_stored_compressed_and_read_back_byte_for_byte() {
         written.doc.len()
     );
     assert_eq!(
-        log.projection(g, "EngA").await.unwrap(),
+        log.projection(g, &"EngA".into()).await.unwrap(),
         Some(written.clone())
     );
     let scanned = log.scan_projections(g, None, 10).await.unwrap();
@@ -106,7 +106,7 @@ async fn documents_of_a_database_from_before_compression_survive_the_migration()
     let log = db.open();
     let g = GenerationId(1);
     assert_eq!(
-        log.projection(g, "EngOld").await.unwrap(),
+        log.projection(g, &"EngOld".into()).await.unwrap(),
         Some(old.clone())
     );
     assert_eq!(stored(&db, "EngOld"), old.doc.as_bytes(), "kept as it was");
@@ -116,7 +116,10 @@ async fn documents_of_a_database_from_before_compression_survive_the_migration()
         .await
         .unwrap();
     assert_eq!(stored(&db, "EngOld")[0], 0x01);
-    assert_eq!(log.projection(g, "EngOld").await.unwrap(), Some(new));
+    assert_eq!(
+        log.projection(g, &"EngOld".into()).await.unwrap(),
+        Some(new)
+    );
 }
 
 #[tokio::test]
@@ -132,7 +135,11 @@ async fn a_damaged_document_is_an_error_naming_the_engagement() {
             [&bytes],
         )
         .unwrap();
-    let err = log.projection(g, "EngBad").await.unwrap_err().to_string();
+    let err = log
+        .projection(g, &"EngBad".into())
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("EngBad"), "{err}");
     assert!(err.contains("does not decompress"), "{err}");
 }

@@ -76,7 +76,7 @@ async fn a_log_from_before_0004_keeps_every_row_and_still_dedupes() {
                     } else {
                         e.event_time_ms
                     },
-                    e.engagement_id,
+                    e.engagement_id.as_deref(),
                     e.body,
                     &e.body_sha256.0[..],
                     &hash.0[..],

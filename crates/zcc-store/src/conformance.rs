@@ -250,14 +250,19 @@ pub async fn engagement_reads(log: Arc<dyn EventLog>) {
     ];
     log.append_batch(batch).await.unwrap();
     let a: Vec<i64> = log
-        .engagement_events("A")
+        .engagement_events(&"A".into())
         .await
         .unwrap()
         .iter()
         .map(|e| e.position.0)
         .collect();
     assert_eq!(a, vec![1, 4]);
-    assert!(log.engagement_events("none").await.unwrap().is_empty());
+    assert!(
+        log.engagement_events(&"none".into())
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let e = log.entry(Position(2)).await.unwrap().unwrap();
     assert_eq!(e.engagement_id.as_deref(), Some("B"));
     assert_eq!(e.account_id.as_deref(), Some("Acct"));
@@ -288,13 +293,13 @@ pub async fn batched_engagement_reads(log: Arc<dyn EventLog>) {
     log.append_batch(batch).await.unwrap();
     let read = |ids: &[&str], up_to: i64| {
         let log = Arc::clone(&log);
-        let ids: Vec<String> = ids.iter().map(|s| (*s).to_owned()).collect();
+        let ids: Vec<EngagementId> = ids.iter().map(|s| EngagementId::from(*s)).collect();
         async move {
             log.engagements_events(&ids, Position(up_to))
                 .await
                 .unwrap()
                 .into_iter()
-                .map(|e| (e.engagement_id.expect("engagement entry"), e.position.0))
+                .map(|e| (e.engagement_id.expect("engagement entry").0, e.position.0))
                 .collect::<Vec<_>>()
         }
     };
@@ -329,10 +334,10 @@ pub async fn batched_engagement_reads(log: Arc<dyn EventLog>) {
     assert!(read(&[], 10).await.is_empty(), "no ids, no entries");
     // The same entries as engagement_events, field for field.
     let whole = log
-        .engagements_events(&["A".to_owned()], Position(10))
+        .engagements_events(&["A".into()], Position(10))
         .await
         .unwrap();
-    assert_eq!(whole, log.engagement_events("A").await.unwrap());
+    assert_eq!(whole, log.engagement_events(&"A".into()).await.unwrap());
 }
 
 pub async fn deliveries_are_recorded(log: Arc<dyn EventLog>) {

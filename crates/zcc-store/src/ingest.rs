@@ -2,7 +2,7 @@
 
 use zcc_events::{EnvelopeError, read_envelope};
 
-use crate::types::{DeliveryMeta, Digest, NewEvent, Source};
+use crate::types::{DeliveryMeta, Digest, EngagementId, NewEvent, Source};
 
 /// Check a raw body and prepare it for the log. The body is kept byte for byte; only the
 /// envelope is required (SPEC I6). A body that is not an envelope gets an [`EnvelopeError`]
@@ -55,7 +55,7 @@ pub struct BodyColumns {
     /// Whether `event_time_ms` came from the body (else it is the receive time).
     pub has_own_time: bool,
     pub account_id: Option<String>,
-    pub engagement_id: Option<String>,
+    pub engagement_id: Option<EngagementId>,
     /// [`NewEvent::dedupe_ts`].
     pub dedupe_ts: Option<i64>,
 }

@@ -71,7 +71,10 @@ pub trait EventLog: Send + Sync + 'static {
     async fn read_after(&self, after: Position, limit: usize) -> Result<Vec<LogEntry>, StoreError>;
 
     /// Every entry of one engagement, in position order.
-    async fn engagement_events(&self, engagement_id: &str) -> Result<Vec<LogEntry>, StoreError>;
+    async fn engagement_events(
+        &self,
+        engagement_id: &EngagementId,
+    ) -> Result<Vec<LogEntry>, StoreError>;
 
     /// Every entry of several engagements with position at most `up_to`, in one call (live
     /// catch-up reads all the engagements a page of the log touches at once).
@@ -82,10 +85,10 @@ pub trait EventLog: Send + Sync + 'static {
     /// with one query (PostgreSQL) or one reader call (SQLite).
     async fn engagements_events(
         &self,
-        engagement_ids: &[String],
+        engagement_ids: &[EngagementId],
         up_to: Position,
     ) -> Result<Vec<LogEntry>, StoreError> {
-        let mut ids: Vec<&str> = engagement_ids.iter().map(String::as_str).collect();
+        let mut ids: Vec<&EngagementId> = engagement_ids.iter().collect();
         ids.sort_unstable();
         ids.dedup();
         let mut out = Vec::new();

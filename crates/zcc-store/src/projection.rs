@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::search::SearchTerm;
-use crate::{Position, StoreError};
+use crate::{EngagementId, Position, StoreError};
 
 /// A generation's id: 1, 2, 3, ... in creation order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -74,7 +74,7 @@ pub struct Generation {
 /// that queries filter on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectionDoc {
-    pub engagement_id: String,
+    pub engagement_id: EngagementId,
     pub account_id: Option<String>,
     pub started_at_ms: Option<i64>,
     pub ended_at_ms: Option<i64>,
@@ -154,7 +154,7 @@ pub trait ProjectionStore: Send + Sync + 'static {
     async fn projection(
         &self,
         id: GenerationId,
-        engagement_id: &str,
+        engagement_id: &EngagementId,
     ) -> Result<Option<ProjectionDoc>, StoreError>;
 
     /// Up to `limit` documents with engagement id greater than `after`, in engagement-id order
@@ -162,7 +162,7 @@ pub trait ProjectionStore: Send + Sync + 'static {
     async fn scan_projections(
         &self,
         id: GenerationId,
-        after: Option<&str>,
+        after: Option<&EngagementId>,
         limit: usize,
     ) -> Result<Vec<ProjectionDoc>, StoreError>;
 
@@ -188,7 +188,7 @@ pub trait ProjectionStore: Send + Sync + 'static {
     /// many were set.
     async fn fill_search_text(
         &self,
-        texts: Vec<(GenerationId, String, String)>,
+        texts: Vec<(GenerationId, EngagementId, String)>,
     ) -> Result<u64, StoreError>;
 }
 

@@ -6,23 +6,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::chain::ChainVersion;
 
-/// A log position: 1, 2, 3, ... in commit order. `Position(0)` means "before the first entry".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Position(pub i64);
-
-impl Position {
-    pub const START: Position = Position(0);
-    pub fn next(self) -> Position {
-        Position(self.0 + 1)
-    }
-}
-
-impl fmt::Display for Position {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
+pub use zcc_events::{EngagementId, Position};
 
 /// A SHA-256 digest, shown as lowercase hex.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -127,7 +111,7 @@ pub struct NewEvent {
     /// Event time in ms since the epoch (SPEC I7); the receive time when the body has none.
     pub event_time_ms: i64,
     pub account_id: Option<String>,
-    pub engagement_id: Option<String>,
+    pub engagement_id: Option<EngagementId>,
     pub received_at_ms: i64,
     pub source: Source,
     /// For HTTP deliveries: recorded in the delivery log in the same commit.
@@ -165,7 +149,7 @@ pub struct LogEntry {
     pub event_type: String,
     pub event_time_ms: i64,
     pub account_id: Option<String>,
-    pub engagement_id: Option<String>,
+    pub engagement_id: Option<EngagementId>,
     pub body: String,
     pub body_sha256: Digest,
     /// Chain hash: covers the previous entry's hash, this position and the body hash, and in

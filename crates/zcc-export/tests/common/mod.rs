@@ -198,7 +198,7 @@ pub fn projections() -> Vec<CallProjection> {
                 .iter()
                 .map(|b| {
                     let e = InputEvent {
-                        position: next,
+                        position: zcc_model::Position(next),
                         body_sha256: Sha256::digest(b.as_bytes()).into(),
                         event: zcc_events::parse_event(b.as_bytes()).expect("test bodies parse"),
                     };

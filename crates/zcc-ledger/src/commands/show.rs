@@ -13,8 +13,8 @@ use zcc_app::call::CallError;
 use zcc_app::origin::{Origin, Provenances};
 use zcc_export::time::rfc3339_ms;
 use zcc_model::CallProjection;
-use zcc_store::LogEntry;
 use zcc_store::projection::Backend;
+use zcc_store::{LogEntry, Position};
 
 use crate::cli::{ShowArgs, ShowFormat};
 use crate::commands::select;
@@ -84,8 +84,11 @@ fn opt_time(t: Option<i64>) -> String {
     t.map_or_else(|| "open".to_owned(), rfc3339_ms)
 }
 
-fn positions(p: &[i64]) -> String {
-    p.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+fn positions(p: &[Position]) -> String {
+    p.iter()
+        .map(Position::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The text rendering: a person's view of the call.

@@ -7,7 +7,7 @@ use super::ev;
 use crate::conference::ConfOut;
 use crate::fold::Facts;
 use crate::model::{
-    DerivedEvent, DerivedKind, InvitationOutcome, Party, Position, TransferOutcome,
+    DerivedEvent, DerivedKind, EngagementId, InvitationOutcome, Party, Position, TransferOutcome,
 };
 use crate::rule::RuleIdentity;
 
@@ -60,7 +60,7 @@ impl Derive<'_> {
         self.out.push(DerivedEvent {
             at,
             kind,
-            engagement_id: self.engagement_id.to_owned(),
+            engagement_id: EngagementId::from(self.engagement_id),
             agents,
             evidence: ev(evidence),
             rule: self.rule.clone(),

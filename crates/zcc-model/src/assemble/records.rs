@@ -5,8 +5,8 @@ use super::ev;
 use crate::conference::ConfOut;
 use crate::fold::{Facts, LegB, SupB};
 use crate::model::{
-    Conference, ConferenceInvitation, Engagement, Hold, Leg, Party, Position, Supervision,
-    SupervisionMode, Transfer, Via,
+    Conference, ConferenceInvitation, Engagement, EngagementId, Hold, Leg, Party, Position,
+    Supervision, SupervisionMode, Transfer, Via,
 };
 
 /// The engagement: its attributes, and when it started and ended (observed or inferred).
@@ -32,7 +32,7 @@ pub(super) fn engagement(
         eng_ev.extend(e);
     }
     Engagement {
-        engagement_id: a.engagement_id.clone().unwrap_or_default(),
+        engagement_id: EngagementId(a.engagement_id.clone().unwrap_or_default()),
         account_id: a.account_id.clone(),
         channel: a.channel.clone(),
         direction: a.direction.clone(),

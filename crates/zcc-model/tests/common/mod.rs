@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use sha2::{Digest, Sha256};
-use zcc_model::{CallProjection, InputEvent, Rule};
+use zcc_model::{CallProjection, InputEvent, Position, Rule};
 
 pub const ENG: &str = "EngScenario0000000001";
 pub const ACCT: &str = "AcctScenario000000001";
@@ -307,7 +307,7 @@ pub fn input(bodies: &[String]) -> Vec<InputEvent> {
         .iter()
         .enumerate()
         .map(|(i, b)| InputEvent {
-            position: i as i64 + 1,
+            position: Position(i as i64 + 1),
             body_sha256: sha(b),
             event: zcc_events::parse_event(b.as_bytes()).expect("builder bodies parse"),
         })

@@ -24,8 +24,8 @@ mod truth;
 use std::collections::{BTreeMap, BTreeSet};
 
 use zcc_model::{ConferenceSource, ExplicitConferences, rules};
-use zcc_store::Position;
 use zcc_store::projection::Backend;
+use zcc_store::{EngagementId, Position};
 
 use score::median;
 
@@ -81,7 +81,11 @@ pub async fn evaluate<S: Backend + ?Sized>(
         let (truth, predicted) = match &scope.truth {
             // Against what really happened: the rule as it runs, explicit events and all.
             Some(table) => (
-                table.conferences.get(id).cloned().unwrap_or_default(),
+                table
+                    .conferences
+                    .get(id.as_str())
+                    .cloned()
+                    .unwrap_or_default(),
                 rule.project(&events).conferences,
             ),
             None => (
@@ -152,16 +156,17 @@ pub async fn evaluate<S: Backend + ?Sized>(
 async fn engagements_to_score<S: Backend + ?Sized>(
     store: &S,
     scope: &EvalScope,
-) -> Result<BTreeSet<String>, ProjectorError> {
+) -> Result<BTreeSet<EngagementId>, ProjectorError> {
     let mut engagements = BTreeSet::new();
-    let mut first_seen: BTreeMap<String, i64> = BTreeMap::new();
+    let mut first_seen: BTreeMap<EngagementId, i64> = BTreeMap::new();
     let mut after = Position::START;
     loop {
         let page = store.read_after(after, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = last.position;
         for e in &page {
-            let Some(id) = crate::call_of(e.engagement_id.as_deref()).map(str::to_owned) else {
+            let Some(id) = crate::call_of(e.engagement_id.as_deref()).map(EngagementId::from)
+            else {
                 continue;
             };
             if e.event_type.contains("engagement_conference_")

@@ -1,7 +1,7 @@
 //! What an evaluation found, and how its text report reads.
 
 use serde::Serialize;
-use zcc_model::Conference;
+use zcc_model::{Conference, EngagementId};
 
 /// The worst engagements listed in a report.
 pub const WORST: usize = 10;
@@ -73,7 +73,7 @@ impl std::fmt::Display for ConferenceSummary {
 /// One disagreement between the rule and the reference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Disagreement {
-    pub engagement_id: String,
+    pub engagement_id: EngagementId,
     pub kind: DisagreementKind,
     pub reference: Option<ConferenceSummary>,
     pub predicted: Option<ConferenceSummary>,
@@ -95,7 +95,7 @@ impl std::fmt::Display for Disagreement {
 /// How one engagement scored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EngagementScore {
-    pub engagement_id: String,
+    pub engagement_id: EngagementId,
     pub reference: u64,
     pub predicted: u64,
     pub matched: u64,

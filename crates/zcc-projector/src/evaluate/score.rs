@@ -1,6 +1,6 @@
 //! Matching one engagement's predicted conferences to the reference ones.
 
-use zcc_model::Conference;
+use zcc_model::{Conference, EngagementId};
 
 use super::report::{ConferenceSummary, Disagreement, DisagreementKind, EngagementScore};
 
@@ -18,7 +18,7 @@ pub(super) fn overlaps(a: &Conference, b: &Conference) -> bool {
 /// once, in start order. What stays unmatched, and matched pairs whose bounds are off, are the
 /// engagement's disagreements.
 pub fn score(
-    engagement_id: &str,
+    engagement_id: &EngagementId,
     truth: &[Conference],
     predicted: &[Conference],
     start_errors: &mut Vec<i64>,
@@ -30,7 +30,7 @@ pub fn score(
     let mut matched = 0u64;
     let mut max_error_ms = 0i64;
     let disagree = |kind, r: Option<&Conference>, p: Option<&Conference>| Disagreement {
-        engagement_id: engagement_id.to_owned(),
+        engagement_id: engagement_id.clone(),
         kind,
         reference: r.map(ConferenceSummary::from),
         predicted: p.map(ConferenceSummary::from),
@@ -80,7 +80,7 @@ pub fn score(
         }
     }
     EngagementScore {
-        engagement_id: engagement_id.to_owned(),
+        engagement_id: engagement_id.clone(),
         reference: truth.len() as u64,
         predicted: predicted.len() as u64,
         matched,
@@ -136,7 +136,7 @@ mod tests {
             conf(500, None, &["a", "c"]),
         ];
         let (mut s, mut e) = (vec![], vec![]);
-        let sc = score("x", &truth, &predicted, &mut s, &mut e);
+        let sc = score(&"x".into(), &truth, &predicted, &mut s, &mut e);
         assert_eq!(
             (sc.matched, sc.false_positives, sc.false_negatives),
             (1, 2, 1)
@@ -157,7 +157,7 @@ mod tests {
         ];
         let predicted = [conf(6_000, Some(100_000), &["a", "b"])];
         let (mut s, mut e) = (vec![], vec![]);
-        let sc = score("x", &truth, &predicted, &mut s, &mut e);
+        let sc = score(&"x".into(), &truth, &predicted, &mut s, &mut e);
         let kinds: Vec<&str> = sc.disagreements.iter().map(|d| d.kind.as_str()).collect();
         assert_eq!(kinds, ["bounds", "missed"]);
         assert_eq!(sc.matched, 1);

@@ -5,12 +5,12 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use zcc_store::projection::Backend;
-use zcc_store::{LogEntry, LogScan, Position, StoreError};
+use zcc_store::{EngagementId, LogEntry, LogScan, Position, StoreError};
 
 /// An owned log entry travelling from the reader to the workers.
 pub(super) struct RawEntry {
-    pub(super) position: i64,
-    pub(super) engagement_id: Option<String>,
+    pub(super) position: Position,
+    pub(super) engagement_id: Option<EngagementId>,
     pub(super) body: String,
     pub(super) body_sha256: [u8; 32],
 }
@@ -18,7 +18,7 @@ pub(super) struct RawEntry {
 impl From<LogEntry> for RawEntry {
     fn from(e: LogEntry) -> Self {
         RawEntry {
-            position: e.position.0,
+            position: e.position,
             engagement_id: e
                 .engagement_id
                 .filter(|id| crate::call_of(Some(id)).is_some()),
@@ -85,8 +85,8 @@ pub(super) fn spawn_scan(
         let mut closed = false;
         let result = scan.scan(after, &mut |e| {
             buf.push(RawEntry {
-                position: e.position.0,
-                engagement_id: crate::call_of(e.engagement_id).map(str::to_owned),
+                position: e.position,
+                engagement_id: crate::call_of(e.engagement_id).map(EngagementId::from),
                 body: e.body.to_owned(),
                 body_sha256: e.body_sha256.0,
             });

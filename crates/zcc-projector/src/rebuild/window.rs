@@ -8,8 +8,8 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use zcc_model::{InputEvent, Rule};
-use zcc_store::Position;
 use zcc_store::projection::ProjectionDoc;
+use zcc_store::{EngagementId, Position};
 
 use super::RebuildOptions;
 use super::read::RawEntry;
@@ -22,7 +22,7 @@ use crate::par::par_map_owned;
 pub(super) struct Batch {
     pub(super) docs: Vec<ProjectionDoc>,
     /// Engagements to fold from all their logged events (they reappeared after a flush).
-    pub(super) refold: Vec<String>,
+    pub(super) refold: Vec<EngagementId>,
     pub(super) checkpoint: i64,
     pub(super) entries: u64,
 }
@@ -37,7 +37,7 @@ struct Buffer {
 
 /// One log entry parsed: position, engagement, the rule's input (none if the body does not
 /// parse).
-pub(super) type Parsed = (i64, Option<String>, Option<InputEvent>);
+pub(super) type Parsed = (Position, Option<EngagementId>, Option<InputEvent>);
 
 /// Parse a chunk in parallel; each body is parsed and freed on the worker that reads it.
 pub(super) fn parse_chunk(chunk: Vec<RawEntry>, threads: usize) -> Vec<Parsed> {
@@ -94,13 +94,14 @@ impl Engine {
     pub(super) fn absorb(&mut self, parsed: Vec<Parsed>) -> Batch {
         let entries = parsed.len() as u64;
         for (position, engagement_id, event) in parsed {
+            let position = position.get();
             self.position = position;
             let Some(id) = engagement_id else {
                 continue;
             };
             let id: Arc<str> = match self.buffers.get_key_value(id.as_str()) {
                 Some((key, _)) => key.clone(),
-                None => Arc::from(id),
+                None => Arc::from(id.0),
             };
             self.by_last.push_back((position, id.clone()));
             match self.buffers.get_mut(&id) {
@@ -154,7 +155,7 @@ impl Engine {
         for (id, b) in closed {
             self.flushed.insert(id_hash(&id));
             if b.refold {
-                refold.push(id.to_string());
+                refold.push(EngagementId::from(&*id));
             } else {
                 fold.push((id, b.events));
             }
@@ -162,7 +163,7 @@ impl Engine {
         let rule = &*self.rule;
         // Folded and freed on the workers.
         let docs = par_map_owned(fold, self.threads, |(id, events)| {
-            fold_engagement(rule, &id, &events)
+            fold_engagement(rule, &EngagementId::from(&*id), &events)
         });
         // The oldest open buffer's first event bounds what is fully written.
         while let Some((first, id)) = self.by_first.front() {
@@ -222,7 +223,7 @@ mod tests {
             }
             let summary = zcc_events::read_envelope(d.body.as_bytes()).unwrap();
             out.push(RawEntry {
-                position: out.len() as i64 + 1,
+                position: Position(out.len() as i64 + 1),
                 engagement_id: summary.engagement_id,
                 body: d.body,
                 body_sha256: sha,
@@ -238,7 +239,7 @@ mod tests {
     fn streaming_window_equals_folding_everything() {
         let entries = log(25);
         let rule: Arc<dyn Rule> = Arc::from(rules::default_rule());
-        let mut by_engagement: BTreeMap<String, Vec<InputEvent>> = BTreeMap::new();
+        let mut by_engagement: BTreeMap<EngagementId, Vec<InputEvent>> = BTreeMap::new();
         for e in &entries {
             if let Some(id) = &e.engagement_id {
                 by_engagement
@@ -247,7 +248,7 @@ mod tests {
                     .extend(input_event(e.position, &e.body, e.body_sha256));
             }
         }
-        let expected: BTreeMap<String, ProjectionDoc> = by_engagement
+        let expected: BTreeMap<EngagementId, ProjectionDoc> = by_engagement
             .iter()
             .map(|(id, evs)| (id.clone(), fold_engagement(&*rule, id, evs)))
             .collect();
@@ -259,9 +260,9 @@ mod tests {
                 ..RebuildOptions::default()
             };
             let mut engine = Engine::new(rule.clone(), options, Position::START);
-            let mut got: BTreeMap<String, ProjectionDoc> = BTreeMap::new();
+            let mut got: BTreeMap<EngagementId, ProjectionDoc> = BTreeMap::new();
             let mut refolds = 0;
-            let mut apply = |batch: Batch, got: &mut BTreeMap<String, ProjectionDoc>| {
+            let mut apply = |batch: Batch, got: &mut BTreeMap<EngagementId, ProjectionDoc>| {
                 for d in batch.docs {
                     got.insert(d.engagement_id.clone(), d);
                 }

@@ -102,7 +102,7 @@ pub async fn all_docs<S: Backend + ?Sized>(store: &S, id: GenerationId) -> Vec<P
     loop {
         let after = out.last().map(|d| d.engagement_id.clone());
         let page = store
-            .scan_projections(id, after.as_deref(), 97)
+            .scan_projections(id, after.as_ref(), 97)
             .await
             .expect("scan projections");
         if page.is_empty() {

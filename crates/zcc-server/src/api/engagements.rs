@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 use zcc_app::origin::{Origin, Provenances};
 use zcc_model::{CallProjection, Table};
 use zcc_store::projection::{Generation, ProjectionDoc};
-use zcc_store::{LogEntry, Provenance};
+use zcc_store::{EngagementId, LogEntry, Provenance};
 
 use super::auth::Authorized;
 use super::openapi::{BadRequest, NotFound, Unauthorized, Unavailable};
@@ -261,7 +261,7 @@ impl RawEvent {
             event: e.event_type,
             event_time: rfc3339_ms(e.event_time_ms),
             account_id: e.account_id,
-            engagement_id: e.engagement_id,
+            engagement_id: e.engagement_id.map(|id| id.0),
             source: e.source.as_str(),
             signature_verified: origin.signature_verified(),
             provenance: origin.provenance().map(RawEventProvenance::from),
@@ -276,7 +276,8 @@ impl RawEvent {
 /// `GET /api/engagements/{id}`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Detail {
-    pub engagement_id: String,
+    #[schema(value_type = String)]
+    pub engagement_id: EngagementId,
     pub generation: GenerationRef,
     /// The stored projection (call model and derived events) as the generation wrote it, or
     /// `null` when the generation has not folded this engagement yet: rule, engagement, legs,
@@ -312,7 +313,7 @@ const DETAIL_PARAMS: &[&str] = &["generation", "rule"];
 pub async fn detail(
     _auth: Authorized,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<EngagementId>,
     params: QueryParams,
 ) -> Result<Json<Detail>, ApiError> {
     params.only(DETAIL_PARAMS)?;
@@ -375,7 +376,7 @@ fn unknown_engagement(id: &str) -> ApiError {
 pub async fn events(
     _auth: Authorized,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<EngagementId>,
     params: QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     params.only(&[])?;
@@ -407,7 +408,7 @@ pub async fn events(
 pub async fn derived_events(
     _auth: Authorized,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<EngagementId>,
     params: QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     params.only(DETAIL_PARAMS)?;

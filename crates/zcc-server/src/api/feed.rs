@@ -23,8 +23,8 @@ use futures::Stream;
 use serde::Serialize;
 use serde_json::Value;
 use zcc_model::Table;
-use zcc_store::Position;
 use zcc_store::projection::Generation;
+use zcc_store::{EngagementId, Position};
 
 use super::auth::Authorized;
 use super::openapi::{BadRequest, NotFound, Unauthorized, Unavailable};
@@ -126,7 +126,7 @@ pub async fn read(
     let mut at = cursor;
     let mut items = Vec::new();
     // engagement id → position → its derived-event rows at that position, in order.
-    let mut cache: HashMap<String, HashMap<i64, Vec<Value>>> = HashMap::new();
+    let mut cache: HashMap<EngagementId, HashMap<i64, Vec<Value>>> = HashMap::new();
     'pages: while at.next <= upto && items.len() < limit {
         let want = usize::try_from(upto - at.next + 1).unwrap_or(LOG_PAGE);
         let page = store
@@ -178,7 +178,7 @@ pub async fn read(
 async fn derived_by_position(
     state: &AppState,
     generation: &Generation,
-    engagement_id: &str,
+    engagement_id: &EngagementId,
 ) -> Result<HashMap<i64, Vec<Value>>, ApiError> {
     let Some(projection) =
         zcc_app::call::projection(state.store().as_ref(), generation, engagement_id).await?
@@ -193,7 +193,9 @@ async fn derived_by_position(
         .zip(projection.table_rows(Table::DerivedEvents))
     {
         if let Some(&highest) = event.evidence.iter().max() {
-            out.entry(highest).or_default().push(row_json(columns, row));
+            out.entry(highest.get())
+                .or_default()
+                .push(row_json(columns, row));
         }
     }
     Ok(out)

@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use maud::{Markup, html};
 use zcc_app::origin::{Origin, Provenances};
 use zcc_model::{CallProjection, DerivedEvent, DerivedKind, Engagement};
-use zcc_store::LogEntry;
 use zcc_store::projection::Generation;
+use zcc_store::{LogEntry, Position};
 
 use super::html::{Url, fmt_clock, fmt_duration, page, time_el};
 use super::timeline;
@@ -191,7 +191,7 @@ const NOT_LOGGED: &str = "not among this call's logged events";
 fn derived_events(v: &CallView<'_>) -> Markup {
     let p = v.projection;
     let names = timeline::names(p);
-    let logged: BTreeSet<i64> = v.events.iter().map(|e| e.position.0).collect();
+    let logged: BTreeSet<Position> = v.events.iter().map(|e| e.position).collect();
     let start = p
         .engagement
         .started_at

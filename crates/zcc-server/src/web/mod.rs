@@ -24,9 +24,9 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use zcc_app::call::{CallError, Unreadable};
 use zcc_app::select::{SelectError, Selector, choose};
-use zcc_store::StoreError;
 use zcc_store::outbound::OutboundStore;
 use zcc_store::projection::{Generation, GenerationId};
+use zcc_store::{EngagementId, StoreError};
 
 use crate::AppState;
 use auth::Viewer;
@@ -254,7 +254,7 @@ struct CallParams {
 async fn call_page(
     viewer: Viewer,
     State(state): State<AppState>,
-    Path(engagement_id): Path<String>,
+    Path(engagement_id): Path<EngagementId>,
     params: Result<Query<CallParams>, QueryRejection>,
 ) -> Result<Html<String>, PageError> {
     let params = params

@@ -62,7 +62,7 @@ async fn batches_larger_than_one_insert_statement() {
     );
 
     let e3: Vec<i64> = log
-        .engagement_events("E3")
+        .engagement_events(&"E3".into())
         .await
         .unwrap()
         .iter()

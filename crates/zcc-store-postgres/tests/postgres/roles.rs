@@ -78,7 +78,7 @@ async fn hardened_application_role() {
     }])
     .await
     .unwrap();
-    assert_eq!(app.engagement_events("E").await.unwrap().len(), 2);
+    assert_eq!(app.engagement_events(&"E".into()).await.unwrap().len(), 2);
     assert_eq!(app.deliveries(5).await.unwrap().len(), 1);
     assert!(app.missing_guards().await.unwrap().is_empty());
     assert!(verify(&app, None, |_| {}).await.unwrap().ok());

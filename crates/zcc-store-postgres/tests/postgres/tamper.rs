@@ -128,7 +128,7 @@ async fn a_log_from_before_chain_v2_still_verifies_and_continues_in_v2() {
         .bind(&e.event_type)
         .bind(e.event_time_ms)
         .bind(&e.account_id)
-        .bind(&e.engagement_id)
+        .bind(e.engagement_id.as_deref())
         .bind(&e.body)
         .bind(e.body_sha256.0.to_vec())
         .bind(hash.0.to_vec())

@@ -22,7 +22,7 @@ where
 /// A document starting `minute` minutes into the test hour, with `search` as given.
 fn doc(engagement_id: &str, minute: i64, search: Option<String>) -> ProjectionDoc {
     ProjectionDoc {
-        engagement_id: engagement_id.to_owned(),
+        engagement_id: engagement_id.into(),
         account_id: Some("Acct".to_owned()),
         started_at_ms: Some(1_777_903_200_000 + minute * 60_000),
         ended_at_ms: None,
@@ -45,7 +45,7 @@ async fn found<L: ProjectionStore + ?Sized>(store: &L, g: GenerationId, q: &str)
         .await
         .unwrap_or_else(|e| panic!("searching {q:?}: {e}"))
         .into_iter()
-        .map(|d| d.engagement_id)
+        .map(|d| d.engagement_id.0)
         .collect()
 }
 
@@ -173,9 +173,17 @@ pub async fn documents_without_search_text_are_filled_once<L: ProjectionStore + 
     assert_eq!(found(&*store, g, "engold").await, ["EngOld1", "EngOld2"]);
     assert_eq!(found(&*store, g, "rewritten").await, ["EngOld2"]);
     assert!(found(&*store, g, "stale").await.is_empty());
-    let back = store.projection(g, "EngOld2").await.unwrap().unwrap();
+    let back = store
+        .projection(g, &"EngOld2".into())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(back.search.as_deref(), Some(own.as_str()));
-    let back = store.projection(g, "EngFresh").await.unwrap().unwrap();
+    let back = store
+        .projection(g, &"EngFresh".into())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(back.search, Some(fresh));
     assert_eq!(store.fill_search_text(Vec::new()).await.unwrap(), 0);
 }
