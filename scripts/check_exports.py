@@ -7,7 +7,8 @@ Checks, for each file: the column names in the exact order and their Arrow types
 timestamp[ms, tz=UTC], lists are list<string> / list<int64>), the manifest zcc-ledger embeds as
 Parquet key-value metadata (`zcc_ledger.manifest`: table, row count, rule identity, head
 `SIZE:HASH`), and the values' own invariants (1-based conference indexes, sorted participants,
-`explicit`/`inferred` sources, durations that match their intervals). When both files come from
+`explicit`/`inferred` sources, durations that match their intervals, one name per participant
+and per agent). When both files come from
 the same generation without a time window, each engagement's `conference_count` must equal its
 number of `conferences` rows.
 
@@ -45,6 +46,9 @@ CONFERENCES = [
     ("evidence", "list<int64>"),
     ("conference_id", "string"),
     ("external_participants", "list<string>"),
+    # The agents' names, after the columns SPEC 8 lists.
+    ("participant_names", "list<string>"),
+    ("initiated_by_name", "string"),
 ]
 ENGAGEMENTS = [
     ("engagement_id", "string"),
@@ -66,6 +70,7 @@ ENGAGEMENTS = [
     ("conference_count", "int64"),
     ("rule", "string"),
     ("evidence", "list<int64>"),
+    ("agent_names", "list<string>"),
 ]
 
 
@@ -187,6 +192,11 @@ def main(argv: list) -> int:
                 c.fail(where, f"participants {p} are not sorted")
             if len(p) < 2:
                 c.fail(where, f"a conference with {len(p)} participant(s)")
+            names = r["participant_names"] or []
+            if len(names) != len(p):
+                c.fail(where, f"participant_names {names} are not one per participant {p}")
+            if r["initiated_by"] is None and r["initiated_by_name"] is not None:
+                c.fail(where, f"initiated_by_name {r['initiated_by_name']!r} without initiated_by")
             ev = r["evidence"] or []
             if not ev or ev != sorted(set(ev)) or ev[0] < 1:
                 c.fail(where, f"evidence {ev} is not a sorted, non-empty list of log positions")
@@ -209,6 +219,9 @@ def main(argv: list) -> int:
             )
             for r in erows:
                 n = len(by_engagement.get(r["engagement_id"], []))
+                if len(r["agent_names"] or []) != len(r["agents"] or []):
+                    c.fail(eng_path, f"{r['engagement_id']}: agent_names {r['agent_names']} "
+                           f"are not one per agent {r['agents']}")
                 if r["has_conference"] != (r["conference_count"] > 0):
                     c.fail(eng_path, f"{r['engagement_id']}: has_conference "
                            f"{r['has_conference']} but conference_count {r['conference_count']}")

@@ -45,6 +45,7 @@ fn docs(n: usize) -> Vec<ProjectionDoc> {
                 agents: p.agents(),
                 queues: p.engagement.queue_ids.clone(),
                 doc: String::from_utf8(p.to_canonical_json()).unwrap(),
+                search: None,
             }
         })
         .collect()

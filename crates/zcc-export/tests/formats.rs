@@ -25,6 +25,7 @@ fn doc(p: &CallProjection) -> ProjectionDoc {
         agents: p.agents(),
         queues: p.engagement.queue_ids.clone(),
         doc: String::from_utf8(p.to_canonical_json()).unwrap(),
+        search: None,
     }
 }
 
@@ -165,8 +166,11 @@ fn conferences_have_the_spec_columns_in_order_in_every_format() {
         "conference_id",
         "external_participants",
     ];
+    // The agents' names come after the columns SPEC 8 lists.
+    let mut columns = spec.to_vec();
+    columns.extend(["participant_names", "initiated_by_name"]);
     let (bytes, _) = export(Table::Conferences, Format::Jsonl, Window::ALL);
-    assert_eq!(read::jsonl(&bytes).columns, spec);
+    assert_eq!(read::jsonl(&bytes).columns, columns);
     let line = std::str::from_utf8(&bytes)
         .unwrap()
         .lines()
@@ -182,7 +186,8 @@ fn conferences_have_the_spec_columns_in_order_in_every_format() {
              \"ended_at\":\"2026-05-04T14:01:20.000Z\",\"duration_ms\":45000,\
              \"participants\":[\"alice\",\"bob\"],\"initiated_by\":\"alice\",\"source\":\"inferred\",\
              \"rule\":\"{rule}\",\"evidence\":[2,3,4,7,8,9,12],\"conference_id\":null,\
-             \"external_participants\":[]}}"
+             \"external_participants\":[],\"participant_names\":[\"alice Agent\",\"bob Agent\"],\
+             \"initiated_by_name\":\"alice Agent\"}}"
         )
     );
 
@@ -192,14 +197,15 @@ fn conferences_have_the_spec_columns_in_order_in_every_format() {
         text,
         format!(
             "{}\nEngExportConference01,AcctExport00000000001,1,2026-05-04T14:00:35.000Z,\
-             2026-05-04T14:01:20.000Z,45000,alice;bob,alice,inferred,{rule},2;3;4;7;8;9;12,,\n",
-            spec.join(",")
+             2026-05-04T14:01:20.000Z,45000,alice;bob,alice,inferred,{rule},2;3;4;7;8;9;12,,,\
+             alice Agent;bob Agent,alice Agent\n",
+            columns.join(",")
         )
     );
 
     let (bytes, _) = export(Table::Conferences, Format::Parquet, Window::ALL);
     let got = read::parquet(bytes);
-    assert_eq!(got.read.columns, spec);
+    assert_eq!(got.read.columns, columns);
     assert_eq!(
         got.types,
         [
@@ -216,6 +222,8 @@ fn conferences_have_the_spec_columns_in_order_in_every_format() {
             list_of(DataType::Int64),
             DataType::Utf8,
             list_of(DataType::Utf8),
+            list_of(DataType::Utf8),
+            DataType::Utf8,
         ]
     );
 }
@@ -236,6 +244,11 @@ fn times_nulls_lists_and_quotes_follow_the_conventions() {
         json!("2026-05-04T14:00:00.000Z")
     );
     assert_eq!(j.rows[0][col("agents")], json!(["alice", "bob"]));
+    assert_eq!(
+        j.rows[0][col("agent_names")],
+        json!(["alice Agent", "bob Agent"]),
+        "names in the order of the ids"
+    );
     assert_eq!(j.rows[0][col("evidence")], json!([1, 15]));
     assert_eq!(
         j.rows[0][col("customer_name")],
@@ -252,6 +265,7 @@ fn times_nulls_lists_and_quotes_follow_the_conventions() {
     assert_eq!(rows[2][col("ended_at")], "");
     assert_eq!(rows[2][col("duration_ms")], "");
     assert_eq!(rows[0][col("agents")], "alice;bob");
+    assert_eq!(rows[0][col("agent_names")], "alice Agent;bob Agent");
     assert_eq!(rows[0][col("evidence")], "1;15");
     assert_eq!(rows[0][col("has_conference")], "true");
     assert_eq!(rows[0][col("started_at")], "2026-05-04T14:00:00.000Z");
@@ -401,7 +415,7 @@ fn an_empty_export_is_still_a_readable_file() {
     let (bytes, m) = export(Table::Conferences, Format::Parquet, window);
     assert_eq!(m.rows, 0);
     let got = read::parquet(bytes);
-    assert_eq!(got.read.columns.len(), 13);
+    assert_eq!(got.read.columns, names(Table::Conferences));
     assert!(got.read.rows.is_empty());
     let (bytes, _) = export(Table::Conferences, Format::Csv, window);
     assert_eq!(read::csv_raw(&bytes), (names(Table::Conferences), vec![]));

@@ -221,7 +221,9 @@ fn import_conference_samples(db: &str) {
     assert!(export.status.success(), "{}", stderr(&export));
     assert!(
         stdout(&export).starts_with("engagement_id,")
-            && stdout(&export).contains("conference_id,external_participants"),
+            && stdout(&export).contains(
+                "conference_id,external_participants,participant_names,initiated_by_name"
+            ),
         "{}",
         stdout(&export)
     );

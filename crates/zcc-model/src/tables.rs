@@ -3,6 +3,13 @@
 //!
 //! Each table is one list of fields, a column and the cell it holds side by side; the column
 //! list [`Table::columns`] is derived from it, so names and cells cannot drift apart.
+//!
+//! Where a row names agents by user id, a name column follows at the end of the table (after
+//! the columns earlier versions had, so readers by position keep working): the display name the
+//! call's legs or supervision sessions give that user, null when none does. A list of ids has a
+//! list of names in the same order, with an empty string where a name is unknown.
+
+use std::collections::BTreeMap;
 
 use crate::model::{
     CallProjection, Conference, ConferenceInvitation, DerivedEvent, Engagement, Hold, Leg,
@@ -61,6 +68,43 @@ struct Row<'a, T> {
     index: i64,
     /// The projection's rule identity, as text.
     rule: &'a str,
+    /// Display names by user id ([`user_names`]).
+    names: &'a BTreeMap<&'a str, &'a str>,
+}
+
+/// Display names by user id, from what the call itself says: each agent's or supervisor's leg
+/// (the first leg with a name), then the supervision sessions.
+fn user_names(p: &CallProjection) -> BTreeMap<&str, &str> {
+    let mut names = BTreeMap::new();
+    for leg in &p.legs {
+        if let (Some(id), Some(name)) = (leg.user_id.as_deref(), leg.display_name.as_deref()) {
+            names.entry(id).or_insert(name);
+        }
+    }
+    for s in &p.supervision {
+        if let Some(name) = s.supervisor_name.as_deref() {
+            names.entry(s.supervisor.as_str()).or_insert(name);
+        }
+    }
+    names
+}
+
+/// The name of the user `id` (null when the id or the name is unknown).
+fn name_of<T>(r: &Row<'_, T>, id: Option<&str>) -> Cell {
+    Cell::Str(id.and_then(|id| r.names.get(id)).map(|n| (*n).to_owned()))
+}
+
+/// The names of `ids`, in their order; an empty string where a name is unknown.
+fn names_of<T>(r: &Row<'_, T>, ids: &[String]) -> Cell {
+    Cell::List(
+        ids.iter()
+            .map(|id| {
+                r.names
+                    .get(id.as_str())
+                    .map_or_else(String::new, |n| (*n).to_owned())
+            })
+            .collect(),
+    )
 }
 
 // The cells every table shares.
@@ -103,7 +147,7 @@ const fn columns<T, const N: usize>(fields: &[Field<T>; N]) -> [Column; N] {
 
 use ColumnType::{Bool, Int, IntList, List, Str, TimeMs};
 
-const ENGAGEMENTS: [Field<Engagement>; 19] = [
+const ENGAGEMENTS: [Field<Engagement>; 20] = [
     f("engagement_id", Str, engagement_id),
     f("account_id", Str, account_id),
     f("channel", Str, |r| s(&r.item.channel)),
@@ -131,6 +175,7 @@ const ENGAGEMENTS: [Field<Engagement>; 19] = [
     }),
     f("rule", Str, rule),
     f("evidence", IntList, |r| evid(&r.item.evidence)),
+    f("agent_names", List, |r| names_of(r, &r.p.agents())),
 ];
 
 const LEGS: [Field<Leg>; 13] = [
@@ -151,7 +196,7 @@ const LEGS: [Field<Leg>; 13] = [
     f("evidence", IntList, |r| evid(&r.item.evidence)),
 ];
 
-const HOLDS: [Field<Hold>; 8] = [
+const HOLDS: [Field<Hold>; 9] = [
     f("engagement_id", Str, engagement_id),
     f("account_id", Str, account_id),
     f("user_id", Str, |r| s(&r.item.user_id)),
@@ -162,9 +207,10 @@ const HOLDS: [Field<Hold>; 8] = [
     }),
     f("rule", Str, rule),
     f("evidence", IntList, |r| evid(&r.item.evidence)),
+    f("user_name", Str, |r| name_of(r, r.item.user_id.as_deref())),
 ];
 
-const TRANSFERS: [Field<Transfer>; 19] = [
+const TRANSFERS: [Field<Transfer>; 21] = [
     f("engagement_id", Str, engagement_id),
     f("account_id", Str, account_id),
     f("transfer_index", Int, index),
@@ -184,9 +230,15 @@ const TRANSFERS: [Field<Transfer>; 19] = [
     f("target_task_id", Str, |r| s(&r.item.target_task_id)),
     f("rule", Str, rule),
     f("evidence", IntList, |r| evid(&r.item.evidence)),
+    f("from_user_name", Str, |r| {
+        name_of(r, r.item.from_user.as_deref())
+    }),
+    f("to_user_name", Str, |r| {
+        name_of(r, r.item.to_user.as_deref())
+    }),
 ];
 
-const INVITATIONS: [Field<ConferenceInvitation>; 10] = [
+const INVITATIONS: [Field<ConferenceInvitation>; 12] = [
     f("engagement_id", Str, engagement_id),
     f("account_id", Str, account_id),
     f("invited_user", Str, |r| s(&r.item.invited_user)),
@@ -197,9 +249,15 @@ const INVITATIONS: [Field<ConferenceInvitation>; 10] = [
     f("source", Str, |r| json_word(&r.item.source)),
     f("rule", Str, rule),
     f("evidence", IntList, |r| evid(&r.item.evidence)),
+    f("invited_user_name", Str, |r| {
+        name_of(r, r.item.invited_user.as_deref())
+    }),
+    f("invited_by_name", Str, |r| {
+        name_of(r, r.item.invited_by.as_deref())
+    }),
 ];
 
-const CONFERENCES: [Field<Conference>; 13] = [
+const CONFERENCES: [Field<Conference>; 15] = [
     f("engagement_id", Str, engagement_id),
     f("account_id", Str, account_id),
     f("conference_index", Int, |r| {
@@ -221,9 +279,16 @@ const CONFERENCES: [Field<Conference>; 13] = [
     f("external_participants", List, |r| {
         Cell::List(r.item.external_participants.clone())
     }),
+    // After the columns SPEC 8 lists, in their order.
+    f("participant_names", List, |r| {
+        names_of(r, &r.item.participants)
+    }),
+    f("initiated_by_name", Str, |r| {
+        name_of(r, r.item.initiated_by.as_deref())
+    }),
 ];
 
-const SUPERVISION: [Field<Supervision>; 11] = [
+const SUPERVISION: [Field<Supervision>; 12] = [
     f("engagement_id", Str, engagement_id),
     f("account_id", Str, account_id),
     f("supervisor", Str, |r| text(&r.item.supervisor)),
@@ -237,9 +302,10 @@ const SUPERVISION: [Field<Supervision>; 11] = [
     }),
     f("rule", Str, rule),
     f("evidence", IntList, |r| evid(&r.item.evidence)),
+    f("agent_name", Str, |r| name_of(r, r.item.agent.as_deref())),
 ];
 
-const DERIVED: [Field<DerivedEvent>; 8] = [
+const DERIVED: [Field<DerivedEvent>; 9] = [
     f("engagement_id", Str, engagement_id),
     f("account_id", Str, account_id),
     f("seq", Int, index),
@@ -249,6 +315,7 @@ const DERIVED: [Field<DerivedEvent>; 8] = [
     // The derived event's own rule field.
     f("rule", Str, |r| text(&r.item.rule)),
     f("evidence", IntList, |r| evid(&r.item.evidence)),
+    f("agent_names", List, |r| names_of(r, &r.item.agents)),
 ];
 
 static ENGAGEMENT_COLUMNS: [Column; ENGAGEMENTS.len()] = columns(&ENGAGEMENTS);
@@ -344,6 +411,7 @@ fn json_word<T: serde::Serialize>(v: &T) -> Cell {
 /// One row per item, cells in the order of `fields`.
 fn rows<T>(p: &CallProjection, items: &[T], fields: &[Field<T>]) -> Vec<Vec<Cell>> {
     let rule = p.rule.to_string();
+    let names = user_names(p);
     items
         .iter()
         .enumerate()
@@ -353,6 +421,7 @@ fn rows<T>(p: &CallProjection, items: &[T], fields: &[Field<T>]) -> Vec<Vec<Cell
                 item,
                 index: i as i64 + 1,
                 rule: &rule,
+                names: &names,
             };
             fields.iter().map(|field| (field.cell)(&row)).collect()
         })

@@ -4,7 +4,7 @@ mod common;
 
 use common::{Call, input, rule};
 use zcc_model::rules::{self, DEFAULT_RULE};
-use zcc_model::{Cell, ColumnType, DerivedKind, RuleError, Table};
+use zcc_model::{CallProjection, Cell, ColumnType, DerivedKind, RuleError, Table};
 
 #[test]
 fn registry_lists_the_baseline_and_the_default() {
@@ -145,7 +145,9 @@ fn conferences_table_has_the_spec_columns_in_order() {
             "rule",
             "evidence",
             "conference_id",
-            "external_participants"
+            "external_participants",
+            "participant_names",
+            "initiated_by_name"
         ]
     );
     let p = rule("correlated", &[]).project(&conference_call().events());
@@ -168,8 +170,150 @@ fn conferences_table_has_the_spec_columns_in_order() {
             Cell::IntList(vec![2, 3, 4, 5, 6, 7, 8]),
             Cell::Str(None),
             Cell::List(vec![]),
+            Cell::List(vec!["alice Agent".into(), "bob Agent".into()]),
+            Cell::Str(Some("alice Agent".into())),
         ]
     );
+}
+
+/// The cells of `column` in every row of `table`.
+fn column(p: &CallProjection, table: Table, column: &str) -> Vec<Cell> {
+    let i = table
+        .columns()
+        .iter()
+        .position(|c| c.name == column)
+        .unwrap_or_else(|| panic!("{} has no column {column}", table.name()));
+    p.table_rows(table)
+        .into_iter()
+        .map(|r| r[i].clone())
+        .collect()
+}
+
+/// Every table that names agents by id has their display names beside them, after the columns
+/// it had before: from the legs and the supervision sessions, null (an empty string in a list)
+/// for a user the call never names.
+#[test]
+fn agent_names_stand_beside_their_ids_in_every_table() {
+    let mut c = Call::inbound();
+    c.started(0.0)
+        .offer(2.0, 5.0, "T1", "alice")
+        .answered(5.0, "alice")
+        .hold(10.0, "alice")
+        .unhold(20.0, "alice")
+        .monitor(25.0, "sue", "carol", "listen")
+        .transfer(
+            30.0,
+            "initiated",
+            "alice",
+            "T1",
+            "T2",
+            Some("bob"),
+            None,
+            "warm",
+        )
+        .offer(31.0, 33.0, "T2", "bob")
+        .answered(33.0, "bob")
+        .transfer(
+            34.0,
+            "completed",
+            "alice",
+            "T1",
+            "T2",
+            Some("bob"),
+            None,
+            "warm",
+        )
+        .user_ended(35.0, "alice")
+        .transfer(
+            40.0,
+            "initiated",
+            "bob",
+            "T2",
+            "T3",
+            Some("dave"),
+            None,
+            "cold",
+        )
+        .monitor_ended(50.0, "sue", "carol")
+        .customer_ended(60.0)
+        .user_ended(60.0, "bob")
+        .ended(61.0);
+    let p = rule("correlated", &[]).project(&c.events());
+    let s = |v: &str| Cell::Str(Some(v.to_owned()));
+    let names = |v: &[&str]| Cell::List(v.iter().map(|n| (*n).to_owned()).collect());
+    assert_eq!(
+        column(&p, Table::Engagements, "agent_names"),
+        [names(&["alice Agent", "bob Agent"])]
+    );
+    assert_eq!(column(&p, Table::Holds, "user_name"), [s("alice Agent")]);
+    assert_eq!(
+        column(&p, Table::Transfers, "from_user_name"),
+        [s("alice Agent"), s("bob Agent")]
+    );
+    assert_eq!(
+        column(&p, Table::Transfers, "to_user_name"),
+        [s("bob Agent"), Cell::Str(None)],
+        "dave never joined: no name"
+    );
+    assert_eq!(
+        column(&p, Table::Supervision, "agent_name"),
+        [Cell::Str(None)],
+        "carol is not on this call"
+    );
+    assert_eq!(
+        column(&p, Table::Supervision, "supervisor_name"),
+        [s("sue Supervisor")]
+    );
+    let derived = p.table_rows(Table::DerivedEvents);
+    let agents = column(&p, Table::DerivedEvents, "agents");
+    let agent_names = column(&p, Table::DerivedEvents, "agent_names");
+    assert!(!derived.is_empty());
+    for (ids, named) in agents.iter().zip(&agent_names) {
+        let (Cell::List(ids), Cell::List(named)) = (ids, named) else {
+            panic!("agents and agent_names are lists: {ids:?} {named:?}");
+        };
+        assert_eq!(ids.len(), named.len(), "{ids:?} / {named:?}");
+        for (id, name) in ids.iter().zip(named) {
+            let want = match id.as_str() {
+                "alice" => "alice Agent",
+                "bob" => "bob Agent",
+                "sue" => "sue Supervisor",
+                _ => "",
+            };
+            assert_eq!(name, want, "the name of {id}");
+        }
+    }
+    // The columns earlier versions had keep their places: the names come last.
+    let tails: [(Table, &[&str]); 7] = [
+        (Table::Engagements, &["agent_names"]),
+        (Table::Holds, &["user_name"]),
+        (Table::Transfers, &["from_user_name", "to_user_name"]),
+        (
+            Table::ConferenceInvitations,
+            &["invited_user_name", "invited_by_name"],
+        ),
+        (
+            Table::Conferences,
+            &["participant_names", "initiated_by_name"],
+        ),
+        (Table::Supervision, &["agent_name"]),
+        (Table::DerivedEvents, &["agent_names"]),
+    ];
+    for (table, tail) in tails {
+        let cols: Vec<&str> = table.columns().iter().map(|c| c.name).collect();
+        assert!(cols.ends_with(tail), "{}: {cols:?}", table.name());
+        let last_before = if table == Table::Conferences {
+            "external_participants"
+        } else {
+            "evidence"
+        };
+        assert_eq!(
+            cols[cols.len() - tail.len() - 1],
+            last_before,
+            "{}",
+            table.name()
+        );
+    }
 }
 
 #[test]

@@ -76,5 +76,25 @@ pub fn to_doc(engagement_id: &EngagementId, projection: &CallProjection) -> Proj
         agents,
         queues,
         doc,
+        search: Some(search_text(engagement_id, projection)),
     }
+}
+
+/// The search text of a projection ([`zcc_store::search::search_text`]): the engagement id,
+/// the agents' and supervisors' display names, the customer's name and number. Written with
+/// every document, and computed the same way by the backfill of documents written without it.
+pub fn search_text(engagement_id: &str, projection: &CallProjection) -> String {
+    let e = &projection.engagement;
+    let names = projection
+        .legs
+        .iter()
+        .filter_map(|l| l.display_name.as_deref())
+        .chain(
+            projection
+                .supervision
+                .iter()
+                .filter_map(|s| s.supervisor_name.as_deref()),
+        )
+        .chain(e.customer_name.as_deref());
+    zcc_store::search::search_text(engagement_id, names, e.customer_number.as_deref())
 }

@@ -10,7 +10,8 @@
 //!   its events, one transaction per page;
 //! - `live`: [`LiveProjector`], the task the server and import notify after each commit;
 //! - `rebuild`: [`reproject`] / [`resume`], the streaming, parallel rebuild of a generation;
-//! - `diff` and `evaluate`: comparing generations, scoring a rule against explicit events.
+//! - `diff` and `evaluate`: comparing generations, scoring a rule against explicit events;
+//! - `search`: [`fill_search_text`], the search text of documents written before it was kept.
 //!
 //! Every operation returns a plain report struct (serde `Serialize`, `Display` for text).
 //!
@@ -26,11 +27,13 @@ mod live;
 mod par;
 mod progress;
 mod rebuild;
+mod search;
 
 pub use catch_up::{CATCH_UP_MAX_PAGE, CATCH_UP_PAGE, CatchUpReport, catch_up, catch_up_all};
 pub use diff::{DiffReport, EngagementDiff, compare, diff};
 pub use document::{
-    FOLD_PARSE, PROJECTION_DIAGNOSTICS, fold_engagement, input_event, input_events, to_doc,
+    FOLD_PARSE, PROJECTION_DIAGNOSTICS, fold_engagement, input_event, input_events, search_text,
+    to_doc,
 };
 pub use error::ProjectorError;
 pub use evaluate::{
@@ -47,6 +50,9 @@ pub use live::{
 pub use progress::{Phase, Progress, ProgressSink};
 pub use rebuild::{
     RebuildOptions, RebuildReport, RebuildRequest, reproject, reproject_with, resume,
+};
+pub use search::{
+    SEARCH_BACKFILL_BATCH, SearchBackfillReport, fill_search_text, fill_search_text_in,
 };
 pub use zcc_store::{LogScan, ScanEntry};
 

@@ -86,7 +86,8 @@ pub fn router(state: AppState) -> Router {
 /// an API token is configured. Call [`ServeArgs::validate`] before binding to fail early.
 ///
 /// Before serving, a database without generations gets the default rule's, active (SPEC 6),
-/// and the live projector starts: it catches every generation that is not retired up with the
+/// projections written before the store kept search text get it (in the background), and the
+/// live projector starts: it catches every generation that is not retired up with the
 /// log now, after each stored webhook, and on a periodic tick (appends by other processes).
 /// With Zoom's client configured (`ServeArgs::zoom`), the backfill runs every
 /// `--backfill-every` ([`recovery::spawn_schedule`]).
@@ -97,6 +98,20 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     serve_with(args, store, None, listener, shutdown).await
+}
+
+/// Compute, in the background, the search text of documents written before the store kept it
+/// ([`zcc_projector::fill_search_text`]); until it is done they are found by their id only.
+fn spawn_search_backfill(store: Arc<dyn Backend>) {
+    tokio::spawn(async move {
+        if let Err(e) = zcc_projector::fill_search_text(&*store).await {
+            tracing::error!(
+                error = %e,
+                "computing the search text of older projections failed: they are found by \
+                 their id only until the next start"
+            );
+        }
+    });
 }
 
 /// [`run`], with `/api/subscriptions` answered from `outbound` when given
@@ -120,6 +135,7 @@ pub(crate) async fn serve_with(
     zcc_app::prepare_store(&*store)
         .await
         .map_err(|e| ServeError::Projections(e.to_string()))?;
+    spawn_search_backfill(Arc::clone(&store));
     let live = zcc_projector::LiveProjector::spawn(Arc::clone(&store));
     live.notify();
     let state = match outbound {

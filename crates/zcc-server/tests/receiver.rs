@@ -929,6 +929,18 @@ impl ProjectionStore for TestLog {
     ) -> Result<Vec<ProjectionDoc>, StoreError> {
         self.inner.search(id, filter, after, limit).await
     }
+    async fn unsearchable_projections(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<(GenerationId, ProjectionDoc)>, StoreError> {
+        self.inner.unsearchable_projections(limit).await
+    }
+    async fn fill_search_text(
+        &self,
+        texts: Vec<(GenerationId, zcc_store::EngagementId, String)>,
+    ) -> Result<u64, StoreError> {
+        self.inner.fill_search_text(texts).await
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -127,6 +127,43 @@ fn count(html: &str, needle: &str) -> usize {
     html.matches(needle).count()
 }
 
+/// The search box: a part of an agent's name, in another case, finds the call `id`; the box
+/// says what it matches and shows the words back. Returns the word searched.
+async fn search_box_finds_the_call(
+    base: &str,
+    list: &str,
+    projection: &CallProjection,
+    id: &str,
+) -> String {
+    let name = projection
+        .legs
+        .iter()
+        .find_map(|l| l.display_name.clone().filter(|_| l.user_id.is_some()))
+        .expect("a named agent on the conference call");
+    let word = name.split_whitespace().last().unwrap().to_uppercase();
+    let searched = dump_dom(&format!("{base}/?q={word}&limit=500")).await;
+    assert!(
+        searched.contains(&format!(r#"href="/engagements/{id}""#)),
+        "searching {word:?} lists the call of {name:?}"
+    );
+    assert!(
+        searched.contains(&format!(
+            r#"placeholder="{}""#,
+            zcc_server::web::list::SEARCH_PLACEHOLDER
+        )),
+        "the search box says what it matches"
+    );
+    assert!(
+        searched.contains(&format!(r#"value="{word}""#)),
+        "the words shown back"
+    );
+    assert!(
+        count(&searched, "<tr") < count(list, "<tr"),
+        "fewer calls than all"
+    );
+    word
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_renders_the_call_list_and_a_conference_timeline() {
     let corpus = Corpus::simulated(80, 7).await;
@@ -172,6 +209,8 @@ async fn chromium_renders_the_call_list_and_a_conference_timeline() {
     );
     assert!(count(&list, "<tr") > 10, "rows of calls");
     assert!(list.contains(r#"class="has-conference""#));
+
+    let word = search_box_finds_the_call(&base, &list, &projection, &id).await;
 
     // Times in the reader's time zone with the UTC time on hover (`local-time.js`).
     let local = run_chromium_in(
@@ -230,6 +269,11 @@ async fn chromium_renders_the_call_list_and_a_conference_timeline() {
     let list_png = dir.join("list.png");
     assert_eq!(
         screenshot(&format!("{base}/"), &list_png, 1280, 900).await,
+        (1280, 900)
+    );
+    let search_png = dir.join("list-search.png");
+    assert_eq!(
+        screenshot(&format!("{base}/?q={word}"), &search_png, 1280, 900).await,
         (1280, 900)
     );
 

@@ -58,8 +58,41 @@ fn doc_row(row: &PgRow, what: &str) -> Result<ProjectionDoc, StoreError> {
         ended_at_ms: row.try_get("ended_at").map_err(err)?,
         has_conference: row.try_get("has_conference").map_err(err)?,
         doc: row.try_get("doc").map_err(err)?,
+        search: row.try_get("search").map_err(err)?,
         engagement_id: EngagementId(engagement_id),
     })
+}
+
+/// A term of `$11`..`$13` (the columns of [`SearchFilter::text`]) that the document `p` does
+/// not match: the rules of [`zcc_store::search::SearchTerm`]. Plain string functions, no
+/// `LIKE`, so `%` and `_` in a query are only themselves.
+const UNMATCHED_TERM: &str = "SELECT 1 FROM UNNEST($11::text[], $12::text[], $13::text[]) \
+     AS t (exact, word, digits) \
+     WHERE NOT (starts_with(p.engagement_id, t.exact) \
+     OR starts_with(coalesce(p.search, ''), t.word) \
+     OR strpos(substr(coalesce(p.search, ''), strpos(coalesce(p.search, ''), chr(10))), t.word) > 0 \
+     OR coalesce(strpos(substr(coalesce(p.search, ''), strpos(coalesce(p.search, ''), chr(10))), \
+     t.digits), 0) > 0)";
+
+/// A search's terms as three parallel arrays (`None` when there are none).
+struct Terms {
+    exact: Vec<String>,
+    text: Vec<String>,
+    digits: Vec<Option<String>>,
+}
+
+impl Terms {
+    fn of(filter: &SearchFilter) -> Option<Terms> {
+        if filter.text.is_empty() {
+            return None;
+        }
+        let t = &filter.text;
+        Some(Terms {
+            exact: t.iter().map(|t| t.exact.clone()).collect(),
+            text: t.iter().map(|t| t.text.clone()).collect(),
+            digits: t.iter().map(|t| t.digits.clone()).collect(),
+        })
+    }
 }
 
 fn now_ms() -> i64 {
@@ -192,6 +225,7 @@ impl ProjectionStore for PostgresLog {
         let mut agents = Vec::with_capacity(n);
         let mut queues = Vec::with_capacity(n);
         let mut bodies = Vec::with_capacity(n);
+        let mut searches = Vec::with_capacity(n);
         let (mut agent_eng, mut agent_user) = (Vec::new(), Vec::new());
         let (mut queue_eng, mut queue_id) = (Vec::new(), Vec::new());
         for d in docs {
@@ -211,19 +245,21 @@ impl ProjectionStore for PostgresLog {
             ended.push(d.ended_at_ms);
             conf.push(d.has_conference);
             bodies.push(d.doc);
+            searches.push(d.search);
         }
         let mut tx = self.pool().begin().await.map_err(err)?;
         require_generation(&mut tx, id, &what).await?;
         if !ids.is_empty() {
             sqlx::query(
                 "INSERT INTO projections (generation, engagement_id, account_id, started_at, \
-                 ended_at, has_conference, agents, queues, doc) \
+                 ended_at, has_conference, agents, queues, doc, search) \
                  SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::int8[], $5::int8[], \
-                 $6::bool[], $7::text[], $8::text[], $9::text[]) \
+                 $6::bool[], $7::text[], $8::text[], $9::text[], $10::text[]) \
                  ON CONFLICT (generation, engagement_id) DO UPDATE SET \
                  account_id = excluded.account_id, started_at = excluded.started_at, \
                  ended_at = excluded.ended_at, has_conference = excluded.has_conference, \
-                 agents = excluded.agents, queues = excluded.queues, doc = excluded.doc",
+                 agents = excluded.agents, queues = excluded.queues, doc = excluded.doc, \
+                 search = excluded.search",
             )
             .bind(id.0)
             .bind(&ids)
@@ -234,6 +270,7 @@ impl ProjectionStore for PostgresLog {
             .bind(&agents)
             .bind(&queues)
             .bind(&bodies)
+            .bind(&searches)
             .execute(&mut *tx)
             .await
             .map_err(err)?;
@@ -291,7 +328,7 @@ impl ProjectionStore for PostgresLog {
         let what = format!("reading the projection of {engagement_id} in generation {id}");
         let row = sqlx::query(
             "SELECT engagement_id, account_id, started_at, ended_at, has_conference, agents, \
-             queues, doc FROM projections WHERE generation = $1 AND engagement_id = $2",
+             queues, doc, search FROM projections WHERE generation = $1 AND engagement_id = $2",
         )
         .bind(id.0)
         .bind(engagement_id.as_str())
@@ -310,7 +347,7 @@ impl ProjectionStore for PostgresLog {
         let what = format!("scanning the projections of generation {id}");
         let rows = sqlx::query(
             "SELECT engagement_id, account_id, started_at, ended_at, has_conference, agents, \
-             queues, doc FROM projections WHERE generation = $1 \
+             queues, doc, search FROM projections WHERE generation = $1 \
              AND ($2::text IS NULL OR engagement_id > $2) \
              ORDER BY engagement_id LIMIT $3",
         )
@@ -336,9 +373,10 @@ impl ProjectionStore for PostgresLog {
             None => (None, None),
         };
         let (order, after_op) = filter.order_sql();
+        let terms = Terms::of(filter);
         let sql = format!(
             "SELECT p.engagement_id, p.account_id, p.started_at, p.ended_at, p.has_conference, \
-             p.agents, p.queues, p.doc FROM projections p \
+             p.agents, p.queues, p.doc, p.search FROM projections p \
              WHERE p.generation = $1 AND p.started_at IS NOT NULL \
              AND ($2::int8 IS NULL OR p.started_at >= $2) \
              AND ($3::int8 IS NULL OR p.started_at < $3) \
@@ -348,6 +386,7 @@ impl ProjectionStore for PostgresLog {
              AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM projection_queues q \
                   WHERE q.generation = $1 AND q.queue_id = $6 AND q.engagement_id = p.engagement_id)) \
              AND ($10::text IS NULL OR starts_with(p.engagement_id, $10)) \
+             AND ($11::text[] IS NULL OR NOT EXISTS ({UNMATCHED_TERM})) \
              AND ($7::int8 IS NULL OR (p.started_at, p.engagement_id) {after_op} ($7, $8::text)) \
              ORDER BY {order} LIMIT $9"
         );
@@ -362,9 +401,66 @@ impl ProjectionStore for PostgresLog {
             .bind(after_id)
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .bind(filter.engagement_prefix.as_deref())
+            .bind(terms.as_ref().map(|t| &t.exact))
+            .bind(terms.as_ref().map(|t| &t.text))
+            .bind(terms.as_ref().map(|t| &t.digits))
             .fetch_all(self.pool())
             .await
             .map_err(|e| map_sqlx(&what, e))?;
         rows.iter().map(|r| doc_row(r, &what)).collect()
+    }
+
+    async fn unsearchable_projections(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<(GenerationId, ProjectionDoc)>, StoreError> {
+        let what = "reading projections without search text";
+        // Through the partial index `projections_unsearched` (0012).
+        let rows = sqlx::query(
+            "SELECT generation, engagement_id, account_id, started_at, ended_at, \
+             has_conference, agents, queues, doc, search FROM projections \
+             WHERE search IS NULL ORDER BY generation, engagement_id LIMIT $1",
+        )
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(self.pool())
+        .await
+        .map_err(|e| map_sqlx(what, e))?;
+        rows.iter()
+            .map(|r| {
+                let generation: i64 = r.try_get("generation").map_err(|e| map_sqlx(what, e))?;
+                Ok((GenerationId(generation), doc_row(r, what)?))
+            })
+            .collect()
+    }
+
+    async fn fill_search_text(
+        &self,
+        texts: Vec<(GenerationId, EngagementId, String)>,
+    ) -> Result<u64, StoreError> {
+        let what = format!("setting the search text of {} projections", texts.len());
+        if texts.is_empty() {
+            return Ok(0);
+        }
+        let mut generations = Vec::with_capacity(texts.len());
+        let mut ids = Vec::with_capacity(texts.len());
+        let mut searches = Vec::with_capacity(texts.len());
+        for (generation, id, text) in texts {
+            generations.push(generation.0);
+            ids.push(id.0);
+            searches.push(text);
+        }
+        let done = sqlx::query(
+            "UPDATE projections p SET search = t.search \
+             FROM UNNEST($1::int8[], $2::text[], $3::text[]) AS t (generation, engagement_id, search) \
+             WHERE p.generation = t.generation AND p.engagement_id = t.engagement_id \
+             AND p.search IS NULL",
+        )
+        .bind(&generations)
+        .bind(&ids)
+        .bind(&searches)
+        .execute(self.pool())
+        .await
+        .map_err(|e| map_sqlx(&what, e))?;
+        Ok(done.rows_affected())
     }
 }

@@ -83,6 +83,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/sqlite/0010_outbound_delivery.sql"),
         rebuilds_tables: false,
     },
+    Migration {
+        version: 12,
+        name: "0012_search_text.sql",
+        sql: include_str!("../../../migrations/sqlite/0012_search_text.sql"),
+        rebuilds_tables: false,
+    },
 ];
 
 /// The immutability guards every database at the latest version has (SPEC I1).

@@ -27,7 +27,19 @@ use crate::{doc_codec, error};
 const GENERATION_COLUMNS: &str =
     "id, rule_name, rule_identity, params, state, checkpoint, created_at";
 const DOC_COLUMNS: &str = "p.engagement_id, p.account_id, p.started_at, p.ended_at, \
-                           p.has_conference, p.agents, p.queues, p.doc";
+                           p.has_conference, p.agents, p.queues, p.doc, p.search";
+
+/// A term of `?11` (the JSON of [`SearchFilter::text`]) that the document `p` does not match:
+/// the rules of [`zcc_store::search::SearchTerm`]. Plain string functions, no `LIKE`, so `%`
+/// and `_` in a query are only themselves.
+const UNMATCHED_TERM: &str = "SELECT 1 FROM (SELECT json_extract(value, '$.exact') AS exact, \
+     json_extract(value, '$.text') AS word, json_extract(value, '$.digits') AS digits \
+     FROM json_each(?11)) t \
+     WHERE NOT (substr(p.engagement_id, 1, length(t.exact)) = t.exact \
+     OR substr(coalesce(p.search, ''), 1, length(t.word)) = t.word \
+     OR instr(substr(coalesce(p.search, ''), instr(coalesce(p.search, ''), char(10))), t.word) > 0 \
+     OR coalesce(instr(substr(coalesce(p.search, ''), instr(coalesce(p.search, ''), char(10))), \
+     t.digits), 0) > 0)";
 
 fn now_ms() -> i64 {
     zcc_store::ingest::now_ms()
@@ -82,6 +94,7 @@ fn doc_row(row: &Row<'_>) -> rusqlite::Result<Result<ProjectionDoc, String>> {
         agents,
         queues,
         doc,
+        search: row.get(8)?,
     }))
 }
 
@@ -258,12 +271,13 @@ impl ProjectionStore for SqliteLog {
                 let mut upsert = tx
                     .prepare_cached(
                         "INSERT INTO projections (generation, engagement_id, account_id, \
-                         started_at, ended_at, has_conference, agents, queues, doc) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                         started_at, ended_at, has_conference, agents, queues, doc, search) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
                          ON CONFLICT (generation, engagement_id) DO UPDATE SET \
                          account_id = excluded.account_id, started_at = excluded.started_at, \
                          ended_at = excluded.ended_at, has_conference = excluded.has_conference, \
-                         agents = excluded.agents, queues = excluded.queues, doc = excluded.doc",
+                         agents = excluded.agents, queues = excluded.queues, doc = excluded.doc, \
+                         search = excluded.search",
                     )
                     .map_err(&err)?;
                 let mut del_agents = tx
@@ -301,7 +315,8 @@ impl ProjectionStore for SqliteLog {
                             i64::from(d.has_conference),
                             agents,
                             queues,
-                            stored
+                            stored,
+                            d.search
                         ])
                         .map_err(&err)?;
                     del_agents.execute(params![id.0, d.engagement_id.as_str()]).map_err(&err)?;
@@ -401,6 +416,7 @@ impl ProjectionStore for SqliteLog {
                               WHERE q.generation = ?1 AND q.queue_id = ?6 \
                               AND q.engagement_id = p.engagement_id)) \
                          AND (?10 IS NULL OR substr(p.engagement_id, 1, length(?10)) = ?10) \
+                         AND (?11 IS NULL OR NOT EXISTS ({UNMATCHED_TERM})) \
                          AND (?7 IS NULL OR (p.started_at, p.engagement_id) {after_op} (?7, ?8)) \
                          ORDER BY {order} LIMIT ?9"
                     ))
@@ -409,6 +425,8 @@ impl ProjectionStore for SqliteLog {
                     Some((at, id)) => (Some(at), Some(id)),
                     None => (None, None),
                 };
+                let terms = (!filter.text.is_empty())
+                    .then(|| serde_json::to_string(&filter.text).expect("terms serialise"));
                 let rows = stmt
                     .query_map(
                         params![
@@ -421,7 +439,8 @@ impl ProjectionStore for SqliteLog {
                             after_at,
                             after_id,
                             limit,
-                            filter.engagement_prefix
+                            filter.engagement_prefix,
+                            terms
                         ],
                         doc_row,
                     )
@@ -429,6 +448,54 @@ impl ProjectionStore for SqliteLog {
                 collect(rows, &what, path)
             })
             .await
+    }
+
+    async fn unsearchable_projections(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<(GenerationId, ProjectionDoc)>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.readers
+            .run(move |conn, path| {
+                let what = "reading projections without search text";
+                // Through the partial index `projections_unsearched` (0012).
+                let sql = format!(
+                    "SELECT {DOC_COLUMNS}, p.generation FROM projections p \
+                     WHERE p.search IS NULL ORDER BY p.generation, p.engagement_id LIMIT ?1"
+                );
+                query_all(conn, path, what, &sql, [limit], |row| {
+                    let generation = GenerationId(row.get(9)?);
+                    Ok(doc_row(row)?.map(|doc| (generation, doc)))
+                })
+            })
+            .await
+    }
+
+    async fn fill_search_text(
+        &self,
+        texts: Vec<(GenerationId, EngagementId, String)>,
+    ) -> Result<u64, StoreError> {
+        self.projection_write(
+            format!("setting the search text of {} projections", texts.len()),
+            Durability::Deferred,
+            move |tx, path, what| {
+                let err = error::at(what, path);
+                let mut set = tx
+                    .prepare_cached(
+                        "UPDATE projections SET search = ?3 \
+                         WHERE generation = ?1 AND engagement_id = ?2 AND search IS NULL",
+                    )
+                    .map_err(&err)?;
+                let mut done = 0;
+                for (generation, engagement_id, text) in &texts {
+                    done += set
+                        .execute(params![generation.0, engagement_id.as_str(), text])
+                        .map_err(&err)? as u64;
+                }
+                Ok(done)
+            },
+        )
+        .await
     }
 }
 

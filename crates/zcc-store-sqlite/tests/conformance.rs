@@ -36,3 +36,18 @@ async fn sqlite_passes_the_audit_conformance_suite() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_passes_the_projection_conformance_suite() {
+    let dirs = Arc::new(Mutex::new(Vec::new()));
+    zcc_store::conformance::projections::run_all(|| {
+        let dirs = Arc::clone(&dirs);
+        async move {
+            let db = common::TempDb::new();
+            let log = Arc::new(db.open());
+            dirs.lock().unwrap().push(db);
+            log
+        }
+    })
+    .await;
+}

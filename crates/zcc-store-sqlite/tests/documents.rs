@@ -25,6 +25,7 @@ fn doc(engagement_id: &str, events: usize) -> ProjectionDoc {
         agents: vec!["AgtA".to_owned()],
         queues: vec![],
         doc: format!(r#"{{"derived_events":[{}]}}"#, derived.join(",")),
+        search: None,
     }
 }
 

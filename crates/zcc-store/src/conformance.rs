@@ -4,6 +4,7 @@
 //! A backend's test calls [`run_all`] with a factory that makes a new empty log each time.
 
 pub mod audit;
+pub mod projections;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -6,6 +6,7 @@
 //! - [`EventLog`]: the trait each backend (`zcc-store-sqlite`, `zcc-store-postgres`) implements
 //!   with its own SQL. Nothing in this crate knows SQL.
 //! - [`outbound`]: outbound delivery's subscriptions, published state and outbox.
+//! - [`projection`]: generations and projection documents; [`search`]: the text `q` matches.
 //! - [`scan`]: the blocking whole-log scan a backend may offer for rebuilds.
 //! - [`ingest`]: turning a raw body into a [`NewEvent`] (shared by HTTP and import).
 //! - [`group_commit`]: many concurrent appends share one durable commit.
@@ -23,6 +24,7 @@ pub mod outbound_conformance;
 pub mod projection;
 pub mod receive;
 pub mod scan;
+pub mod search;
 pub mod types;
 pub mod verify;
 

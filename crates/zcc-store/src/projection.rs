@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::search::SearchTerm;
 use crate::{EngagementId, Position, StoreError};
 
 /// A generation's id: 1, 2, 3, ... in creation order.
@@ -84,6 +85,10 @@ pub struct ProjectionDoc {
     pub queues: Vec<String>,
     /// The canonical JSON of the projection (byte-identical for identical inputs).
     pub doc: String,
+    /// What a search's text terms match ([`crate::search::search_text`]); `None` for a document
+    /// written before the store kept it (schema 0012), until the backfill computes it.
+    #[serde(default)]
+    pub search: Option<String>,
 }
 
 /// A search over one generation's projections. `None` filters are open.
@@ -94,8 +99,12 @@ pub struct SearchFilter {
     pub agent: Option<String>,
     pub queue: Option<String>,
     pub has_conference: Option<bool>,
-    /// Engagements whose id starts with this.
+    /// Engagements whose id starts with this (case as given).
     pub engagement_prefix: Option<String>,
+    /// Engagements matching every term ([`crate::search::parse_query`] of a `q`): names,
+    /// numbers, the id's beginning. Empty is open.
+    #[serde(default)]
+    pub text: Vec<SearchTerm>,
     /// Order by (started_at, engagement_id) descending, the cursor counting down; else
     /// ascending.
     pub newest_first: bool,
@@ -166,6 +175,21 @@ pub trait ProjectionStore: Send + Sync + 'static {
         after: Option<(i64, String)>,
         limit: usize,
     ) -> Result<Vec<ProjectionDoc>, StoreError>;
+
+    /// Up to `limit` documents, of any generation, that have no search text (written before
+    /// the store kept it), with their generation, ordered by generation and engagement id.
+    async fn unsearchable_projections(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<(GenerationId, ProjectionDoc)>, StoreError>;
+
+    /// Set the search text of each (generation, engagement id, text) whose document still has
+    /// none (a document re-written meanwhile keeps its own), in one transaction. Returns how
+    /// many were set.
+    async fn fill_search_text(
+        &self,
+        texts: Vec<(GenerationId, EngagementId, String)>,
+    ) -> Result<u64, StoreError>;
 }
 
 /// A backend: the log and the projections, in one database.

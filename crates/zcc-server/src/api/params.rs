@@ -122,8 +122,9 @@ impl QueryParams {
         Ok((since, until))
     }
 
-    /// The search filter of `since`, `until`, `agent`, `queue`, `has_conference`, `q` (an
-    /// engagement id's beginning) and `sort` (`newest`, the default, or `oldest`).
+    /// The search filter of `since`, `until`, `agent`, `queue`, `has_conference`, `q` (words
+    /// that each match a name, a number or the beginning of the engagement id:
+    /// [`zcc_store::search`]) and `sort` (`newest`, the default, or `oldest`).
     pub fn filter(&self) -> Result<SearchFilter, ApiError> {
         let (since, until) = self.window()?;
         let newest_first = match self.str("sort") {
@@ -141,11 +142,8 @@ impl QueryParams {
             agent: self.text("agent")?,
             queue: self.text("queue")?,
             has_conference: self.bool("has_conference")?,
-            engagement_prefix: self
-                .str("q")
-                .map(str::trim)
-                .filter(|q| !q.is_empty())
-                .map(str::to_owned),
+            engagement_prefix: None,
+            text: zcc_store::search::parse_query(self.str("q").unwrap_or_default()),
             newest_first,
         })
     }

@@ -20,7 +20,11 @@ pub struct GenerationQuery {
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
-    /// Engagements whose id begins with this.
+    /// Free text: engagements matching every word (case-insensitive). A word matches a part of
+    /// an agent's, a supervisor's or the customer's display name, a part of the customer's
+    /// number (digits; `+`, spaces, dashes, dots and brackets are ignored, so `+1 555-0100`
+    /// and `15550100` find the same call), or the beginning of the engagement id.
+    #[param(example = "garcia +1 555")]
     pub q: Option<String>,
     /// `newest` (the default) or `oldest` first, by (started_at, engagement_id).
     #[param(inline, value_type = Option<SortOrder>)]

@@ -8,6 +8,12 @@ use zcc_store::projection::{Generation, ProjectionDoc, SearchFilter};
 use super::html::{Url, fmt_duration, fmt_input, page, parse_time, query, time_el};
 use super::timeline;
 
+/// What the search box matches, in its placeholder and in the hint under it.
+pub const SEARCH_PLACEHOLDER: &str = "Agent, supervisor or customer name, number, or call id";
+pub const SEARCH_HELP: &str = "Every word must match: a part of a name (any case), a phone \
+                               number with or without + (spaces and dashes ignored), or the \
+                               beginning of a call id.";
+
 /// Calls per page unless `limit` says otherwise; the largest `limit` allowed.
 pub const PAGE: usize = 50;
 pub const MAX_PAGE: usize = 500;
@@ -15,7 +21,8 @@ pub const MAX_PAGE: usize = 500;
 /// The form's fields as typed, so the page can show them back. Empty means open.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ListParams {
-    /// The beginning of an engagement id.
+    /// Words that each match an agent's, a supervisor's or the customer's name, the customer's
+    /// number or the beginning of the engagement id ([`zcc_store::search`]).
     #[serde(default)]
     pub q: String,
     /// `newest` (or empty) or `oldest` first.
@@ -106,7 +113,8 @@ impl ListParams {
                 agent: text(&self.agent),
                 queue: text(&self.queue),
                 has_conference,
-                engagement_prefix: text(&self.q),
+                engagement_prefix: None,
+                text: zcc_store::search::parse_query(&self.q),
                 newest_first,
             },
             generation,
@@ -172,9 +180,11 @@ fn search_form(v: &ListView<'_>) -> Markup {
     let q = v.params;
     html! {
         form class="search" method="get" action="/" role="search" aria-label="Search calls" {
-            div class="field" {
-                label for="f-q" { "Call id begins with" }
-                input id="f-q" name="q" type="search" value=(q.q) autocomplete="off";
+            div class="field wide" {
+                label for="f-q" { "Search" }
+                input id="f-q" name="q" type="search" value=(q.q) autocomplete="off"
+                    placeholder=(SEARCH_PLACEHOLDER) aria-describedby="f-q-help";
+                small id="f-q-help" class="hint" { (SEARCH_HELP) }
             }
             div class="field" {
                 label for="f-sort" { "Order" }

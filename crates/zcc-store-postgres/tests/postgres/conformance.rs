@@ -15,3 +15,10 @@ async fn audit_conformance_suite() {
     let factory = &factory;
     zcc_store::conformance::audit::run_all(|| factory.make_postgres()).await;
 }
+
+#[tokio::test]
+async fn projection_conformance_suite() {
+    let factory = LogFactory::default();
+    let factory = &factory;
+    zcc_store::conformance::projections::run_all(|| factory.make_postgres()).await;
+}

@@ -1,0 +1,189 @@
+//! The [`ProjectionStore`] checks of the conformance suite: text search (`q`) over names,
+//! numbers and engagement ids, and the search text of documents written without it.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::Position;
+use crate::projection::{GenerationId, ProjectionDoc, ProjectionStore, SearchFilter};
+use crate::search::{parse_query, search_text};
+
+/// Run every projection check, each on a fresh store from `make`.
+pub async fn run_all<L, F, Fut>(mut make: F)
+where
+    L: ProjectionStore + ?Sized,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Arc<L>>,
+{
+    text_search_matches_names_numbers_and_id_beginnings(make().await).await;
+    documents_without_search_text_are_filled_once(make().await).await;
+}
+
+/// A document starting `minute` minutes into the test hour, with `search` as given.
+fn doc(engagement_id: &str, minute: i64, search: Option<String>) -> ProjectionDoc {
+    ProjectionDoc {
+        engagement_id: engagement_id.into(),
+        account_id: Some("Acct".to_owned()),
+        started_at_ms: Some(1_777_903_200_000 + minute * 60_000),
+        ended_at_ms: None,
+        has_conference: minute % 2 == 0,
+        agents: vec![format!("U{minute}")],
+        queues: vec![],
+        doc: "{}".to_owned(),
+        search,
+    }
+}
+
+/// The engagement ids `q` finds in generation `g`, oldest first.
+async fn found<L: ProjectionStore + ?Sized>(store: &L, g: GenerationId, q: &str) -> Vec<String> {
+    let filter = SearchFilter {
+        text: parse_query(q),
+        ..SearchFilter::default()
+    };
+    store
+        .search(g, &filter, None, 100)
+        .await
+        .unwrap_or_else(|e| panic!("searching {q:?}: {e}"))
+        .into_iter()
+        .map(|d| d.engagement_id.0)
+        .collect()
+}
+
+/// Every word must match a part of a name or number, or the id's beginning, in any case;
+/// numbers match with or without `+`, spaces and dashes; `%` and `_` are only themselves.
+pub async fn text_search_matches_names_numbers_and_id_beginnings<L: ProjectionStore + ?Sized>(
+    store: Arc<L>,
+) {
+    let g = store
+        .create_generation("correlated", "correlated@1+conformance", "{}")
+        .await
+        .unwrap()
+        .id;
+    let alpha = search_text(
+        "EngSearchAlpha001",
+        ["Maria Garcia", "Sam Okafor", "Lee Supervisor", "Pat Caller"],
+        ["+1 555-010-0199"],
+    );
+    let beta = search_text(
+        "EngSearchBeta002",
+        ["Mario Rossi", "José Núñez", "Dana Bell"],
+        ["+44 20 7946 0958"],
+    );
+    let other = search_text("EngOther003", ["Chris Young", "Team_A 100%"], []);
+    let docs = vec![
+        doc("EngSearchAlpha001", 1, Some(alpha)),
+        doc("EngSearchBeta002", 2, Some(beta)),
+        doc("EngOther003", 3, Some(other)),
+    ];
+    store.write_projections(g, docs, Position(3)).await.unwrap();
+    let (a, b, o) = ("EngSearchAlpha001", "EngSearchBeta002", "EngOther003");
+    let cases: &[(&str, &[&str])] = &[
+        ("garcia", &[a]),
+        ("GARC", &[a]),
+        ("mari", &[a, b]),
+        ("Mari GARCIA", &[a]),
+        ("okafor rossi", &[]),
+        ("supervisor", &[a]),
+        ("pat", &[a]),
+        ("NÚÑEZ", &[b]),
+        ("+15550100199", &[a]),
+        ("15550100199", &[a]),
+        ("+1 555-010-0199", &[a]),
+        ("555 010 0199", &[a]),
+        ("0199", &[a]),
+        ("7946 0958", &[b]),
+        ("EngSearch", &[a, b]),
+        ("engsearchb", &[b]),
+        ("ENGOTHER003", &[o]),
+        ("Search", &[]),
+        ("nobody", &[]),
+        ("garcia nobody", &[]),
+        ("%", &[o]),
+        ("_", &[o]),
+        ("m%", &[]),
+    ];
+    for (q, want) in cases {
+        assert_eq!(&found(&*store, g, q).await, want, "q = {q:?}");
+    }
+    // Terms narrow the other filters, and the other filters the terms.
+    let filter = SearchFilter {
+        text: parse_query("mari"),
+        has_conference: Some(true),
+        newest_first: true,
+        ..SearchFilter::default()
+    };
+    let hits = store.search(g, &filter, None, 100).await.unwrap();
+    let ids: Vec<&str> = hits.iter().map(|d| d.engagement_id.as_str()).collect();
+    assert_eq!(ids, [b], "mari among the calls with a conference");
+}
+
+/// A document without search text (one written before the store kept it) is found by its id as
+/// typed only, is listed for the backfill until its text is set, and then is found like any
+/// other. Setting never overwrites a text that a newer write brought.
+pub async fn documents_without_search_text_are_filled_once<L: ProjectionStore + ?Sized>(
+    store: Arc<L>,
+) {
+    let g = store
+        .create_generation("correlated", "correlated@1+conformance", "{}")
+        .await
+        .unwrap()
+        .id;
+    let fresh = search_text("EngFresh", ["Ann Fresh"], []);
+    let docs = vec![
+        doc("EngOld1", 1, None),
+        doc("EngOld2", 2, None),
+        doc("EngFresh", 3, Some(fresh.clone())),
+    ];
+    store.write_projections(g, docs, Position(3)).await.unwrap();
+    assert_eq!(found(&*store, g, "EngOld1").await, ["EngOld1"]);
+    assert!(found(&*store, g, "engold1").await.is_empty());
+    assert!(found(&*store, g, "walker").await.is_empty());
+
+    let listed = store.unsearchable_projections(10).await.unwrap();
+    let keys: Vec<(GenerationId, &str)> = listed
+        .iter()
+        .map(|(gen_id, d)| (*gen_id, d.engagement_id.as_str()))
+        .collect();
+    assert_eq!(keys, [(g, "EngOld1"), (g, "EngOld2")]);
+    assert_eq!(listed[0].1.doc, "{}", "the document comes with it");
+    assert_eq!(listed[0].1.search, None);
+    assert_eq!(store.unsearchable_projections(1).await.unwrap().len(), 1);
+
+    // EngOld2 is re-written with its own text before the backfill gets to it.
+    let own = search_text("EngOld2", ["Bo Rewritten"], []);
+    store
+        .write_projections(g, vec![doc("EngOld2", 2, Some(own.clone()))], Position(4))
+        .await
+        .unwrap();
+    let set = store
+        .fill_search_text(vec![
+            (
+                g,
+                "EngOld1".into(),
+                search_text("EngOld1", ["Kim Walker"], []),
+            ),
+            (g, "EngOld2".into(), search_text("EngOld2", ["Stale"], [])),
+            (g, "EngFresh".into(), search_text("EngFresh", ["Stale"], [])),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(set, 1, "only EngOld1 had no text");
+    assert!(store.unsearchable_projections(10).await.unwrap().is_empty());
+    assert_eq!(found(&*store, g, "WALKER").await, ["EngOld1"]);
+    assert_eq!(found(&*store, g, "engold").await, ["EngOld1", "EngOld2"]);
+    assert_eq!(found(&*store, g, "rewritten").await, ["EngOld2"]);
+    assert!(found(&*store, g, "stale").await.is_empty());
+    let back = store
+        .projection(g, &"EngOld2".into())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(back.search.as_deref(), Some(own.as_str()));
+    let back = store
+        .projection(g, &"EngFresh".into())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(back.search, Some(fresh));
+    assert_eq!(store.fill_search_text(Vec::new()).await.unwrap(), 0);
+}
