@@ -66,7 +66,7 @@ impl RuleIdentity {
         }
     }
 
-    /// `correlated@2`.
+    /// `correlated@3`.
     pub fn name_version(&self) -> String {
         format!("{}@{}", self.name, self.version)
     }

@@ -12,19 +12,19 @@ fn registry_lists_the_baseline_and_the_default() {
         .iter()
         .map(|r| format!("{}@{}", r.name, r.version))
         .collect();
-    assert_eq!(names, ["correlated@2", "party-count@1"]);
+    assert_eq!(names, ["correlated@3", "party-count@2"]);
     assert_eq!(DEFAULT_RULE, "correlated");
     assert!(rules::lookup("correlated").unwrap().is_default);
     assert_eq!(
         rules::default_rule().identity().name_version(),
-        "correlated@2"
+        "correlated@3"
     );
 }
 
 #[test]
 fn identity_hashes_the_effective_parameters() {
     let default = rule("correlated", &[]).identity();
-    let explicit_default = rule("correlated@2", &["handoff_grace_ms=2000"]).identity();
+    let explicit_default = rule("correlated@3", &["handoff_grace_ms=2000"]).identity();
     let other = rule("correlated", &["handoff_grace_ms=0"]).identity();
     assert_eq!(
         default, explicit_default,
@@ -32,8 +32,8 @@ fn identity_hashes_the_effective_parameters() {
     );
     assert_ne!(default.params_hash, other.params_hash);
     let shown = default.to_string();
-    assert!(shown.starts_with("correlated@2+"), "{shown}");
-    assert_eq!(shown.len(), "correlated@2+".len() + 6);
+    assert!(shown.starts_with("correlated@3+"), "{shown}");
+    assert_eq!(shown.len(), "correlated@3+".len() + 6);
     assert_eq!(default.params["explicit_conferences"], "use");
     // An identity string names the same rule when looked up again.
     assert!(rules::lookup(&shown).is_ok());

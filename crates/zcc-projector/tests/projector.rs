@@ -459,7 +459,7 @@ async fn evaluate_scores_against_explicit_events<S: Backend + ?Sized>(store: &S)
         .unwrap();
     assert_eq!(baseline.engagements, report.engagements);
     assert_eq!(baseline.reference_conferences, report.reference_conferences);
-    assert!(baseline.rule.starts_with("party-count@1"));
+    assert!(baseline.rule.starts_with("party-count@2"));
     let err = evaluate(store, "no-such-rule", &[], EvalScope::default())
         .await
         .unwrap_err();

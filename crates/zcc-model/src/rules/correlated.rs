@@ -1,4 +1,4 @@
-//! `correlated@2` (SPEC 5, the default): reservations correlated with transfers and
+//! `correlated@3` (SPEC 5, the default): reservations correlated with transfers and
 //! invitations; hand-offs and supervisors are not conferences; where Zoom's explicit conference
 //! events exist they win.
 
@@ -34,7 +34,7 @@ const PARAMS: &[ParamSpec] = &[
 
 pub(super) const INFO: RuleInfo = RuleInfo {
     name: "correlated",
-    version: 2,
+    version: 3,
     description: "SPEC 5: reservations correlated with transfers and invitations; hand-offs \
                   and supervisors are not conferences; explicit conference events win",
     params: PARAMS,

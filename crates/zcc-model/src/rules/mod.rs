@@ -1,5 +1,6 @@
-//! The registry of rules: `party-count@1` (the baseline) and `correlated@2` (SPEC 5, default;
-//! version 2 reads Zoom's documented conference events), one module each.
+//! The registry of rules: `party-count@2` (the baseline) and `correlated@3` (SPEC 5, default;
+//! version 2 read Zoom's documented conference events, version 3 keeps the call's phases and
+//! starts the customer's leg when the customer was connected), one module each.
 
 mod correlated;
 mod party_count;
@@ -37,7 +38,7 @@ pub fn lookup(name: &str) -> Result<&'static RuleInfo, RuleError> {
                 .join(", "),
         })?;
     if let Some(v) = version {
-        // Accept `correlated@2` and `correlated@2+hash` (the hash is recomputed from params).
+        // Accept `correlated@3` and `correlated@3+hash` (the hash is recomputed from params).
         let v_num = v.split('+').next().unwrap_or(v);
         if v_num.parse::<u32>().ok() != Some(info.version) {
             return Err(RuleError::UnknownVersion {

@@ -1,4 +1,4 @@
-//! `party-count@1`, the baseline: any period with the customer and two or more agents is a
+//! `party-count@2`, the baseline: any period with the customer and two or more agents is a
 //! conference, hand-offs included. Explicit conference events are never read.
 
 use crate::assemble::{assemble, customer_span};
@@ -10,7 +10,7 @@ use crate::rule::{ExplicitConferences, Rule, RuleIdentity, RuleInfo, RuleParams}
 
 pub(super) const INFO: RuleInfo = RuleInfo {
     name: "party-count",
-    version: 1,
+    version: 2,
     description: "baseline: any period with the customer and two or more agents is a \
                   conference (hand-offs included)",
     params: &[],
