@@ -289,14 +289,16 @@ impl OutboundStore for PostgresLog {
     ) -> Result<Vec<OutboxMessage>, StoreError> {
         let what = format!("reading the due messages of subscription {subscription}");
         let rows = sqlx::query(select_messages!(
-            "JOIN subscriptions s ON s.id = o.subscription_id \
-             WHERE o.subscription_id = $1 AND s.state = 'active' \
-               AND o.state = 'pending' AND o.next_attempt_at <= $2 \
-               AND o.id = (SELECT min(p.id) FROM outbox p \
-                           WHERE p.subscription_id = o.subscription_id \
-                             AND p.engagement_key = o.engagement_key \
-                             AND p.state = 'pending') \
-             ORDER BY o.id LIMIT $3"
+            "JOIN ( \
+               SELECT d.id FROM outbox d \
+               WHERE d.subscription_id = $1 AND d.state = 'pending' AND d.next_attempt_at <= $2 \
+                 AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = $1 AND s.state = 'active') \
+                 AND NOT EXISTS (SELECT 1 FROM outbox p \
+                                 WHERE p.subscription_id = $1 \
+                                   AND p.engagement_key = d.engagement_key \
+                                   AND p.state = 'pending' AND p.id < d.id) \
+               ORDER BY d.id LIMIT $3) due ON due.id = o.id \
+             ORDER BY o.id"
         ))
         .bind(subscription.0)
         .bind(now_ms)
@@ -307,33 +309,63 @@ impl OutboundStore for PostgresLog {
         rows.iter().map(|r| message_row(r, &what)).collect()
     }
 
-    async fn record_attempt(&self, attempt: Attempt) -> Result<(), StoreError> {
-        let what = format!("recording an attempt at outbox message {}", attempt.message);
-        let err = |e| map_sqlx(&what, e);
-        let (state, next) = match attempt.outcome {
-            AttemptOutcome::Delivered => ("delivered", None),
-            AttemptOutcome::RetryAt(at) => ("pending", Some(at)),
-            AttemptOutcome::Failed | AttemptOutcome::Gone => ("failed", None),
+    async fn record_attempts(&self, attempts: &[Attempt]) -> Result<(), StoreError> {
+        let Some(first) = attempts.first() else {
+            return Ok(());
         };
+        let what = match attempts.len() {
+            1 => format!("recording an attempt at outbox message {}", first.message),
+            n => format!(
+                "recording {n} attempts (outbox messages {} and more)",
+                first.message
+            ),
+        };
+        let err = |e| map_sqlx(&what, e);
+        let mut ids = Vec::with_capacity(attempts.len());
+        let mut at = Vec::with_capacity(attempts.len());
+        let mut statuses = Vec::with_capacity(attempts.len());
+        let mut states = Vec::with_capacity(attempts.len());
+        let mut next: Vec<Option<i64>> = Vec::with_capacity(attempts.len());
+        let mut gone = Vec::new();
+        for a in attempts {
+            let (state, retry) = match a.outcome {
+                AttemptOutcome::Delivered => ("delivered", None),
+                AttemptOutcome::RetryAt(t) => ("pending", Some(t)),
+                AttemptOutcome::Failed | AttemptOutcome::Gone => ("failed", None),
+            };
+            ids.push(a.message);
+            at.push(a.at_ms);
+            statuses.push(a.status.clone());
+            states.push(state);
+            next.push(retry);
+            if a.outcome == AttemptOutcome::Gone {
+                gone.push(a.message);
+            }
+        }
         let mut tx = self.pool().begin().await.map_err(err)?;
+        // One statement for the batch: the attempts as arrays, joined by message id.
         sqlx::query(
-            "UPDATE outbox SET attempts = attempts + 1, last_attempt_at = $2, last_status = $3, \
-             state = $4, next_attempt_at = coalesce($5, next_attempt_at) WHERE id = $1",
+            "UPDATE outbox o SET attempts = o.attempts + 1, last_attempt_at = a.at, \
+             last_status = a.status, state = a.state, \
+             next_attempt_at = coalesce(a.next, o.next_attempt_at) \
+             FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[]) \
+                  AS a (id, at, status, state, next) \
+             WHERE o.id = a.id",
         )
-        .bind(attempt.message)
-        .bind(attempt.at_ms)
-        .bind(&attempt.status)
-        .bind(state)
-        .bind(next)
+        .bind(&ids)
+        .bind(&at)
+        .bind(&statuses)
+        .bind(&states)
+        .bind(&next)
         .execute(&mut *tx)
         .await
         .map_err(err)?;
-        if attempt.outcome == AttemptOutcome::Gone {
+        if !gone.is_empty() {
             sqlx::query(
-                "UPDATE subscriptions SET state = 'disabled' WHERE id = \
-                 (SELECT subscription_id FROM outbox WHERE id = $1)",
+                "UPDATE subscriptions SET state = 'disabled' WHERE id IN \
+                 (SELECT subscription_id FROM outbox WHERE id = ANY($1))",
             )
-            .bind(attempt.message)
+            .bind(&gone)
             .execute(&mut *tx)
             .await
             .map_err(err)?;

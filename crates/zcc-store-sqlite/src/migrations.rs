@@ -83,6 +83,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/sqlite/0010_outbound_delivery.sql"),
         rebuilds_tables: false,
     },
+    Migration {
+        version: 11,
+        name: "0011_outbox_due.sql",
+        sql: include_str!("../../../migrations/sqlite/0011_outbox_due.sql"),
+        rebuilds_tables: false,
+    },
 ];
 
 /// The immutability guards every database at the latest version has (SPEC I1).
