@@ -5,6 +5,8 @@
 //! what the publisher read, so two publishers cannot both move it; the published state and the
 //! messages are written from `UNNEST`ed arrays, a few statements whatever their number.
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -18,6 +20,9 @@ use zcc_store::{Position, StoreError};
 
 use crate::PostgresLog;
 use crate::error::map_sqlx;
+
+/// Pending messages read per step of `due_messages`' walk.
+const DUE_WALK_PAGE: i64 = 512;
 
 /// `SELECT <every column of subscriptions> FROM subscriptions <tail>`.
 macro_rules! select_subscriptions {
@@ -288,24 +293,58 @@ impl OutboundStore for PostgresLog {
         limit: usize,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
         let what = format!("reading the due messages of subscription {subscription}");
-        let rows = sqlx::query(select_messages!(
-            "JOIN ( \
-               SELECT d.id FROM outbox d \
-               WHERE d.subscription_id = $1 AND d.state = 'pending' AND d.next_attempt_at <= $2 \
-                 AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = $1 AND s.state = 'active') \
-                 AND NOT EXISTS (SELECT 1 FROM outbox p \
-                                 WHERE p.subscription_id = $1 \
-                                   AND p.engagement_key = d.engagement_key \
-                                   AND p.state = 'pending' AND p.id < d.id) \
-               ORDER BY d.id LIMIT $3) due ON due.id = o.id \
-             ORDER BY o.id"
-        ))
+        let err = |e| map_sqlx(&what, e);
+        // The pending messages are walked in queue order, a page at a time, in one snapshot:
+        // the first message seen of an engagement is its head. Done here rather than as one
+        // statement because the planner, without statistics on a freshly filled outbox, chose
+        // a plan that scanned every pending message for each candidate (seconds per read).
+        let mut tx = self.pool().begin().await.map_err(err)?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        let active: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM subscriptions WHERE id = $1 AND state = 'active')",
+        )
         .bind(subscription.0)
-        .bind(now_ms)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(self.pool())
+        .fetch_one(&mut *tx)
         .await
-        .map_err(|e| map_sqlx(&what, e))?;
+        .map_err(err)?;
+        let mut heads: HashSet<String> = HashSet::new();
+        let mut chosen: Vec<i64> = Vec::new();
+        let mut after = 0_i64;
+        while active && chosen.len() < limit {
+            let page: Vec<(i64, String, i64)> = sqlx::query_as(
+                "SELECT id, engagement_key, next_attempt_at FROM outbox \
+                 WHERE subscription_id = $1 AND state = 'pending' AND id > $2 \
+                 ORDER BY id LIMIT $3",
+            )
+            .bind(subscription.0)
+            .bind(after)
+            .bind(DUE_WALK_PAGE)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(err)?;
+            let last_page = page.len() < DUE_WALK_PAGE as usize;
+            for (id, engagement, next_attempt_ms) in page {
+                after = id;
+                if heads.insert(engagement) && next_attempt_ms <= now_ms {
+                    chosen.push(id);
+                    if chosen.len() == limit {
+                        break;
+                    }
+                }
+            }
+            if last_page {
+                break;
+            }
+        }
+        let rows = sqlx::query(select_messages!("WHERE o.id = ANY($1) ORDER BY o.id"))
+            .bind(&chosen)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(err)?;
+        tx.commit().await.map_err(err)?;
         rows.iter().map(|r| message_row(r, &what)).collect()
     }
 
