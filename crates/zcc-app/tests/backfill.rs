@@ -31,7 +31,7 @@ fn corpus() -> Vec<(String, i64)> {
     zcc_sim::generate(&config)
         .unwrap()
         .filter_map(|item| match item {
-            SimItem::Delivery(d) => Some((d.body, d.deliver_at_ms)),
+            SimItem::Webhook(d) => Some((d.body, d.deliver_at_ms)),
             SimItem::Truth(_) => None,
         })
         .filter(|(body, _)| seen.insert(body.clone()))

@@ -41,7 +41,7 @@ async fn ledger_and_truth(
     let mut unsent = HashSet::new();
     for item in zcc_sim::generate(&config).unwrap() {
         match item {
-            SimItem::Delivery(d) => {
+            SimItem::Webhook(d) => {
                 events.push(
                     prepare(d.body.as_bytes(), Source::Import, d.deliver_at_ms, None).unwrap(),
                 );

@@ -53,7 +53,7 @@ async fn ledger(store: &dyn Backend, start_ms: i64) -> Vec<(i64, CallProjection)
     let mut events = Vec::new();
     let mut seen = BTreeSet::new();
     for item in zcc_sim::generate(&config).unwrap() {
-        if let SimItem::Delivery(d) = item
+        if let SimItem::Webhook(d) = item
             && seen.insert(d.body.clone())
         {
             events.push(prepare(d.body.as_bytes(), Source::Import, d.deliver_at_ms, None).unwrap());

@@ -21,7 +21,7 @@ async fn append_calls(store: &dyn Backend) -> zcc_store::EngagementId {
     let events: Vec<_> = zcc_sim::generate(&config)
         .unwrap()
         .filter_map(|item| match item {
-            SimItem::Delivery(d) => {
+            SimItem::Webhook(d) => {
                 Some(prepare(d.body.as_bytes(), Source::Import, now_ms(), None).unwrap())
             }
             SimItem::Truth(_) => None,

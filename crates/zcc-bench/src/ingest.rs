@@ -20,7 +20,7 @@ use hyper_util::rt::TokioIo;
 
 use crate::load::{self, Signed};
 use crate::target::{FreshDb, raw_ceiling, raw_ceiling_of, start_serve};
-use crate::{Backend, raw};
+use crate::{Database, raw};
 
 pub const SECRET: &str = "bench-secret";
 
@@ -44,7 +44,7 @@ impl Run {
 /// than one) their median: on a shared virtual machine one run can land on a slow stretch of
 /// the disk or the CPU, and the median of several says what the build does.
 pub async fn run(
-    backend: Backend,
+    backend: Database,
     events: usize,
     concurrency: usize,
     runs: usize,
@@ -79,7 +79,7 @@ pub async fn run(
     Ok(())
 }
 
-async fn run_once(backend: Backend, events: usize, concurrency: usize) -> anyhow::Result<Run> {
+async fn run_once(backend: Database, events: usize, concurrency: usize) -> anyhow::Result<Run> {
     let rows = raw::rows(events);
     let before = raw_ceiling(backend, &rows).await?;
     eprintln!("raw ceiling ({backend:?}) before the ingest: {before:.0} rows/s");
@@ -111,7 +111,7 @@ async fn run_once(backend: Backend, events: usize, concurrency: usize) -> anyhow
     eprintln!("raw ceiling ({backend:?}) after the ingest: {after:.0} rows/s");
     let ceiling = (before + after) / 2.0;
     // The log's own index layout (SQLite only): how much of the ratio the layout accounts for.
-    let own_layout = if matches!(backend, Backend::Sqlite) {
+    let own_layout = if matches!(backend, Database::Sqlite) {
         let r = raw_ceiling_of(backend, &raw::rows(events), raw::SqliteLayout::TimeKeyed).await?;
         eprintln!("raw ceiling ({backend:?}, the log's time-keyed layout): {r:.0} rows/s");
         Some(r)

@@ -13,8 +13,9 @@ use tokio::net::TcpStream;
 
 use crate::load::read_answer_body;
 
-/// A webhook's answer: when it came and the log position it names.
+/// A webhook's answer: which request, when it came and the log position it names.
 pub struct Answered {
+    pub request: usize,
     pub at: Instant,
     pub position: i64,
 }
@@ -98,7 +99,11 @@ async fn connection(
         let position = answer["position"]
             .as_i64()
             .with_context(|| format!("the answer to webhook {i} has no position: {answer}"))?;
-        answers.push(Answered { at, position });
+        answers.push(Answered {
+            request: i,
+            at,
+            position,
+        });
     }
     Ok((answers, worst))
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
-use crate::{Backend, raw};
+use crate::{Database, raw};
 
 /// The release `zcc-ledger` next to this binary (or `ZCC_BENCH_BIN`).
 pub fn ledger_bin() -> anyhow::Result<PathBuf> {
@@ -73,10 +73,10 @@ pub enum FreshDb {
 }
 
 impl FreshDb {
-    pub async fn new(backend: Backend) -> FreshDb {
+    pub async fn new(backend: Database) -> FreshDb {
         match backend {
-            Backend::Sqlite => FreshDb::Sqlite(tempfile::tempdir_in(".").expect("a temp dir")),
-            Backend::Postgres => FreshDb::Postgres(zcc_tests::fresh_database_async().await),
+            Database::Sqlite => FreshDb::Sqlite(tempfile::tempdir_in(".").expect("a temp dir")),
+            Database::Postgres => FreshDb::Postgres(zcc_tests::fresh_database_async().await),
         }
     }
 
@@ -89,13 +89,13 @@ impl FreshDb {
 }
 
 /// The raw batched durable-append ceiling of `backend`, in rows/s, on a fresh database.
-pub async fn raw_ceiling(backend: Backend, rows: &[raw::RawRow]) -> anyhow::Result<f64> {
+pub async fn raw_ceiling(backend: Database, rows: &[raw::RawRow]) -> anyhow::Result<f64> {
     raw_ceiling_of(backend, rows, raw::SqliteLayout::Reference).await
 }
 
 /// [`raw_ceiling`] with a chosen SQLite index layout (PostgreSQL has one).
 pub async fn raw_ceiling_of(
-    backend: Backend,
+    backend: Database,
     rows: &[raw::RawRow],
     layout: raw::SqliteLayout,
 ) -> anyhow::Result<f64> {
@@ -106,7 +106,7 @@ pub async fn raw_ceiling_of(
     }
 }
 
-pub async fn import(backend: Backend, events: usize) -> anyhow::Result<()> {
+pub async fn import(backend: Database, events: usize) -> anyhow::Result<()> {
     let rows = raw::rows(events);
     let ceiling = raw_ceiling(backend, &rows).await?;
     eprintln!("raw ceiling ({backend:?}): {ceiling:.0} rows/s");

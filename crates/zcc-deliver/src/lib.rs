@@ -10,7 +10,9 @@
 //! - [`filter`]: which subscriptions want which messages (type globs, account);
 //! - [`backoff`]: when to try a message again, and when to give up;
 //! - [`target`]: refusing loopback, private and link-local targets;
-//! - [`worker`]: the delivery worker `serve` runs.
+//! - [`worker`]: the delivery worker `serve` runs;
+//! - [`subscriber`]: the subscriber's rule (highest revision per `event_id`), as a receiver
+//!   codes it.
 //!
 //! No SQL (storage is `zcc_store::outbound::OutboundStore`) and no HTTP server: the worker is
 //! an HTTP client.
@@ -22,5 +24,6 @@ pub mod filter;
 pub mod message;
 pub mod secret;
 pub mod sign;
+pub mod subscriber;
 pub mod target;
 pub mod worker;

@@ -4,11 +4,12 @@
 //! [`WorkerConfig::concurrency`] engagements are in flight at once.
 //!
 //! An attempt: sign the stored body with a fresh `webhook-timestamp` (the `webhook-id` is the
-//! message's own), POST it with a time-out, and record the outcome in one commit: a 2xx is
-//! delivered; 410 Gone fails the message and disables the subscription; anything else (another
-//! status, a time-out, a refused or failed connection) is retried per [`Backoff`], and fails
-//! once the message is older than its give-up time. Everything lives in the database, so a
-//! worker killed at any moment resumes with the messages still pending: at least once.
+//! message's own), POST it with a time-out, and record the outcome (the outcomes that arrived
+//! together in one commit): a 2xx is delivered; 410 Gone fails the message and disables the
+//! subscription; anything else (another status, a time-out, a refused or failed connection) is
+//! retried per [`Backoff`], and fails once the message is older than its give-up time.
+//! Everything lives in the database, so a worker killed at any moment resumes with the
+//! messages still pending: at least once.
 //!
 //! Metrics: `zcc_outbound_deliveries_total{outcome}` (`delivered`, `retry`, `failed`, `gone`),
 //! `zcc_outbound_pending_messages{subscription}` and
@@ -176,7 +177,9 @@ fn now_ms() -> i64 {
 }
 
 /// One subscription's loop: take due messages (first of their engagement), at most one in
-/// flight per engagement and `concurrency` in all.
+/// flight per engagement and `concurrency` in all. The answers that arrived together are
+/// recorded in one commit, and only then are their engagements free for their next message
+/// (which must not go before the one ahead of it is recorded delivered).
 async fn deliver<S: OutboundStore + ?Sized>(
     store: Arc<S>,
     client: reqwest::Client,
@@ -192,10 +195,16 @@ async fn deliver<S: OutboundStore + ?Sized>(
     };
     let sub = Arc::new(sub);
     let mut in_flight: HashSet<String> = HashSet::new();
-    let mut sends: JoinSet<String> = JoinSet::new();
+    let mut sends: JoinSet<(String, Attempt)> = JoinSet::new();
+    let mut done: Vec<(String, Attempt)> = Vec::new();
     loop {
-        while let Some(done) = sends.try_join_next() {
-            if let Ok(engagement) = done {
+        while let Some(finished) = sends.try_join_next() {
+            done.extend(finished.ok());
+        }
+        if !done.is_empty() {
+            let attempts: Vec<Attempt> = done.iter().map(|(_, a)| a.clone()).collect();
+            record(&*store, &sub, &attempts).await;
+            for (engagement, _) in done.drain(..) {
                 in_flight.remove(&engagement);
             }
         }
@@ -214,7 +223,6 @@ async fn deliver<S: OutboundStore + ?Sized>(
                         in_flight.insert(m.engagement_key.clone());
                         started += 1;
                         sends.spawn(attempt(
-                            Arc::clone(&store),
                             client.clone(),
                             Arc::clone(&config),
                             Arc::clone(&sub),
@@ -232,25 +240,36 @@ async fn deliver<S: OutboundStore + ?Sized>(
             continue;
         }
         tokio::select! {
-            Some(done) = sends.join_next(), if !sends.is_empty() => {
-                if let Ok(engagement) = done {
-                    in_flight.remove(&engagement);
-                }
+            Some(finished) = sends.join_next(), if !sends.is_empty() => {
+                done.extend(finished.ok());
             }
             () = tokio::time::sleep(config.poll) => {}
         }
     }
 }
 
-/// One attempt at one message; returns its engagement key.
-async fn attempt<S: OutboundStore + ?Sized>(
-    store: Arc<S>,
+/// Record attempts in one commit, trying again a little later if the store refuses. A record
+/// lost in the end only means those messages are sent again (at least once).
+async fn record<S: OutboundStore + ?Sized>(store: &S, sub: &Subscription, attempts: &[Attempt]) {
+    for wait in [0, 100, 1000] {
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        match store.record_attempts(attempts).await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(subscription = %sub.id, attempts = attempts.len(), error = %e, "delivery: cannot record attempts");
+            }
+        }
+    }
+}
+
+/// One attempt at one message: its engagement key and what to record.
+async fn attempt(
     client: reqwest::Client,
     config: Arc<WorkerConfig>,
     sub: Arc<Subscription>,
     key: Arc<Vec<u8>>,
     m: OutboxMessage,
-) -> String {
+) -> (String, Attempt) {
     let status = send(&client, &config, &sub, &key, &m).await;
     let at_ms = now_ms();
     let outcome = match &status {
@@ -278,17 +297,7 @@ async fn attempt<S: OutboundStore + ?Sized>(
         status,
         outcome,
     };
-    // A lost record only means the message is sent again (at least once).
-    for wait in [0, 100, 1000] {
-        tokio::time::sleep(Duration::from_millis(wait)).await;
-        match store.record_attempt(record.clone()).await {
-            Ok(()) => break,
-            Err(e) => {
-                tracing::warn!(subscription = %sub.id, message = m.id, error = %e, "delivery: cannot record an attempt");
-            }
-        }
-    }
-    m.engagement_key
+    (m.engagement_key, record)
 }
 
 /// POST one message: its HTTP status, or what went wrong.

@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -23,6 +23,7 @@ use axum::routing::post as route_post;
 use common::*;
 use serde_json::{Value, json};
 use zcc_deliver::sign::verify;
+use zcc_deliver::subscriber::Subscriber;
 use zcc_store::outbound::SigningSecret;
 
 const ENG: &str = "EngDelivery0000000001";
@@ -120,29 +121,13 @@ fn serve(db: &str) -> Server {
     Server { child, url }
 }
 
-/// The subscriber's state by the documented rule: data rows by `event_id`.
+/// The subscriber's state by the documented rule (`zcc_deliver::subscriber`).
 fn subscriber_rows(accepted: &[Value]) -> Vec<Value> {
-    let mut best: BTreeMap<String, (i64, Value)> = BTreeMap::new();
+    let mut subscriber = Subscriber::default();
     for m in accepted {
-        let id = m["data"]["event_id"].as_str().unwrap().to_owned();
-        let rev = m["data"]["revision"].as_i64().unwrap();
-        if best.get(&id).is_none_or(|(r, _)| rev > *r) {
-            best.insert(id, (rev, m.clone()));
-        }
+        subscriber.accept(m).unwrap();
     }
-    let mut rows: Vec<Value> = best
-        .into_values()
-        .filter(|(_, m)| m["type"] != "derived_event.retracted")
-        .map(|(_, m)| {
-            let mut data = m["data"].clone();
-            let o = data.as_object_mut().unwrap();
-            o.remove("event_id");
-            o.remove("revision");
-            data
-        })
-        .collect();
-    rows.sort_by_key(|r| r["seq"].as_i64());
-    rows
+    subscriber.rows()
 }
 
 fn exported_rows(db: &str) -> Vec<Value> {

@@ -62,7 +62,7 @@ async fn fill(log: &dyn EventLog, events: i64) -> Result<(), Box<dyn std::error:
     let mut batch = Vec::with_capacity(1000);
     let mut appended = have;
     for item in zcc_sim::generate(&config)? {
-        let SimItem::Delivery(d) = item else { continue };
+        let SimItem::Webhook(d) = item else { continue };
         batch.push(zcc_store::ingest::prepare(
             d.body.as_bytes(),
             Source::Import,

@@ -128,7 +128,7 @@ async fn load(store: &dyn Backend, calls: u64) -> i64 {
     })
     .unwrap();
     for item in sim {
-        if let SimItem::Delivery(d) = item {
+        if let SimItem::Webhook(d) = item {
             let event = zcc_store::ingest::prepare(
                 d.body.as_bytes(),
                 Source::Import,

@@ -22,7 +22,7 @@ async fn loaded(server: &Server) -> String {
     let mut truth = String::new();
     for item in zcc_sim::generate(&config).unwrap() {
         match item {
-            SimItem::Delivery(d) => server.webhook(&d.body).await,
+            SimItem::Webhook(d) => server.webhook(&d.body).await,
             SimItem::Truth(row) => {
                 truth.push_str(&row.to_json_line());
                 truth.push('\n');

@@ -278,9 +278,9 @@ pub enum DeliveryKind {
     LateRetry { attempt: u8 },
 }
 
-/// One webhook delivery.
+/// One webhook the simulator sends (a first copy, a duplicate or a late retry).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delivery {
+pub struct Webhook {
     /// The raw compact JSON body, exactly as sent.
     pub body: String,
     /// The event's own time (`date_time_ms`, or `last_modified_time_ms` for task and
@@ -295,7 +295,7 @@ pub struct Delivery {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SimItem {
     /// A webhook body, in delivery order.
-    Delivery(Delivery),
+    Webhook(Webhook),
     /// A truth row. Each call yields exactly one [`TruthRow::Engagements`] row (first, before
     /// its other rows), so counting those counts calls generated, for progress.
     Truth(Box<TruthRow>),
@@ -499,7 +499,7 @@ impl Iterator for Generator {
                     PendingKind::Duplicate => DeliveryKind::Duplicate,
                     PendingKind::Late(attempt) => DeliveryKind::LateRetry { attempt },
                 };
-                return Some(SimItem::Delivery(Delivery {
+                return Some(SimItem::Webhook(Webhook {
                     body: p.body,
                     event_time_ms: p.event_time_ms,
                     deliver_at_ms: p.deliver_at_ms,

@@ -7,7 +7,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use zcc_events::Family;
 use zcc_sim::truth::ConferenceTruth;
-use zcc_sim::{ConferenceShape, Delivery, DeliveryKind, SimConfig, SimItem, TruthRow, generate};
+use zcc_sim::{ConferenceShape, DeliveryKind, SimConfig, SimItem, TruthRow, Webhook, generate};
 
 const PREFIX: &str = "contact_center.";
 const WARM_INVITE: &str = "call_control_conference_warm_invite_executed";
@@ -23,12 +23,12 @@ fn config(calls: u64, seed: u64, share: f64, shape: ConferenceShape) -> SimConfi
     }
 }
 
-fn run(cfg: &SimConfig) -> (Vec<Delivery>, Vec<TruthRow>) {
+fn run(cfg: &SimConfig) -> (Vec<Webhook>, Vec<TruthRow>) {
     let mut deliveries = Vec::new();
     let mut truth = Vec::new();
     for item in generate(cfg).expect("valid config") {
         match item {
-            SimItem::Delivery(d) => deliveries.push(d),
+            SimItem::Webhook(d) => deliveries.push(d),
             SimItem::Truth(t) => truth.push(*t),
         }
     }
@@ -82,7 +82,7 @@ struct ConfEvent {
 
 /// Every distinct explicit conference event (and warm-invite API event), in event order
 /// (time, then the model's tie-break rank), checked against zcc-events on the way.
-fn conference_events(deliveries: &[Delivery]) -> Vec<ConfEvent> {
+fn conference_events(deliveries: &[Webhook]) -> Vec<ConfEvent> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for d in deliveries {
@@ -148,7 +148,7 @@ fn digest(cfg: &SimConfig) -> (String, String) {
     let items: Vec<SimItem> = generate(cfg).unwrap().collect();
     let mut annotations: BTreeMap<String, u32> = BTreeMap::new();
     for item in &items {
-        if let SimItem::Delivery(d) = item
+        if let SimItem::Webhook(d) = item
             && is_annotation(&d.body)
             && d.kind != DeliveryKind::Duplicate
         {
@@ -161,8 +161,8 @@ fn digest(cfg: &SimConfig) -> (String, String) {
     let mut truth = Sha256::new();
     for item in items {
         match item {
-            SimItem::Delivery(d) if is_annotation(&d.body) => {}
-            SimItem::Delivery(d) => bodies.update(format!(
+            SimItem::Webhook(d) if is_annotation(&d.body) => {}
+            SimItem::Webhook(d) => bodies.update(format!(
                 "{} {} {:?} {}\n",
                 d.deliver_at_ms, d.event_time_ms, d.kind, d.body
             )),

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 use zcc_sim::{
-    Delivery, DeliveryKind, MAX_LATE_MS, Pattern, SimConfig, SimItem, TruthRow, generate,
+    DeliveryKind, MAX_LATE_MS, Pattern, SimConfig, SimItem, TruthRow, Webhook, generate,
 };
 
 fn config(calls: u64, seed: u64) -> SimConfig {
@@ -16,12 +16,12 @@ fn config(calls: u64, seed: u64) -> SimConfig {
     }
 }
 
-fn run(cfg: &SimConfig) -> (Vec<Delivery>, Vec<TruthRow>) {
+fn run(cfg: &SimConfig) -> (Vec<Webhook>, Vec<TruthRow>) {
     let mut deliveries = Vec::new();
     let mut truth = Vec::new();
     for item in generate(cfg).expect("valid config") {
         match item {
-            SimItem::Delivery(d) => deliveries.push(d),
+            SimItem::Webhook(d) => deliveries.push(d),
             SimItem::Truth(t) => truth.push(*t),
         }
     }
@@ -42,7 +42,7 @@ fn same_seed_gives_identical_bytes_and_other_seeds_differ() {
         generate(&config(150, seed))
             .unwrap()
             .map(|i| match i {
-                SimItem::Delivery(d) => d.body,
+                SimItem::Webhook(d) => d.body,
                 SimItem::Truth(t) => t.to_json_line(),
             })
             .collect()
@@ -332,7 +332,7 @@ fn reorder_heap_stays_bounded_while_generating_20k_calls() {
     let mut deliveries = 0u64;
     let mut peak_at_2k = None;
     for item in generator.by_ref() {
-        if matches!(item, SimItem::Delivery(_)) {
+        if matches!(item, SimItem::Webhook(_)) {
             deliveries += 1;
         }
     }

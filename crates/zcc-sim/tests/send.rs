@@ -79,7 +79,7 @@ fn bodies(calls: u64) -> Vec<String> {
     })
     .unwrap()
     .filter_map(|i| match i {
-        SimItem::Delivery(d) => Some(d.body),
+        SimItem::Webhook(d) => Some(d.body),
         SimItem::Truth(_) => None,
     })
     .collect()

@@ -5,6 +5,8 @@
 //! what the publisher read, so two publishers cannot both move it; the published state and the
 //! messages are written from `UNNEST`ed arrays, a few statements whatever their number.
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -18,6 +20,9 @@ use zcc_store::{Position, StoreError};
 
 use crate::PostgresLog;
 use crate::error::map_sqlx;
+
+/// Pending messages read per step of `due_messages`' walk.
+const DUE_WALK_PAGE: i64 = 512;
 
 /// `SELECT <every column of subscriptions> FROM subscriptions <tail>`.
 macro_rules! select_subscriptions {
@@ -288,52 +293,118 @@ impl OutboundStore for PostgresLog {
         limit: usize,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
         let what = format!("reading the due messages of subscription {subscription}");
-        let rows = sqlx::query(select_messages!(
-            "JOIN subscriptions s ON s.id = o.subscription_id \
-             WHERE o.subscription_id = $1 AND s.state = 'active' \
-               AND o.state = 'pending' AND o.next_attempt_at <= $2 \
-               AND o.id = (SELECT min(p.id) FROM outbox p \
-                           WHERE p.subscription_id = o.subscription_id \
-                             AND p.engagement_key = o.engagement_key \
-                             AND p.state = 'pending') \
-             ORDER BY o.id LIMIT $3"
-        ))
+        let err = |e| map_sqlx(&what, e);
+        // The pending messages are walked in queue order, a page at a time, in one snapshot:
+        // the first message seen of an engagement is its head. Done here rather than as one
+        // statement because the planner, without statistics on a freshly filled outbox, chose
+        // a plan that scanned every pending message for each candidate (seconds per read).
+        let mut tx = self.pool().begin().await.map_err(err)?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        let active: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM subscriptions WHERE id = $1 AND state = 'active')",
+        )
         .bind(subscription.0)
-        .bind(now_ms)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(self.pool())
+        .fetch_one(&mut *tx)
         .await
-        .map_err(|e| map_sqlx(&what, e))?;
+        .map_err(err)?;
+        let mut heads: HashSet<String> = HashSet::new();
+        let mut chosen: Vec<i64> = Vec::new();
+        let mut after = 0_i64;
+        while active && chosen.len() < limit {
+            let page: Vec<(i64, String, i64)> = sqlx::query_as(
+                "SELECT id, engagement_key, next_attempt_at FROM outbox \
+                 WHERE subscription_id = $1 AND state = 'pending' AND id > $2 \
+                 ORDER BY id LIMIT $3",
+            )
+            .bind(subscription.0)
+            .bind(after)
+            .bind(DUE_WALK_PAGE)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(err)?;
+            let last_page = page.len() < DUE_WALK_PAGE as usize;
+            for (id, engagement, next_attempt_ms) in page {
+                after = id;
+                if heads.insert(engagement) && next_attempt_ms <= now_ms {
+                    chosen.push(id);
+                    if chosen.len() == limit {
+                        break;
+                    }
+                }
+            }
+            if last_page {
+                break;
+            }
+        }
+        let rows = sqlx::query(select_messages!("WHERE o.id = ANY($1) ORDER BY o.id"))
+            .bind(&chosen)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(err)?;
+        tx.commit().await.map_err(err)?;
         rows.iter().map(|r| message_row(r, &what)).collect()
     }
 
-    async fn record_attempt(&self, attempt: Attempt) -> Result<(), StoreError> {
-        let what = format!("recording an attempt at outbox message {}", attempt.message);
-        let err = |e| map_sqlx(&what, e);
-        let (state, next) = match attempt.outcome {
-            AttemptOutcome::Delivered => ("delivered", None),
-            AttemptOutcome::RetryAt(at) => ("pending", Some(at)),
-            AttemptOutcome::Failed | AttemptOutcome::Gone => ("failed", None),
+    async fn record_attempts(&self, attempts: &[Attempt]) -> Result<(), StoreError> {
+        let Some(first) = attempts.first() else {
+            return Ok(());
         };
+        let what = match attempts.len() {
+            1 => format!("recording an attempt at outbox message {}", first.message),
+            n => format!(
+                "recording {n} attempts (outbox messages {} and more)",
+                first.message
+            ),
+        };
+        let err = |e| map_sqlx(&what, e);
+        let mut ids = Vec::with_capacity(attempts.len());
+        let mut at = Vec::with_capacity(attempts.len());
+        let mut statuses = Vec::with_capacity(attempts.len());
+        let mut states = Vec::with_capacity(attempts.len());
+        let mut next: Vec<Option<i64>> = Vec::with_capacity(attempts.len());
+        let mut gone = Vec::new();
+        for a in attempts {
+            let (state, retry) = match a.outcome {
+                AttemptOutcome::Delivered => ("delivered", None),
+                AttemptOutcome::RetryAt(t) => ("pending", Some(t)),
+                AttemptOutcome::Failed | AttemptOutcome::Gone => ("failed", None),
+            };
+            ids.push(a.message);
+            at.push(a.at_ms);
+            statuses.push(a.status.clone());
+            states.push(state);
+            next.push(retry);
+            if a.outcome == AttemptOutcome::Gone {
+                gone.push(a.message);
+            }
+        }
         let mut tx = self.pool().begin().await.map_err(err)?;
+        // One statement for the batch: the attempts as arrays, joined by message id.
         sqlx::query(
-            "UPDATE outbox SET attempts = attempts + 1, last_attempt_at = $2, last_status = $3, \
-             state = $4, next_attempt_at = coalesce($5, next_attempt_at) WHERE id = $1",
+            "UPDATE outbox o SET attempts = o.attempts + 1, last_attempt_at = a.at, \
+             last_status = a.status, state = a.state, \
+             next_attempt_at = coalesce(a.next, o.next_attempt_at) \
+             FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[]) \
+                  AS a (id, at, status, state, next) \
+             WHERE o.id = a.id",
         )
-        .bind(attempt.message)
-        .bind(attempt.at_ms)
-        .bind(&attempt.status)
-        .bind(state)
-        .bind(next)
+        .bind(&ids)
+        .bind(&at)
+        .bind(&statuses)
+        .bind(&states)
+        .bind(&next)
         .execute(&mut *tx)
         .await
         .map_err(err)?;
-        if attempt.outcome == AttemptOutcome::Gone {
+        if !gone.is_empty() {
             sqlx::query(
-                "UPDATE subscriptions SET state = 'disabled' WHERE id = \
-                 (SELECT subscription_id FROM outbox WHERE id = $1)",
+                "UPDATE subscriptions SET state = 'disabled' WHERE id IN \
+                 (SELECT subscription_id FROM outbox WHERE id = ANY($1))",
             )
-            .bind(attempt.message)
+            .bind(&gone)
             .execute(&mut *tx)
             .await
             .map_err(err)?;

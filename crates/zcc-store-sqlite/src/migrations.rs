@@ -84,6 +84,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds_tables: false,
     },
     Migration {
+        version: 11,
+        name: "0011_outbox_due.sql",
+        sql: include_str!("../../../migrations/sqlite/0011_outbox_due.sql"),
+        rebuilds_tables: false,
+    },
+    Migration {
         version: 12,
         name: "0012_search_text.sql",
         sql: include_str!("../../../migrations/sqlite/0012_search_text.sql"),

@@ -286,15 +286,18 @@ impl OutboundStore for SqliteLog {
                 let what = format!("reading the due messages of subscription {subscription}");
                 let mut stmt = conn
                     .prepare_cached(&format!(
-                        "SELECT {MESSAGE_COLUMNS} FROM outbox o \
-                         JOIN subscriptions s ON s.id = o.subscription_id \
-                         WHERE o.subscription_id = ?1 AND s.state = 'active' \
-                           AND o.state = 'pending' AND o.next_attempt_at <= ?2 \
-                           AND o.id = (SELECT min(p.id) FROM outbox p \
-                                       WHERE p.subscription_id = o.subscription_id \
-                                         AND p.engagement_key = o.engagement_key \
-                                         AND p.state = 'pending') \
-                         ORDER BY o.id LIMIT ?3"
+                        "SELECT {MESSAGE_COLUMNS} FROM outbox o JOIN ( \
+                           SELECT d.id FROM outbox d \
+                           WHERE d.subscription_id = ?1 AND d.state = 'pending' \
+                             AND d.next_attempt_at <= ?2 \
+                             AND EXISTS (SELECT 1 FROM subscriptions s \
+                                         WHERE s.id = ?1 AND s.state = 'active') \
+                             AND NOT EXISTS (SELECT 1 FROM outbox p \
+                                             WHERE p.subscription_id = ?1 \
+                                               AND p.engagement_key = d.engagement_key \
+                                               AND p.state = 'pending' AND p.id < d.id) \
+                           ORDER BY d.id LIMIT ?3) due ON due.id = o.id \
+                         ORDER BY o.id"
                     ))
                     .map_err(error::at(&what, path))?;
                 let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -306,35 +309,22 @@ impl OutboundStore for SqliteLog {
             .await
     }
 
-    async fn record_attempt(&self, attempt: Attempt) -> Result<(), StoreError> {
+    async fn record_attempts(&self, attempts: &[Attempt]) -> Result<(), StoreError> {
+        let Some(first) = attempts.first() else {
+            return Ok(());
+        };
+        let label = match attempts.len() {
+            1 => format!("recording an attempt at outbox message {}", first.message),
+            n => format!(
+                "recording {n} attempts (outbox messages {} and more)",
+                first.message
+            ),
+        };
+        let attempts = attempts.to_vec();
         self.writer
-            .transaction(
-                format!("recording an attempt at outbox message {}", attempt.message),
-                Durability::Deferred,
-                move |tx, path, what| {
-                    let (state, next) = match attempt.outcome {
-                        AttemptOutcome::Delivered => ("delivered", None),
-                        AttemptOutcome::RetryAt(at) => ("pending", Some(at)),
-                        AttemptOutcome::Failed | AttemptOutcome::Gone => ("failed", None),
-                    };
-                    tx.execute(
-                        "UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?2, \
-                         last_status = ?3, state = ?4, \
-                         next_attempt_at = coalesce(?5, next_attempt_at) WHERE id = ?1",
-                        params![attempt.message, attempt.at_ms, attempt.status, state, next],
-                    )
-                    .map_err(error::at(what, path))?;
-                    if attempt.outcome == AttemptOutcome::Gone {
-                        tx.execute(
-                            "UPDATE subscriptions SET state = 'disabled' WHERE id = \
-                             (SELECT subscription_id FROM outbox WHERE id = ?1)",
-                            [attempt.message],
-                        )
-                        .map_err(error::at(what, path))?;
-                    }
-                    Ok(())
-                },
-            )
+            .transaction(label, Durability::Deferred, move |tx, path, what| {
+                write_attempts(tx, &attempts).map_err(error::at(what, path))
+            })
             .await
     }
 
@@ -454,6 +444,36 @@ fn write_publication(
             m.body,
             m.created_at_ms
         ])?;
+    }
+    Ok(())
+}
+
+/// The writes of recorded attempts: each message's next state; a 410 disables its subscription.
+fn write_attempts(tx: &rusqlite::Transaction<'_>, attempts: &[Attempt]) -> rusqlite::Result<()> {
+    let mut update = tx.prepare_cached(
+        "UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?2, last_status = ?3, \
+         state = ?4, next_attempt_at = coalesce(?5, next_attempt_at) WHERE id = ?1",
+    )?;
+    for attempt in attempts {
+        let (state, next) = match attempt.outcome {
+            AttemptOutcome::Delivered => ("delivered", None),
+            AttemptOutcome::RetryAt(at) => ("pending", Some(at)),
+            AttemptOutcome::Failed | AttemptOutcome::Gone => ("failed", None),
+        };
+        update.execute(params![
+            attempt.message,
+            attempt.at_ms,
+            attempt.status,
+            state,
+            next
+        ])?;
+        if attempt.outcome == AttemptOutcome::Gone {
+            tx.execute(
+                "UPDATE subscriptions SET state = 'disabled' WHERE id = \
+                 (SELECT subscription_id FROM outbox WHERE id = ?1)",
+                [attempt.message],
+            )?;
+        }
     }
     Ok(())
 }

@@ -271,7 +271,8 @@ pub trait OutboundStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 
     /// Up to `limit` pending messages of an active subscription that are due at `now_ms` and
-    /// first in their engagement's queue, in queue order.
+    /// first in their engagement's queue, in queue order. Backends walk the pending messages
+    /// alone (migration 0011), so a read costs about as much however many were delivered.
     async fn due_messages(
         &self,
         subscription: SubscriptionId,
@@ -279,9 +280,15 @@ pub trait OutboundStore: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<OutboxMessage>, StoreError>;
 
-    /// Record an attempt: its status, and the message's next state (for
-    /// [`AttemptOutcome::Gone`], the subscription's too), in one commit.
-    async fn record_attempt(&self, attempt: Attempt) -> Result<(), StoreError>;
+    /// Record attempts: each one's status, and its message's next state (for
+    /// [`AttemptOutcome::Gone`], the subscription's too), all in one commit. The worker records
+    /// the answers that arrived together at once: one commit for many messages.
+    async fn record_attempts(&self, attempts: &[Attempt]) -> Result<(), StoreError>;
+
+    /// [`OutboundStore::record_attempts`] of one attempt.
+    async fn record_attempt(&self, attempt: Attempt) -> Result<(), StoreError> {
+        self.record_attempts(std::slice::from_ref(&attempt)).await
+    }
 
     /// A subscription's messages, newest first; only failed ones when `failed_only`.
     async fn messages(

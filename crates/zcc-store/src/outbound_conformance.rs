@@ -1,7 +1,8 @@
 //! The checks every [`OutboundStore`] backend runs against itself (feature `conformance`):
 //! subscriptions, the publishing cursor's compare-and-set, queue order and head-of-line per
-//! engagement, attempts (retry, delivered, failed, 410 disabling the subscription), listing,
-//! redelivery, statistics and removal. Each panics with a message naming what broke.
+//! engagement, attempts alone and in batches (retry, delivered, failed, 410 disabling the
+//! subscription), listing, redelivery, statistics and removal. Each panics with a message
+//! naming what broke.
 
 use crate::outbound::*;
 use crate::projection::GenerationId;
@@ -192,9 +193,113 @@ pub async fn attempts<S: OutboundStore + ?Sized>(store: &S, sub: SubscriptionId)
     assert!(!store.remove_subscription(sub).await.unwrap());
 }
 
+/// Attempts recorded together, in one call: each message moves as if recorded alone, and a
+/// 410 among them disables the subscription.
+pub async fn batched_attempts<S: OutboundStore + ?Sized>(store: &S) {
+    let sub = store
+        .create_subscription(NewSubscription {
+            url: "https://hooks.example.com/c".into(),
+            secret: SigningSecret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+            events: vec![],
+            include_raw: false,
+            account_id: None,
+        })
+        .await
+        .expect("creating subscription c");
+    let cursor = store.publish_cursor().await.unwrap();
+    let msgs = ["B1", "B2", "B3", "B1", "B2", "B3"]
+        .iter()
+        .zip(1..)
+        .map(|(e, n)| message(sub.id, e, n, 1_000))
+        .collect();
+    store
+        .publish(&cursor, cursor.clone(), vec![], msgs)
+        .await
+        .expect("queueing six messages of three engagements");
+    let due = store.due_messages(sub.id, 2_000, 10).await.unwrap();
+    assert_eq!(due.len(), 3, "one head per engagement: {due:?}");
+    let outcomes = [
+        (AttemptOutcome::Delivered, "204"),
+        (AttemptOutcome::RetryAt(5_000), "503"),
+        (AttemptOutcome::Delivered, "200"),
+    ];
+    let batch: Vec<Attempt> = due
+        .iter()
+        .zip(outcomes)
+        .map(|(m, (outcome, status))| Attempt {
+            message: m.id,
+            at_ms: 2_000,
+            status: status.to_owned(),
+            outcome,
+        })
+        .collect();
+    store
+        .record_attempts(&batch)
+        .await
+        .expect("recording three attempts in one call");
+    store
+        .record_attempts(&[])
+        .await
+        .expect("recording no attempt is a no-op");
+    let next = store.due_messages(sub.id, 2_000, 10).await.unwrap();
+    let ids: Vec<&str> = next.iter().map(|m| m.webhook_id.as_str()).collect();
+    let c = sub.id;
+    assert_eq!(
+        ids,
+        vec![format!("msg_{c}_B1_4"), format!("msg_{c}_B3_6")],
+        "the delivered heads let their engagements' next messages go; the retried one holds B2"
+    );
+    let held = store.messages(sub.id, false, 10).await.unwrap();
+    let retried = held.iter().find(|m| m.id == due[1].id).expect("B2's head");
+    assert_eq!(
+        (
+            retried.attempts,
+            retried.next_attempt_ms,
+            retried.last_status.as_deref()
+        ),
+        (1, 5_000, Some("503")),
+        "the retried message records its attempt and its next time"
+    );
+    let gone = [
+        Attempt {
+            message: next[0].id,
+            at_ms: 3_000,
+            status: "200".into(),
+            outcome: AttemptOutcome::Delivered,
+        },
+        Attempt {
+            message: next[1].id,
+            at_ms: 3_000,
+            status: "410".into(),
+            outcome: AttemptOutcome::Gone,
+        },
+    ];
+    store.record_attempts(&gone).await.unwrap();
+    let sub = store.subscription(sub.id).await.unwrap().unwrap();
+    assert_eq!(
+        sub.state,
+        SubscriptionState::Disabled,
+        "a 410 in a batch disables the subscription"
+    );
+    let states: Vec<MessageState> = store
+        .messages(sub.id, false, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.state)
+        .collect();
+    use MessageState::{Delivered, Failed, Pending};
+    assert_eq!(
+        states,
+        vec![Failed, Pending, Delivered, Delivered, Pending, Delivered],
+        "newest first: B3's second failed (410), B2's second waits, B1's delivered"
+    );
+}
+
 /// Every check, in order, on one fresh store.
 pub async fn run_all<S: OutboundStore + ?Sized>(store: &S) {
     let (_a, b) = subscriptions(store).await;
     publishing(store, b.id).await;
     attempts(store, b.id).await;
+    batched_attempts(store).await;
 }

@@ -57,7 +57,7 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         let producer = std::thread::spawn(move || -> anyhow::Result<()> {
             for item in generator {
                 match item {
-                    SimItem::Delivery(d) => {
+                    SimItem::Webhook(d) => {
                         if tx.send(d.body).is_err() {
                             break;
                         }
@@ -95,7 +95,7 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     let mut bodies = 0u64;
     for item in generator {
         match item {
-            SimItem::Delivery(d) => {
+            SimItem::Webhook(d) => {
                 out.write_all(d.body.as_bytes())?;
                 out.write_all(b"\n")?;
                 bodies += 1;

@@ -214,7 +214,7 @@ mod tests {
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         for item in zcc_sim::generate(&config).unwrap() {
-            let zcc_sim::SimItem::Delivery(d) = item else {
+            let zcc_sim::SimItem::Webhook(d) = item else {
                 continue;
             };
             let sha = Digest::of(d.body.as_bytes()).0;

@@ -57,7 +57,7 @@ pub fn traffic(calls: u64, seed: u64, explicit_share: f64) -> Vec<String> {
     zcc_sim::generate(&config)
         .expect("a valid simulator configuration")
         .filter_map(|item| match item {
-            SimItem::Delivery(d) => Some(d.body),
+            SimItem::Webhook(d) => Some(d.body),
             SimItem::Truth(_) => None,
         })
         .collect()

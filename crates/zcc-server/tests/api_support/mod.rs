@@ -146,7 +146,7 @@ impl Server {
         };
         let mut posted = 0;
         for item in zcc_sim::generate(&config).unwrap() {
-            if let SimItem::Delivery(d) = item {
+            if let SimItem::Webhook(d) = item {
                 self.webhook(&d.body).await;
                 posted += 1;
             }

@@ -36,7 +36,7 @@ impl Corpus {
         let mut all = Vec::new();
         for item in zcc_sim::generate(&config).expect("a valid simulator configuration") {
             match item {
-                SimItem::Delivery(d) => {
+                SimItem::Webhook(d) => {
                     let v: serde_json::Value = serde_json::from_str(&d.body).unwrap();
                     if let Some(id) = v["payload"]["object"]["engagement_id"].as_str() {
                         bodies

@@ -43,7 +43,7 @@ pub fn corpus(calls: u64, seed: u64) -> Vec<String> {
     zcc_sim::generate(&config)
         .unwrap()
         .filter_map(|item| match item {
-            SimItem::Delivery(d) => Some(d.body),
+            SimItem::Webhook(d) => Some(d.body),
             SimItem::Truth(_) => None,
         })
         .filter(|b| seen.insert(b.clone()))
