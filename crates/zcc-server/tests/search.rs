@@ -273,7 +273,7 @@ async fn sqlite_projections_from_before_search_text_become_searchable() {
         raw.execute_batch(
             "DROP INDEX projections_unsearched; \
              ALTER TABLE projections DROP COLUMN search; \
-             PRAGMA user_version = 10;",
+             PRAGMA user_version = 11;",
         )
         .expect("the database as before 0012");
         let log = zcc_store_sqlite::SqliteLog::open(path.to_str().unwrap()).expect("reopen");
