@@ -5,7 +5,7 @@
 #   docker run -p 8080:8080 -v zcc-data:/var/lib/zcc-ledger \
 #       -e ZCC_WEBHOOK_SECRET=... -e ZCC_API_TOKEN=... zcc-ledger
 
-FROM rust:1.90-bookworm AS build
+FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
 # The dependency and target caches persist between builds on a BuildKit engine.
