@@ -5,6 +5,8 @@
 //! Times are milliseconds since the Unix epoch. Evidence is a sorted, duplicate-free list of log
 //! positions (SPEC I5).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::rule::RuleIdentity;
@@ -528,6 +530,24 @@ impl CallProjection {
     /// True when any conference was found.
     pub fn has_conference(&self) -> bool {
         !self.conferences.is_empty()
+    }
+
+    /// Display names by user id, from what the call itself says: each agent's or supervisor's
+    /// leg (the first leg with a name), then the supervision sessions. Exports and pages name
+    /// people through this one map.
+    pub fn user_names(&self) -> BTreeMap<&str, &str> {
+        let mut names = BTreeMap::new();
+        for leg in &self.legs {
+            if let (Some(id), Some(name)) = (leg.user_id.as_deref(), leg.display_name.as_deref()) {
+                names.entry(id).or_insert(name);
+            }
+        }
+        for s in &self.supervision {
+            if let Some(name) = s.supervisor_name.as_deref() {
+                names.entry(s.supervisor.as_str()).or_insert(name);
+            }
+        }
+        names
     }
 
     /// Agent user ids that held an agent leg, sorted and unique.

@@ -72,23 +72,6 @@ struct Row<'a, T> {
     names: &'a BTreeMap<&'a str, &'a str>,
 }
 
-/// Display names by user id, from what the call itself says: each agent's or supervisor's leg
-/// (the first leg with a name), then the supervision sessions.
-fn user_names(p: &CallProjection) -> BTreeMap<&str, &str> {
-    let mut names = BTreeMap::new();
-    for leg in &p.legs {
-        if let (Some(id), Some(name)) = (leg.user_id.as_deref(), leg.display_name.as_deref()) {
-            names.entry(id).or_insert(name);
-        }
-    }
-    for s in &p.supervision {
-        if let Some(name) = s.supervisor_name.as_deref() {
-            names.entry(s.supervisor.as_str()).or_insert(name);
-        }
-    }
-    names
-}
-
 /// The name of the user `id` (null when the id or the name is unknown).
 fn name_of<T>(r: &Row<'_, T>, id: Option<&str>) -> Cell {
     Cell::Str(id.and_then(|id| r.names.get(id)).map(|n| (*n).to_owned()))
@@ -411,7 +394,7 @@ fn json_word<T: serde::Serialize>(v: &T) -> Cell {
 /// One row per item, cells in the order of `fields`.
 fn rows<T>(p: &CallProjection, items: &[T], fields: &[Field<T>]) -> Vec<Vec<Cell>> {
     let rule = p.rule.to_string();
-    let names = user_names(p);
+    let names = p.user_names();
     items
         .iter()
         .enumerate()

@@ -190,7 +190,7 @@ const NOT_LOGGED: &str = "not among this call's logged events";
 /// concerned and links to its evidence among the raw events below.
 fn derived_events(v: &CallView<'_>) -> Markup {
     let p = v.projection;
-    let names = timeline::names(p);
+    let names = p.user_names();
     let logged: BTreeSet<Position> = v.events.iter().map(|e| e.position).collect();
     let start = p
         .engagement

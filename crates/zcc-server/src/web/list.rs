@@ -6,7 +6,6 @@ use zcc_model::CallProjection;
 use zcc_store::projection::{Generation, ProjectionDoc, SearchFilter};
 
 use super::html::{Url, fmt_duration, fmt_input, page, parse_time, query, time_el};
-use super::timeline;
 
 /// What the search box matches, in its placeholder and in the hint under it.
 pub const SEARCH_PLACEHOLDER: &str = "Agent, supervisor or customer name, number, or call id";
@@ -323,7 +322,7 @@ fn call_row(
 /// Direction, customer, agents and queues of a call; hover over an agent or a queue for its
 /// id.
 fn projection_cells(p: &CallProjection) -> Markup {
-    let names = timeline::names(p);
+    let names = p.user_names();
     let e = &p.engagement;
     let customer = e.customer_name.as_deref().or(e.customer_number.as_deref());
     html! {

@@ -62,22 +62,6 @@ impl Lane<'_> {
     }
 }
 
-/// Display names by user id, from the legs and the supervision sessions.
-pub fn names(p: &CallProjection) -> BTreeMap<&str, &str> {
-    let mut names = BTreeMap::new();
-    for leg in &p.legs {
-        if let (Some(id), Some(name)) = (leg.user_id.as_deref(), leg.display_name.as_deref()) {
-            names.entry(id).or_insert(name);
-        }
-    }
-    for s in &p.supervision {
-        if let Some(name) = s.supervisor_name.as_deref() {
-            names.entry(s.supervisor.as_str()).or_insert(name);
-        }
-    }
-    names
-}
-
 /// A person for text: `Alice Smith (u123)`, or the id alone when no name is known.
 pub fn person(names: &BTreeMap<&str, &str>, user_id: &str) -> String {
     match names.get(user_id) {
@@ -89,7 +73,7 @@ pub fn person(names: &BTreeMap<&str, &str>, user_id: &str) -> String {
 /// The lanes: the customer, then agents in order of arrival, then supervisors (anyone who held
 /// a supervision session, a takeover supervisor included) in order of arrival.
 pub fn lanes(p: &CallProjection) -> Vec<Lane<'_>> {
-    let names = names(p);
+    let names = p.user_names();
     let supervisors: Vec<&str> = p
         .supervision
         .iter()
@@ -375,7 +359,7 @@ impl<'a> Drawing<'a> {
     fn of(p: &'a CallProjection) -> Option<Drawing<'a>> {
         Some(Drawing {
             p,
-            names: names(p),
+            names: p.user_names(),
             lanes: lanes(p),
             scale: Scale::of(p)?,
         })
