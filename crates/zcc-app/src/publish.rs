@@ -108,7 +108,7 @@ pub async fn step<S: DeliveryBackend + ?Sized>(store: &S) -> Result<StepReport, 
         next.rescan_after = (docs.len() == RESCAN_PAGE)
             .then(|| docs.last().map(|d| d.engagement_id.0.clone()))
             .flatten();
-        let ids: Vec<String> = docs.into_iter().map(|d| d.engagement_id.0).collect();
+        let ids: Vec<EngagementId> = docs.into_iter().map(|d| d.engagement_id).collect();
         return commit(store, &active, &subs, &cursor, next, &ids, &[]).await;
     }
     let entries: Vec<LogEntry> = store
@@ -121,12 +121,12 @@ pub async fn step<S: DeliveryBackend + ?Sized>(store: &S) -> Result<StepReport, 
         return Ok(report(cursor, 0, 0, 0, true));
     };
     next.position = last.position;
-    let mut ids: Vec<String> = Vec::new();
+    let mut ids: Vec<EngagementId> = Vec::new();
     for e in &entries {
         if let Some(id) = &e.engagement_id
-            && !ids.iter().any(|known| known == id.as_str())
+            && !ids.contains(id)
         {
-            ids.push(id.0.clone());
+            ids.push(id.clone());
         }
     }
     commit(store, &active, &subs, &cursor, next, &ids, &entries).await
@@ -155,11 +155,11 @@ async fn commit<S: DeliveryBackend + ?Sized>(
     subs: &[Subscription],
     cursor: &PublishCursor,
     next: PublishCursor,
-    ids: &[String],
+    ids: &[EngagementId],
     entries: &[LogEntry],
 ) -> Result<StepReport, PublishError> {
     let now = zcc_store::ingest::now_ms();
-    let mut published: HashMap<String, PublishedEngagement> = store
+    let mut published: HashMap<EngagementId, PublishedEngagement> = store
         .published(ids)
         .await?
         .into_iter()
@@ -182,10 +182,7 @@ async fn commit<S: DeliveryBackend + ?Sized>(
     }
     let mut states = Vec::new();
     for id in ids {
-        let projection = match store
-            .projection(active.id, &EngagementId::from(id.as_str()))
-            .await?
-        {
+        let projection = match store.projection(active.id, id).await? {
             Some(doc) => Some(decode(active.id, &doc)?),
             None => None,
         };
@@ -214,7 +211,7 @@ async fn commit<S: DeliveryBackend + ?Sized>(
             {
                 let r = revision.published.revision;
                 let m = message::change(sub.id, id, account.as_deref(), r, change, now);
-                messages.push(queued(sub, id.clone(), m, now));
+                messages.push(queued(sub, id.0.clone(), m, now));
             }
         }
         states.push(PublishedEngagement {

@@ -16,7 +16,7 @@ use zcc_store::outbound::{
     SubscriptionId, SubscriptionState,
 };
 use zcc_store::projection::GenerationId;
-use zcc_store::{Position, StoreError};
+use zcc_store::{EngagementId, Position, StoreError};
 
 use crate::PostgresLog;
 use crate::error::map_sqlx;
@@ -209,7 +209,7 @@ impl OutboundStore for PostgresLog {
 
     async fn published(
         &self,
-        engagement_ids: &[String],
+        engagement_ids: &[EngagementId],
     ) -> Result<Vec<PublishedEngagement>, StoreError> {
         let what = format!(
             "reading the published state of {} engagements",
@@ -220,14 +220,19 @@ impl OutboundStore for PostgresLog {
             "SELECT engagement_id, revision, facts FROM published_engagements \
              WHERE engagement_id = ANY($1)",
         )
-        .bind(engagement_ids)
+        .bind(
+            engagement_ids
+                .iter()
+                .map(EngagementId::as_str)
+                .collect::<Vec<_>>(),
+        )
         .fetch_all(self.pool())
         .await
         .map_err(err)?;
         rows.iter()
             .map(|r| {
                 Ok(PublishedEngagement {
-                    engagement_id: r.try_get("engagement_id").map_err(err)?,
+                    engagement_id: EngagementId(r.try_get("engagement_id").map_err(err)?),
                     revision: r.try_get("revision").map_err(err)?,
                     facts: r.try_get("facts").map_err(err)?,
                 })

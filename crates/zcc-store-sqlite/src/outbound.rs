@@ -15,7 +15,7 @@ use zcc_store::outbound::{
     SubscriptionId, SubscriptionState,
 };
 use zcc_store::projection::GenerationId;
-use zcc_store::{Position, StoreError};
+use zcc_store::{EngagementId, Position, StoreError};
 
 use crate::SqliteLog;
 use crate::error;
@@ -211,7 +211,7 @@ impl OutboundStore for SqliteLog {
 
     async fn published(
         &self,
-        engagement_ids: &[String],
+        engagement_ids: &[EngagementId],
     ) -> Result<Vec<PublishedEngagement>, StoreError> {
         let ids = engagement_ids.to_vec();
         self.readers
@@ -226,9 +226,9 @@ impl OutboundStore for SqliteLog {
                 let mut out = Vec::new();
                 for id in &ids {
                     let row = stmt
-                        .query_row([id], |r| {
+                        .query_row([id.as_str()], |r| {
                             Ok(PublishedEngagement {
-                                engagement_id: r.get(0)?,
+                                engagement_id: EngagementId(r.get(0)?),
                                 revision: r.get(1)?,
                                 facts: r.get(2)?,
                             })
@@ -429,7 +429,7 @@ fn write_publication(
          facts = excluded.facts",
     )?;
     for e in engagements {
-        state.execute(params![e.engagement_id, e.revision, e.facts])?;
+        state.execute(params![e.engagement_id.as_str(), e.revision, e.facts])?;
     }
     let mut queue = tx.prepare_cached(
         "INSERT INTO outbox (subscription_id, engagement_key, webhook_id, event_type, body, \

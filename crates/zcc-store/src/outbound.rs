@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::projection::{Backend, GenerationId};
-use crate::{Position, StoreError};
+use crate::{EngagementId, Position, StoreError};
 
 /// A subscription's id: 1, 2, 3, ... in creation order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -130,7 +130,7 @@ impl Default for PublishCursor {
 /// JSON that `zcc-deliver` writes (an object keyed by `event_id`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishedEngagement {
-    pub engagement_id: String,
+    pub engagement_id: EngagementId,
     pub revision: i64,
     pub facts: String,
 }
@@ -255,7 +255,7 @@ pub trait OutboundStore: Send + Sync + 'static {
     /// The published state of these engagements (those that have one), in any order.
     async fn published(
         &self,
-        engagement_ids: &[String],
+        engagement_ids: &[EngagementId],
     ) -> Result<Vec<PublishedEngagement>, StoreError>;
 
     /// In one commit: replace these engagements' published state, queue the messages (in the

@@ -101,7 +101,7 @@ pub async fn publishing<S: OutboundStore + ?Sized>(store: &S, sub: SubscriptionI
         .expect_err("a publication from a stale cursor is refused");
     assert!(matches!(stale, StoreError::Refused(_)), "{stale:?}");
     let published = store
-        .published(&["E1".to_owned(), "E404".to_owned()])
+        .published(&["E1".into(), "E404".into()])
         .await
         .unwrap();
     assert_eq!(published, vec![state], "published state by engagement");
