@@ -293,7 +293,10 @@ fn supervision<'a>(kind: &EventKind, o: &'a SupervisionObject, a: &mut Attrs<'a>
         .or_else(|| o.supervisor_display_name.clone())
         .or_else(|| legacy_user.then(|| o.user_display_name.clone()).flatten());
     match (kind, supervisor) {
-        (K::EngagementMonitorEnded, supervisor) => Signal::MonitorEnded { supervisor },
+        (K::EngagementMonitorEnded, supervisor) => Signal::MonitorEnded {
+            supervisor,
+            action_type: s(&o.action_type),
+        },
         (K::EngagementTakeoverStarted | K::EngagementUserTakeoverInitiated, Some(sup)) => {
             Signal::TakeoverStarted {
                 supervisor: sup,

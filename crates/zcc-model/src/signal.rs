@@ -206,6 +206,8 @@ pub enum Signal {
     },
     MonitorEnded {
         supervisor: Option<String>,
+        /// The mode the event names (`action_type`), when it names one.
+        action_type: Option<String>,
     },
     TakeoverStarted {
         supervisor: String,

@@ -517,6 +517,56 @@ fn supervisor_listen_whisper_barge_is_never_a_conference_party() {
     );
 }
 
+/// The supervision sessions as (mode, start, end) in seconds after the call's start.
+fn sessions(p: &zcc_model::CallProjection) -> Vec<(String, i64, Option<i64>)> {
+    let start = p.engagement.started_at.expect("a start");
+    p.supervision
+        .iter()
+        .map(|s| {
+            (
+                format!("{:?}", s.mode).to_lowercase(),
+                (s.started_at - start) / 1000,
+                s.ended_at.map(|e| (e - start) / 1000),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_monitor_ended_naming_the_mode_just_left_is_the_switch_not_the_end() {
+    // Read one way: at a change of mode, Zoom ends the old mode's session by name.
+    let mut c = Call::inbound();
+    opening(&mut c)
+        .monitor(20.0, "sam", "alice", "listen")
+        .monitor(40.0, "sam", "alice", "barge")
+        .monitor_ended_as(40.0, "sam", "alice", "listen")
+        .monitor_ended_as(50.0, "sam", "alice", "barge");
+    closing(&mut c, 120.0, &["alice"]);
+    let p = correlated(&c);
+    assert_eq!(
+        sessions(&p),
+        [
+            ("listen".to_owned(), 20, Some(40)),
+            ("barge".to_owned(), 40, Some(50))
+        ]
+    );
+
+    // Read the other way: one end, long after the change, naming the first mode.
+    let mut c = Call::inbound();
+    opening(&mut c)
+        .monitor(20.0, "sam", "alice", "listen")
+        .monitor(40.0, "sam", "alice", "barge")
+        .monitor_ended_as(50.0, "sam", "alice", "listen");
+    closing(&mut c, 120.0, &["alice"]);
+    assert_eq!(
+        sessions(&correlated(&c)),
+        [
+            ("listen".to_owned(), 20, Some(40)),
+            ("barge".to_owned(), 40, Some(50))
+        ]
+    );
+}
+
 #[test]
 fn legacy_initiated_supervision_names_the_supervisor_as_user() {
     // 2023 names carry the initiating supervisor in user_id; they have no end event, so the

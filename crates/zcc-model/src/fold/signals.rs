@@ -63,7 +63,15 @@ impl Facts {
                     self.on_monitor(at, pos, supervisor, name, agent, mode);
                 }
             }
-            Signal::MonitorEnded { supervisor } => self.on_monitor_ended(at, pos, supervisor),
+            Signal::MonitorEnded {
+                supervisor,
+                action_type,
+            } => {
+                let mode = action_type
+                    .as_deref()
+                    .map(|a| SupervisionMode::from_action_type(Some(a)));
+                self.on_monitor_ended(at, pos, supervisor, mode.as_ref());
+            }
             Signal::TakeoverStarted {
                 supervisor,
                 name,

@@ -3,6 +3,10 @@
 use super::{Facts, LegB, Link, SupB};
 use crate::model::{Party, Position, SupervisionMode, Via};
 
+/// How close to a change of mode a `monitor_ended` naming the mode that was left must come to be
+/// that change's own notice rather than the end of the session that followed it.
+const SWITCH_NOTICE_MS: i64 = 2_000;
+
 impl Facts {
     pub(super) fn on_monitor(
         &mut self,
@@ -41,7 +45,17 @@ impl Facts {
         });
     }
 
-    pub(super) fn on_monitor_ended(&mut self, at: i64, pos: Position, supervisor: &Option<String>) {
+    /// A monitoring session ends. Zoom keeps one session per supervisor and a change of mode
+    /// starts the next one; a `monitor_ended` that names the mode just left, at that change,
+    /// is the change's notice: it joins the evidence of the session the change ended, and the
+    /// session that followed stays open. Any other ends the supervisor's open session.
+    pub(super) fn on_monitor_ended(
+        &mut self,
+        at: i64,
+        pos: Position,
+        supervisor: &Option<String>,
+        mode: Option<&SupervisionMode>,
+    ) {
         let open: Vec<usize> = (0..self.supervision.len())
             .filter(|&i| {
                 let s = &self.supervision[i];
@@ -51,10 +65,28 @@ impl Facts {
             })
             .collect();
         for i in open {
+            if let Some(left) = mode.and_then(|m| self.switched_from(i, m, at)) {
+                self.supervision[left].end_ev.push(pos);
+                continue;
+            }
             let s = &mut self.supervision[i];
             s.ended_at = Some(at);
             s.end_ev.push(pos);
         }
+    }
+
+    /// The session of mode `mode` that a change of mode ended when open session `i` began, if
+    /// that change came within [`SWITCH_NOTICE_MS`] of `at`.
+    fn switched_from(&self, i: usize, mode: &SupervisionMode, at: i64) -> Option<usize> {
+        let next = &self.supervision[i];
+        if &next.mode == mode || (at - next.started_at).abs() > SWITCH_NOTICE_MS {
+            return None;
+        }
+        self.supervision.iter().position(|s| {
+            s.supervisor == next.supervisor
+                && &s.mode == mode
+                && s.ended_at == Some(next.started_at)
+        })
     }
 
     pub(super) fn on_takeover(

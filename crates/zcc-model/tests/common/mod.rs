@@ -215,6 +215,12 @@ impl Call {
         let o = serde_json::json!({"user_id": agent, "monitoring_user_id": sup});
         self.push("engagement_monitor_ended", t, o)
     }
+    /// `monitor_ended` naming the mode it ends (`action_type`).
+    pub fn monitor_ended_as(&mut self, t: f64, sup: &str, agent: &str, action: &str) -> &mut Self {
+        let o =
+            serde_json::json!({"action_type": action, "user_id": agent, "monitoring_user_id": sup});
+        self.push("engagement_monitor_ended", t, o)
+    }
     /// The 2023 naming: `engagement_user_{verb}_initiated`, the initiating supervisor as
     /// `user_id` and no supervisor field.
     pub fn legacy_initiated(&mut self, t: f64, verb: &str, sup: &str) -> &mut Self {
