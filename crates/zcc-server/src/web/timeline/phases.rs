@@ -11,9 +11,10 @@ use zcc_model::{CallProjection, OfferOutcome, Party, Phase, PhaseKind, Via};
 use super::{BAR_H, Drawing, Lane, W, evidence_link, person, span_text, truncate};
 use crate::web::html::{Num, fmt_clock};
 
-/// How wide, in drawing units, a text of `chars` characters at 11px is (roughly).
+/// How wide, in drawing units, a text of `chars` characters at 11px is, bold labels included
+/// (at 6.2 a character, a bold disposition near the right edge was cut off).
 fn text_width(chars: usize) -> f64 {
-    chars as f64 * 6.2 + 8.0
+    chars as f64 * 7.0 + 8.0
 }
 
 /// Where a mark's label of `chars` characters goes: just after the mark at `x`, or just
