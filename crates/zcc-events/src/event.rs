@@ -94,7 +94,16 @@ pub fn parse_event_with(body: &[u8], options: ParseOptions) -> Result<ZccEvent, 
     let text = std::str::from_utf8(body).map_err(|e| EnvelopeError::NotUtf8 {
         offset: e.valid_up_to(),
     })?;
-    let (text, _) = tolerant::strip_bom(text);
+    parse_event_str_with(text, options)
+}
+
+/// [`parse_event_with`] of a body that is text already (a stored body, checked as UTF-8 when it
+/// was read): the same answer, without checking the bytes again.
+pub fn parse_event_str_with(body: &str, options: ParseOptions) -> Result<ZccEvent, EnvelopeError> {
+    if body.bytes().all(|b| b.is_ascii_whitespace()) {
+        return Err(EnvelopeError::Empty);
+    }
+    let (text, _) = tolerant::strip_bom(body);
     match parse_whole(text, options) {
         Err(EnvelopeError::NotJson { message }) => match tolerant::readable_copy(text) {
             // Valid JSON all the same (see `tolerant`): read a copy.

@@ -26,7 +26,9 @@ mod tolerant;
 mod warning;
 
 pub use envelope::{EnvelopeError, EnvelopeSummary, read_envelope};
-pub use event::{OrderKey, ParseOptions, ZccEvent, parse_event, parse_event_with};
+pub use event::{
+    OrderKey, ParseOptions, ZccEvent, parse_event, parse_event_str_with, parse_event_with,
+};
 pub use family::{
     AnnotationObject, CallControlObject, ConferenceObject, ConferenceParticipant, ConsumerRef,
     EngagementObject, Family, LegObject, RecordingObject, ReservationObject, SupervisionObject,

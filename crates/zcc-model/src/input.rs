@@ -60,9 +60,9 @@ pub(crate) fn signals(events: &[InputEvent], explicit: ExplicitConferences) -> V
         .collect()
 }
 
-/// An owned id or value, for the signal.
-fn s<T: ToString>(v: &Option<T>) -> Option<String> {
-    v.as_ref().map(ToString::to_string)
+/// An owned id or value, for the signal (a copy of the text, not a trip through `Display`).
+fn s<T: Borrow<str>>(v: &Option<T>) -> Option<String> {
+    v.as_ref().map(|v| v.borrow().to_owned())
 }
 
 /// A borrowed id, for the attributes.
@@ -205,8 +205,8 @@ fn transfer<'a>(kind: &EventKind, o: &'a TransferObject, a: &mut Attrs<'a>) -> S
             to_number: phone(&o.transfer_to_number).map(str::to_owned),
             to_flow_id: s(&o.transfer_to_flow_id),
             to_inbox_id: s(&o.transfer_to_inbox_id),
-            transfer_type: s(&o.transfer_type),
-            level: s(&o.transfer_level),
+            transfer_type: o.transfer_type.as_ref().map(|t| t.as_str().to_owned()),
+            level: o.transfer_level.as_ref().map(|l| l.as_str().to_owned()),
         }),
     }
 }
@@ -295,7 +295,7 @@ fn supervision<'a>(kind: &EventKind, o: &'a SupervisionObject, a: &mut Attrs<'a>
     match (kind, supervisor) {
         (K::EngagementMonitorEnded, supervisor) => Signal::MonitorEnded {
             supervisor,
-            action_type: s(&o.action_type),
+            action_type: o.action_type.as_ref().map(|a| a.as_str().to_owned()),
         },
         (K::EngagementTakeoverStarted | K::EngagementUserTakeoverInitiated, Some(sup)) => {
             Signal::TakeoverStarted {
@@ -305,15 +305,19 @@ fn supervision<'a>(kind: &EventKind, o: &'a SupervisionObject, a: &mut Attrs<'a>
             }
         }
         (kind, Some(sup)) => {
-            let action_type = s(&o.action_type).or_else(|| {
-                match kind {
-                    K::EngagementUserBargeInitiated => Some("barge"),
-                    K::EngagementUserWhisperInitiated => Some("whisper"),
-                    K::EngagementUserMonitorInitiated => Some("listen"),
-                    _ => None,
-                }
-                .map(str::to_owned)
-            });
+            let action_type = o
+                .action_type
+                .as_ref()
+                .map(|a| a.as_str().to_owned())
+                .or_else(|| {
+                    match kind {
+                        K::EngagementUserBargeInitiated => Some("barge"),
+                        K::EngagementUserWhisperInitiated => Some("whisper"),
+                        K::EngagementUserMonitorInitiated => Some("listen"),
+                        _ => None,
+                    }
+                    .map(str::to_owned)
+                });
             Signal::MonitorStarted {
                 supervisor: sup,
                 name,

@@ -524,7 +524,10 @@ impl CallProjection {
 
     /// The canonical bytes of this projection: compact JSON with the declared field order.
     pub fn to_canonical_json(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("a projection always serialises")
+        // Room for a typical call's document up front, instead of growing through reallocations.
+        let mut out = Vec::with_capacity(4096);
+        serde_json::to_writer(&mut out, self).expect("a projection always serialises");
+        out
     }
 
     /// True when any conference was found.

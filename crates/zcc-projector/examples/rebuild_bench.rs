@@ -109,7 +109,7 @@ async fn page_ceilings(log: &dyn EventLog) -> Result<(f64, f64), StoreError> {
 
 /// The parse every read + parse ceiling does: the fold's own.
 fn parses(body: &str) -> bool {
-    zcc_events::parse_event_with(body.as_bytes(), FOLD_PARSE).is_ok()
+    zcc_events::parse_event_str_with(body, FOLD_PARSE).is_ok()
 }
 
 /// The ceilings through SQLite's blocking scan.

@@ -12,7 +12,7 @@ pub const FOLD_PARSE: zcc_events::ParseOptions = zcc_events::ParseOptions { skip
 /// envelope check at append time, so this means a reader regression) is left out of the fold,
 /// with a warning naming the position, the same way on every path.
 pub fn input_event(position: Position, body: &str, body_sha256: [u8; 32]) -> Option<InputEvent> {
-    match zcc_events::parse_event_with(body.as_bytes(), FOLD_PARSE) {
+    match zcc_events::parse_event_str_with(body, FOLD_PARSE) {
         Ok(event) => Some(InputEvent {
             position,
             body_sha256,

@@ -268,16 +268,22 @@ impl ProjectionStore for SqliteLog {
             move |tx, path, what| {
                 require_generation(tx, id, path, what)?;
                 let err = error::at(what, path);
-                let mut upsert = tx
+                // A document new to the generation (every one of a rebuild's first pass) is one
+                // insert and its side rows; only a replaced one (the live projector's re-folds)
+                // pays for the update and for clearing its old side rows.
+                let mut insert = tx
                     .prepare_cached(
                         "INSERT INTO projections (generation, engagement_id, account_id, \
                          started_at, ended_at, has_conference, agents, queues, doc, search) \
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-                         ON CONFLICT (generation, engagement_id) DO UPDATE SET \
-                         account_id = excluded.account_id, started_at = excluded.started_at, \
-                         ended_at = excluded.ended_at, has_conference = excluded.has_conference, \
-                         agents = excluded.agents, queues = excluded.queues, doc = excluded.doc, \
-                         search = excluded.search",
+                         ON CONFLICT (generation, engagement_id) DO NOTHING",
+                    )
+                    .map_err(&err)?;
+                let mut update = tx
+                    .prepare_cached(
+                        "UPDATE projections SET account_id = ?3, started_at = ?4, ended_at = ?5, \
+                         has_conference = ?6, agents = ?7, queues = ?8, doc = ?9, search = ?10 \
+                         WHERE generation = ?1 AND engagement_id = ?2",
                     )
                     .map_err(&err)?;
                 let mut del_agents = tx
@@ -305,22 +311,24 @@ impl ProjectionStore for SqliteLog {
                 for (d, stored) in &docs {
                     let agents = serde_json::to_string(&d.agents).expect("strings serialise");
                     let queues = serde_json::to_string(&d.queues).expect("strings serialise");
-                    upsert
-                        .execute(params![
-                            id.0,
-                            d.engagement_id.as_str(),
-                            d.account_id,
-                            d.started_at_ms,
-                            d.ended_at_ms,
-                            i64::from(d.has_conference),
-                            agents,
-                            queues,
-                            stored,
-                            d.search
-                        ])
-                        .map_err(&err)?;
-                    del_agents.execute(params![id.0, d.engagement_id.as_str()]).map_err(&err)?;
-                    del_queues.execute(params![id.0, d.engagement_id.as_str()]).map_err(&err)?;
+                    let row = params![
+                        id.0,
+                        d.engagement_id.as_str(),
+                        d.account_id,
+                        d.started_at_ms,
+                        d.ended_at_ms,
+                        i64::from(d.has_conference),
+                        agents,
+                        queues,
+                        stored,
+                        d.search
+                    ];
+                    let inserted = insert.execute(row).map_err(&err)? == 1;
+                    if !inserted {
+                        update.execute(row).map_err(&err)?;
+                        del_agents.execute(params![id.0, d.engagement_id.as_str()]).map_err(&err)?;
+                        del_queues.execute(params![id.0, d.engagement_id.as_str()]).map_err(&err)?;
+                    }
                     for a in &d.agents {
                         add_agent.execute(params![id.0, a, d.engagement_id.as_str()]).map_err(&err)?;
                     }

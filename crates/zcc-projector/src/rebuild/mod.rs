@@ -1,6 +1,12 @@
 //! Rebuilding a generation from the log: a streaming window over the log in position order,
-//! bodies parsed once and in parallel, engagements folded in parallel as soon as they have
-//! been quiet for a window of positions, memory bounded by the window (not the log).
+//! engagements parsed and folded in parallel as soon as they have been quiet for a window of
+//! positions, memory bounded by the window (not the log).
+//!
+//! Four stages run side by side with no barrier between them: the scan (a thread of its own),
+//! the window's bookkeeping (the producer, which only moves raw bodies into per-engagement
+//! buffers), the folds of closed engagements (the worker pool, several units of work in
+//! flight, each body parsed once by the worker that folds it) and the writer (documents in
+//! log order, one transaction per batch).
 //!
 //! Correctness first: a document written here must equal the live-maintained one byte for
 //! byte (I4). An engagement is folded from its buffer only when the buffer holds every one of
@@ -26,24 +32,26 @@ use crate::ProjectorError;
 use crate::catch_up::catch_up_with;
 use crate::generation::{build_rule, get, params_json, rule_of};
 use crate::progress::{Phase, Progress, ProgressSink};
-use read::{RawEntry, Reader, spawn_scan};
-use window::{Batch, Engine, merge, parse_chunk};
+use read::{Reader, spawn_scan};
+use window::{Batch, Closed, Engine, fold_closed, merge};
 use write::{Written, write_batch};
 
 /// Tuning of a rebuild. The defaults suit a 2-core machine with calls of minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RebuildOptions {
     /// An engagement not seen for this many log positions is folded and flushed. Larger
-    /// windows re-fold fewer reappearing engagements and hold more events in memory (about
-    /// 2 KB each).
+    /// windows re-fold fewer reappearing engagements and hold more raw bodies in memory (about
+    /// 1 KB each).
     pub window: u64,
     /// Entries per unit of work (parse, fold).
     pub chunk: usize,
-    /// Documents gathered into one write transaction. Bigger batches mean fewer commits and
-    /// more memory in flight (about 3 KB a document, up to four batches at once).
+    /// Documents gathered into one write transaction. Bigger batches mean fewer commits, and
+    /// each index page a batch touches is written once per batch, which matters for the
+    /// indexes keyed by engagement id (random); they hold more memory (about 3 KB a document,
+    /// one batch written while the next is gathered).
     pub write_docs: usize,
-    /// Parallel parsing and folding: 1 runs them on the calling thread; more runs them on the
-    /// shared pool (one thread per core). Default: the available cores.
+    /// Parallel parsing and folding: 1 folds each unit of work on one thread; more spreads it
+    /// over the shared pool (one thread per core). Default: the available cores.
     pub threads: usize,
 }
 
@@ -52,7 +60,7 @@ impl Default for RebuildOptions {
         RebuildOptions {
             window: 20_000,
             chunk: 4_096,
-            write_docs: 2_048,
+            write_docs: 8_192,
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
@@ -225,9 +233,9 @@ async fn run<S: Backend + ?Sized>(
     };
     // Documents written so far, for progress reports from the producer.
     let documents = AtomicU64::new(0);
-    // Two batches may wait between producer and writer: enough to keep both sides busy, and
-    // memory stays bounded by the batch size.
-    let (batch_tx, batch_rx) = tokio::sync::mpsc::channel::<Batch>(2);
+    // Units of work between the producer and the writer, folding or folded, in log order:
+    // enough to keep every core folding while the writer commits, and memory stays bounded.
+    let (fold_tx, fold_rx) = tokio::sync::mpsc::channel::<Folding>(FOLDS_IN_FLIGHT);
     let producer = Producer {
         id,
         head,
@@ -237,8 +245,15 @@ async fn run<S: Backend + ?Sized>(
         progress,
         documents: &documents,
     };
-    let writer = write_all(store, id, &*rule, batch_rx, resuming, &documents);
-    let ((position, entries), written) = tokio::try_join!(producer.run(reader, batch_tx), writer)?;
+    let writer = Writer {
+        id,
+        rule: &*rule,
+        resuming,
+        write_docs: options.write_docs.max(1),
+        documents: &documents,
+    };
+    let ((position, entries), written) =
+        tokio::try_join!(producer.run(reader, fold_tx), writer.run(store, fold_rx))?;
     let scan_elapsed = started.elapsed();
 
     // Events that arrived while the scan ran.
@@ -260,24 +275,112 @@ async fn run<S: Backend + ?Sized>(
     Ok(report)
 }
 
-/// The writer: batches in order, one transaction each, while the producer goes on parsing and
-/// folding. Ends when the producer drops its sender.
-async fn write_all<S: Backend + ?Sized>(
-    store: &S,
+/// Units of work the producer can have in flight before it waits for the writer.
+const FOLDS_IN_FLIGHT: usize = 4;
+
+/// A unit of work on its way to the writer: folding on the worker pool, or (nothing to fold)
+/// ready already.
+enum Folding {
+    Ready(Batch),
+    Running(tokio::task::JoinHandle<Batch>),
+}
+
+/// The writer: units of work in log order, gathered into batches of about `write_docs`
+/// documents, one transaction each, while the producer goes on. Ends when the producer drops
+/// its sender.
+struct Writer<'a> {
     id: GenerationId,
-    rule: &dyn Rule,
-    mut batch_rx: tokio::sync::mpsc::Receiver<Batch>,
+    rule: &'a dyn Rule,
     resuming: bool,
-    documents: &AtomicU64,
-) -> Result<Written, ProjectorError> {
-    let mut written = Written::default();
-    while let Some(batch) = batch_rx.recv().await {
-        let w = write_batch(store, id, rule, batch, resuming).await?;
+    write_docs: usize,
+    /// Documents written so far, for the producer's progress reports.
+    documents: &'a AtomicU64,
+}
+
+impl Writer<'_> {
+    /// Gather units of work into batches while the previous batch is being written: the
+    /// folds go on during a commit instead of waiting for it.
+    async fn run<S: Backend + ?Sized>(
+        &self,
+        store: &S,
+        fold_rx: tokio::sync::mpsc::Receiver<Folding>,
+    ) -> Result<Written, ProjectorError> {
+        let (batch_tx, mut batch_rx) = tokio::sync::mpsc::channel::<Batch>(1);
+        let write = async {
+            let mut written = Written::default();
+            while let Some(batch) = batch_rx.recv().await {
+                self.write(store, batch, &mut written).await?;
+            }
+            Ok(written)
+        };
+        let ((), written) = tokio::try_join!(self.gather(fold_rx, batch_tx), write)?;
+        Ok(written)
+    }
+
+    /// Units of work in log order, gathered into batches of about `write_docs` documents.
+    async fn gather(
+        &self,
+        mut fold_rx: tokio::sync::mpsc::Receiver<Folding>,
+        batch_tx: tokio::sync::mpsc::Sender<Batch>,
+    ) -> Result<(), ProjectorError> {
+        let mut gathered: Option<Batch> = None;
+        while let Some(folding) = fold_rx.recv().await {
+            let batch = match folding {
+                Folding::Ready(batch) => batch,
+                Folding::Running(job) => job.await.map_err(|e| worker_failed(self.id, &e))?,
+            };
+            // Small units gathered into one bigger transaction: fewer commits, and a page
+            // touched by several documents is written once. The checkpoint is the latest one's.
+            let merged = match gathered.take() {
+                Some(acc) => merge(acc, batch),
+                None => batch,
+            };
+            if merged.docs.len() + merged.refold.len() >= self.write_docs {
+                self.send(&batch_tx, merged).await?;
+            } else {
+                gathered = Some(merged);
+            }
+        }
+        // The last unit (the end of the scan) always comes, so the last checkpoint is written.
+        if let Some(batch) = gathered {
+            self.send(&batch_tx, batch).await?;
+        }
+        Ok(())
+    }
+
+    async fn send(
+        &self,
+        batch_tx: &tokio::sync::mpsc::Sender<Batch>,
+        batch: Batch,
+    ) -> Result<(), ProjectorError> {
+        batch_tx
+            .send(batch)
+            .await
+            .map_err(|_| ProjectorError::Worker {
+                generation: self.id,
+                reason: "the projection writer stopped".to_owned(),
+            })
+    }
+
+    async fn write<S: Backend + ?Sized>(
+        &self,
+        store: &S,
+        batch: Batch,
+        written: &mut Written,
+    ) -> Result<(), ProjectorError> {
+        let w = write_batch(store, self.id, self.rule, batch, self.resuming).await?;
         written.documents += w.documents;
         written.refolded += w.refolded;
-        documents.store(written.documents, Ordering::Relaxed);
+        self.documents.store(written.documents, Ordering::Relaxed);
+        Ok(())
     }
-    Ok(written)
+}
+
+fn worker_failed(generation: GenerationId, e: &tokio::task::JoinError) -> ProjectorError {
+    ProjectorError::Worker {
+        generation,
+        reason: e.to_string(),
+    }
 }
 
 /// Mark a scanned and caught-up generation ready, and active if asked. Returns its state.
@@ -307,91 +410,56 @@ struct Producer<'a> {
 }
 
 impl Producer<'_> {
-    /// The scan (or pages) runs ahead on its own. Chunk i+1 is parsed on the worker pool while
-    /// chunk i goes into the window (one thread) and its closed engagements are folded (the
-    /// pool again), so the window's serial bookkeeping overlaps the parse instead of leaving
-    /// the pool idle between chunks. Returns the last position read and the entries scanned.
+    /// The scan (or pages) runs ahead on its own; each chunk goes into the window here (only
+    /// bookkeeping, no parsing), and the engagements it closes are parsed and folded on the
+    /// worker pool while the next chunk comes in. Returns the last position read and the
+    /// entries scanned.
     async fn run<S: Backend + ?Sized>(
         &self,
         mut reader: Reader<'_, S>,
-        batch_tx: tokio::sync::mpsc::Sender<Batch>,
+        fold_tx: tokio::sync::mpsc::Sender<Folding>,
     ) -> Result<(i64, u64), ProjectorError> {
-        let write_docs = self.options.write_docs.max(1);
-        let mut engine = Engine::new(self.rule.clone(), self.options, self.from);
+        let mut engine = Engine::new(self.options, self.from);
         let mut entries = 0u64;
-        let mut accumulating: Option<Batch> = None;
-        let first = reader.next().await?;
-        let mut current = self.parse(first).await?;
-        while !current.is_empty() {
-            let work = tokio::task::spawn_blocking(move || {
-                let batch = engine.absorb(current);
-                (engine, batch)
-            });
-            let next = async {
-                let chunk = reader.next().await?;
-                self.parse(chunk).await
-            };
-            let (work, next) = tokio::join!(work, next);
-            let (e, batch) = work.map_err(|e| self.worker_failed(&e))?;
-            engine = e;
-            entries += batch.entries;
-            // Gather small batches into one bigger transaction: fewer commits, and a page
-            // touched by several documents is written once. The checkpoint is the latest
-            // batch's.
-            let merged = match accumulating.take() {
-                Some(acc) => merge(acc, batch),
-                None => batch,
-            };
-            if merged.docs.len() + merged.refold.len() >= write_docs {
-                self.send(&batch_tx, merged).await?;
-            } else {
-                accumulating = Some(merged);
+        loop {
+            let chunk = reader.next().await?;
+            if chunk.is_empty() {
+                break;
             }
-            current = next?;
+            entries += chunk.len() as u64;
+            let closed = engine.absorb(chunk);
+            self.fold(&fold_tx, closed).await?;
             self.report(Phase::Scan, engine.position);
         }
-        if let Some(b) = accumulating.take() {
-            self.send(&batch_tx, b).await?;
-        }
-        let (engine, last) = tokio::task::spawn_blocking(move || {
-            let batch = engine.finish();
-            (engine, batch)
-        })
-        .await
-        .map_err(|e| self.worker_failed(&e))?;
+        let closed = engine.finish();
         self.report(Phase::Refold, engine.position);
-        self.send(&batch_tx, last).await?;
-        // The writer ends when the last sender is gone (here, as `batch_tx` drops).
+        self.fold(&fold_tx, closed).await?;
+        // The writer ends when the last sender is gone (here, as `fold_tx` drops).
         Ok((engine.position, entries))
     }
 
-    /// Parse a chunk on the blocking pool.
-    async fn parse(&self, chunk: Vec<RawEntry>) -> Result<Vec<window::Parsed>, ProjectorError> {
-        let threads = self.options.threads.max(1);
-        tokio::task::spawn_blocking(move || parse_chunk(chunk, threads))
-            .await
-            .map_err(|e| self.worker_failed(&e))
-    }
-
-    async fn send(
+    /// Start folding what the window closed, and queue it for the writer.
+    async fn fold(
         &self,
-        batch_tx: &tokio::sync::mpsc::Sender<Batch>,
-        batch: Batch,
+        fold_tx: &tokio::sync::mpsc::Sender<Folding>,
+        closed: Closed,
     ) -> Result<(), ProjectorError> {
-        batch_tx
-            .send(batch)
+        let folding = if closed.len() == 0 {
+            Folding::Ready(fold_closed(&*self.rule, closed, 1))
+        } else {
+            let rule = self.rule.clone();
+            let threads = self.options.threads.max(1);
+            Folding::Running(tokio::task::spawn_blocking(move || {
+                fold_closed(&*rule, closed, threads)
+            }))
+        };
+        fold_tx
+            .send(folding)
             .await
             .map_err(|_| ProjectorError::Worker {
                 generation: self.id,
                 reason: "the projection writer stopped".to_owned(),
             })
-    }
-
-    fn worker_failed(&self, e: &tokio::task::JoinError) -> ProjectorError {
-        ProjectorError::Worker {
-            generation: self.id,
-            reason: e.to_string(),
-        }
     }
 
     fn report(&self, phase: Phase, position: i64) {

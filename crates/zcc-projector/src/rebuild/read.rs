@@ -7,23 +7,31 @@ use std::sync::Arc;
 use zcc_store::projection::Backend;
 use zcc_store::{EngagementId, LogEntry, LogScan, Position, StoreError};
 
-/// An owned log entry travelling from the reader to the workers.
+/// An owned log entry travelling from the reader to the window: the call it belongs to (none
+/// for an entry that is not part of a call) and its body.
 pub(super) struct RawEntry {
-    pub(super) position: Position,
     pub(super) engagement_id: Option<EngagementId>,
-    pub(super) body: String,
+    pub(super) body: Body,
+}
+
+/// A logged body, kept unparsed in the window until its engagement is folded.
+pub(super) struct Body {
+    pub(super) position: Position,
     pub(super) body_sha256: [u8; 32],
+    pub(super) body: String,
 }
 
 impl From<LogEntry> for RawEntry {
     fn from(e: LogEntry) -> Self {
         RawEntry {
-            position: e.position,
             engagement_id: e
                 .engagement_id
                 .filter(|id| crate::call_of(Some(id)).is_some()),
-            body: e.body,
-            body_sha256: e.body_sha256.0,
+            body: Body {
+                position: e.position,
+                body_sha256: e.body_sha256.0,
+                body: e.body,
+            },
         }
     }
 }
@@ -84,11 +92,20 @@ pub(super) fn spawn_scan(
         let mut buf: Vec<RawEntry> = Vec::with_capacity(chunk);
         let mut closed = false;
         let result = scan.scan(after, &mut |e| {
+            let engagement_id = crate::call_of(e.engagement_id).map(EngagementId::from);
+            // An entry outside every call only moves the window's position: no body to copy.
+            let body = if engagement_id.is_some() {
+                e.body.to_owned()
+            } else {
+                String::new()
+            };
             buf.push(RawEntry {
-                position: e.position,
-                engagement_id: crate::call_of(e.engagement_id).map(EngagementId::from),
-                body: e.body.to_owned(),
-                body_sha256: e.body_sha256.0,
+                engagement_id,
+                body: Body {
+                    position: e.position,
+                    body_sha256: e.body_sha256.0,
+                    body,
+                },
             });
             if buf.len() >= chunk {
                 let full = std::mem::replace(&mut buf, Vec::with_capacity(chunk));

@@ -1,18 +1,20 @@
-//! The streaming window: per-engagement buffers in log order, folded in parallel once their
+//! The streaming window: per-engagement buffers of raw bodies in log order, closed once their
 //! engagement has been quiet for a window of positions, with the checkpoint that is safe once
-//! the documents are written.
+//! their documents are written. Closed engagements are parsed and folded together
+//! ([`fold_closed`]), on the worker that folds them: each body is read once, and its parsed
+//! form lives only as long as the fold that reads it.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use zcc_model::{InputEvent, Rule};
+use zcc_model::Rule;
 use zcc_store::projection::ProjectionDoc;
 use zcc_store::{EngagementId, Position};
 
 use super::RebuildOptions;
-use super::read::RawEntry;
+use super::read::{Body, RawEntry};
 use crate::document::{fold_engagement, input_event};
 use crate::par::par_map_owned;
 
@@ -24,33 +26,33 @@ pub(super) struct Batch {
     /// Engagements to fold from all their logged events (they reappeared after a flush).
     pub(super) refold: Vec<EngagementId>,
     pub(super) checkpoint: i64,
-    pub(super) entries: u64,
+}
+
+/// Engagements the window closed: the bodies to fold, the engagements to re-fold from the log,
+/// and the checkpoint that is safe once both are written.
+pub(super) struct Closed {
+    fold: Vec<(Arc<str>, Vec<Body>)>,
+    refold: Vec<EngagementId>,
+    checkpoint: i64,
+}
+
+impl Closed {
+    /// Documents in this unit of work (folds and re-folds).
+    pub(super) fn len(&self) -> usize {
+        self.fold.len() + self.refold.len()
+    }
 }
 
 struct Buffer {
     first: i64,
     last: i64,
-    events: Vec<InputEvent>,
+    bodies: Vec<Body>,
     /// Flushed before: fold from the log, not from this buffer.
     refold: bool,
 }
 
-/// One log entry parsed: position, engagement, the rule's input (none if the body does not
-/// parse).
-pub(super) type Parsed = (Position, Option<EngagementId>, Option<InputEvent>);
-
-/// Parse a chunk in parallel; each body is parsed and freed on the worker that reads it.
-pub(super) fn parse_chunk(chunk: Vec<RawEntry>, threads: usize) -> Vec<Parsed> {
-    par_map_owned(chunk, threads, |e| {
-        let event = input_event(e.position, &e.body, e.body_sha256);
-        (e.position, e.engagement_id, event)
-    })
-}
-
 /// The streaming window: per-engagement buffers for engagements still open.
 pub(super) struct Engine {
-    rule: Arc<dyn Rule>,
-    threads: usize,
     window: i64,
     /// Keyed by a shared id: the queues below hold clones of the key, not copies of the text.
     buffers: HashMap<Arc<str>, Buffer>,
@@ -70,10 +72,8 @@ fn id_hash(id: &str) -> u64 {
 }
 
 impl Engine {
-    pub(super) fn new(rule: Arc<dyn Rule>, options: RebuildOptions, start: Position) -> Engine {
+    pub(super) fn new(options: RebuildOptions, start: Position) -> Engine {
         Engine {
-            rule,
-            threads: options.threads.max(1),
             window: i64::try_from(options.window).unwrap_or(i64::MAX).max(1),
             buffers: HashMap::new(),
             by_last: VecDeque::new(),
@@ -83,20 +83,13 @@ impl Engine {
         }
     }
 
-    /// Parse a chunk in parallel, add it to the buffers, fold the engagements that went quiet.
-    #[cfg(test)]
-    fn process(&mut self, chunk: Vec<RawEntry>) -> Batch {
-        let parsed = parse_chunk(chunk, self.threads);
-        self.absorb(parsed)
-    }
-
-    /// Add a parsed chunk to the buffers and fold the engagements that went quiet.
-    pub(super) fn absorb(&mut self, parsed: Vec<Parsed>) -> Batch {
-        let entries = parsed.len() as u64;
-        for (position, engagement_id, event) in parsed {
-            let position = position.get();
+    /// Add a chunk of the log to the buffers and close the engagements that went quiet. Only
+    /// bookkeeping: no body is parsed here.
+    pub(super) fn absorb(&mut self, chunk: Vec<RawEntry>) -> Closed {
+        for entry in chunk {
+            let position = entry.body.position.get();
             self.position = position;
-            let Some(id) = engagement_id else {
+            let Some(id) = entry.engagement_id else {
                 continue;
             };
             let id: Arc<str> = match self.buffers.get_key_value(id.as_str()) {
@@ -107,7 +100,7 @@ impl Engine {
             match self.buffers.get_mut(&id) {
                 Some(b) => {
                     b.last = position;
-                    b.events.extend(event);
+                    b.bodies.push(entry.body);
                 }
                 None => {
                     let refold = self.flushed.contains(&id_hash(&id));
@@ -117,7 +110,7 @@ impl Engine {
                         Buffer {
                             first: position,
                             last: position,
-                            events: event.into_iter().collect(),
+                            bodies: vec![entry.body],
                             refold,
                         },
                     );
@@ -136,20 +129,18 @@ impl Engine {
                 closed.push((id, b));
             }
         }
-        let mut batch = self.flush(closed);
-        batch.entries = entries;
-        batch
+        self.close(closed)
     }
 
     /// Close every open buffer (end of the scan).
-    pub(super) fn finish(&mut self) -> Batch {
+    pub(super) fn finish(&mut self) -> Closed {
         let closed: Vec<(Arc<str>, Buffer)> = self.buffers.drain().collect();
         self.by_last.clear();
         self.by_first.clear();
-        self.flush(closed)
+        self.close(closed)
     }
 
-    fn flush(&mut self, closed: Vec<(Arc<str>, Buffer)>) -> Batch {
+    fn close(&mut self, closed: Vec<(Arc<str>, Buffer)>) -> Closed {
         let mut refold = Vec::new();
         let mut fold = Vec::with_capacity(closed.len());
         for (id, b) in closed {
@@ -157,14 +148,9 @@ impl Engine {
             if b.refold {
                 refold.push(EngagementId::from(&*id));
             } else {
-                fold.push((id, b.events));
+                fold.push((id, b.bodies));
             }
         }
-        let rule = &*self.rule;
-        // Folded and freed on the workers.
-        let docs = par_map_owned(fold, self.threads, |(id, events)| {
-            fold_engagement(rule, &EngagementId::from(&*id), &events)
-        });
         // The oldest open buffer's first event bounds what is fully written.
         while let Some((first, id)) = self.by_first.front() {
             if self.buffers.get(id).is_some_and(|b| b.first == *first) {
@@ -176,12 +162,29 @@ impl Engine {
             Some((first, _)) => first - 1,
             None => self.position,
         };
-        Batch {
-            docs,
+        Closed {
+            fold,
             refold,
             checkpoint,
-            entries: 0,
         }
+    }
+}
+
+/// Parse and fold the closed engagements, in parallel on `threads`: each engagement's bodies
+/// are parsed, folded and freed on the worker that takes it.
+pub(super) fn fold_closed(rule: &dyn Rule, closed: Closed, threads: usize) -> Batch {
+    let docs = par_map_owned(closed.fold, threads, |(id, bodies)| {
+        let events: Vec<_> = bodies
+            .iter()
+            .filter_map(|b| input_event(b.position, &b.body, b.body_sha256))
+            .collect();
+        drop(bodies);
+        fold_engagement(rule, &EngagementId::from(&*id), &events)
+    });
+    Batch {
+        docs,
+        refold: closed.refold,
+        checkpoint: closed.checkpoint,
     }
 }
 
@@ -190,7 +193,6 @@ pub(super) fn merge(mut a: Batch, b: Batch) -> Batch {
     a.docs.extend(b.docs);
     a.refold.extend(b.refold);
     a.checkpoint = b.checkpoint;
-    a.entries += b.entries;
     a
 }
 
@@ -199,7 +201,7 @@ mod tests {
     use std::collections::{BTreeMap, HashSet};
 
     use super::*;
-    use zcc_model::rules;
+    use zcc_model::{InputEvent, rules};
     use zcc_store::Digest;
 
     /// Simulated traffic as a log would hold it: duplicates dropped, positions 1, 2, 3, ...
@@ -223,10 +225,12 @@ mod tests {
             }
             let summary = zcc_events::read_envelope(d.body.as_bytes()).unwrap();
             out.push(RawEntry {
-                position: Position(out.len() as i64 + 1),
                 engagement_id: summary.engagement_id,
-                body: d.body,
-                body_sha256: sha,
+                body: Body {
+                    position: Position(out.len() as i64 + 1),
+                    body_sha256: sha,
+                    body: d.body,
+                },
             });
         }
         out
@@ -245,7 +249,11 @@ mod tests {
                 by_engagement
                     .entry(id.clone())
                     .or_default()
-                    .extend(input_event(e.position, &e.body, e.body_sha256));
+                    .extend(input_event(
+                        e.body.position,
+                        &e.body.body,
+                        e.body.body_sha256,
+                    ));
             }
         }
         let expected: BTreeMap<EngagementId, ProjectionDoc> = by_engagement
@@ -259,7 +267,7 @@ mod tests {
                 threads,
                 ..RebuildOptions::default()
             };
-            let mut engine = Engine::new(rule.clone(), options, Position::START);
+            let mut engine = Engine::new(options, Position::START);
             let mut got: BTreeMap<EngagementId, ProjectionDoc> = BTreeMap::new();
             let mut refolds = 0;
             let mut apply = |batch: Batch, got: &mut BTreeMap<EngagementId, ProjectionDoc>| {
@@ -279,13 +287,15 @@ mod tests {
                 let owned: Vec<RawEntry> = part
                     .iter()
                     .map(|e| RawEntry {
-                        position: e.position,
                         engagement_id: e.engagement_id.clone(),
-                        body: e.body.clone(),
-                        body_sha256: e.body_sha256,
+                        body: Body {
+                            position: e.body.position,
+                            body_sha256: e.body.body_sha256,
+                            body: e.body.body.clone(),
+                        },
                     })
                     .collect();
-                let batch = engine.process(owned);
+                let batch = fold_closed(&*rule, engine.absorb(owned), threads);
                 assert!(
                     batch.checkpoint >= last_checkpoint,
                     "checkpoints only move forward"
@@ -300,7 +310,7 @@ mod tests {
                 }
                 apply(batch, &mut got);
             }
-            let last = engine.finish();
+            let last = fold_closed(&*rule, engine.finish(), threads);
             assert_eq!(last.checkpoint, entries.len() as i64);
             apply(last, &mut got);
             assert_eq!(got.len(), expected.len(), "window {window}");
