@@ -16,6 +16,10 @@
 //! memory of the rebuilds themselves (the peak is reset after filling the log and measuring
 //! the ceilings).
 //!
+//! `ZCC_BENCH_RUNS=N` (SQLite) repeats ceilings and rebuild N times on the same log and ends
+//! with the median and spread; `ZCC_BENCH_SKIP_CEILINGS=1` leaves the ceilings out (for a
+//! profile of the rebuild alone).
+//!
 //! Tuning knobs (defaults otherwise): `ZCC_BENCH_WINDOW`, `ZCC_BENCH_CHUNK`,
 //! `ZCC_BENCH_WRITE_DOCS`, `ZCC_BENCH_THREADS` (the [`RebuildOptions`]), `ZCC_BENCH_WRITE_CACHE_KIB` and
 //! `ZCC_BENCH_READ_CACHE_KIB` (SQLite page caches of the write and pooled read connections).
@@ -200,7 +204,7 @@ async fn rebuild(
     name: &str,
     scan: Option<Arc<dyn LogScan>>,
     ceiling: Ceilings,
-) -> Result<(), Box<dyn std::error::Error>> {
+) -> Result<f64, Box<dyn std::error::Error>> {
     let report = reproject_with(
         log,
         RebuildRequest {
@@ -220,16 +224,89 @@ async fn rebuild(
         )
     });
     println!(
-        "rebuild via {name}: {} events in {:.2} s = {:.0} events/s ({} documents, {} re-folded); \
-         {:.2} of read + parse on one core{all_cores}",
+        "rebuild via {name}: {} events in {:.2} s = {:.0} events/s ({} documents, {} re-folded, \
+         longest write {} ms); {:.2} of read + parse on one core{all_cores}",
         report.entries,
         report.elapsed_ms as f64 / 1000.0,
         report.events_per_second,
         report.documents,
         report.refolded,
+        report.longest_write_ms,
         report.events_per_second / ceiling.one_core,
     );
-    Ok(())
+    Ok(report.events_per_second)
+}
+
+/// One SQLite run: the ceilings, then the rebuild(s) with the peak memory of the rebuilds alone.
+/// Returns the fast scan's rebuild rate, its ratio to scan + parse on one core, and the peak.
+async fn sqlite_run(
+    log: &Arc<SqliteLog>,
+    size: i64,
+    only_scan: bool,
+) -> Result<RunResult, Box<dyn std::error::Error>> {
+    let cores = bench_options().threads;
+    let (raw, parse, parallel) = if std::env::var_os("ZCC_BENCH_SKIP_CEILINGS").is_some() {
+        (f64::NAN, f64::NAN, f64::NAN)
+    } else {
+        let (raw, parse) = scan_ceilings(log)?;
+        (raw, parse, parallel_scan_ceiling(log, size, cores)?)
+    };
+    println!(
+        "ceiling: raw scan {raw:.0} rows/s; scan + parse on one core {parse:.0}/s, \
+         on {cores} cores {parallel:.0}/s"
+    );
+    let ceiling = Ceilings {
+        one_core: parse,
+        all_cores: Some((cores, parallel)),
+    };
+    println!(
+        "resident before the rebuilds: {} MiB",
+        status_kib("VmRSS:").unwrap_or(0) / 1024
+    );
+    reset_peak_rss();
+    if !only_scan {
+        rebuild(&**log, "read_after pages", None, ceiling).await?;
+    }
+    let scan = EventLog::log_scan(log.clone());
+    let rate = rebuild(&**log, "sqlite blocking scan", scan, ceiling).await?;
+    let peak_mib = status_kib("VmHWM:").unwrap_or(0) / 1024;
+    println!("peak resident memory during the rebuilds: {peak_mib} MiB");
+    Ok(RunResult {
+        rate,
+        ratio: rate / parse,
+        peak_mib,
+    })
+}
+
+/// One run's figures, for the summary of several.
+struct RunResult {
+    rate: f64,
+    ratio: f64,
+    peak_mib: u64,
+}
+
+/// Median and spread of several runs (`ZCC_BENCH_RUNS`).
+fn summary(results: &[RunResult]) {
+    fn median_and_range(mut v: Vec<f64>) -> (f64, f64, f64) {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let median = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        };
+        (median, v[0], v[n - 1])
+    }
+    let (rate, rate_lo, rate_hi) = median_and_range(results.iter().map(|r| r.rate).collect());
+    let (ratio, ratio_lo, ratio_hi) = median_and_range(results.iter().map(|r| r.ratio).collect());
+    let (peak, peak_lo, peak_hi) =
+        median_and_range(results.iter().map(|r| r.peak_mib as f64).collect());
+    println!(
+        "summary of {} runs: rebuild median {rate:.0} events/s ({rate_lo:.0}–{rate_hi:.0}); \
+         {ratio:.2} of scan + parse on one core ({ratio_lo:.2}–{ratio_hi:.2}); \
+         peak {peak:.0} MiB ({peak_lo:.0}–{peak_hi:.0})",
+        results.len()
+    );
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -273,32 +350,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let log = Arc::new(SqliteLog::open_with(&path, options)?);
         fill(&*log, events).await?;
         let size = log.head().await?.size;
-        let cores = bench_options().threads;
-        let (raw, parse, parallel) = if std::env::var_os("ZCC_BENCH_SKIP_CEILINGS").is_some() {
-            (f64::NAN, f64::NAN, f64::NAN)
-        } else {
-            let (raw, parse) = scan_ceilings(&log)?;
-            (raw, parse, parallel_scan_ceiling(&log, size, cores)?)
-        };
         println!("log: {size} events (SQLite)");
-        println!(
-            "ceiling: raw scan {raw:.0} rows/s; scan + parse on one core {parse:.0}/s, \
-             on {cores} cores {parallel:.0}/s"
-        );
-        let ceiling = Ceilings {
-            one_core: parse,
-            all_cores: Some((cores, parallel)),
-        };
-        println!(
-            "resident before the rebuilds: {} MiB",
-            status_kib("VmRSS:").unwrap_or(0) / 1024
-        );
-        reset_peak_rss();
-        if !only_scan {
-            rebuild(&*log, "read_after pages", None, ceiling).await?;
+        let runs: usize = env_number("ZCC_BENCH_RUNS").unwrap_or(1).max(1);
+        let mut results = Vec::with_capacity(runs);
+        for run in 1..=runs {
+            if runs > 1 {
+                println!("run {run} of {runs}");
+            }
+            results.push(sqlite_run(&log, size, only_scan).await?);
         }
-        let scan = EventLog::log_scan(log.clone());
-        rebuild(&*log, "sqlite blocking scan", scan, ceiling).await?;
+        if runs > 1 {
+            summary(&results);
+        }
+        return Ok(());
     }
     if let Some(kib) = status_kib("VmHWM:") {
         println!(

@@ -60,7 +60,7 @@ impl Default for RebuildOptions {
         RebuildOptions {
             window: 20_000,
             chunk: 4_096,
-            write_docs: 8_192,
+            write_docs: 2_048,
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
@@ -82,6 +82,9 @@ pub struct RebuildReport {
     pub refolded: u64,
     /// Entries folded by the final catch-up (events that arrived during the scan).
     pub caught_up: u64,
+    /// The longest write of a batch of documents, in milliseconds: about the longest an append
+    /// (a webhook) queued behind the rebuild's writes could have waited.
+    pub longest_write_ms: u64,
     pub elapsed_ms: u64,
     /// Scan entries per second of wall time, scan phase included catch-up excluded.
     pub events_per_second: f64,
@@ -92,7 +95,7 @@ impl std::fmt::Display for RebuildReport {
         write!(
             f,
             "generation {} ({}) is {}: {} entries from position {} in {:.1} s ({:.0} events/s), \
-             {} documents, {} re-folded, {} entries caught up",
+             {} documents, {} re-folded, {} entries caught up, longest write {} ms",
             self.generation,
             self.rule_identity,
             self.state.as_str(),
@@ -103,6 +106,7 @@ impl std::fmt::Display for RebuildReport {
             self.documents,
             self.refolded,
             self.caught_up,
+            self.longest_write_ms,
         )
     }
 }
@@ -268,6 +272,7 @@ async fn run<S: Backend + ?Sized>(
         documents: written.documents,
         refolded: written.refolded,
         caught_up: caught.entries,
+        longest_write_ms: written.longest_ms,
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         events_per_second: entries as f64 / scan_elapsed.as_secs_f64().max(1e-9),
     };
@@ -371,6 +376,7 @@ impl Writer<'_> {
         let w = write_batch(store, self.id, self.rule, batch, self.resuming).await?;
         written.documents += w.documents;
         written.refolded += w.refolded;
+        written.longest_ms = written.longest_ms.max(w.longest_ms);
         self.documents.store(written.documents, Ordering::Relaxed);
         Ok(())
     }

@@ -13,6 +13,9 @@ use crate::document::{fold_engagement, input_events};
 pub(super) struct Written {
     pub(super) documents: u64,
     pub(super) refolded: u64,
+    /// The longest `write_projections` call (encoding, the wait for the writer, the
+    /// transaction).
+    pub(super) longest_ms: u64,
 }
 
 /// Write one batch: re-fold the engagements that need their whole history first (and, when
@@ -64,8 +67,10 @@ pub(super) async fn write_batch<S: Backend + ?Sized>(
     }
     batch.docs = docs;
     written.documents = batch.docs.len() as u64;
+    let started = std::time::Instant::now();
     store
         .write_projections(id, batch.docs, Position(batch.checkpoint))
         .await?;
+    written.longest_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(written)
 }

@@ -214,6 +214,9 @@ pub struct RebuildReport {
     pub refolded: i64,
     /// Entries folded by the final catch-up.
     pub caught_up: i64,
+    /// The longest write of a batch of documents (about the longest a webhook queued behind
+    /// the rebuild's writes could have waited).
+    pub longest_write_ms: i64,
     pub elapsed_ms: i64,
     pub events_per_second: f64,
 }
