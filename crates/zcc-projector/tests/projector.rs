@@ -93,6 +93,15 @@ async fn sqlite_fast_scan_rebuild_equals_live() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_fast_scan_rebuild_equals_live() {
+    let db = postgres().await;
+    // The PostgreSQL fast scan, as `reproject` wires it.
+    let scan = zcc_store::EventLog::log_scan(db.log.clone());
+    assert!(scan.is_some(), "PostgreSQL offers a fast scan");
+    rebuild_equals_live(&*db.log, scan).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_rebuild_equals_live() {
     let db = postgres().await;
     rebuild_equals_live(&*db.log, None).await;

@@ -6,6 +6,7 @@
 //! - `append`: how a batch is appended (one transaction under one advisory lock, so positions
 //!   are gapless and commit-ordered with any number of writer processes);
 //! - `read`: the queries that read entries, deliveries and quarantine back;
+//! - `scan`: the fast whole-log scan of rebuilds ([`zcc_store::LogScan`]);
 //! - `audit`: the delivery rows of log positions and the quarantine ([`zcc_store::AuditLog`]);
 //! - `guards`: the append-only triggers and how `missing_guards` checks them;
 //! - `error`: sqlx errors to [`StoreError`] by SQLSTATE class.
@@ -20,6 +21,8 @@ mod guards;
 mod outbound;
 mod projection;
 mod read;
+mod scan;
+pub use scan::SCAN_SEGMENT_ROWS;
 
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -29,7 +32,7 @@ use async_trait::async_trait;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use zcc_store::{
-    Appended, Delivery, EngagementId, EventLog, Head, LogEntry, NewEvent, Position,
+    Appended, Delivery, EngagementId, EventLog, Head, LogEntry, LogScan, NewEvent, Position,
     QuarantineEntry, StoreError,
 };
 
@@ -221,6 +224,11 @@ async fn migrations_applied(pool: &PgPool) -> Result<bool, StoreError> {
 
 #[async_trait]
 impl EventLog for PostgresLog {
+    /// [`PostgresLog::scan_blocking`]: four columns streamed segment by segment.
+    fn log_scan(self: Arc<Self>) -> Option<Arc<dyn LogScan>> {
+        Some(self)
+    }
+
     fn backend(&self) -> &'static str {
         "postgres"
     }

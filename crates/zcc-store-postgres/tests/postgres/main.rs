@@ -8,6 +8,7 @@ mod immutability;
 mod log;
 mod outbound;
 mod roles;
+mod scan;
 mod support;
 mod tamper;
 mod unavailable;
