@@ -280,8 +280,11 @@ async fn run<S: Backend + ?Sized>(
     Ok(report)
 }
 
-/// Units of work the producer can have in flight before it waits for the writer.
-const FOLDS_IN_FLIGHT: usize = 4;
+/// Units of work queued for the writer before the producer waits (besides the one the writer
+/// is collecting and the one the producer is sending): enough to keep the pool busy during a
+/// commit. More only held more memory and was slower (fresh pages, colder caches; 229–258k
+/// events/s with 4 against 264–273k with 2, docs/BENCHMARKS.md).
+const FOLDS_IN_FLIGHT: usize = 2;
 
 /// A unit of work on its way to the writer: folding on the worker pool, or (nothing to fold)
 /// ready already.

@@ -43,13 +43,27 @@ pub(super) async fn write_batch<S: Backend + ?Sized>(
         }
         batch.docs = kept;
     }
-    for engagement_id in refold {
-        let entries = store.engagement_events(&engagement_id).await?;
-        let events = input_events(&entries);
-        batch
-            .docs
-            .push(fold_engagement(rule, &engagement_id, &events));
-        written.refolded += 1;
+    if !refold.is_empty() {
+        // Every re-fold of the batch in one read (one query, not one per engagement), each
+        // engagement's whole history up to the head.
+        let head = Position(store.head().await?.size);
+        let entries = store.engagements_events(&refold, head).await?;
+        // Each engagement's entries are contiguous.
+        let by_engagement: std::collections::HashMap<_, _> = entries
+            .chunk_by(|a, b| a.engagement_id == b.engagement_id)
+            .filter_map(|group| Some((group[0].engagement_id.as_ref()?, group)))
+            .collect();
+        for engagement_id in &refold {
+            let history = by_engagement
+                .get(engagement_id)
+                .copied()
+                .unwrap_or_default();
+            let events = input_events(history);
+            batch
+                .docs
+                .push(fold_engagement(rule, engagement_id, &events));
+            written.refolded += 1;
+        }
     }
     // In key order: neighbouring documents share b-tree pages. Stable, so a re-fold (pushed
     // last) still lands after an earlier document of the same engagement.
