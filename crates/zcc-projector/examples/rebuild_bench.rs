@@ -118,26 +118,6 @@ fn parses(body: &str) -> bool {
     zcc_events::parse_event_str_with(body, FOLD_PARSE).is_ok()
 }
 
-/// The ceilings through SQLite's blocking scan.
-fn scan_ceilings(log: &SqliteLog) -> Result<(f64, f64), StoreError> {
-    let t = Instant::now();
-    let mut n = 0u64;
-    log.scan_blocking(Position::START, |_| {
-        n += 1;
-        ControlFlow::Continue(())
-    })?;
-    let raw = n as f64 / t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let mut parsed = 0u64;
-    log.scan_blocking(Position::START, |e| {
-        if parses(e.body) {
-            parsed += 1;
-        }
-        ControlFlow::Continue(())
-    })?;
-    Ok((raw, parsed as f64 / t.elapsed().as_secs_f64()))
-}
-
 /// The ceilings through a backend's [`LogScan`], the way the rebuild runs it (on a blocking
 /// thread of the runtime): raw, then with the fold's parse, both on one core.
 async fn log_scan_ceilings(scan: &Arc<dyn LogScan>) -> Result<(f64, f64), StoreError> {
@@ -276,7 +256,8 @@ async fn sqlite_run(
     let (raw, parse, parallel) = if std::env::var_os("ZCC_BENCH_SKIP_CEILINGS").is_some() {
         (f64::NAN, f64::NAN, f64::NAN)
     } else {
-        let (raw, parse) = scan_ceilings(log)?;
+        let scan: Arc<dyn LogScan> = log.clone();
+        let (raw, parse) = log_scan_ceilings(&scan).await?;
         (raw, parse, parallel_scan_ceiling(log, size, cores)?)
     };
     println!(

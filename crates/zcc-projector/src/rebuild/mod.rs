@@ -33,8 +33,8 @@ use crate::catch_up::catch_up_with;
 use crate::generation::{build_rule, get, params_json, rule_of};
 use crate::progress::{Phase, Progress, ProgressSink};
 use read::{Reader, spawn_scan};
-use window::{Batch, Closed, Engine, fold_closed, merge};
-use write::{Written, write_batch};
+use window::{Closed, Engine, fold_closed};
+use write::{Folding, Writer, writer_stopped};
 
 /// Tuning of a rebuild. The defaults suit a 2-core machine with calls of minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -286,112 +286,6 @@ async fn run<S: Backend + ?Sized>(
 /// events/s with 4 against 264–273k with 2, docs/BENCHMARKS.md).
 const FOLDS_IN_FLIGHT: usize = 2;
 
-/// A unit of work on its way to the writer: folding on the worker pool, or (nothing to fold)
-/// ready already.
-enum Folding {
-    Ready(Batch),
-    Running(tokio::task::JoinHandle<Batch>),
-}
-
-/// The writer: units of work in log order, gathered into batches of about `write_docs`
-/// documents, one transaction each, while the producer goes on. Ends when the producer drops
-/// its sender.
-struct Writer<'a> {
-    id: GenerationId,
-    rule: &'a dyn Rule,
-    resuming: bool,
-    write_docs: usize,
-    /// Documents written so far, for the producer's progress reports.
-    documents: &'a AtomicU64,
-}
-
-impl Writer<'_> {
-    /// Gather units of work into batches while the previous batch is being written: the
-    /// folds go on during a commit instead of waiting for it.
-    async fn run<S: Backend + ?Sized>(
-        &self,
-        store: &S,
-        fold_rx: tokio::sync::mpsc::Receiver<Folding>,
-    ) -> Result<Written, ProjectorError> {
-        let (batch_tx, mut batch_rx) = tokio::sync::mpsc::channel::<Batch>(1);
-        let write = async {
-            let mut written = Written::default();
-            while let Some(batch) = batch_rx.recv().await {
-                self.write(store, batch, &mut written).await?;
-            }
-            Ok(written)
-        };
-        let ((), written) = tokio::try_join!(self.gather(fold_rx, batch_tx), write)?;
-        Ok(written)
-    }
-
-    /// Units of work in log order, gathered into batches of about `write_docs` documents.
-    async fn gather(
-        &self,
-        mut fold_rx: tokio::sync::mpsc::Receiver<Folding>,
-        batch_tx: tokio::sync::mpsc::Sender<Batch>,
-    ) -> Result<(), ProjectorError> {
-        let mut gathered: Option<Batch> = None;
-        while let Some(folding) = fold_rx.recv().await {
-            let batch = match folding {
-                Folding::Ready(batch) => batch,
-                Folding::Running(job) => job.await.map_err(|e| worker_failed(self.id, &e))?,
-            };
-            // Small units gathered into one bigger transaction: fewer commits, and a page
-            // touched by several documents is written once. The checkpoint is the latest one's.
-            let merged = match gathered.take() {
-                Some(acc) => merge(acc, batch),
-                None => batch,
-            };
-            if merged.docs.len() + merged.refold.len() >= self.write_docs {
-                self.send(&batch_tx, merged).await?;
-            } else {
-                gathered = Some(merged);
-            }
-        }
-        // The last unit (the end of the scan) always comes, so the last checkpoint is written.
-        if let Some(batch) = gathered {
-            self.send(&batch_tx, batch).await?;
-        }
-        Ok(())
-    }
-
-    async fn send(
-        &self,
-        batch_tx: &tokio::sync::mpsc::Sender<Batch>,
-        batch: Batch,
-    ) -> Result<(), ProjectorError> {
-        batch_tx
-            .send(batch)
-            .await
-            .map_err(|_| ProjectorError::Worker {
-                generation: self.id,
-                reason: "the projection writer stopped".to_owned(),
-            })
-    }
-
-    async fn write<S: Backend + ?Sized>(
-        &self,
-        store: &S,
-        batch: Batch,
-        written: &mut Written,
-    ) -> Result<(), ProjectorError> {
-        let w = write_batch(store, self.id, self.rule, batch, self.resuming).await?;
-        written.documents += w.documents;
-        written.refolded += w.refolded;
-        written.longest_ms = written.longest_ms.max(w.longest_ms);
-        self.documents.store(written.documents, Ordering::Relaxed);
-        Ok(())
-    }
-}
-
-fn worker_failed(generation: GenerationId, e: &tokio::task::JoinError) -> ProjectorError {
-    ProjectorError::Worker {
-        generation,
-        reason: e.to_string(),
-    }
-}
-
 /// Mark a scanned and caught-up generation ready, and active if asked. Returns its state.
 async fn finish_generation<S: Backend + ?Sized>(
     store: &S,
@@ -465,10 +359,7 @@ impl Producer<'_> {
         fold_tx
             .send(folding)
             .await
-            .map_err(|_| ProjectorError::Worker {
-                generation: self.id,
-                reason: "the projection writer stopped".to_owned(),
-            })
+            .map_err(|_| writer_stopped(self.id))
     }
 
     fn report(&self, phase: Phase, position: i64) {

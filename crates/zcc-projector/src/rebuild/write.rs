@@ -1,12 +1,128 @@
-//! The write side of a rebuild: one transaction per batch, re-folds resolved from the log first.
+//! The write side of a rebuild: units of work gathered into batches in log order, one
+//! transaction per batch (re-folds resolved from the log first), one batch written while the
+//! next is gathered.
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use zcc_model::Rule;
 use zcc_store::Position;
 use zcc_store::projection::{Backend, GenerationId, ProjectionDoc};
 
-use super::window::Batch;
+use super::window::{Batch, merge};
 use crate::ProjectorError;
 use crate::document::{fold_engagement, input_events};
+
+/// A unit of work on its way to the writer: folding on the worker pool, or (nothing to fold)
+/// ready already.
+pub(super) enum Folding {
+    Ready(Batch),
+    Running(tokio::task::JoinHandle<Batch>),
+}
+
+/// The writer: units of work in log order, gathered into batches of about `write_docs`
+/// documents, one transaction each, while the producer goes on. Ends when the producer drops
+/// its sender.
+pub(super) struct Writer<'a> {
+    pub(super) id: GenerationId,
+    pub(super) rule: &'a dyn Rule,
+    pub(super) resuming: bool,
+    pub(super) write_docs: usize,
+    /// Documents written so far, for the producer's progress reports.
+    pub(super) documents: &'a AtomicU64,
+}
+
+impl Writer<'_> {
+    /// Gather units of work into batches while the previous batch is being written: the
+    /// folds go on during a commit instead of waiting for it.
+    pub(super) async fn run<S: Backend + ?Sized>(
+        &self,
+        store: &S,
+        fold_rx: tokio::sync::mpsc::Receiver<Folding>,
+    ) -> Result<Written, ProjectorError> {
+        let (batch_tx, mut batch_rx) = tokio::sync::mpsc::channel::<Batch>(1);
+        let write = async {
+            let mut written = Written::default();
+            while let Some(batch) = batch_rx.recv().await {
+                self.write(store, batch, &mut written).await?;
+            }
+            Ok(written)
+        };
+        let ((), written) = tokio::try_join!(self.gather(fold_rx, batch_tx), write)?;
+        Ok(written)
+    }
+
+    /// Units of work in log order, gathered into batches of about `write_docs` documents.
+    async fn gather(
+        &self,
+        mut fold_rx: tokio::sync::mpsc::Receiver<Folding>,
+        batch_tx: tokio::sync::mpsc::Sender<Batch>,
+    ) -> Result<(), ProjectorError> {
+        let mut gathered: Option<Batch> = None;
+        while let Some(folding) = fold_rx.recv().await {
+            let batch = match folding {
+                Folding::Ready(batch) => batch,
+                Folding::Running(job) => job.await.map_err(|e| worker_failed(self.id, &e))?,
+            };
+            // Small units gathered into one bigger transaction: fewer commits, and a page
+            // touched by several documents is written once. The checkpoint is the latest one's.
+            let merged = match gathered.take() {
+                Some(acc) => merge(acc, batch),
+                None => batch,
+            };
+            if merged.docs.len() + merged.refold.len() >= self.write_docs {
+                self.send(&batch_tx, merged).await?;
+            } else {
+                gathered = Some(merged);
+            }
+        }
+        // The last unit (the end of the scan) always comes, so the last checkpoint is written.
+        if let Some(batch) = gathered {
+            self.send(&batch_tx, batch).await?;
+        }
+        Ok(())
+    }
+
+    async fn send(
+        &self,
+        batch_tx: &tokio::sync::mpsc::Sender<Batch>,
+        batch: Batch,
+    ) -> Result<(), ProjectorError> {
+        batch_tx
+            .send(batch)
+            .await
+            .map_err(|_| writer_stopped(self.id))
+    }
+
+    async fn write<S: Backend + ?Sized>(
+        &self,
+        store: &S,
+        batch: Batch,
+        written: &mut Written,
+    ) -> Result<(), ProjectorError> {
+        let w = write_batch(store, self.id, self.rule, batch, self.resuming).await?;
+        written.documents += w.documents;
+        written.refolded += w.refolded;
+        written.longest_ms = written.longest_ms.max(w.longest_ms);
+        self.documents.store(written.documents, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// The writer ended (with an error of its own, which the rebuild reports) while work was still
+/// on its way to it.
+pub(super) fn writer_stopped(generation: GenerationId) -> ProjectorError {
+    ProjectorError::Worker {
+        generation,
+        reason: "the projection writer stopped".to_owned(),
+    }
+}
+
+fn worker_failed(generation: GenerationId, e: &tokio::task::JoinError) -> ProjectorError {
+    ProjectorError::Worker {
+        generation,
+        reason: e.to_string(),
+    }
+}
 
 /// Counters of the write side.
 #[derive(Default)]
