@@ -1,5 +1,6 @@
 //! The [`ProjectionStore`] checks of the conformance suite: text search (`q`) over names,
-//! numbers and engagement ids, and the search text of documents written without it.
+//! numbers and engagement ids, the search text of documents written without it, and a
+//! replaced document's agents and queues.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ where
 {
     text_search_matches_names_numbers_and_id_beginnings(make().await).await;
     documents_without_search_text_are_filled_once(make().await).await;
+    a_replaced_document_replaces_its_agents_and_queues(make().await).await;
 }
 
 /// A document starting `minute` minutes into the test hour, with `search` as given.
@@ -186,4 +188,86 @@ pub async fn documents_without_search_text_are_filled_once<L: ProjectionStore + 
         .unwrap();
     assert_eq!(back.search, Some(fresh));
     assert_eq!(store.fill_search_text(Vec::new()).await.unwrap(), 0);
+}
+
+/// The engagement ids an agent or queue filter finds in generation `g`.
+async fn found_by<L: ProjectionStore + ?Sized>(
+    store: &L,
+    g: GenerationId,
+    agent: Option<&str>,
+    queue: Option<&str>,
+) -> Vec<String> {
+    let filter = SearchFilter {
+        agent: agent.map(str::to_owned),
+        queue: queue.map(str::to_owned),
+        ..SearchFilter::default()
+    };
+    store
+        .search(g, &filter, None, 100)
+        .await
+        .unwrap_or_else(|e| panic!("searching agent {agent:?} queue {queue:?}: {e}"))
+        .into_iter()
+        .map(|d| d.engagement_id.0)
+        .collect()
+}
+
+/// A document written again (in a later batch, or twice in one) is replaced whole: an agent
+/// or queue it no longer names finds it no more, a new one does, and the stored document is
+/// the last one written; a document new to the generation beside it is written as given.
+pub async fn a_replaced_document_replaces_its_agents_and_queues<L: ProjectionStore + ?Sized>(
+    store: Arc<L>,
+) {
+    let g = store
+        .create_generation("correlated", "correlated@1+conformance", "{}")
+        .await
+        .unwrap()
+        .id;
+    let first = ProjectionDoc {
+        agents: vec!["AgtA".to_owned(), "AgtB".to_owned()],
+        queues: vec!["Q1".to_owned()],
+        doc: r#"{"v":1}"#.to_owned(),
+        ..doc("EngR", 1, None)
+    };
+    store
+        .write_projections(g, vec![first], Position(2))
+        .await
+        .unwrap();
+    let second = ProjectionDoc {
+        agents: vec!["AgtB".to_owned(), "AgtC".to_owned()],
+        queues: vec!["Q2".to_owned()],
+        doc: r#"{"v":2}"#.to_owned(),
+        ..doc("EngR", 1, None)
+    };
+    let other = ProjectionDoc {
+        agents: vec!["AgtA".to_owned()],
+        queues: vec!["Q1".to_owned()],
+        ..doc("EngS", 2, None)
+    };
+    store
+        .write_projections(g, vec![second, other], Position(4))
+        .await
+        .unwrap();
+    let eng = |ids: &[&str]| ids.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    assert_eq!(
+        found_by(&*store, g, Some("AgtA"), None).await,
+        eng(&["EngS"])
+    );
+    assert_eq!(
+        found_by(&*store, g, Some("AgtB"), None).await,
+        eng(&["EngR"])
+    );
+    assert_eq!(
+        found_by(&*store, g, Some("AgtC"), None).await,
+        eng(&["EngR"])
+    );
+    assert_eq!(found_by(&*store, g, None, Some("Q1")).await, eng(&["EngS"]));
+    assert_eq!(found_by(&*store, g, None, Some("Q2")).await, eng(&["EngR"]));
+    let stored = store
+        .projection(g, &"EngR".into())
+        .await
+        .unwrap()
+        .expect("the replaced document");
+    assert_eq!(stored.doc, r#"{"v":2}"#);
+    assert_eq!(stored.agents, ["AgtB", "AgtC"]);
+    assert_eq!(stored.queues, ["Q2"]);
 }
