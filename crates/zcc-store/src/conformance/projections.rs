@@ -36,16 +36,34 @@ fn doc(engagement_id: &str, minute: i64, search: Option<String>) -> ProjectionDo
     }
 }
 
+/// A new generation of the conformance rule.
+async fn generation<L: ProjectionStore + ?Sized>(store: &L) -> GenerationId {
+    store
+        .create_generation("correlated", "correlated@1+conformance", "{}")
+        .await
+        .unwrap()
+        .id
+}
+
 /// The engagement ids `q` finds in generation `g`, oldest first.
 async fn found<L: ProjectionStore + ?Sized>(store: &L, g: GenerationId, q: &str) -> Vec<String> {
     let filter = SearchFilter {
         text: parse_query(q),
         ..SearchFilter::default()
     };
+    matching(store, g, &filter).await
+}
+
+/// The engagement ids `filter` finds in generation `g`, oldest first.
+async fn matching<L: ProjectionStore + ?Sized>(
+    store: &L,
+    g: GenerationId,
+    filter: &SearchFilter,
+) -> Vec<String> {
     store
-        .search(g, &filter, None, 100)
+        .search(g, filter, None, 100)
         .await
-        .unwrap_or_else(|e| panic!("searching {q:?}: {e}"))
+        .unwrap_or_else(|e| panic!("searching with {filter:?}: {e}"))
         .into_iter()
         .map(|d| d.engagement_id.0)
         .collect()
@@ -56,11 +74,7 @@ async fn found<L: ProjectionStore + ?Sized>(store: &L, g: GenerationId, q: &str)
 pub async fn text_search_matches_names_numbers_and_id_beginnings<L: ProjectionStore + ?Sized>(
     store: Arc<L>,
 ) {
-    let g = store
-        .create_generation("correlated", "correlated@1+conformance", "{}")
-        .await
-        .unwrap()
-        .id;
+    let g = generation(&*store).await;
     let alpha = search_text(
         "EngSearchAlpha001",
         ["Maria Garcia", "Sam Okafor", "Lee Supervisor", "Pat Caller"],
@@ -125,11 +139,7 @@ pub async fn text_search_matches_names_numbers_and_id_beginnings<L: ProjectionSt
 pub async fn documents_without_search_text_are_filled_once<L: ProjectionStore + ?Sized>(
     store: Arc<L>,
 ) {
-    let g = store
-        .create_generation("correlated", "correlated@1+conformance", "{}")
-        .await
-        .unwrap()
-        .id;
+    let g = generation(&*store).await;
     let fresh = search_text("EngFresh", ["Ann Fresh"], []);
     let docs = vec![
         doc("EngOld1", 1, None),
@@ -202,13 +212,7 @@ async fn found_by<L: ProjectionStore + ?Sized>(
         queue: queue.map(str::to_owned),
         ..SearchFilter::default()
     };
-    store
-        .search(g, &filter, None, 100)
-        .await
-        .unwrap_or_else(|e| panic!("searching agent {agent:?} queue {queue:?}: {e}"))
-        .into_iter()
-        .map(|d| d.engagement_id.0)
-        .collect()
+    matching(store, g, &filter).await
 }
 
 /// A document written again (in a later batch, or twice in one) is replaced whole: an agent
@@ -217,11 +221,7 @@ async fn found_by<L: ProjectionStore + ?Sized>(
 pub async fn a_replaced_document_replaces_its_agents_and_queues<L: ProjectionStore + ?Sized>(
     store: Arc<L>,
 ) {
-    let g = store
-        .create_generation("correlated", "correlated@1+conformance", "{}")
-        .await
-        .unwrap()
-        .id;
+    let g = generation(&*store).await;
     let first = ProjectionDoc {
         agents: vec!["AgtA".to_owned(), "AgtB".to_owned()],
         queues: vec!["Q1".to_owned()],
