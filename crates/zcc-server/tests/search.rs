@@ -234,7 +234,8 @@ fn named(calls: &[(String, CallProjection)]) -> (String, String) {
 }
 
 /// Serve, load calls, stop; `make_old` turns the database back into one from before
-/// migration 0012 and reopens it; serve again: the old calls are found by name.
+/// migration 0012 (on SQLite also before 0013: its two indexes are made again) and reopens it;
+/// serve again: the old calls are found by name.
 async fn old_rows_become_searchable<F, Fut>(store: Arc<dyn Backend>, make_old: F)
 where
     F: FnOnce() -> Fut,
@@ -273,6 +274,10 @@ async fn sqlite_projections_from_before_search_text_become_searchable() {
         raw.execute_batch(
             "DROP INDEX projections_unsearched; \
              ALTER TABLE projections DROP COLUMN search; \
+             CREATE INDEX projection_agents_engagement \
+                 ON projection_agents (generation, engagement_id); \
+             CREATE INDEX projection_queues_engagement \
+                 ON projection_queues (generation, engagement_id); \
              PRAGMA user_version = 11;",
         )
         .expect("the database as before 0012");

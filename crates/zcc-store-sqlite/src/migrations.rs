@@ -95,6 +95,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/sqlite/0012_search_text.sql"),
         rebuilds_tables: false,
     },
+    Migration {
+        version: 13,
+        name: "0013_side_rows_by_key.sql",
+        sql: include_str!("../../../migrations/sqlite/0013_side_rows_by_key.sql"),
+        rebuilds_tables: false,
+    },
 ];
 
 /// The immutability guards every database at the latest version has (SPEC I1).

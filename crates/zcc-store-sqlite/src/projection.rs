@@ -286,14 +286,24 @@ impl ProjectionStore for SqliteLog {
                          WHERE generation = ?1 AND engagement_id = ?2",
                     )
                     .map_err(&err)?;
+                // A replaced document's side rows, by primary key: the old row's lists name them
+                // (the two are always written together). Migration 0013.
+                let mut old_lists = tx
+                    .prepare_cached(
+                        "SELECT agents, queues FROM projections \
+                         WHERE generation = ?1 AND engagement_id = ?2",
+                    )
+                    .map_err(&err)?;
                 let mut del_agents = tx
                     .prepare_cached(
-                        "DELETE FROM projection_agents WHERE generation = ?1 AND engagement_id = ?2",
+                        "DELETE FROM projection_agents WHERE generation = ?1 \
+                         AND user_id IN (SELECT value FROM json_each(?3)) AND engagement_id = ?2",
                     )
                     .map_err(&err)?;
                 let mut del_queues = tx
                     .prepare_cached(
-                        "DELETE FROM projection_queues WHERE generation = ?1 AND engagement_id = ?2",
+                        "DELETE FROM projection_queues WHERE generation = ?1 \
+                         AND queue_id IN (SELECT value FROM json_each(?3)) AND engagement_id = ?2",
                     )
                     .map_err(&err)?;
                 let mut add_agent = tx
@@ -325,9 +335,17 @@ impl ProjectionStore for SqliteLog {
                     ];
                     let inserted = insert.execute(row).map_err(&err)? == 1;
                     if !inserted {
+                        let key = params![id.0, d.engagement_id.as_str()];
+                        let (old_agents, old_queues): (String, String) = old_lists
+                            .query_row(key, |r| Ok((r.get(0)?, r.get(1)?)))
+                            .map_err(&err)?;
                         update.execute(row).map_err(&err)?;
-                        del_agents.execute(params![id.0, d.engagement_id.as_str()]).map_err(&err)?;
-                        del_queues.execute(params![id.0, d.engagement_id.as_str()]).map_err(&err)?;
+                        del_agents
+                            .execute(params![id.0, d.engagement_id.as_str(), old_agents])
+                            .map_err(&err)?;
+                        del_queues
+                            .execute(params![id.0, d.engagement_id.as_str(), old_queues])
+                            .map_err(&err)?;
                     }
                     for a in &d.agents {
                         add_agent.execute(params![id.0, a, d.engagement_id.as_str()]).map_err(&err)?;
