@@ -18,10 +18,7 @@ fn simulated_ledger(dir: &std::path::Path, calls: &str) -> String {
         .output()
         .unwrap();
     assert!(sim.status.success(), "{}", stderr(&sim));
-    let db = sqlite_url(dir);
-    let imp = run(&db, &["import", corpus.to_str().unwrap()]);
-    assert_eq!(imp.status.code(), Some(0), "{}", stderr(&imp));
-    db
+    imported_ledger(dir, &corpus)
 }
 
 fn export(db: &str, table: &str) -> Vec<Value> {

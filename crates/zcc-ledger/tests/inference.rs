@@ -138,9 +138,7 @@ fn simulated_ledger(dir: &std::path::Path, args: &[&str]) -> (String, Vec<serde_
         .output()
         .unwrap();
     assert!(sim.status.success(), "{}", stderr(&sim));
-    let db = sqlite_url(dir);
-    let imp = run(&db, &["import", corpus.to_str().unwrap()]);
-    assert_eq!(imp.status.code(), Some(0), "{}", stderr(&imp));
+    let db = imported_ledger(dir, &corpus);
     (db, jsonl(&std::fs::read_to_string(&truth_file).unwrap()))
 }
 

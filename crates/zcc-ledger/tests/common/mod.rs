@@ -133,3 +133,11 @@ pub async fn post(client: &reqwest::Client, url: &str, body: String) -> (u16, se
 pub fn sqlite_url(dir: &Path) -> String {
     format!("sqlite://{}", dir.join("ledger.db").display())
 }
+
+/// Import `corpus` into a new SQLite ledger in `dir` (the import must succeed); its URL.
+pub fn imported_ledger(dir: &Path, corpus: &Path) -> String {
+    let db = sqlite_url(dir);
+    let imp = run(&db, &["import", corpus.to_str().unwrap()]);
+    assert_eq!(imp.status.code(), Some(0), "{}", stderr(&imp));
+    db
+}

@@ -204,44 +204,30 @@ struct Scale {
 
 impl Scale {
     fn of(p: &CallProjection) -> Option<Scale> {
-        let mut times: Vec<i64> = Vec::new();
-        times.extend(p.engagement.started_at);
-        times.extend(p.engagement.ended_at);
-        for l in &p.legs {
-            times.push(l.joined_at);
-            times.extend(l.left_at);
-        }
-        for h in &p.holds {
-            times.push(h.started_at);
-            times.extend(h.ended_at);
-        }
-        for t in &p.transfers {
-            times.push(t.started_at);
-            times.extend(t.outcome_at);
-        }
-        for c in &p.conferences {
-            times.push(c.started_at);
-            times.extend(c.ended_at);
-        }
-        for s in &p.supervision {
-            times.push(s.started_at);
-            times.extend(s.ended_at);
-        }
-        times.extend(p.derived_events.iter().map(|d| d.at));
-        for ph in &p.phases {
-            times.push(ph.started_at);
-            times.extend(ph.ended_at);
-        }
-        for o in &p.offers {
-            times.push(o.offered_at);
-            times.extend(o.outcome_at);
-        }
-        for w in &p.wrap_ups {
-            times.push(w.started_at);
-            times.extend(w.ended_at);
-        }
-        times.extend(p.dispositions.iter().map(|d| d.at));
-        times.extend(p.notes.iter().map(|n| n.at));
+        // Every span the drawing shows (start, end if known), then every instant.
+        let spans = p
+            .legs
+            .iter()
+            .map(|l| (l.joined_at, l.left_at))
+            .chain(p.holds.iter().map(|h| (h.started_at, h.ended_at)))
+            .chain(p.transfers.iter().map(|t| (t.started_at, t.outcome_at)))
+            .chain(p.conferences.iter().map(|c| (c.started_at, c.ended_at)))
+            .chain(p.supervision.iter().map(|s| (s.started_at, s.ended_at)))
+            .chain(p.phases.iter().map(|ph| (ph.started_at, ph.ended_at)))
+            .chain(p.offers.iter().map(|o| (o.offered_at, o.outcome_at)))
+            .chain(p.wrap_ups.iter().map(|w| (w.started_at, w.ended_at)));
+        let instants = p.derived_events.iter().map(|d| d.at);
+        let instants = instants
+            .chain(p.dispositions.iter().map(|d| d.at))
+            .chain(p.notes.iter().map(|n| n.at));
+        let times: Vec<i64> = p
+            .engagement
+            .started_at
+            .into_iter()
+            .chain(p.engagement.ended_at)
+            .chain(spans.flat_map(|(start, end)| std::iter::once(start).chain(end)))
+            .chain(instants)
+            .collect();
         let lo = *times.iter().min()?;
         let hi = (*times.iter().max()?).max(lo.saturating_add(1_000));
         // A call a second long at the very end of time still has a width.
