@@ -54,10 +54,12 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
 /// Past this many WAL frames (4 KiB pages: 64 MiB), the writer finishes a checkpoint inline so
 /// that the WAL starts over.
 const WAL_RESTART_PAGES: i64 = 16_384;
-/// Past this many WAL frames (256 MiB), a long scan pauses between its read transactions until
-/// the WAL has started over (see [`WriterHandle::restart_pending`]): the bound on the WAL
-/// while a rebuild runs.
-const SCAN_YIELD_PAGES: i64 = 4 * WAL_RESTART_PAGES;
+/// Past this many WAL frames (64 MiB, as soon as a restart is asked for), a long scan pauses
+/// between its read transactions until the WAL has started over (see
+/// [`WriterHandle::restart_pending`]): the bound on the WAL while a rebuild runs. The rebuild's
+/// folds and writes run on through the pause, and a WAL that starts over is rewritten in place:
+/// one that only grows costs the kernel a zeroed page-cache block per frame (docs/BENCHMARKS.md).
+const SCAN_YIELD_PAGES: i64 = WAL_RESTART_PAGES;
 /// `journal_size_limit`: the WAL file is trimmed to this size when it starts over.
 const JOURNAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 /// Queued appends merged into one transaction stop growing past this many events.
@@ -213,9 +215,7 @@ impl WriterHandle {
     /// Whether the WAL has grown past [`SCAN_YIELD_PAGES`] and the writer has yet to run the
     /// checkpoint that lets it start over. A long reader (the log scan) holds back between its
     /// read transactions while this is set, since a WAL can only start over once no reader is
-    /// still reading from it. Below that size the scan does not wait: under
-    /// [`WAL_RESTART_PAGES`] nothing is asked, and in between the restart may wait for the
-    /// scan's next pause (each one stalls a rebuild for a commit and a checkpoint).
+    /// still reading from it. Under [`WAL_RESTART_PAGES`] nothing is asked.
     pub(crate) fn restart_pending(&self) -> bool {
         self.restart.load(Ordering::Acquire)
             && self.wal_frames.load(Ordering::Relaxed) >= SCAN_YIELD_PAGES
