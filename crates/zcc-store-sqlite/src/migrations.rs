@@ -101,6 +101,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/sqlite/0013_side_rows_by_key.sql"),
         rebuilds_tables: false,
     },
+    Migration {
+        version: 14,
+        name: "0014_documents_lz4.sql",
+        sql: include_str!("../../../migrations/sqlite/0014_documents_lz4.sql"),
+        rebuilds_tables: false,
+    },
 ];
 
 /// The immutability guards every database at the latest version has (SPEC I1).
