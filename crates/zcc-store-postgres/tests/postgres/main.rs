@@ -4,6 +4,7 @@
 
 mod concurrency;
 mod conformance;
+mod documents;
 mod immutability;
 mod log;
 mod outbound;
