@@ -2,11 +2,12 @@
 //! engagements parsed and folded in parallel as soon as they have been quiet for a window of
 //! positions, memory bounded by the window (not the log).
 //!
-//! Four stages run side by side with no barrier between them: the scan (a thread of its own),
-//! the window's bookkeeping (the producer, which only moves raw bodies into per-engagement
-//! buffers), the folds of closed engagements (the worker pool, several units of work in
-//! flight, each body parsed once by the worker that folds it) and the writer (documents in
-//! log order, one transaction per batch).
+//! Three stages run side by side with no barrier between them: the scan and the window's
+//! bookkeeping (a thread of their own, which copies each raw body once, from the scan's
+//! borrowed row into its engagement's buffer, and hands on the engagements that went quiet),
+//! the folds of closed engagements (the worker pool, several units of work in flight, each body
+//! parsed once by the worker that folds it) and the writer (documents in log order, one
+//! transaction per batch). Without a fast scan the producer runs the window over pages.
 //!
 //! Correctness first: a document written here must equal the live-maintained one byte for
 //! byte (I4). An engagement is folded from its buffer only when the buffer holds every one of
@@ -32,8 +33,8 @@ use crate::ProjectorError;
 use crate::catch_up::catch_up_with;
 use crate::generation::{build_rule, get, params_json, rule_of};
 use crate::progress::{Phase, Progress, ProgressSink};
-use read::{Reader, spawn_scan};
-use window::{Closed, Engine, fold_closed};
+use read::Reader;
+use window::{Closed, fold_closed};
 use write::{Folding, Writer, writer_stopped};
 
 /// Tuning of a rebuild. The defaults suit a 2-core machine with calls of minutes.
@@ -220,20 +221,9 @@ async fn run<S: Backend + ?Sized>(
     let from = generation.checkpoint;
     let resuming = from > Position::START;
     let head = store.head().await?.size;
-    let chunk = options.chunk.max(1);
     let reader = match scan {
-        Some(scan) => {
-            let (rx, thread) = spawn_scan(scan, from, chunk);
-            Reader::Scan {
-                rx,
-                thread: Some(thread),
-            }
-        }
-        None => Reader::Pages {
-            store,
-            after: from,
-            chunk,
-        },
+        Some(scan) => Reader::scan(scan, options, from),
+        None => Reader::pages(store, options, from),
     };
     // Documents written so far, for progress reports from the producer.
     let documents = AtomicU64::new(0);
@@ -313,32 +303,30 @@ struct Producer<'a> {
 }
 
 impl Producer<'_> {
-    /// The scan (or pages) runs ahead on its own; each chunk goes into the window here (only
-    /// bookkeeping, no parsing), and the engagements it closes are parsed and folded on the
-    /// worker pool while the next chunk comes in. Returns the last position read and the
-    /// entries scanned.
+    /// The reader runs the window over the log (on the scan's own thread when there is a fast
+    /// scan) and hands over what it closed, unit by unit; each unit is parsed and folded on the
+    /// worker pool while the next comes in. Returns the last position read and the entries
+    /// scanned.
     async fn run<S: Backend + ?Sized>(
         &self,
         mut reader: Reader<'_, S>,
         fold_tx: tokio::sync::mpsc::Sender<Folding>,
     ) -> Result<(i64, u64), ProjectorError> {
-        let mut engine = Engine::new(self.options, self.from);
+        let mut position = self.from.0;
         let mut entries = 0u64;
-        loop {
-            let chunk = reader.next().await?;
-            if chunk.is_empty() {
-                break;
+        while let Some(unit) = reader.next().await? {
+            entries += unit.entries;
+            position = unit.position;
+            if unit.last {
+                self.report(Phase::Refold, position);
             }
-            entries += chunk.len() as u64;
-            let closed = engine.absorb(chunk);
-            self.fold(&fold_tx, closed).await?;
-            self.report(Phase::Scan, engine.position);
+            self.fold(&fold_tx, unit.closed).await?;
+            if !unit.last {
+                self.report(Phase::Scan, position);
+            }
         }
-        let closed = engine.finish();
-        self.report(Phase::Refold, engine.position);
-        self.fold(&fold_tx, closed).await?;
         // The writer ends when the last sender is gone (here, as `fold_tx` drops).
-        Ok((engine.position, entries))
+        Ok((position, entries))
     }
 
     /// Start folding what the window closed, and queue it for the writer.

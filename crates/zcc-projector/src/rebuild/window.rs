@@ -3,6 +3,10 @@
 //! their documents are written. Closed engagements are parsed and folded together
 //! ([`fold_closed`]), on the worker that folds them: each body is read once, and its parsed
 //! form lives only as long as the fold that reads it.
+//!
+//! The window runs where the log is read: on the scan's own thread when the backend has a fast
+//! scan (each body is copied once, from the database's page straight into its engagement's
+//! buffer), else in the producer over pages of owned entries.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -14,7 +18,7 @@ use zcc_store::projection::ProjectionDoc;
 use zcc_store::{EngagementId, Position};
 
 use super::RebuildOptions;
-use super::read::{Body, RawEntry};
+use super::read::RawEntry;
 use crate::document::{fold_engagement, input_event};
 use crate::par::par_map_owned;
 
@@ -31,7 +35,7 @@ pub(super) struct Batch {
 /// Engagements the window closed: the bodies to fold, the engagements to re-fold from the log,
 /// and the checkpoint that is safe once both are written.
 pub(super) struct Closed {
-    fold: Vec<(Arc<str>, Vec<Body>)>,
+    fold: Vec<(Arc<str>, Bodies)>,
     refold: Vec<EngagementId>,
     checkpoint: i64,
 }
@@ -43,10 +47,58 @@ impl Closed {
     }
 }
 
+/// Room for a typical call's bodies (about twenty of ~1 KB) in a new buffer, so that most
+/// calls never grow theirs.
+const BUFFER_BYTES: usize = 16 * 1024;
+
+/// Where one logged body lies in its engagement's [`Bodies`].
+struct Span {
+    position: Position,
+    body_sha256: [u8; 32],
+    start: usize,
+    end: usize,
+}
+
+/// An engagement's raw bodies, kept unparsed until it is folded: their texts back to back in
+/// one string (one allocation that grows, not one per body), in log order.
+pub(super) struct Bodies {
+    text: String,
+    spans: Vec<Span>,
+}
+
+impl Bodies {
+    fn new() -> Bodies {
+        Bodies {
+            text: String::with_capacity(BUFFER_BYTES),
+            spans: Vec::with_capacity(32),
+        }
+    }
+
+    fn push(&mut self, position: Position, body_sha256: [u8; 32], body: &str) {
+        let start = self.text.len();
+        self.text.push_str(body);
+        self.spans.push(Span {
+            position,
+            body_sha256,
+            start,
+            end: self.text.len(),
+        });
+    }
+
+    /// (position, body SHA-256, body), in log order.
+    fn iter(&self) -> impl Iterator<Item = (Position, [u8; 32], &str)> {
+        self.spans
+            .iter()
+            .map(|s| (s.position, s.body_sha256, &self.text[s.start..s.end]))
+    }
+}
+
 struct Buffer {
+    /// The buffer's key, for the queues.
+    id: Arc<str>,
     first: i64,
     last: i64,
-    bodies: Vec<Body>,
+    bodies: Bodies,
     /// Flushed before: fold from the log, not from this buffer.
     refold: bool,
 }
@@ -83,40 +135,46 @@ impl Engine {
         }
     }
 
-    /// Add a chunk of the log to the buffers and close the engagements that went quiet. Only
-    /// bookkeeping: no body is parsed here.
-    pub(super) fn absorb(&mut self, chunk: Vec<RawEntry>) -> Closed {
-        for entry in chunk {
-            let position = entry.body.position.get();
-            self.position = position;
-            let Some(id) = entry.engagement_id else {
-                continue;
-            };
-            let id: Arc<str> = match self.buffers.get_key_value(id.as_str()) {
-                Some((key, _)) => key.clone(),
-                None => Arc::from(id.0),
-            };
-            self.by_last.push_back((position, id.clone()));
-            match self.buffers.get_mut(&id) {
-                Some(b) => {
-                    b.last = position;
-                    b.bodies.push(entry.body);
-                }
-                None => {
-                    let refold = self.flushed.contains(&id_hash(&id));
-                    self.by_first.push_back((position, id.clone()));
-                    self.buffers.insert(
-                        id,
-                        Buffer {
-                            first: position,
-                            last: position,
-                            bodies: vec![entry.body],
-                            refold,
-                        },
-                    );
-                }
-            }
+    /// Take one log entry: its body is copied into its engagement's buffer (an entry outside
+    /// every call only moves the position). Only bookkeeping: no body is parsed here.
+    pub(super) fn push(
+        &mut self,
+        position: Position,
+        engagement_id: Option<&str>,
+        body_sha256: [u8; 32],
+        body: &str,
+    ) {
+        let at = position.get();
+        self.position = at;
+        let Some(id) = engagement_id else {
+            return;
+        };
+        if let Some(b) = self.buffers.get_mut(id) {
+            b.last = at;
+            b.bodies.push(position, body_sha256, body);
+            self.by_last.push_back((at, b.id.clone()));
+            return;
         }
+        let key: Arc<str> = Arc::from(id);
+        let refold = self.flushed.contains(&id_hash(id));
+        let mut bodies = Bodies::new();
+        bodies.push(position, body_sha256, body);
+        self.by_last.push_back((at, key.clone()));
+        self.by_first.push_back((at, key.clone()));
+        self.buffers.insert(
+            key.clone(),
+            Buffer {
+                id: key,
+                first: at,
+                last: at,
+                bodies,
+                refold,
+            },
+        );
+    }
+
+    /// Close the engagements that have been quiet for the window.
+    pub(super) fn close_quiet(&mut self) -> Closed {
         let horizon = self.position - self.window;
         let mut closed = Vec::new();
         while let Some((at, _)) = self.by_last.front() {
@@ -130,6 +188,19 @@ impl Engine {
             }
         }
         self.close(closed)
+    }
+
+    /// [`Engine::push`] a chunk of owned entries, then [`Engine::close_quiet`].
+    pub(super) fn absorb(&mut self, chunk: Vec<RawEntry>) -> Closed {
+        for e in chunk {
+            self.push(
+                e.position,
+                e.engagement_id.as_deref(),
+                e.body_sha256,
+                &e.body,
+            );
+        }
+        self.close_quiet()
     }
 
     /// Close every open buffer (end of the scan).
@@ -176,7 +247,7 @@ pub(super) fn fold_closed(rule: &dyn Rule, closed: Closed, threads: usize) -> Ba
     let docs = par_map_owned(closed.fold, threads, |(id, bodies)| {
         let events: Vec<_> = bodies
             .iter()
-            .filter_map(|b| input_event(b.position, &b.body, b.body_sha256))
+            .filter_map(|(position, sha, body)| input_event(position, body, sha))
             .collect();
         drop(bodies);
         fold_engagement(rule, &EngagementId::from(&*id), &events)
@@ -226,11 +297,9 @@ mod tests {
             let summary = zcc_events::read_envelope(d.body.as_bytes()).unwrap();
             out.push(RawEntry {
                 engagement_id: summary.engagement_id,
-                body: Body {
-                    position: Position(out.len() as i64 + 1),
-                    body_sha256: sha,
-                    body: d.body,
-                },
+                position: Position(out.len() as i64 + 1),
+                body_sha256: sha,
+                body: d.body,
             });
         }
         out
@@ -249,11 +318,7 @@ mod tests {
                 by_engagement
                     .entry(id.clone())
                     .or_default()
-                    .extend(input_event(
-                        e.body.position,
-                        &e.body.body,
-                        e.body.body_sha256,
-                    ));
+                    .extend(input_event(e.position, &e.body, e.body_sha256));
             }
         }
         let expected: BTreeMap<EngagementId, ProjectionDoc> = by_engagement
@@ -288,11 +353,9 @@ mod tests {
                     .iter()
                     .map(|e| RawEntry {
                         engagement_id: e.engagement_id.clone(),
-                        body: Body {
-                            position: e.body.position,
-                            body_sha256: e.body.body_sha256,
-                            body: e.body.body.clone(),
-                        },
+                        position: e.position,
+                        body_sha256: e.body_sha256,
+                        body: e.body.clone(),
                     })
                     .collect();
                 let batch = fold_closed(&*rule, engine.absorb(owned), threads);
