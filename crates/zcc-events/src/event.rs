@@ -1,6 +1,5 @@
 //! A whole webhook body read into the typed model: [`parse_event`].
 
-use std::borrow::Cow;
 
 use serde::Serialize;
 use serde::de::MapAccess;
@@ -176,9 +175,8 @@ fn parse_text<const SEED: bool, const SKIP: bool>(
     let account_id = match payload.account_id {
         None | Some(Lazy::Null) => None,
         Some(v) => {
-            let mut r = Reader::new(
-                vec![(Cow::Borrowed("account_id"), v)],
-                ACCOUNT,
+            let mut r = Reader::from_slotted(
+                Slotted::one(ACCOUNT, v),
                 "payload".into(),
                 &mut warnings,
                 false,

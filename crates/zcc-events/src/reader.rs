@@ -179,6 +179,17 @@ impl<'a> Slotted<'a> {
         }
     }
 
+    /// A one-field `shape` holding `value` in its only slot.
+    pub(crate) fn one(shape: Shape, value: Lazy<'a>) -> Slotted<'a> {
+        debug_assert_eq!(shape.names.len(), 1, "a shape of one field");
+        Slotted {
+            shape,
+            slots: vec![Some(value)],
+            rest: Vec::new(),
+            skipped: false,
+        }
+    }
+
     /// Sort `entries` into `shape` (a repeated key: the last one wins).
     pub(crate) fn from_entries(entries: Entries<'a>, shape: Shape) -> Slotted<'a> {
         let mut out = Slotted::empty(shape);
