@@ -1,6 +1,5 @@
 //! A whole webhook body read into the typed model: [`parse_event`].
 
-
 use serde::Serialize;
 use serde::de::MapAccess;
 use serde_json::{Map, Value};
