@@ -106,7 +106,7 @@ pub async fn step<S: DeliveryBackend + ?Sized>(store: &S) -> Result<StepReport, 
             .scan_projections(active.id, after.as_ref(), RESCAN_PAGE)
             .await?;
         next.rescan_after = (docs.len() == RESCAN_PAGE)
-            .then(|| docs.last().map(|d| d.engagement_id.0.clone()))
+            .then(|| docs.last().map(|d| d.engagement_id.to_string()))
             .flatten();
         let ids: Vec<EngagementId> = docs.into_iter().map(|d| d.engagement_id).collect();
         return commit(store, &active, &subs, &cursor, next, &ids, &[]).await;
@@ -173,7 +173,10 @@ async fn commit<S: DeliveryBackend + ?Sized>(
                 let m = message::raw(sub.id, e, now);
                 messages.push(queued(
                     sub,
-                    e.engagement_id.clone().map(|id| id.0).unwrap_or_default(),
+                    e.engagement_id
+                        .as_ref()
+                        .map(|id| id.to_string())
+                        .unwrap_or_default(),
                     m,
                     now,
                 ));
@@ -211,7 +214,7 @@ async fn commit<S: DeliveryBackend + ?Sized>(
             {
                 let r = revision.published.revision;
                 let m = message::change(sub.id, id, account.as_deref(), r, change, now);
-                messages.push(queued(sub, id.0.clone(), m, now));
+                messages.push(queued(sub, id.to_string(), m, now));
             }
         }
         states.push(PublishedEngagement {

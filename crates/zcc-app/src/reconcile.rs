@@ -489,11 +489,11 @@ async fn ledger_calls<S: ProjectionStore + ?Sized>(
         let Some(last) = page.last() else { break };
         after = Some((
             last.started_at_ms.unwrap_or(0),
-            last.engagement_id.0.clone(),
+            last.engagement_id.to_string(),
         ));
         let full = page.len() == PAGE;
         for doc in &page {
-            calls.insert(doc.engagement_id.0.clone(), ledger_call(generation, doc)?);
+            calls.insert(doc.engagement_id.to_string(), ledger_call(generation, doc)?);
         }
         if !full {
             break;

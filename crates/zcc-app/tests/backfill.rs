@@ -131,7 +131,7 @@ async fn conferences(
                 .iter()
                 .map(|c| (c.started_at, c.ended_at, c.participants.clone()))
                 .collect();
-            out.insert(doc.engagement_id.0, list);
+            out.insert(doc.engagement_id.to_string(), list);
         }
     }
     out

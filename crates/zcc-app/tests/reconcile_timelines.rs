@@ -127,7 +127,7 @@ fn timeline(start: i64, p: &CallProjection) -> Value {
 }
 
 fn id(p: &CallProjection) -> String {
-    p.engagement.engagement_id.0.clone()
+    p.engagement.engagement_id.to_string()
 }
 
 #[allow(clippy::too_many_lines)] // one scenario, end to end

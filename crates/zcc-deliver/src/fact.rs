@@ -67,7 +67,7 @@ pub fn facts(projection: &CallProjection) -> Vec<Fact> {
             Fact {
                 event_id: id,
                 kind,
-                engagement_id: engagement_id.0.clone(),
+                engagement_id: engagement_id.to_string(),
                 account_id: projection.engagement.account_id.clone(),
                 row,
                 digest,

@@ -119,7 +119,7 @@ fn read_text(text: &str, strict_ts: bool) -> Result<EnvelopeSummary, EnvelopeErr
             let id = object
                 .engagement_id
                 .and_then(Scalar::into_text)
-                .map(EngagementId);
+                .map(EngagementId::from);
             let mut times = TimeFields::default();
             for (key, value) in TIME_KEYS.iter().zip(&object.times) {
                 times.set(key, value.as_ref().and_then(Scalar::epoch_ms));

@@ -350,13 +350,13 @@ fn peek_other(
     warnings: &mut Vec<FieldWarning>,
 ) -> (Option<EngagementId>, TimeFields) {
     let engagement_id = match map.get("engagement_id") {
-        Some(Value::String(s)) => Some(EngagementId(s.clone())),
+        Some(Value::String(s)) => Some(EngagementId::from(s.as_str())),
         v @ Some(Value::Number(n)) => {
             warnings.push(FieldWarning {
                 action: WarningAction::Converted,
                 ..value_warning("payload.object.engagement_id", "a string", v)
             });
-            Some(EngagementId(n.to_string()))
+            Some(EngagementId::from(n.to_string()))
         }
         None | Some(Value::Null) => None,
         Some(v) => {

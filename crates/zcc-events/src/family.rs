@@ -469,7 +469,7 @@ impl ConferenceObject {
             Some(t) => t.eq_ignore_ascii_case("user") || t.eq_ignore_ascii_case("agent"),
         };
         if user_like {
-            self.invitee_id.clone().map(UserId)
+            self.invitee_id.clone().map(UserId::from)
         } else {
             None
         }

@@ -2,6 +2,7 @@
 //!
 //! Ids are kept exactly as sent; nothing here validates their shape (Zoom documents none).
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 macro_rules! id_newtype {
@@ -9,7 +10,7 @@ macro_rules! id_newtype {
         $(#[$doc])*
         #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(transparent)]
-        pub struct $name(pub String);
+        pub struct $name(pub CompactString);
 
         impl $name {
             /// The id as sent.
@@ -26,13 +27,13 @@ macro_rules! id_newtype {
 
         impl From<String> for $name {
             fn from(s: String) -> Self {
-                $name(s)
+                $name(CompactString::from(s))
             }
         }
 
         impl From<&str> for $name {
             fn from(s: &str) -> Self {
-                $name(s.to_owned())
+                $name(CompactString::from(s))
             }
         }
 

@@ -419,9 +419,15 @@ impl<'a, 'w> Reader<'a, 'w> {
     }
 
     pub(crate) fn string(&mut self, i: usize, key: &str) -> Option<String> {
+        self.text(i, key).map(Cow::into_owned)
+    }
+
+    /// A string field as read: borrowed from the body when it has no escapes, so that a typed
+    /// value built from it (an id, an open enum) copies it once or not at all.
+    fn text(&mut self, i: usize, key: &str) -> Option<Cow<'a, str>> {
         match self.remove(i)? {
             Lazy::Null => None,
-            Lazy::Str(s) => Some(s.into_owned()),
+            Lazy::Str(s) => Some(s),
             Lazy::Number(n) => {
                 self.warn(
                     key,
@@ -429,7 +435,7 @@ impl<'a, 'w> Reader<'a, 'w> {
                     describe(Some(&Value::Number(n.clone()))),
                     WarningAction::Converted,
                 );
-                Some(n.to_string())
+                Some(Cow::Owned(n.to_string()))
             }
             other => {
                 self.reject(key, "a string", other);
@@ -438,17 +444,17 @@ impl<'a, 'w> Reader<'a, 'w> {
         }
     }
 
-    pub(crate) fn id<T: From<String>>(&mut self, i: usize, key: &str) -> Option<T> {
-        self.string(i, key).map(T::from)
+    pub(crate) fn id<T: for<'s> From<&'s str>>(&mut self, i: usize, key: &str) -> Option<T> {
+        self.text(i, key).map(|s| T::from(&s))
     }
 
     /// An id checked by [`Reader::require`]: present by construction.
-    pub(crate) fn required_id<T: From<String>>(&mut self, i: usize, key: &str) -> T {
-        T::from(self.string(i, key).unwrap_or_default())
+    pub(crate) fn required_id<T: for<'s> From<&'s str>>(&mut self, i: usize, key: &str) -> T {
+        T::from(self.text(i, key).as_deref().unwrap_or_default())
     }
 
-    pub(crate) fn open<T: From<String>>(&mut self, i: usize, key: &str) -> Option<T> {
-        self.string(i, key).map(T::from)
+    pub(crate) fn open<T: for<'s> From<&'s str>>(&mut self, i: usize, key: &str) -> Option<T> {
+        self.text(i, key).map(|s| T::from(&s))
     }
 
     pub(crate) fn phone(&mut self, i: usize, key: &str) -> Option<PhoneNumber> {

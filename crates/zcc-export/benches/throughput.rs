@@ -31,7 +31,7 @@ fn docs(n: usize) -> Vec<ProjectionDoc> {
     (0..n)
         .map(|i| {
             let mut p = base[i % base.len()].clone();
-            let id = zcc_model::EngagementId(format!("EngBench{i:012}"));
+            let id = zcc_model::EngagementId::from(format!("EngBench{i:012}"));
             p.engagement.engagement_id.clone_from(&id);
             for d in &mut p.derived_events {
                 d.engagement_id.clone_from(&id);

@@ -32,7 +32,7 @@ impl Write for Counting {
 
 fn copy_of(base: &CallProjection, i: usize) -> CallProjection {
     let mut p = base.clone();
-    let id = zcc_model::EngagementId(format!("EngStream{i:012}"));
+    let id = zcc_model::EngagementId::from(format!("EngStream{i:012}"));
     p.engagement.engagement_id.clone_from(&id);
     for d in &mut p.derived_events {
         d.engagement_id.clone_from(&id);

@@ -373,7 +373,7 @@ fn truth_agrees_with_the_bodies() {
             .to_owned();
         let time = zcc_sim::iso_ms(d.event_time_ms);
         seen.entry((
-            env.engagement_id.unwrap().0,
+            env.engagement_id.unwrap().to_string(),
             env.event.trim_start_matches("contact_center.").to_owned(),
             user,
         ))

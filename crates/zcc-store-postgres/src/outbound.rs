@@ -232,7 +232,9 @@ impl OutboundStore for PostgresLog {
         rows.iter()
             .map(|r| {
                 Ok(PublishedEngagement {
-                    engagement_id: EngagementId(r.try_get("engagement_id").map_err(err)?),
+                    engagement_id: EngagementId::from(
+                        r.try_get::<String, _>("engagement_id").map_err(err)?,
+                    ),
                     revision: r.try_get("revision").map_err(err)?,
                     facts: r.try_get("facts").map_err(err)?,
                 })

@@ -59,7 +59,7 @@ fn doc_row(row: &PgRow, what: &str) -> Result<ProjectionDoc, StoreError> {
         has_conference: row.try_get("has_conference").map_err(err)?,
         doc: row.try_get("doc").map_err(err)?,
         search: row.try_get("search").map_err(err)?,
-        engagement_id: EngagementId(engagement_id),
+        engagement_id: EngagementId::from(engagement_id),
     })
 }
 
@@ -230,16 +230,16 @@ impl ProjectionStore for PostgresLog {
         let (mut queue_eng, mut queue_id) = (Vec::new(), Vec::new());
         for d in docs {
             for a in &d.agents {
-                agent_eng.push(d.engagement_id.0.clone());
+                agent_eng.push(d.engagement_id.to_string());
                 agent_user.push(a.clone());
             }
             for q in &d.queues {
-                queue_eng.push(d.engagement_id.0.clone());
+                queue_eng.push(d.engagement_id.to_string());
                 queue_id.push(q.clone());
             }
             agents.push(serde_json::to_string(&d.agents).expect("strings serialise"));
             queues.push(serde_json::to_string(&d.queues).expect("strings serialise"));
-            ids.push(d.engagement_id.0);
+            ids.push(d.engagement_id.to_string());
             accounts.push(d.account_id);
             started.push(d.started_at_ms);
             ended.push(d.ended_at_ms);
@@ -451,7 +451,7 @@ impl ProjectionStore for PostgresLog {
         let mut searches = Vec::with_capacity(texts.len());
         for (generation, id, text) in texts {
             generations.push(generation.0);
-            ids.push(id.0);
+            ids.push(id.to_string());
             searches.push(text);
         }
         let done = sqlx::query(

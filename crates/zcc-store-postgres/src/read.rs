@@ -56,7 +56,7 @@ impl EventRow {
             event_type: self.event_type,
             event_time_ms: self.event_time,
             account_id: self.account_id,
-            engagement_id: self.engagement_id.map(EngagementId),
+            engagement_id: self.engagement_id.map(EngagementId::from),
             body_sha256: stored_digest(self.position, "body_sha256", &self.body_sha256)?,
             hash: stored_digest(self.position, "hash", &self.hash)?,
             body: self.body,

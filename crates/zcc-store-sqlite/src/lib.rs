@@ -311,7 +311,7 @@ impl EventLog for SqliteLog {
                         "SELECT {ENTRY_COLUMNS} FROM events WHERE engagement_id = ?1 \
                          ORDER BY position"
                     ),
-                    [&id],
+                    [id.as_str()],
                 )
             })
             .await

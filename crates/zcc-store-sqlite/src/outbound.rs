@@ -228,7 +228,7 @@ impl OutboundStore for SqliteLog {
                     let row = stmt
                         .query_row([id.as_str()], |r| {
                             Ok(PublishedEngagement {
-                                engagement_id: EngagementId(r.get(0)?),
+                                engagement_id: EngagementId::from(r.get::<_, String>(0)?),
                                 revision: r.get(1)?,
                                 facts: r.get(2)?,
                             })

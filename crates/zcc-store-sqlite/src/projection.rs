@@ -86,7 +86,7 @@ fn doc_row(row: &Row<'_>) -> rusqlite::Result<Result<ProjectionDoc, String>> {
         Err(e) => return Ok(Err(format!("engagement {engagement_id}: document: {e}"))),
     };
     Ok(Ok(ProjectionDoc {
-        engagement_id: EngagementId(engagement_id),
+        engagement_id: EngagementId::from(engagement_id),
         account_id: row.get(1)?,
         started_at_ms: row.get(2)?,
         ended_at_ms: row.get(3)?,
@@ -394,7 +394,7 @@ impl ProjectionStore for SqliteLog {
         after: Option<&EngagementId>,
         limit: usize,
     ) -> Result<Vec<ProjectionDoc>, StoreError> {
-        let after = after.map(|a| a.0.clone());
+        let after = after.map(|a| a.to_string());
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.readers
             .run(move |conn, path| {

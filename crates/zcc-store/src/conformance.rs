@@ -299,7 +299,12 @@ pub async fn batched_engagement_reads(log: Arc<dyn EventLog>) {
                 .await
                 .unwrap()
                 .into_iter()
-                .map(|e| (e.engagement_id.expect("engagement entry").0, e.position.0))
+                .map(|e| {
+                    (
+                        e.engagement_id.expect("engagement entry").to_string(),
+                        e.position.0,
+                    )
+                })
                 .collect::<Vec<_>>()
         }
     };

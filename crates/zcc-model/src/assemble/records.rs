@@ -32,7 +32,7 @@ pub(super) fn engagement(
         eng_ev.extend(e);
     }
     Engagement {
-        engagement_id: EngagementId(a.engagement_id.clone().unwrap_or_default()),
+        engagement_id: EngagementId::from(a.engagement_id.as_deref().unwrap_or_default()),
         account_id: a.account_id.clone(),
         channel: a.channel.clone(),
         direction: a.direction.clone(),

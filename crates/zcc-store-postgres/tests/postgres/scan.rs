@@ -63,7 +63,7 @@ async fn scan_from_the_middle_streams_in_order_and_stops_on_break() {
         .into_iter()
         .map(|e| Seen {
             position: e.position,
-            engagement_id: e.engagement_id.map(|id| id.0),
+            engagement_id: e.engagement_id.map(|id| id.to_string()),
             body: e.body,
             body_sha256: e.body_sha256,
         })

@@ -65,7 +65,7 @@ async fn matching<L: ProjectionStore + ?Sized>(
         .await
         .unwrap_or_else(|e| panic!("searching with {filter:?}: {e}"))
         .into_iter()
-        .map(|d| d.engagement_id.0)
+        .map(|d| d.engagement_id.to_string())
         .collect()
 }
 
