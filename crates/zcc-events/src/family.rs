@@ -7,6 +7,7 @@
 //! accepted). Whatever the model does not read, including values of the wrong type, stays in
 //! `extra` verbatim.
 
+use compact_str::CompactString;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -77,14 +78,14 @@ family_struct! {
     /// A user (agent) in a `users[]` list (recording, channel upgrade).
     pub struct UserRef {
         user_id: Option<UserId> = id,
-        user_display_name: Option<String> = string,
+        user_display_name: Option<CompactString> = compact,
     }
 
     /// A customer in a `consumers[]` list (recording, channel upgrade).
     pub struct ConsumerRef {
         consumer_id: Option<ConsumerId> = id,
         consumer_number: Option<PhoneNumber> = phone,
-        consumer_display_name: Option<String> = string,
+        consumer_display_name: Option<CompactString> = compact,
     }
 
     /// `engagement_started`, `engagement_ended`, `*_engagement_end_data_ready`,
@@ -93,20 +94,20 @@ family_struct! {
         engagement_id: EngagementId = required_id,
         engagement_direction: Option<Direction> = open,
         channel: Option<Channel> = open,
-        channel_source: Option<String> = string,
+        channel_source: Option<CompactString> = compact,
         flow_id: Option<FlowId> = id,
-        flow_name: Option<String> = string,
+        flow_name: Option<CompactString> = compact,
         flow_number: Option<PhoneNumber> = phone,
         cc_queue_id: Option<QueueId> = id,
-        queue_name: Option<String> = string,
+        queue_name: Option<CompactString> = compact,
         consumer_id: Option<ConsumerId> = id,
         consumer_number: Option<PhoneNumber> = phone,
-        consumer_display_name: Option<String> = string,
+        consumer_display_name: Option<CompactString> = compact,
         /// Where a transferred-in engagement came from, e.g. `zoom_phone` (since 2024-09).
-        transfer_from: Option<String> = string,
-        transfer_from_id: Option<String> = string,
+        transfer_from: Option<CompactString> = compact,
+        transfer_from_id: Option<CompactString> = compact,
         upgrade_to_channel: Option<Channel> = open,
-        upgrade_to_channel_source: Option<String> = string,
+        upgrade_to_channel_source: Option<CompactString> = compact,
         users: Vec<UserRef> = list(UserRef::SHAPE, UserRef::read),
         consumers: Vec<ConsumerRef> = list(ConsumerRef::SHAPE, ConsumerRef::read),
         /// `*_end_data_ready`: when the engagement started.
@@ -122,22 +123,22 @@ family_struct! {
         engagement_id: EngagementId = required_id,
         engagement_direction: Option<Direction> = open,
         channel: Option<Channel> = open,
-        channel_source: Option<String> = string,
+        channel_source: Option<CompactString> = compact,
         flow_id: Option<FlowId> = id,
-        flow_name: Option<String> = string,
+        flow_name: Option<CompactString> = compact,
         flow_number: Option<PhoneNumber> = phone,
         cc_queue_id: Option<QueueId> = id,
-        queue_name: Option<String> = string,
+        queue_name: Option<CompactString> = compact,
         user_id: Option<UserId> = id,
-        user_display_name: Option<String> = string,
+        user_display_name: Option<CompactString> = compact,
         consumer_id: Option<ConsumerId> = id,
         consumer_number: Option<PhoneNumber> = phone,
-        consumer_display_name: Option<String> = string,
+        consumer_display_name: Option<CompactString> = compact,
         /// `engagement_consumer_notified`.
         consumer_invite_number: Option<PhoneNumber> = phone,
-        consumer_invite_email: Option<String> = string,
+        consumer_invite_email: Option<CompactString> = compact,
         /// `engagement_user_dtmf_sent`.
-        dtmf_input: Option<String> = string,
+        dtmf_input: Option<CompactString> = compact,
         date_time_ms: Option<i64> = time,
     }
 
@@ -155,26 +156,26 @@ family_struct! {
         transfer_type: Option<TransferType> = open,
         engagement_direction: Option<Direction> = open,
         channel: Option<Channel> = open,
-        channel_source: Option<String> = string,
+        channel_source: Option<CompactString> = compact,
         flow_id: Option<FlowId> = id,
-        flow_name: Option<String> = string,
+        flow_name: Option<CompactString> = compact,
         flow_number: Option<PhoneNumber> = phone,
         transfer_to_flow_id: Option<FlowId> = id,
-        transfer_to_flow_name: Option<String> = string,
+        transfer_to_flow_name: Option<CompactString> = compact,
         cc_queue_id: Option<QueueId> = id,
-        queue_name: Option<String> = string,
+        queue_name: Option<CompactString> = compact,
         transfer_to_cc_queue_id: Option<QueueId> = id,
-        transfer_to_queue_name: Option<String> = string,
+        transfer_to_queue_name: Option<CompactString> = compact,
         user_id: Option<UserId> = id,
-        user_display_name: Option<String> = string,
+        user_display_name: Option<CompactString> = compact,
         transfer_to_user_id: Option<UserId> = id,
-        transfer_to_user_display_name: Option<String> = string,
+        transfer_to_user_display_name: Option<CompactString> = compact,
         transfer_to_inbox_id: Option<InboxId> = id,
-        transfer_to_inbox_name: Option<String> = string,
+        transfer_to_inbox_name: Option<CompactString> = compact,
         transfer_to_number: Option<PhoneNumber> = phone,
         consumer_id: Option<ConsumerId> = id,
         consumer_number: Option<PhoneNumber> = phone,
-        consumer_display_name: Option<String> = string,
+        consumer_display_name: Option<CompactString> = compact,
         date_time_ms: Option<i64> = time,
     }
 
@@ -188,14 +189,14 @@ family_struct! {
         task_timeout: Option<i64> = int,
         auto_assign: Option<bool> = bool,
         flow_id: Option<FlowId> = id,
-        flow_name: Option<String> = string,
-        channel_id: Option<String> = string,
+        flow_name: Option<CompactString> = compact,
+        channel_id: Option<CompactString> = compact,
         channel_name: Option<Channel> = open,
         channel: Option<Channel> = open,
-        channel_source: Option<String> = string,
+        channel_source: Option<CompactString> = compact,
         cc_queue_id: Option<QueueId> = id,
         queue_id: Option<QueueId> = id,
-        queue_name: Option<String> = string,
+        queue_name: Option<CompactString> = compact,
         caller_number: Option<PhoneNumber> = phone,
         callee_number: Option<PhoneNumber> = phone,
         created_time_ms: Option<i64> = time,
@@ -215,11 +216,11 @@ family_struct! {
         assigned_user_id: Option<UserId> = id,
         engagement_direction: Option<Direction> = open,
         channel: Option<Channel> = open,
-        channel_source: Option<String> = string,
+        channel_source: Option<CompactString> = compact,
         flow_id: Option<FlowId> = id,
-        flow_name: Option<String> = string,
+        flow_name: Option<CompactString> = compact,
         cc_queue_id: Option<QueueId> = id,
-        queue_name: Option<String> = string,
+        queue_name: Option<CompactString> = compact,
         auto_assign: Option<bool> = bool,
         task_timeout: Option<i64> = int,
         caller_number: Option<PhoneNumber> = phone,
@@ -240,31 +241,31 @@ family_struct! {
         engagement_id: EngagementId = required_id,
         action_type: Option<ActionType> = open,
         monitoring_user_id: Option<UserId> = id,
-        monitoring_user_display_name: Option<String> = string,
+        monitoring_user_display_name: Option<CompactString> = compact,
         takeover_user_id: Option<UserId> = id,
-        takeover_user_display_name: Option<String> = string,
+        takeover_user_display_name: Option<CompactString> = compact,
         supervisor_id: Option<UserId> = id,
-        supervisor_display_name: Option<String> = string,
+        supervisor_display_name: Option<CompactString> = compact,
         user_id: Option<UserId> = id,
-        user_display_name: Option<String> = string,
+        user_display_name: Option<CompactString> = compact,
         engagement_direction: Option<Direction> = open,
         channel: Option<Channel> = open,
-        channel_source: Option<String> = string,
+        channel_source: Option<CompactString> = compact,
         flow_id: Option<FlowId> = id,
-        flow_name: Option<String> = string,
+        flow_name: Option<CompactString> = compact,
         cc_queue_id: Option<QueueId> = id,
-        queue_name: Option<String> = string,
+        queue_name: Option<CompactString> = compact,
         contact_center_number: Option<PhoneNumber> = phone,
         consumer_id: Option<ConsumerId> = id,
         consumer_number: Option<PhoneNumber> = phone,
-        consumer_display_name: Option<String> = string,
+        consumer_display_name: Option<CompactString> = compact,
         date_time_ms: Option<i64> = time,
     }
 
     /// A team in a `teams[]` list (the 2026 conference events).
     pub struct TeamRef {
-        team_id: Option<String> = string,
-        team_name: Option<String> = string,
+        team_id: Option<CompactString> = compact,
+        team_name: Option<CompactString> = compact,
     }
 
     /// One entry of a conference event's `conference_participants[]` (the roster after the
@@ -274,8 +275,8 @@ family_struct! {
     pub struct ConferenceParticipant {
         participant_user_id: Option<UserId> = id,
         participant_phone_number: Option<PhoneNumber> = phone,
-        participant_display_name: Option<String> = string,
-        participant_role: Option<String> = string,
+        participant_display_name: Option<CompactString> = compact,
+        participant_role: Option<CompactString> = compact,
     }
 
     /// `engagement_conference_*` (2026-04-06), in the shape Zoom documents: `conference_id`,
@@ -285,7 +286,7 @@ family_struct! {
     /// too; every field tolerantly.
     pub struct ConferenceObject {
         engagement_id: EngagementId = required_id,
-        conference_id: Option<String> = string,
+        conference_id: Option<CompactString> = compact,
         conference_participants: Option<Vec<ConferenceParticipant>> =
             opt_list(ConferenceParticipant::SHAPE, ConferenceParticipant::read),
         invited_participant: Option<ConferenceParticipant> =
@@ -302,27 +303,27 @@ family_struct! {
             object(ConferenceParticipant::SHAPE, ConferenceParticipant::read),
         /// The older guessed shape: the participant agent.
         user_id: Option<UserId> = id,
-        user_display_name: Option<String> = string,
-        invitee_id: Option<String> = string,
-        invitee_type: Option<String> = string,
+        user_display_name: Option<CompactString> = compact,
+        invitee_id: Option<CompactString> = compact,
+        invitee_type: Option<CompactString> = compact,
         invitee_number: Option<PhoneNumber> = phone,
-        invitee_display_name: Option<String> = string,
+        invitee_display_name: Option<CompactString> = compact,
         inviter_user_id: Option<UserId> = id,
         task_id: Option<TaskId> = id,
         engagement_direction: Option<Direction> = open,
         channel: Option<Channel> = open,
-        channel_source: Option<String> = string,
+        channel_source: Option<CompactString> = compact,
         flow_id: Option<FlowId> = id,
-        flow_name: Option<String> = string,
+        flow_name: Option<CompactString> = compact,
         flow_number: Option<PhoneNumber> = phone,
         teams: Vec<TeamRef> = list(TeamRef::SHAPE, TeamRef::read),
-        division_id: Option<String> = string,
-        division_name: Option<String> = string,
+        division_id: Option<CompactString> = compact,
+        division_name: Option<CompactString> = compact,
         cc_queue_id: Option<QueueId> = id,
-        queue_name: Option<String> = string,
+        queue_name: Option<CompactString> = compact,
         consumer_id: Option<ConsumerId> = id,
         consumer_number: Option<PhoneNumber> = phone,
-        consumer_display_name: Option<String> = string,
+        consumer_display_name: Option<CompactString> = compact,
         date_time_ms: Option<i64> = time,
     }
 
@@ -331,10 +332,10 @@ family_struct! {
     pub struct CallControlObject {
         engagement_id: EngagementId = required_id,
         user_id: Option<UserId> = id,
-        request_id: Option<String> = string,
-        conference_id: Option<String> = string,
-        division_id: Option<String> = string,
-        division_name: Option<String> = string,
+        request_id: Option<CompactString> = compact,
+        conference_id: Option<CompactString> = compact,
+        division_id: Option<CompactString> = compact,
+        division_name: Option<CompactString> = compact,
         date_time_ms: Option<i64> = time,
     }
 
@@ -344,24 +345,24 @@ family_struct! {
     /// note `note_id` / `note`.
     pub struct AnnotationObject {
         engagement_id: EngagementId = required_id,
-        disposition_id: Option<String> = string,
-        disposition_name: Option<String> = string,
-        disposition_description: Option<String> = string,
-        note_id: Option<String> = string,
-        note: Option<String> = string,
+        disposition_id: Option<CompactString> = compact,
+        disposition_name: Option<CompactString> = compact,
+        disposition_description: Option<CompactString> = compact,
+        note_id: Option<CompactString> = compact,
+        note: Option<CompactString> = compact,
         user_id: Option<UserId> = id,
-        user_display_name: Option<String> = string,
+        user_display_name: Option<CompactString> = compact,
         engagement_direction: Option<Direction> = open,
         channel: Option<Channel> = open,
-        channel_source: Option<String> = string,
+        channel_source: Option<CompactString> = compact,
         flow_id: Option<FlowId> = id,
-        flow_name: Option<String> = string,
+        flow_name: Option<CompactString> = compact,
         flow_number: Option<PhoneNumber> = phone,
         cc_queue_id: Option<QueueId> = id,
-        queue_name: Option<String> = string,
+        queue_name: Option<CompactString> = compact,
         consumer_id: Option<ConsumerId> = id,
         consumer_number: Option<PhoneNumber> = phone,
-        consumer_display_name: Option<String> = string,
+        consumer_display_name: Option<CompactString> = compact,
         date_time_ms: Option<i64> = time,
     }
 
@@ -371,23 +372,23 @@ family_struct! {
     pub struct RecordingObject {
         recording_id: RecordingId = required_id,
         engagement_id: Option<EngagementId> = id,
-        recording_type: Option<String> = string,
+        recording_type: Option<CompactString> = compact,
         recording_start_time_ms: Option<i64> = time,
         recording_end_time_ms: Option<i64> = time,
         /// Seconds.
         recording_duration: Option<i64> = int,
         owner_id: Option<UserId> = id,
-        owner_name: Option<String> = string,
-        owner_type: Option<String> = string,
+        owner_name: Option<CompactString> = compact,
+        owner_type: Option<CompactString> = compact,
         users: Vec<UserRef> = list(UserRef::SHAPE, UserRef::read),
         consumers: Vec<ConsumerRef> = list(ConsumerRef::SHAPE, ConsumerRef::read),
         engagement_direction: Option<Direction> = open,
         channel: Option<Channel> = open,
-        channel_source: Option<String> = string,
+        channel_source: Option<CompactString> = compact,
         flow_id: Option<FlowId> = id,
-        flow_name: Option<String> = string,
+        flow_name: Option<CompactString> = compact,
         cc_queue_id: Option<QueueId> = id,
-        queue_name: Option<String> = string,
+        queue_name: Option<CompactString> = compact,
         date_time_ms: Option<i64> = time,
     }
 }
@@ -469,7 +470,7 @@ impl ConferenceObject {
             Some(t) => t.eq_ignore_ascii_case("user") || t.eq_ignore_ascii_case("agent"),
         };
         if user_like {
-            self.invitee_id.clone().map(UserId::from)
+            self.invitee_id.as_deref().map(UserId::from)
         } else {
             None
         }

@@ -444,6 +444,12 @@ impl<'a, 'w> Reader<'a, 'w> {
         }
     }
 
+    /// A text field (a name, a label) kept inline when it is short, as most are.
+    pub(crate) fn compact(&mut self, i: usize, key: &str) -> Option<compact_str::CompactString> {
+        self.text(i, key)
+            .map(|s| compact_str::CompactString::from(&*s))
+    }
+
     pub(crate) fn id<T: for<'s> From<&'s str>>(&mut self, i: usize, key: &str) -> Option<T> {
         self.text(i, key).map(|s| T::from(&s))
     }

@@ -94,15 +94,15 @@ macro_rules! shared_fields {
 fn conference_signal(o: &ConferenceObject, step: ConferenceStep) -> ConferenceSignal {
     let subject = o.subject();
     let name = subject
-        .and_then(|p| p.participant_display_name.clone())
-        .or_else(|| o.user_display_name.clone())
-        .or_else(|| o.invitee_display_name.clone());
+        .and_then(|p| s(&p.participant_display_name))
+        .or_else(|| s(&o.user_display_name))
+        .or_else(|| s(&o.invitee_display_name));
     let roster = o.conference_participants.as_ref().map(|list| {
         list.iter()
             .map(|p| RosterEntry {
                 user: p.agent().map(ToString::to_string),
                 number: p.outside_number().map(|n| n.raw.clone()),
-                name: p.participant_display_name.clone(),
+                name: s(&p.participant_display_name),
                 role: match p.participant_role.as_deref() {
                     _ if p.is_customer() => ConferenceRole::Customer,
                     _ if p.is_host() => ConferenceRole::Host,
@@ -114,7 +114,7 @@ fn conference_signal(o: &ConferenceObject, step: ConferenceStep) -> ConferenceSi
     });
     ConferenceSignal {
         step,
-        conference_id: o.conference_id.clone().filter(|c| !c.is_empty()),
+        conference_id: s(&o.conference_id).filter(|c| !c.is_empty()),
         user: o.participant_user_id().map(|u| u.to_string()),
         number: o.participant_number().map(|n| n.raw.clone()),
         name,
@@ -166,7 +166,7 @@ fn leg<'a>(kind: &EventKind, o: &'a LegObject, a: &mut Attrs<'a>) -> Signal {
         (K::EngagementConsumerEnded, _) => Signal::CustomerEnded,
         (K::EngagementUserAnswered, Some(user)) => Signal::AgentAnswered {
             user,
-            name: o.user_display_name.clone(),
+            name: s(&o.user_display_name),
         },
         (K::EngagementUserEnded, Some(user)) => Signal::AgentEnded { user },
         (K::EngagementWrapUpStarted, Some(user)) => Signal::WrapUpStarted { user },
@@ -197,11 +197,11 @@ fn transfer<'a>(kind: &EventKind, o: &'a TransferObject, a: &mut Attrs<'a>) -> S
             task: s(&o.task_id),
             to_task: s(&o.transfer_to_task_id),
             from_user: s(&o.user_id),
-            from_name: o.user_display_name.clone(),
+            from_name: s(&o.user_display_name),
             to_user: s(&o.transfer_to_user_id),
-            to_user_name: o.transfer_to_user_display_name.clone(),
+            to_user_name: s(&o.transfer_to_user_display_name),
             to_queue_id: s(&o.transfer_to_cc_queue_id),
-            to_queue_name: o.transfer_to_queue_name.clone(),
+            to_queue_name: s(&o.transfer_to_queue_name),
             to_number: phone(&o.transfer_to_number).map(str::to_owned),
             to_flow_id: s(&o.transfer_to_flow_id),
             to_inbox_id: s(&o.transfer_to_inbox_id),
@@ -286,12 +286,10 @@ fn supervision<'a>(kind: &EventKind, o: &'a SupervisionObject, a: &mut Attrs<'a>
     } else {
         (named, s(&o.user_id))
     };
-    let name = o
-        .monitoring_user_display_name
-        .clone()
-        .or_else(|| o.takeover_user_display_name.clone())
-        .or_else(|| o.supervisor_display_name.clone())
-        .or_else(|| legacy_user.then(|| o.user_display_name.clone()).flatten());
+    let name = s(&o.monitoring_user_display_name)
+        .or_else(|| s(&o.takeover_user_display_name))
+        .or_else(|| s(&o.supervisor_display_name))
+        .or_else(|| legacy_user.then(|| s(&o.user_display_name)).flatten());
     match (kind, supervisor) {
         (K::EngagementMonitorEnded, supervisor) => Signal::MonitorEnded {
             supervisor,
@@ -343,7 +341,7 @@ fn conference<'a>(kind: &EventKind, o: &'a ConferenceObject, a: &mut Attrs<'a>) 
     };
     match (*kind == K::EngagementConferenceCanceled, step) {
         (true, _) => Signal::ConferenceCanceled {
-            conference_id: o.conference_id.clone(),
+            conference_id: s(&o.conference_id),
         },
         (false, Some(step)) => Signal::Conference(Box::new(conference_signal(o, step))),
         (false, None) => Signal::Other,
@@ -354,9 +352,9 @@ fn conference<'a>(kind: &EventKind, o: &'a ConferenceObject, a: &mut Attrs<'a>) 
 fn call_control(kind: &EventKind, o: &CallControlObject) -> Signal {
     match kind {
         K::CallControlConferenceWarmInviteExecuted => Signal::ConferenceApiCall {
-            conference_id: o.conference_id.clone(),
+            conference_id: s(&o.conference_id),
             user: s(&o.user_id),
-            request_id: o.request_id.clone(),
+            request_id: s(&o.request_id),
         },
         _ => Signal::Other,
     }
@@ -368,13 +366,13 @@ fn annotation<'a>(kind: &EventKind, o: &'a AnnotationObject, a: &mut Attrs<'a>) 
     match kind {
         K::EngagementDispositionAdded => Signal::Disposition {
             user: s(&o.user_id),
-            id: o.disposition_id.clone(),
-            name: o.disposition_name.clone(),
+            id: s(&o.disposition_id),
+            name: s(&o.disposition_name),
         },
         K::EngagementNoteAdded => Signal::Note {
             user: s(&o.user_id),
-            id: o.note_id.clone(),
-            text: o.note.clone(),
+            id: s(&o.note_id),
+            text: s(&o.note),
         },
         _ => Signal::Other,
     }
