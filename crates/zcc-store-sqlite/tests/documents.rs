@@ -4,30 +4,9 @@
 mod common;
 
 use zcc_store::Position;
+use zcc_store::conformance::projections::long_document as doc;
 use zcc_store::projection::{GenerationId, ProjectionDoc, ProjectionStore};
 use zcc_store_sqlite::SqliteLog;
-
-fn doc(engagement_id: &str, events: usize) -> ProjectionDoc {
-    let derived: Vec<String> = (0..events)
-        .map(|i| {
-            format!(
-                r#"{{"at":{},"kind":"agent_joined","engagement_id":"{engagement_id}","agents":["AgtA"],"evidence":[{i}],"rule":"correlated@1+3fa2c1"}}"#,
-                1_777_903_200_000u64 + i as u64
-            )
-        })
-        .collect();
-    ProjectionDoc {
-        engagement_id: engagement_id.into(),
-        account_id: Some("Acct".to_owned()),
-        started_at_ms: Some(1_777_903_200_000),
-        ended_at_ms: None,
-        has_conference: false,
-        agents: vec!["AgtA".to_owned()],
-        queues: vec![],
-        doc: format!(r#"{{"derived_events":[{}]}}"#, derived.join(",")),
-        search: None,
-    }
-}
 
 /// The stored bytes of one document, straight from the table.
 fn stored(db: &common::TempDb, engagement_id: &str) -> Vec<u8> {

@@ -2,28 +2,11 @@
 //! 0014), and read back byte for byte either way.
 
 use sqlx::Row;
-use zcc_store::projection::{ProjectionDoc, ProjectionStore};
+use zcc_store::conformance::projections::long_document;
+use zcc_store::projection::ProjectionStore;
 use zcc_store::{EngagementId, Position};
 
 use crate::support::TestDb;
-
-/// A document well past the 2 KB at which PostgreSQL compresses a value, as a call's is.
-fn long_doc(engagement_id: &str) -> ProjectionDoc {
-    let events: Vec<String> = (0..60)
-        .map(|i| format!(r#"{{"at":{i},"kind":"agent_joined","rule":"correlated@3+3fa2c1"}}"#))
-        .collect();
-    ProjectionDoc {
-        engagement_id: engagement_id.into(),
-        account_id: Some("Acct".to_owned()),
-        started_at_ms: Some(1_777_903_200_000),
-        ended_at_ms: None,
-        has_conference: false,
-        agents: vec!["U1".to_owned()],
-        queues: vec!["Q1".to_owned()],
-        doc: format!(r#"{{"derived_events":[{}]}}"#, events.join(",")),
-        search: Some("e1".to_owned()),
-    }
-}
 
 #[tokio::test]
 async fn documents_are_compressed_with_lz4_where_the_server_has_it() {
@@ -55,7 +38,7 @@ async fn documents_are_compressed_with_lz4_where_the_server_has_it() {
         .await
         .unwrap()
         .id;
-    let doc = long_doc("E1");
+    let doc = long_document("E1", 30);
     log.write_projections(g, vec![doc.clone()], Position(1))
         .await
         .unwrap();

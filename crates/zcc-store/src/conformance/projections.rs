@@ -21,6 +21,30 @@ where
     a_replaced_document_replaces_its_agents_and_queues(make().await).await;
 }
 
+/// A document of `events` derived events, ~150 bytes each: past the size at which a backend
+/// compresses a stored value once `events` is a dozen or more, as a call's document is.
+pub fn long_document(engagement_id: &str, events: usize) -> ProjectionDoc {
+    let derived: Vec<String> = (0..events)
+        .map(|i| {
+            format!(
+                r#"{{"at":{},"kind":"agent_joined","engagement_id":"{engagement_id}","agents":["AgtA"],"evidence":[{i}],"rule":"correlated@1+3fa2c1"}}"#,
+                1_777_903_200_000u64 + i as u64
+            )
+        })
+        .collect();
+    ProjectionDoc {
+        engagement_id: engagement_id.into(),
+        account_id: Some("Acct".to_owned()),
+        started_at_ms: Some(1_777_903_200_000),
+        ended_at_ms: None,
+        has_conference: false,
+        agents: vec!["AgtA".to_owned()],
+        queues: vec![],
+        doc: format!(r#"{{"derived_events":[{}]}}"#, derived.join(",")),
+        search: None,
+    }
+}
+
 /// A document starting `minute` minutes into the test hour, with `search` as given.
 fn doc(engagement_id: &str, minute: i64, search: Option<String>) -> ProjectionDoc {
     ProjectionDoc {
