@@ -106,7 +106,7 @@ pub async fn step<S: DeliveryBackend + ?Sized>(store: &S) -> Result<StepReport, 
             .scan_projections(active.id, after.as_ref(), RESCAN_PAGE)
             .await?;
         next.rescan_after = (docs.len() == RESCAN_PAGE)
-            .then(|| docs.last().map(|d| d.engagement_id.to_string()))
+            .then(|| docs.last().map(|d| d.engagement_id.as_str().to_owned()))
             .flatten();
         let ids: Vec<EngagementId> = docs.into_iter().map(|d| d.engagement_id).collect();
         return commit(store, &active, &subs, &cursor, next, &ids, &[]).await;
@@ -175,7 +175,7 @@ async fn commit<S: DeliveryBackend + ?Sized>(
                     sub,
                     e.engagement_id
                         .as_ref()
-                        .map(|id| id.to_string())
+                        .map(|id| id.as_str().to_owned())
                         .unwrap_or_default(),
                     m,
                     now,
@@ -214,7 +214,7 @@ async fn commit<S: DeliveryBackend + ?Sized>(
             {
                 let r = revision.published.revision;
                 let m = message::change(sub.id, id, account.as_deref(), r, change, now);
-                messages.push(queued(sub, id.to_string(), m, now));
+                messages.push(queued(sub, id.as_str().to_owned(), m, now));
             }
         }
         states.push(PublishedEngagement {

@@ -489,11 +489,14 @@ async fn ledger_calls<S: ProjectionStore + ?Sized>(
         let Some(last) = page.last() else { break };
         after = Some((
             last.started_at_ms.unwrap_or(0),
-            last.engagement_id.to_string(),
+            last.engagement_id.as_str().to_owned(),
         ));
         let full = page.len() == PAGE;
         for doc in &page {
-            calls.insert(doc.engagement_id.to_string(), ledger_call(generation, doc)?);
+            calls.insert(
+                doc.engagement_id.as_str().to_owned(),
+                ledger_call(generation, doc)?,
+            );
         }
         if !full {
             break;

@@ -67,7 +67,7 @@ pub fn facts(projection: &CallProjection) -> Vec<Fact> {
             Fact {
                 event_id: id,
                 kind,
-                engagement_id: engagement_id.to_string(),
+                engagement_id: engagement_id.as_str().to_owned(),
                 account_id: projection.engagement.account_id.clone(),
                 row,
                 digest,

@@ -19,6 +19,14 @@ macro_rules! id_newtype {
             }
         }
 
+        /// The id as an owned `String`, for a database driver or a row of text (a long id's
+        /// buffer is moved, not copied).
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0.into_string()
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(&self.0)

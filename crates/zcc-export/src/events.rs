@@ -36,7 +36,7 @@ pub fn row(e: &LogEntry) -> Vec<Cell> {
         Cell::Str(Some(e.event_type.clone())),
         Cell::TimeMs(Some(e.event_time_ms)),
         Cell::Str(e.account_id.clone()),
-        Cell::Str(e.engagement_id.as_ref().map(|id| id.to_string())),
+        Cell::Str(e.engagement_id.as_ref().map(|id| id.as_str().to_owned())),
         Cell::Str(Some(e.body_sha256.to_hex())),
         Cell::Str(Some(e.hash.to_hex())),
         Cell::Str(Some(e.body.clone())),

@@ -111,7 +111,7 @@ pub(crate) async fn append_batch(
                 .push_bind(e.event_type)
                 .push_bind(e.event_time_ms)
                 .push_bind(e.account_id)
-                .push_bind(e.engagement_id.map(|id| id.to_string()))
+                .push_bind(e.engagement_id.map(String::from))
                 .push_bind(e.body)
                 .push_bind(e.body_sha256.0.to_vec())
                 .push_bind(hash.0.to_vec())

@@ -230,16 +230,16 @@ impl ProjectionStore for PostgresLog {
         let (mut queue_eng, mut queue_id) = (Vec::new(), Vec::new());
         for d in docs {
             for a in &d.agents {
-                agent_eng.push(d.engagement_id.to_string());
+                agent_eng.push(d.engagement_id.as_str().to_owned());
                 agent_user.push(a.clone());
             }
             for q in &d.queues {
-                queue_eng.push(d.engagement_id.to_string());
+                queue_eng.push(d.engagement_id.as_str().to_owned());
                 queue_id.push(q.clone());
             }
             agents.push(serde_json::to_string(&d.agents).expect("strings serialise"));
             queues.push(serde_json::to_string(&d.queues).expect("strings serialise"));
-            ids.push(d.engagement_id.to_string());
+            ids.push(String::from(d.engagement_id));
             accounts.push(d.account_id);
             started.push(d.started_at_ms);
             ended.push(d.ended_at_ms);
@@ -451,7 +451,7 @@ impl ProjectionStore for PostgresLog {
         let mut searches = Vec::with_capacity(texts.len());
         for (generation, id, text) in texts {
             generations.push(generation.0);
-            ids.push(id.to_string());
+            ids.push(String::from(id));
             searches.push(text);
         }
         let done = sqlx::query(

@@ -394,7 +394,7 @@ impl ProjectionStore for SqliteLog {
         after: Option<&EngagementId>,
         limit: usize,
     ) -> Result<Vec<ProjectionDoc>, StoreError> {
-        let after = after.map(|a| a.to_string());
+        let after = after.map(|a| a.as_str().to_owned());
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.readers
             .run(move |conn, path| {

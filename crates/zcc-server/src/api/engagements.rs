@@ -261,7 +261,7 @@ impl RawEvent {
             event: e.event_type,
             event_time: rfc3339_ms(e.event_time_ms),
             account_id: e.account_id,
-            engagement_id: e.engagement_id.map(|id| id.to_string()),
+            engagement_id: e.engagement_id.map(String::from),
             source: e.source.as_str(),
             signature_verified: origin.signature_verified(),
             provenance: origin.provenance().map(RawEventProvenance::from),
