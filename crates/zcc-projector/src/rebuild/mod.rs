@@ -234,7 +234,7 @@ async fn run<S: Backend + ?Sized>(
         id,
         head,
         from,
-        options,
+        threads: options.threads.max(1),
         rule: rule.clone(),
         progress,
         documents: &documents,
@@ -290,12 +290,14 @@ async fn finish_generation<S: Backend + ?Sized>(
     Ok(GenerationState::Ready)
 }
 
-/// The producer side of a rebuild: chunks of the log through the window, batches to the writer.
+/// The producer side of a rebuild: the reader's units of work to the worker pool, and on to the
+/// writer in log order.
 struct Producer<'a> {
     id: GenerationId,
     head: i64,
     from: Position,
-    options: RebuildOptions,
+    /// Threads of the worker pool a unit of work is folded on.
+    threads: usize,
     rule: Arc<dyn Rule>,
     progress: &'a dyn ProgressSink,
     /// Documents written so far (by the writer), for progress reports.
@@ -317,13 +319,14 @@ impl Producer<'_> {
         while let Some(unit) = reader.next().await? {
             entries += unit.entries;
             position = unit.position;
-            if unit.last {
-                self.report(Phase::Refold, position);
-            }
+            // After the last unit only the folds of what was still open and the re-folds remain.
+            let phase = if unit.last {
+                Phase::Refold
+            } else {
+                Phase::Scan
+            };
+            self.report(phase, position);
             self.fold(&fold_tx, unit.closed).await?;
-            if !unit.last {
-                self.report(Phase::Scan, position);
-            }
         }
         // The writer ends when the last sender is gone (here, as `fold_tx` drops).
         Ok((position, entries))
@@ -339,7 +342,7 @@ impl Producer<'_> {
             Folding::Ready(fold_closed(&*self.rule, closed, 1))
         } else {
             let rule = self.rule.clone();
-            let threads = self.options.threads.max(1);
+            let threads = self.threads;
             Folding::Running(tokio::task::spawn_blocking(move || {
                 fold_closed(&*rule, closed, threads)
             }))
