@@ -418,10 +418,6 @@ impl<'a, 'w> Reader<'a, 'w> {
         ok
     }
 
-    pub(crate) fn string(&mut self, i: usize, key: &str) -> Option<String> {
-        self.text(i, key).map(Cow::into_owned)
-    }
-
     /// A string field as read: borrowed from the body when it has no escapes, so that a typed
     /// value built from it (an id, an open enum) copies it once or not at all.
     fn text(&mut self, i: usize, key: &str) -> Option<Cow<'a, str>> {
@@ -444,10 +440,10 @@ impl<'a, 'w> Reader<'a, 'w> {
         }
     }
 
-    /// A text field (a name, a label) kept inline when it is short, as most are.
+    /// A text field (a name, a label) kept inline when it is short, as most are: read as an
+    /// id is.
     pub(crate) fn compact(&mut self, i: usize, key: &str) -> Option<compact_str::CompactString> {
-        self.text(i, key)
-            .map(|s| compact_str::CompactString::from(&*s))
+        self.id(i, key)
     }
 
     pub(crate) fn id<T: for<'s> From<&'s str>>(&mut self, i: usize, key: &str) -> Option<T> {
@@ -464,7 +460,7 @@ impl<'a, 'w> Reader<'a, 'w> {
     }
 
     pub(crate) fn phone(&mut self, i: usize, key: &str) -> Option<PhoneNumber> {
-        self.string(i, key).map(PhoneNumber::new)
+        self.text(i, key).map(|s| PhoneNumber::new(s.into_owned()))
     }
 
     pub(crate) fn int(&mut self, i: usize, key: &str) -> Option<i64> {
