@@ -100,7 +100,7 @@ fn conference_signal(o: &ConferenceObject, step: ConferenceStep) -> ConferenceSi
     let roster = o.conference_participants.as_ref().map(|list| {
         list.iter()
             .map(|p| RosterEntry {
-                user: p.agent().map(ToString::to_string),
+                user: p.agent().map(|u| u.as_str().to_owned()),
                 number: p.outside_number().map(|n| n.raw.clone()),
                 name: s(&p.participant_display_name),
                 role: match p.participant_role.as_deref() {
@@ -115,7 +115,7 @@ fn conference_signal(o: &ConferenceObject, step: ConferenceStep) -> ConferenceSi
     ConferenceSignal {
         step,
         conference_id: s(&o.conference_id).filter(|c| !c.is_empty()),
-        user: o.participant_user_id().map(|u| u.to_string()),
+        user: o.participant_user_id().map(|u| u.as_str().to_owned()),
         number: o.participant_number().map(|n| n.raw.clone()),
         name,
         invited_by: s(&o.inviter_user_id),
@@ -233,7 +233,7 @@ fn task<'a>(kind: &EventKind, o: &'a TaskObject, a: &mut Attrs<'a>) -> Signal {
     };
     Signal::Task {
         step,
-        task: o.task_id.to_string(),
+        task: o.task_id.as_str().to_owned(),
     }
 }
 
@@ -259,7 +259,7 @@ fn reservation<'a>(kind: &EventKind, o: &'a ReservationObject, a: &mut Attrs<'a>
     };
     Signal::Reservation {
         step,
-        reservation: Some(o.task_reservation_id.to_string()),
+        reservation: Some(o.task_reservation_id.as_str().to_owned()),
         task: s(&o.task_id),
         user: s(&o.assigned_user_id),
         created_at: o.created_time_ms.or(o.created_time),
@@ -279,7 +279,7 @@ fn supervision<'a>(kind: &EventKind, o: &'a SupervisionObject, a: &mut Attrs<'a>
             | K::EngagementUserBargeInitiated
             | K::EngagementUserTakeoverInitiated
     );
-    let named = o.supervisor_user_id().map(ToString::to_string);
+    let named = o.supervisor_user_id().map(|u| u.as_str().to_owned());
     let legacy_user = legacy && named.is_none();
     let (supervisor, agent) = if legacy_user {
         (s(&o.user_id), None)
