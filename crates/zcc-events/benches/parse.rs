@@ -1,12 +1,15 @@
 //! Parse throughput: a plain `serde_json::Value` parse against the typed model
 //! (`parse_event`, and without extras as the fold reads it) and the log's envelope reader (`read_envelope`), over Zoom's sample bodies
 //! and a realistic 1.1 KB body. Target: the typed parse costs at most twice the Value parse.
+//! Also prints the floor of any reading with `serde_json`: the body checked token by token into
+//! `IgnoredAny`, nothing kept.
 //!
 //! Run: `cargo bench -p zcc-events --bench parse` (optional argument: seconds per measurement).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use serde::de::IgnoredAny;
 use serde_json::Value;
 use zcc_events::{ParseOptions, parse_event, parse_event_with, read_envelope};
 
@@ -89,6 +92,10 @@ fn report(label: &str, bodies: &[Vec<u8>], budget: Duration) -> f64 {
     let envelope = rate(bodies, budget, |b| {
         black_box(read_envelope(black_box(b)).ok());
     });
+    // The floor of any reading with this JSON crate: every token checked, nothing kept.
+    let floor = rate(bodies, budget, |b| {
+        black_box(serde_json::from_slice::<IgnoredAny>(black_box(b)).ok());
+    });
     let ratio = value / typed;
     println!(
         "{label}: {} bodies, {} B average",
@@ -99,6 +106,7 @@ fn report(label: &str, bodies: &[Vec<u8>], budget: Duration) -> f64 {
     println!("  parse_event (typed)      {:>10.0} events/s", typed);
     println!("  parse_event, skip_extra  {:>10.0} events/s", lean);
     println!("  read_envelope            {:>10.0} events/s", envelope);
+    println!("  JSON checked, nothing kept {:>8.0} events/s", floor);
     println!("  typed cost / Value cost  {ratio:>10.2}  (target <= 2.00)");
     ratio
 }
