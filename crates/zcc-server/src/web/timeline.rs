@@ -216,8 +216,10 @@ impl Scale {
             .chain(p.phases.iter().map(|ph| (ph.started_at, ph.ended_at)))
             .chain(p.offers.iter().map(|o| (o.offered_at, o.outcome_at)))
             .chain(p.wrap_ups.iter().map(|w| (w.started_at, w.ended_at)));
-        let instants = p.derived_events.iter().map(|d| d.at);
-        let instants = instants
+        let instants = p
+            .derived_events
+            .iter()
+            .map(|d| d.at)
             .chain(p.dispositions.iter().map(|d| d.at))
             .chain(p.notes.iter().map(|n| n.at));
         let times: Vec<i64> = p
