@@ -165,7 +165,7 @@ impl Scalar<'_> {
 
     /// Same reading as the typed model's time fields: a time outside
     /// [`crate::time::PLAUSIBLE_MS`] is no time.
-    fn epoch_ms(&self) -> Option<i64> {
+    pub(crate) fn epoch_ms(&self) -> Option<i64> {
         match self {
             Scalar::Str(s) => parse_time_str(s),
             Scalar::Int(i) => Some(*i),

@@ -10,13 +10,14 @@
 //!
 //! Code map: `kind` (the open set of event names, tie-break ranks), `ids` (id newtypes, phone
 //! numbers, open enums), `position` (the log position every crate cites), `time` (time parsing and the event-time rule), `family` (the typed
-//! objects), `reader` (the tolerant field reader), `event` (`parse_event`), `envelope`
+//! objects), `reader` (the tolerant field reader), `event` (`parse_event`), `fold` (the fields the fold reads, borrowed), `envelope`
 //! (`read_envelope` and the envelope errors). Event families, fields and ordering are
 //! documented in `docs/EVENTS.md`.
 
 mod envelope;
 mod event;
 mod family;
+mod fold;
 mod ids;
 mod kind;
 mod position;
@@ -29,6 +30,7 @@ pub use envelope::{EnvelopeError, EnvelopeSummary, read_envelope};
 pub use event::{
     OrderKey, ParseOptions, ZccEvent, parse_event, parse_event_str_with, parse_event_with,
 };
+pub use fold::{FoldFields, ObjectFields, read_fold_fields};
 pub use family::{
     AnnotationObject, CallControlObject, ConferenceObject, ConferenceParticipant, ConsumerRef,
     EngagementObject, Family, LegObject, RecordingObject, ReservationObject, SupervisionObject,

@@ -1,12 +1,15 @@
 //! Property tests: arbitrary JSON, arbitrary bytes and mutated sample bodies never panic, the
-//! log's summary and the typed model always agree, and every envelope-valid body yields a model.
+//! log's summary and the typed model always agree, every envelope-valid body yields a model,
+//! and the fold's borrowed reading agrees with the typed model wherever it reads a body.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
-use zcc_events::{Family, ParseOptions, ZccEvent, parse_event, parse_event_with, read_envelope};
+use zcc_events::{
+    Family, ParseOptions, ZccEvent, parse_event, parse_event_with, read_envelope, read_fold_fields,
+};
 
 const SAMPLES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -62,6 +65,11 @@ fn check(bytes: &[u8]) -> Result<(), TestCaseError> {
     prop_assert_eq!(lean.as_ref().err(), event.as_ref().err());
     let stripped = event.as_ref().ok().cloned().map(without_extra);
     prop_assert_eq!(lean.as_ref().ok(), stripped.as_ref());
+    // The fold's borrowed reading, where it takes a body, reads what the typed event holds.
+    if let Some(fast) = std::str::from_utf8(bytes).ok().and_then(read_fold_fields) {
+        let typed = event.as_ref().expect("a body read borrowed is an envelope");
+        prop_assert_eq!(fast, typed.fold_fields());
+    }
     // Nor does the order of the top-level keys (the object is read straight into its family
     // only when `event` comes first).
     // Both texts are written from the same parsed map, so numbers read back the same.
@@ -211,8 +219,32 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         (any::<usize>(), json()).prop_map(|(i, v)| Mutation::Replace(i, v)),
         any::<usize>().prop_map(Mutation::Remove),
         ("[a-z_]{1,12}", json()).prop_map(|(k, v)| Mutation::Add(k, v)),
+        // A text field the fold reads, whichever family it belongs to.
+        (prop::sample::select(FOLD_KEYS), "[a-z0-9 +]{0,12}")
+            .prop_map(|(k, v)| Mutation::Add(k.to_owned(), Value::from(v))),
     ]
 }
+
+/// Keys of text fields the fold reads, across the families.
+const FOLD_KEYS: &[&str] = &[
+    "engagement_direction",
+    "channel",
+    "channel_name",
+    "queue_id",
+    "consumer_number",
+    "caller_number",
+    "user_id",
+    "task_id",
+    "transfer_to_task_id",
+    "transfer_to_user_id",
+    "assigned_user_id",
+    "monitoring_user_id",
+    "supervisor_id",
+    "conference_id",
+    "request_id",
+    "disposition_id",
+    "note",
+];
 
 fn mutate(mut v: Value, mutations: &[Mutation]) -> Value {
     for m in mutations {

@@ -35,7 +35,7 @@ pub mod rules;
 mod signal;
 mod tables;
 
-pub use input::{InputEvent, fold_order};
+pub use input::{FOLD_PARSE, InputEvent, fold_order};
 pub use model::{
     ApiCall, CallProjection, Conference, ConferenceInvitation, ConferenceSource, DerivedEvent,
     DerivedKind, Diagnostic, Disposition, Engagement, EngagementId, Hold, InvitationOutcome, Leg,

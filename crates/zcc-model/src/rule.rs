@@ -28,12 +28,12 @@ pub trait Rule: Send + Sync {
 
     /// Project one engagement. `events` is the engagement's events in any order, duplicates
     /// allowed: the rule drops exact duplicates and orders by event time itself.
-    fn project(&self, events: &[InputEvent]) -> CallProjection {
+    fn project(&self, events: &[InputEvent<'_>]) -> CallProjection {
         self.project_with(events, ExplicitConferences::Use)
     }
 
     /// Project one engagement, optionally hiding explicit conference events from the rule.
-    fn project_with(&self, events: &[InputEvent], explicit: ExplicitConferences) -> CallProjection;
+    fn project_with(&self, events: &[InputEvent<'_>], explicit: ExplicitConferences) -> CallProjection;
 }
 
 /// Who made a projection: rule name, version and the hash of its effective parameters.

@@ -6,8 +6,9 @@
 //! - arbitrary JSON-ish bodies (the envelope and object keys ZCC uses, every event name, hostile
 //!   values: i64 extremes, huge and tiny numbers, lone surrogates, odd times, deep nesting, a
 //!   byte-order mark) through both readers and through every rule's fold: no panic, every body
-//!   with an envelope is read, and every time in a projection lies in the plausible range or is
-//!   the log's received time.
+//!   with an envelope is read, the fold's borrowed reading (where it takes a body) equals what
+//!   the typed event gives the fold, and every time in a projection lies in the plausible range
+//!   or is the log's received time.
 //!
 //! Cases per property: `ZCC_FUZZ_CASES` (default 512; CI may raise it for a longer run).
 
@@ -15,6 +16,7 @@ use proptest::prelude::*;
 use sha2::{Digest, Sha256};
 use zcc_events::{
     EventKind, PLAUSIBLE_MS, ParseOptions, parse_event, parse_event_with, read_envelope,
+    read_fold_fields,
 };
 use zcc_model::{InputEvent, Position, Table};
 
@@ -50,6 +52,15 @@ fn read_both(body: &[u8]) -> Option<zcc_events::ZccEvent> {
         event.engagement_id.as_ref().map(|e| e.0.as_str())
     );
     assert_eq!(event.event_time_ms, lean.event_time_ms);
+    // The fold's borrowed reading, where it takes the body, reads what the typed event holds.
+    if let Some(fast) = std::str::from_utf8(body).ok().and_then(read_fold_fields) {
+        assert_eq!(
+            fast,
+            lean.fold_fields(),
+            "the borrowed and the typed reading differ on {}",
+            String::from_utf8_lossy(body)
+        );
+    }
     if let Some(t) = event.event_time_ms {
         assert!(
             PLAUSIBLE_MS.contains(&t),
@@ -237,11 +248,14 @@ proptest! {
                 prop_assert!(read.is_some(), "an envelope was refused: {}", text);
             }
             if let Some(event) = read {
-                events.push(InputEvent {
-                    position: Position(i as i64 + 1),
-                    body_sha256: Sha256::digest(body).into(),
-                    event,
-                });
+                let position = Position(i as i64 + 1);
+                let sha: [u8; 32] = Sha256::digest(body).into();
+                // The rebuild's reading where the body is text, else the typed event.
+                let input = match std::str::from_utf8(body) {
+                    Ok(text) => InputEvent::read(position, sha, text).expect("an envelope"),
+                    Err(_) => InputEvent::typed(position, sha, event),
+                };
+                events.push(input);
             }
         }
         for info in zcc_model::rules::registry() {
@@ -249,7 +263,7 @@ proptest! {
             for engagement in ["E1", "E2"] {
                 let mine: Vec<InputEvent> = events
                     .iter()
-                    .filter(|e| e.event.engagement_id.as_ref().is_some_and(|id| id.0 == engagement))
+                    .filter(|e| e.fields().engagement_id == Some(engagement))
                     .cloned()
                     .collect();
                 let p = rule.project(&mine);

@@ -282,8 +282,8 @@ fn canonical(events: &[InputEvent], params: &[&str], explicit: ExplicitConferenc
 }
 
 /// Deliver `bodies` in `order`, then the `dups` again; position = arrival number.
-fn deliver(bodies: &[String], order: &[usize], dups: &[usize]) -> Vec<InputEvent> {
-    let arrivals: Vec<&String> = order
+fn deliver<'a>(bodies: &'a [String], order: &[usize], dups: &[usize]) -> Vec<InputEvent<'a>> {
+    let arrivals: Vec<&'a String> = order
         .iter()
         .chain(dups.iter())
         .map(|&i| &bodies[i])
@@ -291,11 +291,7 @@ fn deliver(bodies: &[String], order: &[usize], dups: &[usize]) -> Vec<InputEvent
     arrivals
         .iter()
         .enumerate()
-        .map(|(n, b)| InputEvent {
-            position: Position(n as i64 + 1),
-            body_sha256: sha(b),
-            event: zcc_events::parse_event(b.as_bytes()).expect("parses"),
-        })
+        .map(|(n, b)| InputEvent::read(Position(n as i64 + 1), sha(b), b).expect("parses"))
         .collect()
 }
 

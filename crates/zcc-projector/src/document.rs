@@ -5,19 +5,13 @@ use zcc_model::{CallProjection, InputEvent, Party, Rule};
 use zcc_store::projection::ProjectionDoc;
 use zcc_store::{EngagementId, LogEntry, Position};
 
-/// How the fold parses: rules read typed fields only, so unknown fields are not copied out.
-pub const FOLD_PARSE: zcc_events::ParseOptions = zcc_events::ParseOptions { skip_extra: true };
-
-/// Parse one logged body into the rule's input. A body the typed reader refuses (it passed the
-/// envelope check at append time, so this means a reader regression) is left out of the fold,
-/// with a warning naming the position, the same way on every path.
-pub fn input_event(position: Position, body: &str, body_sha256: [u8; 32]) -> Option<InputEvent> {
-    match zcc_events::parse_event_str_with(body, FOLD_PARSE) {
-        Ok(event) => Some(InputEvent {
-            position,
-            body_sha256,
-            event,
-        }),
+/// Read one logged body into the rule's input, borrowing from `body` what the fold reads
+/// ([`InputEvent::read`]). A body the typed reader refuses (it passed the envelope check at
+/// append time, so this means a reader regression) is left out of the fold, with a warning
+/// naming the position, the same way on every path.
+pub fn input_event(position: Position, body: &str, body_sha256: [u8; 32]) -> Option<InputEvent<'_>> {
+    match InputEvent::read(position, body_sha256, body) {
+        Ok(event) => Some(event),
         Err(e) => {
             tracing::warn!(position = position.get(), error = %e, "log entry left out of the fold: body does not parse");
             None
@@ -26,7 +20,7 @@ pub fn input_event(position: Position, body: &str, body_sha256: [u8; 32]) -> Opt
 }
 
 /// [`input_event`] for owned log entries.
-pub fn input_events(entries: &[LogEntry]) -> Vec<InputEvent> {
+pub fn input_events(entries: &[LogEntry]) -> Vec<InputEvent<'_>> {
     entries
         .iter()
         .filter_map(|e| input_event(e.position, &e.body, e.body_sha256.0))
@@ -37,7 +31,7 @@ pub fn input_events(entries: &[LogEntry]) -> Vec<InputEvent> {
 pub fn fold_engagement(
     rule: &dyn Rule,
     engagement_id: &EngagementId,
-    events: &[InputEvent],
+    events: &[InputEvent<'_>],
 ) -> ProjectionDoc {
     let projection = rule.project(events);
     for d in &projection.diagnostics {

@@ -32,10 +32,12 @@ mod search;
 pub use catch_up::{CATCH_UP_MAX_PAGE, CATCH_UP_PAGE, CatchUpReport, catch_up, catch_up_all};
 pub use diff::{DiffReport, EngagementDiff, compare, diff};
 pub use document::{
-    FOLD_PARSE, PROJECTION_DIAGNOSTICS, fold_engagement, input_event, input_events, search_text,
+    PROJECTION_DIAGNOSTICS, fold_engagement, input_event, input_events, search_text,
     to_doc,
 };
 pub use error::ProjectorError;
+/// How the fold parses a body it reads typed (the rebuild benchmark's ceiling parses this way).
+pub use zcc_model::FOLD_PARSE;
 pub use evaluate::{
     BOUNDS_TOLERANCE_MS, ConferenceSummary, Disagreement, DisagreementKind, EngagementScore,
     EvalReport, EvalScope, TruthTable, evaluate,

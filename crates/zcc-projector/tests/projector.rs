@@ -362,7 +362,8 @@ async fn diff_lists_exactly_the_differences<S: Backend + ?Sized>(store: &S) {
     let mut expected = BTreeSet::new();
     let mut all = BTreeSet::new();
     for doc in all_docs(store, base).await {
-        let events = input_events(&store.engagement_events(&doc.engagement_id).await.unwrap());
+        let logged = store.engagement_events(&doc.engagement_id).await.unwrap();
+        let events = input_events(&logged);
         let a = correlated.project(&events);
         let mut b = party.project(&events);
         b.rule = a.rule.clone();
@@ -453,7 +454,8 @@ async fn evaluate_scores_against_explicit_events<S: Backend + ?Sized>(store: &S)
     // The rule under test never sees explicit events: its conferences are all inferred.
     let rule = rules::default_rule();
     for id in &with_explicit {
-        let events = input_events(&store.engagement_events(id).await.unwrap());
+        let logged = store.engagement_events(id).await.unwrap();
+        let events = input_events(&logged);
         let hidden = rule.project_with(&events, ExplicitConferences::Hide);
         assert!(
             hidden
@@ -502,7 +504,8 @@ async fn live_projector<S: Backend + ?Sized + 'static>(store: Arc<S>) {
     // Every document equals a fresh fold of all its engagement's events.
     let rule = rules::default_rule();
     for doc in all_docs(&*store, id).await {
-        let events = input_events(&store.engagement_events(&doc.engagement_id).await.unwrap());
+        let logged = store.engagement_events(&doc.engagement_id).await.unwrap();
+        let events = input_events(&logged);
         assert_eq!(doc, fold_engagement(&*rule, &doc.engagement_id, &events));
     }
     live.shutdown().await;

@@ -197,11 +197,12 @@ pub fn projections() -> Vec<CallProjection> {
                 .bodies
                 .iter()
                 .map(|b| {
-                    let e = InputEvent {
-                        position: zcc_model::Position(next),
-                        body_sha256: Sha256::digest(b.as_bytes()).into(),
-                        event: zcc_events::parse_event(b.as_bytes()).expect("test bodies parse"),
-                    };
+                    let e = InputEvent::read(
+                        zcc_model::Position(next),
+                        Sha256::digest(b.as_bytes()).into(),
+                        b,
+                    )
+                    .expect("test bodies parse");
                     next += 1;
                     e
                 })

@@ -33,7 +33,7 @@ impl Rule for PartyCount {
         self.identity.clone()
     }
 
-    fn project_with(&self, events: &[InputEvent], _: ExplicitConferences) -> CallProjection {
+    fn project_with(&self, events: &[InputEvent<'_>], _: ExplicitConferences) -> CallProjection {
         let facts = fold(&signals(events, ExplicitConferences::Hide));
         let (presences, _, _) = leg_presences(&facts, None);
         let conferences = sweep(

@@ -313,7 +313,7 @@ impl Call {
     }
 
     /// The bodies as logged events, positions 1, 2, 3... in the order written.
-    pub fn events(&self) -> Vec<InputEvent> {
+    pub fn events(&self) -> Vec<InputEvent<'_>> {
         input(&self.bodies)
     }
 }
@@ -339,14 +339,12 @@ pub fn sha(body: &str) -> [u8; 32] {
     Sha256::digest(body.as_bytes()).into()
 }
 
-pub fn input(bodies: &[String]) -> Vec<InputEvent> {
+pub fn input(bodies: &[String]) -> Vec<InputEvent<'_>> {
     bodies
         .iter()
         .enumerate()
-        .map(|(i, b)| InputEvent {
-            position: Position(i as i64 + 1),
-            body_sha256: sha(b),
-            event: zcc_events::parse_event(b.as_bytes()).expect("builder bodies parse"),
+        .map(|(i, b)| {
+            InputEvent::read(Position(i as i64 + 1), sha(b), b).expect("builder bodies parse")
         })
         .collect()
 }

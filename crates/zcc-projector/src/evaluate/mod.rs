@@ -77,7 +77,8 @@ pub async fn evaluate<S: Backend + ?Sized>(
     let mut start_errors = Vec::new();
     let mut end_errors = Vec::new();
     for id in &engagements {
-        let events = input_events(&store.engagement_events(id).await?);
+        let logged = store.engagement_events(id).await?;
+        let events = input_events(&logged);
         let (truth, predicted) = match &scope.truth {
             // Against what really happened: the rule as it runs, explicit events and all.
             Some(table) => (

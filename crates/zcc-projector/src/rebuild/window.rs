@@ -249,7 +249,6 @@ pub(super) fn fold_closed(rule: &dyn Rule, closed: Closed, threads: usize) -> Ba
             .iter()
             .filter_map(|(position, sha, body)| input_event(position, body, sha))
             .collect();
-        drop(bodies);
         fold_engagement(rule, &EngagementId::from(&*id), &events)
     });
     Batch {
