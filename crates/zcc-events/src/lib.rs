@@ -9,10 +9,11 @@
 //!   for every field of the wrong type (SPEC 10).
 //!
 //! Code map: `kind` (the open set of event names, tie-break ranks), `ids` (id newtypes, phone
-//! numbers, open enums), `position` (the log position every crate cites), `time` (time parsing and the event-time rule), `family` (the typed
-//! objects), `reader` (the tolerant field reader), `event` (`parse_event`), `fold` (the fields the fold reads, borrowed), `envelope`
-//! (`read_envelope` and the envelope errors). Event families, fields and ordering are
-//! documented in `docs/EVENTS.md`.
+//! numbers, open enums), `position` (the log position every crate cites), `time` (time parsing
+//! and the event-time rule), `family` (the typed objects), `reader` (the tolerant field
+//! reader), `event` (`parse_event`), `fold` ([`read_fold_fields`]: the fields the call model's
+//! fold reads, borrowed from the body), `envelope` (`read_envelope` and the envelope errors).
+//! Event families, fields and ordering are documented in `docs/EVENTS.md`.
 
 mod envelope;
 mod event;
@@ -30,12 +31,12 @@ pub use envelope::{EnvelopeError, EnvelopeSummary, read_envelope};
 pub use event::{
     OrderKey, ParseOptions, ZccEvent, parse_event, parse_event_str_with, parse_event_with,
 };
-pub use fold::{FoldFields, ObjectFields, read_fold_fields};
 pub use family::{
     AnnotationObject, CallControlObject, ConferenceObject, ConferenceParticipant, ConsumerRef,
     EngagementObject, Family, LegObject, RecordingObject, ReservationObject, SupervisionObject,
     TaskObject, TeamRef, TransferObject, UserRef,
 };
+pub use fold::{FoldFields, ObjectFields, read_fold_fields};
 pub use ids::{
     AccountId, ActionType, Channel, ConsumerId, Direction, EngagementId, FlowId, InboxId,
     PhoneNumber, QueueId, RecordingId, ReservationId, TaskId, TaskStatus, TransferLevel,

@@ -28,6 +28,9 @@ pub struct InputEvent<'a> {
 }
 
 /// How an event was read. Both readings give the fold the same [`FoldFields`].
+// The borrowed reading is the common case and lives only while its engagement is folded;
+// boxing it would cost an allocation per event, which is what it is there to save.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 enum Reading<'a> {
     /// Straight from the body's text ([`read_fold_fields`]).
@@ -338,7 +341,10 @@ fn supervision<'a>(kind: &EventKind, o: &ObjectFields<'a>, a: &mut Attrs<'a>) ->
             | K::EngagementUserTakeoverInitiated
     );
     // The supervisor: `monitoring_user_id`, else `takeover_user_id`, else `supervisor_id`.
-    let named = s(o.monitoring_user_id.or(o.takeover_user_id).or(o.supervisor_id));
+    let named = s(o
+        .monitoring_user_id
+        .or(o.takeover_user_id)
+        .or(o.supervisor_id));
     let legacy_user = legacy && named.is_none();
     let (supervisor, agent) = if legacy_user {
         (s(o.user_id), None)
@@ -394,7 +400,11 @@ fn conference<'a>(kind: &EventKind, ev: &FoldFields<'a>, a: &mut Attrs<'a>) -> S
         K::EngagementConferenceParticipantCanceled => Some(ConferenceStep::Canceled),
         _ => None,
     };
-    match (*kind == K::EngagementConferenceCanceled, step, ev.conference) {
+    match (
+        *kind == K::EngagementConferenceCanceled,
+        step,
+        ev.conference,
+    ) {
         (true, _, _) => Signal::ConferenceCanceled {
             conference_id: s(ev.object.conference_id),
         },

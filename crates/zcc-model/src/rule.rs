@@ -33,7 +33,11 @@ pub trait Rule: Send + Sync {
     }
 
     /// Project one engagement, optionally hiding explicit conference events from the rule.
-    fn project_with(&self, events: &[InputEvent<'_>], explicit: ExplicitConferences) -> CallProjection;
+    fn project_with(
+        &self,
+        events: &[InputEvent<'_>],
+        explicit: ExplicitConferences,
+    ) -> CallProjection;
 }
 
 /// Who made a projection: rule name, version and the hash of its effective parameters.

@@ -9,7 +9,11 @@ use zcc_store::{EngagementId, LogEntry, Position};
 /// ([`InputEvent::read`]). A body the typed reader refuses (it passed the envelope check at
 /// append time, so this means a reader regression) is left out of the fold, with a warning
 /// naming the position, the same way on every path.
-pub fn input_event(position: Position, body: &str, body_sha256: [u8; 32]) -> Option<InputEvent<'_>> {
+pub fn input_event(
+    position: Position,
+    body: &str,
+    body_sha256: [u8; 32],
+) -> Option<InputEvent<'_>> {
     match InputEvent::read(position, body_sha256, body) {
         Ok(event) => Some(event),
         Err(e) => {

@@ -32,12 +32,9 @@ mod search;
 pub use catch_up::{CATCH_UP_MAX_PAGE, CATCH_UP_PAGE, CatchUpReport, catch_up, catch_up_all};
 pub use diff::{DiffReport, EngagementDiff, compare, diff};
 pub use document::{
-    PROJECTION_DIAGNOSTICS, fold_engagement, input_event, input_events, search_text,
-    to_doc,
+    PROJECTION_DIAGNOSTICS, fold_engagement, input_event, input_events, search_text, to_doc,
 };
 pub use error::ProjectorError;
-/// How the fold parses a body it reads typed (the rebuild benchmark's ceiling parses this way).
-pub use zcc_model::FOLD_PARSE;
 pub use evaluate::{
     BOUNDS_TOLERANCE_MS, ConferenceSummary, Disagreement, DisagreementKind, EngagementScore,
     EvalReport, EvalScope, TruthTable, evaluate,
@@ -56,6 +53,8 @@ pub use rebuild::{
 pub use search::{
     SEARCH_BACKFILL_BATCH, SearchBackfillReport, fill_search_text, fill_search_text_in,
 };
+/// How the fold parses a body it reads typed (the rebuild benchmark's ceiling parses this way).
+pub use zcc_model::FOLD_PARSE;
 pub use zcc_store::{LogScan, ScanEntry};
 
 /// The call an entry of the log belongs to: its engagement id, unless that is empty or only

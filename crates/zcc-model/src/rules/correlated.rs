@@ -63,7 +63,11 @@ impl Rule for Correlated {
         self.identity.clone()
     }
 
-    fn project_with(&self, events: &[InputEvent<'_>], explicit: ExplicitConferences) -> CallProjection {
+    fn project_with(
+        &self,
+        events: &[InputEvent<'_>],
+        explicit: ExplicitConferences,
+    ) -> CallProjection {
         let shown = if self.use_explicit {
             explicit
         } else {
