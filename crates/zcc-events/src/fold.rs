@@ -13,9 +13,9 @@
 
 use std::borrow::Cow;
 
-use serde::de::{DeserializeSeed, MapAccess};
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess};
 
-use crate::envelope::{Doc, DocSeed, Fields, Scalar, Skip};
+use crate::envelope::{Doc, DocSeed, Fields, Scalar};
 use crate::event::ZccEvent;
 use crate::family::{ConferenceObject, Family};
 use crate::ids::{
@@ -312,6 +312,12 @@ pub fn read_fold_fields(text: &str) -> Option<FoldFields<'_>> {
 }
 
 /// What the fast reading gathers while it walks the body.
+///
+/// Values the fold does not read are skipped with serde's `IgnoredAny`, which checks the
+/// grammar without the value reader's limits (a number's size, a lone surrogate escape, the
+/// depth). That is safe here and only here: the typed reading accepts every such body too
+/// (through the tolerant copy, see `tolerant`), and what it reads from the copy is the same,
+/// since the fast reading takes no value that the copy changes.
 #[derive(Default)]
 struct Acc<'a> {
     event: Option<Scalar<'a>>,
@@ -359,7 +365,7 @@ impl<'de> Fields<'de> for RootFields<'_, 'de> {
                 }
             }
             _ => {
-                map.next_value::<Skip>()?;
+                map.next_value::<IgnoredAny>()?;
             }
         }
         Ok(())
@@ -388,7 +394,7 @@ impl<'de> Fields<'de> for PayloadFields<'_, 'de> {
                 }
             }
             _ => {
-                map.next_value::<Skip>()?;
+                map.next_value::<IgnoredAny>()?;
             }
         }
         Ok(())
@@ -417,7 +423,7 @@ impl<'de> Fields<'de> for ObjectReader<'_, 'de> {
             acc.times.set(key, value.epoch_ms());
             return Ok(());
         }
-        map.next_value::<Skip>()?;
+        map.next_value::<IgnoredAny>()?;
         Ok(())
     }
 }

@@ -205,3 +205,22 @@ fn fields_borrow_from_the_body() {
         assert!(range.contains(&field.as_ptr()), "{field} is a copy");
     }
 }
+
+#[test]
+fn values_the_fold_does_not_read_may_be_any_valid_json() {
+    // A lone surrogate escape, a number beyond f64 and deep nesting, none of them in a field
+    // the fold reads: serde_json's value reader refuses each (the typed reading then reads a
+    // tolerant copy); the borrowed reading skips them, and both read the same fields.
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    for extra in [
+        r#""memo":"\ud800""#.to_owned(),
+        r#""big":1e400"#.to_owned(),
+        format!(r#""deep":{deep}"#),
+    ] {
+        let text = format!(
+            r#"{{"event":"contact_center.engagement_user_answered","payload":{{"object":{{"engagement_id":"E","user_id":"U",{extra},"date_time_ms":1777903330000}}}}}}"#
+        );
+        let fast = both(&text).unwrap_or_else(|| panic!("not read borrowed: {text}"));
+        assert_eq!(fast.object.user_id, Some("U"));
+    }
+}

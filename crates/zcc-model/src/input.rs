@@ -1,6 +1,8 @@
 //! The rule's input: an engagement's events as the log holds them, read as far as the fold
 //! needs them, and the thin adapter from what `zcc-events` reads to the fold's [`Signal`]s.
 
+use std::borrow::Cow;
+
 use zcc_events::{
     ConferenceObject, EnvelopeError, EventKind, EventKind as K, FamilyKind, FoldFields,
     ObjectFields, OrderKey, ParseOptions, Position, ZccEvent, parse_event_str_with,
@@ -68,11 +70,12 @@ impl<'a> InputEvent<'a> {
         }
     }
 
-    /// What the fold reads of this event.
-    pub fn fields(&self) -> FoldFields<'_> {
+    /// What the fold reads of this event (borrowed as read, or gathered from the typed
+    /// event).
+    pub fn fields(&self) -> Cow<'_, FoldFields<'_>> {
         match &self.reading {
-            Reading::Borrowed(fields) => fields.clone(),
-            Reading::Typed(event) => event.fold_fields(),
+            Reading::Borrowed(fields) => Cow::Borrowed(fields),
+            Reading::Typed(event) => Cow::Owned(event.fold_fields()),
         }
     }
 

@@ -25,10 +25,13 @@ pub fn input_event(
 
 /// [`input_event`] for owned log entries.
 pub fn input_events(entries: &[LogEntry]) -> Vec<InputEvent<'_>> {
-    entries
-        .iter()
-        .filter_map(|e| input_event(e.position, &e.body, e.body_sha256.0))
-        .collect()
+    let mut events = Vec::with_capacity(entries.len());
+    events.extend(
+        entries
+            .iter()
+            .filter_map(|e| input_event(e.position, &e.body, e.body_sha256.0)),
+    );
+    events
 }
 
 /// Project one engagement and shape the stored document.

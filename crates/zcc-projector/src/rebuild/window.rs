@@ -245,10 +245,12 @@ impl Engine {
 /// are parsed, folded and freed on the worker that takes it.
 pub(super) fn fold_closed(rule: &dyn Rule, closed: Closed, threads: usize) -> Batch {
     let docs = par_map_owned(closed.fold, threads, |(id, bodies)| {
-        let events: Vec<_> = bodies
-            .iter()
-            .filter_map(|(position, sha, body)| input_event(position, body, sha))
-            .collect();
+        let mut events = Vec::with_capacity(bodies.spans.len());
+        events.extend(
+            bodies
+                .iter()
+                .filter_map(|(position, sha, body)| input_event(position, body, sha)),
+        );
         fold_engagement(rule, &EngagementId::from(&*id), &events)
     });
     Batch {
