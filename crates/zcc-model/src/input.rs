@@ -97,13 +97,11 @@ impl<'a> InputEvent<'a> {
 /// Events with no time at all (neither an object time nor `event_ts`) cannot be placed and are
 /// left out.
 pub fn fold_order<'e, 'a>(events: &'e [InputEvent<'a>]) -> Vec<&'e InputEvent<'a>> {
-    let mut keyed: Vec<(OrderKey, &InputEvent)> = events
-        .iter()
-        .filter_map(|e| {
-            let (t, kind) = e.time_and_kind();
-            Some((OrderKey::new(t?, kind, e.body_sha256), e))
-        })
-        .collect();
+    let mut keyed: Vec<(OrderKey, &InputEvent)> = Vec::with_capacity(events.len());
+    keyed.extend(events.iter().filter_map(|e| {
+        let (t, kind) = e.time_and_kind();
+        Some((OrderKey::new(t?, kind, e.body_sha256), e))
+    }));
     keyed.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.position.cmp(&b.1.position)));
     keyed.dedup_by(|later, earlier| later.1.body_sha256 == earlier.1.body_sha256);
     keyed.into_iter().map(|(_, e)| e).collect()
@@ -114,21 +112,25 @@ pub(crate) fn signals<'e>(
     events: &'e [InputEvent<'_>],
     explicit: ExplicitConferences,
 ) -> Vec<Timed<'e>> {
-    fold_order(events)
-        .into_iter()
-        .map(|e| {
-            let fields = e.fields();
-            let at = fields.event_time_ms.unwrap_or_default();
-            let (attrs, signal) = adapt(&fields);
-            Timed {
-                at,
-                position: e.position,
-                attrs,
-                signal,
-            }
-        })
-        .filter(|t| explicit == ExplicitConferences::Use || !t.signal.is_explicit_conference())
-        .collect()
+    let ordered = fold_order(events);
+    let mut out = Vec::with_capacity(ordered.len());
+    out.extend(
+        ordered
+            .into_iter()
+            .map(|e| {
+                let fields = e.fields();
+                let at = fields.event_time_ms.unwrap_or_default();
+                let (attrs, signal) = adapt(&fields);
+                Timed {
+                    at,
+                    position: e.position,
+                    attrs,
+                    signal,
+                }
+            })
+            .filter(|t| explicit == ExplicitConferences::Use || !t.signal.is_explicit_conference()),
+    );
+    out
 }
 
 /// An owned copy of a borrowed field, for the signal.
