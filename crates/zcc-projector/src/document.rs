@@ -99,3 +99,42 @@ pub fn search_text(engagement_id: &str, projection: &CallProjection) -> String {
         .chain(e.customer_name.as_deref());
     zcc_store::search::search_text(engagement_id, names, e.customer_number.as_deref())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every simulated body (duplicates, reordering, late retries, both conference shapes,
+    /// the 2023 supervisor names) is read borrowed except Zoom's explicit conference events,
+    /// which are read typed; a change that sent common bodies to the typed parse would be
+    /// correct but slow, and fails here.
+    #[test]
+    fn simulated_traffic_is_read_borrowed_except_explicit_conferences() {
+        let config = zcc_sim::SimConfig {
+            calls: 40,
+            seed: 11,
+            duplicate_rate: 0.1,
+            reorder_rate: 0.3,
+            late_retry_rate: 0.05,
+            ..zcc_sim::SimConfig::default()
+        };
+        let (mut borrowed, mut typed) = (0, 0);
+        for item in zcc_sim::generate(&config).unwrap() {
+            let zcc_sim::SimItem::Webhook(d) = item else {
+                continue;
+            };
+            let event = input_event(Position(1), &d.body, [0; 32]).expect("a simulated body reads");
+            let conference = event.fields().family == zcc_events::FamilyKind::Conference;
+            assert_eq!(event.is_borrowed(), !conference, "{}", d.body);
+            if conference {
+                typed += 1;
+            } else {
+                borrowed += 1;
+            }
+        }
+        assert!(
+            borrowed > 500 && typed > 0,
+            "{borrowed} borrowed, {typed} typed"
+        );
+    }
+}
