@@ -256,7 +256,7 @@ impl ZccEvent {
 /// `None` means "read the typed event instead" ([`crate::parse_event_str_with`]); it never
 /// means the body is wrong. It gives up on: a body serde_json refuses or that starts with a
 /// byte-order mark; a missing or repeated `event`, `payload` or `object`, or one of the wrong
-/// type; a kind not known, or an explicit conference event (rosters are read typed); a field
+/// type; an explicit conference event (rosters are read typed); a field
 /// the fold reads that is escaped, a number, or anything but a string or null; an id the
 /// family cannot do without that is missing.
 pub fn read_fold_fields(text: &str) -> Option<FoldFields<'_>> {
@@ -278,7 +278,7 @@ pub fn read_fold_fields(text: &str) -> Option<FoldFields<'_>> {
         _ => return None,
     };
     let family = kind.family();
-    if acc.payloads != 1 || acc.objects != 1 || matches!(kind, EventKind::Unknown(_)) {
+    if acc.payloads != 1 || acc.objects != 1 {
         return None;
     }
     let o = &acc.object;
