@@ -346,6 +346,17 @@ fn read_text<'de, A: MapAccess<'de>>(
     Ok(true)
 }
 
+/// Read the next value into `fields` when it is an object; `false` when it is anything else.
+fn read_object<'de, A: MapAccess<'de>, T: Fields<'de>>(
+    map: &mut A,
+    fields: T,
+) -> Result<bool, A::Error> {
+    Ok(matches!(
+        map.next_value_seed(DocSeed(fields))?,
+        Doc::Object(_)
+    ))
+}
+
 struct RootFields<'r, 'a> {
     acc: &'r mut Acc<'a>,
 }
@@ -357,10 +368,8 @@ impl<'de> Fields<'de> for RootFields<'_, 'de> {
             "event_ts" => self.acc.event_ts = Some(map.next_value()?),
             "payload" => {
                 self.acc.payloads += 1;
-                let seed = DocSeed(PayloadFields {
-                    acc: &mut *self.acc,
-                });
-                if let Doc::Not(_) = map.next_value_seed(seed)? {
+                let acc = &mut *self.acc;
+                if !read_object(map, PayloadFields { acc })? {
                     self.acc.irregular = true;
                 }
             }
@@ -386,10 +395,8 @@ impl<'de> Fields<'de> for PayloadFields<'_, 'de> {
             }
             "object" => {
                 self.acc.objects += 1;
-                let seed = DocSeed(ObjectReader {
-                    acc: &mut *self.acc,
-                });
-                if let Doc::Not(_) = map.next_value_seed(seed)? {
+                let acc = &mut *self.acc;
+                if !read_object(map, ObjectReader { acc })? {
                     self.acc.irregular = true;
                 }
             }

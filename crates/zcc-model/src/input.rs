@@ -143,15 +143,19 @@ fn t<T: std::borrow::Borrow<str>>(v: &Option<T>) -> Option<String> {
     v.as_ref().map(|v| v.borrow().to_owned())
 }
 
-/// Copy Zoom's shared field set (direction, channel, flow, queue, consumer) into the
-/// attributes.
-fn shared_fields<'a>(a: &mut Attrs<'a>, o: &ObjectFields<'a>) {
+/// Copy the call's routing fields (direction, channel, flow, queue) into the attributes.
+fn routing_fields<'a>(a: &mut Attrs<'a>, o: &ObjectFields<'a>) {
     a.direction = o.engagement_direction;
     a.channel = o.channel;
     a.flow_id = o.flow_id;
     a.flow_name = o.flow_name;
     a.queue_id = o.cc_queue_id;
     a.queue_name = o.queue_name;
+}
+
+/// Copy Zoom's shared field set (the routing fields and the consumer) into the attributes.
+fn shared_fields<'a>(a: &mut Attrs<'a>, o: &ObjectFields<'a>) {
+    routing_fields(a, o);
     a.consumer_id = o.consumer_id;
     a.consumer_number = o.consumer_number;
     a.consumer_name = o.consumer_display_name;
@@ -305,12 +309,7 @@ fn task<'a>(kind: &EventKind, o: &ObjectFields<'a>, a: &mut Attrs<'a>) -> Signal
 /// An offer of a task to an agent, from creation to its outcome.
 fn reservation<'a>(kind: &EventKind, ev: &FoldFields<'a>, a: &mut Attrs<'a>) -> Signal {
     let o = &ev.object;
-    a.direction = o.engagement_direction;
-    a.channel = o.channel;
-    a.flow_id = o.flow_id;
-    a.flow_name = o.flow_name;
-    a.queue_id = o.cc_queue_id;
-    a.queue_name = o.queue_name;
+    routing_fields(a, o);
     a.caller_number = o.caller_number;
     a.callee_number = o.callee_number;
     let step = match kind {
@@ -450,11 +449,6 @@ fn annotation<'a>(kind: &EventKind, o: &ObjectFields<'a>, a: &mut Attrs<'a>) -> 
 
 /// Recording events only describe the call.
 fn recording<'a>(o: &ObjectFields<'a>, a: &mut Attrs<'a>) -> Signal {
-    a.direction = o.engagement_direction;
-    a.channel = o.channel;
-    a.flow_id = o.flow_id;
-    a.flow_name = o.flow_name;
-    a.queue_id = o.cc_queue_id;
-    a.queue_name = o.queue_name;
+    routing_fields(a, o);
     Signal::Other
 }
