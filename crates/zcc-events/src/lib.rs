@@ -1,12 +1,15 @@
 //! The Zoom Contact Center event model.
 //!
-//! This crate does no IO. It reads a raw webhook body two ways:
+//! This crate does no IO. It reads a raw webhook body three ways:
 //!
 //! - [`read_envelope`]: the few fields the log indexes (name, event time, account, engagement),
 //!   fast, without building the whole document;
 //! - [`parse_event`]: the typed model the call model folds: an [`EventKind`], the envelope
 //!   fields, the event time (SPEC I7) and a typed [`Family`] object, with a [`FieldWarning`]
-//!   for every field of the wrong type (SPEC 10).
+//!   for every field of the wrong type (SPEC 10);
+//! - [`read_fold_fields`]: only what the call model's fold reads, borrowed from the body's
+//!   text, for the bodies it can read that way; the same [`FoldFields`] as
+//!   [`ZccEvent::fold_fields`] of the typed model.
 //!
 //! Code map: `kind` (the open set of event names, tie-break ranks), `ids` (id newtypes, phone
 //! numbers, open enums), `position` (the log position every crate cites), `time` (time parsing

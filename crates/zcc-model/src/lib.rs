@@ -8,8 +8,9 @@
 //! `docs/INFERENCE.md`.
 //!
 //! Code map, in reading order:
-//! - `input`: [`InputEvent`], the fold order (dedupe by body hash, then event time, kind rank,
-//!   body hash) and the adapter from typed events to the fold's own `signal` vocabulary;
+//! - `input`: [`InputEvent`] (what the fold reads of a body, borrowed, or its typed event), the
+//!   fold order (dedupe by body hash, then event time, kind rank, body hash) and the adapter
+//!   from `zcc_events::FoldFields` to the fold's own `signal` vocabulary;
 //! - `fold`: signals to legs, holds, transfers, invitations and supervision (shared by rules):
 //!   a first pass over transfers, the main pass, then the clean-up passes (`fold::finish`);
 //!   `fold::phases` keeps the routing phases and after-call work, which change none of those;
