@@ -1,5 +1,5 @@
 //! The fold's own vocabulary: what each Zoom event means for the call, with Zoom's spelling left
-//! behind. The adapter in [`crate::input`] turns typed `zcc-events` into these.
+//! behind. The adapter in [`crate::input`] turns what `zcc-events` reads of an event into these.
 
 use zcc_events::Position;
 
