@@ -8,11 +8,10 @@
 //! scan (each body is copied once, from the database's page straight into its engagement's
 //! buffer), else in the producer over pages of owned entries.
 
+use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::hash::BuildHasher;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
-
-use foldhash::fast::RandomState;
 
 use zcc_model::Rule;
 use zcc_store::projection::ProjectionDoc;
@@ -108,30 +107,30 @@ struct Buffer {
 pub(super) struct Engine {
     window: i64,
     /// Keyed by a shared id: the queues below hold clones of the key, not copies of the text.
-    /// The window's maps use foldhash, seeded per process like the standard library's
-    /// SipHash: they are looked up for every entry on the scan's thread, where SipHash showed
-    /// in profiles.
-    buffers: HashMap<Arc<str>, Buffer, RandomState>,
+    buffers: HashMap<Arc<str>, Buffer>,
     /// (position of a push, engagement), in push order: closes quiet engagements.
     by_last: VecDeque<(i64, Arc<str>)>,
     /// (first position, engagement), in opening order: the safe checkpoint.
     by_first: VecDeque<(i64, Arc<str>)>,
     /// Hashes of engagements already flushed (8 bytes each). A collision only costs a re-fold.
-    flushed: HashSet<u64, RandomState>,
-    /// Hashes the ids kept in `flushed`.
-    id_hasher: RandomState,
+    flushed: HashSet<u64>,
     pub(super) position: i64,
+}
+
+fn id_hash(id: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
 }
 
 impl Engine {
     pub(super) fn new(options: RebuildOptions, start: Position) -> Engine {
         Engine {
             window: i64::try_from(options.window).unwrap_or(i64::MAX).max(1),
-            buffers: HashMap::default(),
+            buffers: HashMap::new(),
             by_last: VecDeque::new(),
             by_first: VecDeque::new(),
-            flushed: HashSet::default(),
-            id_hasher: RandomState::default(),
+            flushed: HashSet::new(),
             position: start.0,
         }
     }
@@ -157,7 +156,7 @@ impl Engine {
             return;
         }
         let key: Arc<str> = Arc::from(id);
-        let refold = self.flushed.contains(&self.id_hasher.hash_one(id));
+        let refold = self.flushed.contains(&id_hash(id));
         let mut bodies = Bodies::new();
         bodies.push(position, body_sha256, body);
         self.by_last.push_back((at, key.clone()));
@@ -216,7 +215,7 @@ impl Engine {
         let mut refold = Vec::new();
         let mut fold = Vec::with_capacity(closed.len());
         for (id, b) in closed {
-            self.flushed.insert(self.id_hasher.hash_one(&*id));
+            self.flushed.insert(id_hash(&id));
             if b.refold {
                 refold.push(EngagementId::from(&*id));
             } else {
