@@ -60,6 +60,48 @@ pub async fn fresh_database_async() -> PgTestDb {
     }
 }
 
+/// Create a fresh database as a copy of `template` (a database no one is connected to), or
+/// `None` when there is no database of that name: benchmarks keep a filled log as a template
+/// and start each run from a copy of it.
+pub async fn database_from_template_async(template: &str) -> Option<PgTestDb> {
+    let mut conn = admin().await;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(template)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("cannot look for database {template}: {e}"));
+    if !exists {
+        let _ = conn.close().await;
+        return None;
+    }
+    let name = format!("zcc_test_{}", uuid::Uuid::new_v4().simple());
+    // `template` is quoted as an identifier; the new name is made here from a UUID.
+    let quoted = template.replace('"', "\"\"");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE {name} TEMPLATE \"{quoted}\""
+    )))
+    .execute(&mut conn)
+    .await
+    .unwrap_or_else(|e| panic!("cannot copy database {template} into {name}: {e}"));
+    let _ = conn.close().await;
+    Some(PgTestDb {
+        url: url_for(&admin_url(), &name),
+        name,
+    })
+}
+
+/// Keep a copy of `db` (no one connected to it) as the database `template`, for
+/// [`database_from_template_async`].
+pub async fn save_as_template_async(db: &PgTestDb, template: &str) {
+    let quoted = template.replace('"', "\"\"");
+    admin_execute(&format!(
+        "CREATE DATABASE \"{quoted}\" TEMPLATE {}",
+        db.name
+    ))
+    .await;
+}
+
 /// Create a fresh, empty database (from synchronous tests).
 pub fn fresh_database() -> PgTestDb {
     block_on(fresh_database_async())

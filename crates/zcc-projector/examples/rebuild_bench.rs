@@ -18,9 +18,13 @@
 //! memory of the rebuilds themselves (the peak is reset after filling the log and measuring
 //! the ceilings).
 //!
-//! `ZCC_BENCH_RUNS=N` (SQLite) repeats ceilings and rebuild N times on the same log and ends
-//! with the median and spread; `ZCC_BENCH_SKIP_CEILINGS=1` leaves the ceilings out (for a
-//! profile of the rebuild alone).
+//! `ZCC_BENCH_RUNS=N` repeats ceilings and rebuild N times (SQLite: on the same log;
+//! PostgreSQL: each on a fresh database) and ends with the median and spread;
+//! `ZCC_BENCH_SKIP_CEILINGS=1` leaves the ceilings out (for a profile of the rebuild alone).
+//! `ZCC_BENCH_PG_TEMPLATE=NAME` (PostgreSQL) keeps the first filled log as the database NAME
+//! and starts every later run from a copy of it (`CREATE DATABASE ... TEMPLATE`), the
+//! counterpart of copying a SQLite file: each run starts from the same bytes, and the fill
+//! is done once.
 //!
 //! Tuning knobs (defaults otherwise): `ZCC_BENCH_WINDOW`, `ZCC_BENCH_CHUNK`,
 //! `ZCC_BENCH_WRITE_DOCS`, `ZCC_BENCH_THREADS` (the [`RebuildOptions`]), `ZCC_BENCH_WRITE_CACHE_KIB` and
@@ -287,6 +291,87 @@ async fn sqlite_run(
     })
 }
 
+/// A fresh PostgreSQL database holding the filled log: a copy of the template database
+/// `ZCC_BENCH_PG_TEMPLATE` when it is set and exists (made from the first fill otherwise),
+/// else filled from scratch.
+async fn postgres_log(
+    events: i64,
+) -> Result<(zcc_tests::PgTestDb, Arc<zcc_store_postgres::PostgresLog>), Box<dyn std::error::Error>>
+{
+    let template = std::env::var("ZCC_BENCH_PG_TEMPLATE").ok();
+    if let Some(name) = &template
+        && let Some(db) = zcc_tests::database_from_template_async(name).await
+    {
+        let log = zcc_store_postgres::PostgresLog::connect(&db.url).await?;
+        return Ok((db, Arc::new(log)));
+    }
+    let db = zcc_tests::fresh_database_async().await;
+    let log = zcc_store_postgres::PostgresLog::connect(&db.url).await?;
+    fill(&log, events).await?;
+    // What `import` does after a bulk load: without planner statistics (the bench's server
+    // runs no autovacuum) every re-fold's `engagement_events` becomes a parallel bitmap
+    // scan and sort, ~30 ms instead of ~1 ms, and the re-folds alone outlast the scan.
+    // `ZCC_BENCH_NO_ANALYZE=1` leaves the log without statistics, as builds before this
+    // one measured it.
+    if std::env::var_os("ZCC_BENCH_NO_ANALYZE").is_none() {
+        log.refresh_statistics().await?;
+    }
+    if let Some(name) = &template {
+        log.close().await;
+        zcc_tests::save_as_template_async(&db, name).await;
+        eprintln!("kept the filled log as the template database {name}");
+        let log = zcc_store_postgres::PostgresLog::connect(&db.url).await?;
+        return Ok((db, Arc::new(log)));
+    }
+    Ok((db, Arc::new(log)))
+}
+
+/// One PostgreSQL run on a fresh copy of the log: the ceilings, then the rebuild(s) with the
+/// peak memory of the rebuilds alone.
+async fn postgres_run(
+    events: i64,
+    only_scan: bool,
+) -> Result<RunResult, Box<dyn std::error::Error>> {
+    let (_db, log) = postgres_log(events).await?;
+    let skip_ceilings = std::env::var_os("ZCC_BENCH_SKIP_CEILINGS").is_some();
+    let scan = EventLog::log_scan(log.clone());
+    let ((page_raw, page_parse), (raw, parse)) = match &scan {
+        _ if skip_ceilings => ((f64::NAN, f64::NAN), (f64::NAN, f64::NAN)),
+        Some(scan) => (page_ceilings(&*log).await?, log_scan_ceilings(scan).await?),
+        None => return Err("PostgreSQL offers no fast scan".into()),
+    };
+    println!("log: {} events (PostgreSQL)", log.head().await?.size);
+    println!(
+        "ceiling: read_after pages {page_raw:.0} rows/s; pages + parse on one core {page_parse:.0}/s"
+    );
+    println!("ceiling: raw scan {raw:.0} rows/s; scan + parse on one core {parse:.0}/s");
+    reset_peak_rss();
+    // Both rebuilds against the ceiling of the path the rebuild now takes (the scan).
+    let ceiling = Ceilings {
+        one_core: parse,
+        all_cores: None,
+    };
+    if !only_scan {
+        rebuild(&*log, "read_after pages", None, ceiling).await?;
+        if let Some(kib) = status_kib("VmHWM:") {
+            println!(
+                "peak resident memory during the read_after pages rebuild: {} MiB",
+                kib / 1024
+            );
+        }
+        reset_peak_rss();
+    }
+    let rate = rebuild(&*log, "postgres scan", scan, ceiling).await?;
+    let peak_mib = status_kib("VmHWM:").unwrap_or(0) / 1024;
+    println!("peak resident memory during the scan rebuild: {peak_mib} MiB");
+    log.close().await;
+    Ok(RunResult {
+        rate,
+        ratio: rate / parse,
+        peak_mib,
+    })
+}
+
 /// One run's figures, for the summary of several.
 struct RunResult {
     rate: f64,
@@ -329,47 +414,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(200_000);
     let only_scan = std::env::var_os("ZCC_BENCH_ONLY_SCAN").is_some();
 
+    let runs: usize = env_number("ZCC_BENCH_RUNS").unwrap_or(1).max(1);
+    let mut results = Vec::with_capacity(runs);
     if postgres {
-        let db = zcc_tests::fresh_database_async().await;
-        let log = Arc::new(zcc_store_postgres::PostgresLog::connect(&db.url).await?);
-        fill(&*log, events).await?;
-        // What `import` does after a bulk load: without planner statistics (the bench's server
-        // runs no autovacuum) every re-fold's `engagement_events` becomes a parallel bitmap
-        // scan and sort, ~30 ms instead of ~1 ms, and the re-folds alone outlast the scan.
-        // `ZCC_BENCH_NO_ANALYZE=1` leaves the log without statistics, as builds before this
-        // one measured it.
-        if std::env::var_os("ZCC_BENCH_NO_ANALYZE").is_none() {
-            log.refresh_statistics().await?;
-        }
-        let skip_ceilings = std::env::var_os("ZCC_BENCH_SKIP_CEILINGS").is_some();
-        let scan = EventLog::log_scan(log.clone());
-        let ((page_raw, page_parse), (raw, parse)) = match &scan {
-            _ if skip_ceilings => ((f64::NAN, f64::NAN), (f64::NAN, f64::NAN)),
-            Some(scan) => (page_ceilings(&*log).await?, log_scan_ceilings(scan).await?),
-            None => return Err("PostgreSQL offers no fast scan".into()),
-        };
-        println!("log: {} events (PostgreSQL)", log.head().await?.size);
-        println!(
-            "ceiling: read_after pages {page_raw:.0} rows/s; pages + parse on one core {page_parse:.0}/s"
-        );
-        println!("ceiling: raw scan {raw:.0} rows/s; scan + parse on one core {parse:.0}/s");
-        reset_peak_rss();
-        // Both rebuilds against the ceiling of the path the rebuild now takes (the scan).
-        let ceiling = Ceilings {
-            one_core: parse,
-            all_cores: None,
-        };
-        if !only_scan {
-            rebuild(&*log, "read_after pages", None, ceiling).await?;
-            if let Some(kib) = status_kib("VmHWM:") {
-                println!(
-                    "peak resident memory during the read_after pages rebuild: {} MiB",
-                    kib / 1024
-                );
+        for run in 1..=runs {
+            if runs > 1 {
+                println!("run {run} of {runs}");
             }
-            reset_peak_rss();
+            results.push(postgres_run(events, only_scan).await?);
         }
-        rebuild(&*log, "postgres scan", scan, ceiling).await?;
     } else {
         let dir = tempfile::tempdir()?;
         let path = args
@@ -386,24 +439,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         fill(&*log, events).await?;
         let size = log.head().await?.size;
         println!("log: {size} events (SQLite)");
-        let runs: usize = env_number("ZCC_BENCH_RUNS").unwrap_or(1).max(1);
-        let mut results = Vec::with_capacity(runs);
         for run in 1..=runs {
             if runs > 1 {
                 println!("run {run} of {runs}");
             }
             results.push(sqlite_run(&log, size, only_scan).await?);
         }
-        if runs > 1 {
-            summary(&results);
-        }
-        return Ok(());
     }
-    if let Some(kib) = status_kib("VmHWM:") {
-        println!(
-            "peak resident memory during the rebuilds: {} MiB",
-            kib / 1024
-        );
+    if runs > 1 {
+        summary(&results);
     }
     Ok(())
 }
