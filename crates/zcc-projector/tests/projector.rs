@@ -228,6 +228,80 @@ async fn resumed_rebuild_equals_live<S: Backend + ?Sized>(store: &S) {
 
 on_both_backends!(resumed_rebuild_equals_live: sqlite_resumed_rebuild_equals_live, postgres_resumed_rebuild_equals_live);
 
+/// PostgreSQL writes two batches of a rebuild at once. A rebuild whose writes start failing
+/// mid-way (the server refuses every projection row after the first few dozen, while one
+/// batch commits and the next is in flight) leaves its generation building at a checkpoint
+/// that the committed batches cover: resumed from there, it ends equal to the live
+/// generation, byte for byte.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_rebuild_failing_mid_way_resumes_equal_to_live() {
+    let db = postgres().await;
+    let store: &dyn Backend = &*db.log;
+    assert_eq!(
+        store.concurrent_writes(),
+        2,
+        "PostgreSQL overlaps a rebuild's writes"
+    );
+    append_live(store, &traffic(60, 17, 0.3)).await;
+    let live = active_id(store).await;
+    // Every projection row of another generation after the first 60 is refused.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE SEQUENCE injected_rows; \
+         CREATE FUNCTION refuse_after_60() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF nextval('injected_rows') > 60 THEN \
+         RAISE EXCEPTION 'injected failure of a projection write'; END IF; RETURN NEW; END $$; \
+         CREATE TRIGGER refuse_after_60 BEFORE INSERT ON projections FOR EACH ROW \
+         WHEN (NEW.generation <> {}) EXECUTE FUNCTION refuse_after_60();",
+        live.0
+    )))
+    .execute(db.log.pool())
+    .await
+    .unwrap();
+    let options = RebuildOptions {
+        window: 40,
+        chunk: 16,
+        threads: 2,
+        write_docs: 6,
+    };
+    let request = RebuildRequest {
+        rule_name: rules::DEFAULT_RULE,
+        params: &[],
+        activate: false,
+        options,
+        scan: zcc_store::EventLog::log_scan(db.log.clone()),
+    };
+    let err = reproject_with(store, request, &()).await.unwrap_err();
+    assert!(
+        err.to_string().contains("injected failure"),
+        "the rebuild reports the server's refusal: {err}"
+    );
+    let building = store
+        .generations()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|g| g.state == GenerationState::Building)
+        .expect("the interrupted generation is still building");
+    let head = store.head().await.unwrap();
+    assert!(
+        building.checkpoint > Position::START && building.checkpoint < Position(head.size),
+        "the interrupted rebuild got part of the way: checkpoint {} of {}",
+        building.checkpoint,
+        head.size
+    );
+    sqlx::raw_sql("DROP TRIGGER refuse_after_60 ON projections")
+        .execute(db.log.pool())
+        .await
+        .unwrap();
+    let scan = zcc_store::EventLog::log_scan(db.log.clone());
+    let report = resume(store, building.id, false, options, scan, &())
+        .await
+        .unwrap();
+    assert_eq!(report.resumed_from, building.checkpoint);
+    assert_eq!(report.state, GenerationState::Ready);
+    assert_same_docs(store, live, building.id).await;
+}
+
 /// A new database gets the default rule's generation, active; activation moves the active
 /// mark in one step (readers never see zero or two active generations); building and active
 /// generations are protected from activate and retire.

@@ -99,12 +99,21 @@ fn now_ms() -> i64 {
     zcc_store::ingest::now_ms()
 }
 
+/// Refuse a generation that does not exist. `lock` takes its row until the transaction ends
+/// (activation, which must not interleave with another); a projection write only looks, so
+/// that two writes of one generation can run side by side.
 async fn require_generation(
     tx: &mut sqlx::PgConnection,
     id: GenerationId,
+    lock: bool,
     what: &str,
 ) -> Result<(), StoreError> {
-    let found = sqlx::query("SELECT state FROM generations WHERE id = $1 FOR UPDATE")
+    let sql = if lock {
+        "SELECT state FROM generations WHERE id = $1 FOR UPDATE"
+    } else {
+        "SELECT state FROM generations WHERE id = $1"
+    };
+    let found = sqlx::query(sql)
         .bind(id.0)
         .fetch_optional(&mut *tx)
         .await
@@ -191,7 +200,7 @@ impl ProjectionStore for PostgresLog {
         let what = format!("activating generation {id}");
         let err = |e| map_sqlx(&what, e);
         let mut tx = self.pool().begin().await.map_err(err)?;
-        require_generation(&mut tx, id, &what).await?;
+        require_generation(&mut tx, id, true, &what).await?;
         sqlx::query("UPDATE generations SET state = 'ready' WHERE state = 'active' AND id <> $1")
             .bind(id.0)
             .execute(&mut *tx)
@@ -205,10 +214,17 @@ impl ProjectionStore for PostgresLog {
         tx.commit().await.map_err(err)
     }
 
+    /// Two at once: a rebuild's next batch is written while the server still commits the
+    /// one before, which keeps both cores busy where one transaction at a time left the
+    /// server waiting for the client and the client for the server (docs/BENCHMARKS.md).
+    fn concurrent_writes(&self) -> usize {
+        2
+    }
+
     async fn write_projections(
         &self,
         id: GenerationId,
-        docs: Vec<ProjectionDoc>,
+        mut docs: Vec<ProjectionDoc>,
         checkpoint: Position,
     ) -> Result<(), StoreError> {
         let what = format!(
@@ -216,6 +232,9 @@ impl ProjectionStore for PostgresLog {
             docs.len()
         );
         let err = |e| map_sqlx(&what, e);
+        // Rows are locked in engagement-id order, the same in every write, so two writes that
+        // meet on an engagement wait for each other instead of deadlocking.
+        docs.sort_unstable_by(|a, b| a.engagement_id.cmp(&b.engagement_id));
         let n = docs.len();
         let mut ids = Vec::with_capacity(n);
         let mut accounts = Vec::with_capacity(n);
@@ -248,7 +267,7 @@ impl ProjectionStore for PostgresLog {
             searches.push(d.search);
         }
         let mut tx = self.pool().begin().await.map_err(err)?;
-        require_generation(&mut tx, id, &what).await?;
+        require_generation(&mut tx, id, false, &what).await?;
         // One `UNNEST` per array in the select list (equal lengths, so they run in lockstep),
         // not `FROM UNNEST(a, b, ...)`: that form materialises its rows, and a rebuild's batch
         // of ~2000 documents (several MB) spills to a temp file past the default `work_mem`.
@@ -316,6 +335,8 @@ impl ProjectionStore for PostgresLog {
             .await
             .map_err(err)?;
         }
+        // Last, so that the generation's row is held only while this transaction commits (a
+        // second write of the generation waits here for the first one's commit, not longer).
         sqlx::query("UPDATE generations SET checkpoint = $2 WHERE id = $1")
             .bind(id.0)
             .bind(checkpoint.0)

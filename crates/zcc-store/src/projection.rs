@@ -143,13 +143,28 @@ pub trait ProjectionStore: Send + Sync + 'static {
     /// `ready`.
     async fn activate(&self, id: GenerationId) -> Result<(), StoreError>;
 
-    /// Replace these engagements' documents and move the checkpoint, in one transaction.
+    /// Replace these engagements' documents and set the checkpoint, in one transaction.
+    ///
+    /// Up to [`ProjectionStore::concurrent_writes`] calls for one generation may run at once.
+    /// A caller that overlaps them keeps their engagements apart (two writes in flight never
+    /// hold the same engagement, so neither waits for the other's rows and the later document
+    /// cannot be overwritten by the earlier one) and gives each a checkpoint that the writes
+    /// already committed cover (the checkpoint is set as given, so a write that commits out of
+    /// order can only move it back, never past a document not yet written).
     async fn write_projections(
         &self,
         id: GenerationId,
         docs: Vec<ProjectionDoc>,
         checkpoint: Position,
     ) -> Result<(), StoreError>;
+
+    /// How many [`ProjectionStore::write_projections`] of one generation may usefully run at
+    /// once, each in a transaction of its own: 1 where writes take turns anyway (one write
+    /// lock for the whole database), more where the server writes several transactions side by
+    /// side.
+    fn concurrent_writes(&self) -> usize {
+        1
+    }
 
     async fn projection(
         &self,

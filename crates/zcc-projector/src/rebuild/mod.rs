@@ -242,6 +242,7 @@ async fn run<S: Backend + ?Sized>(
     let writer = Writer {
         id,
         rule: &*rule,
+        from,
         resuming,
         write_docs: options.write_docs.max(1),
         documents: &documents,

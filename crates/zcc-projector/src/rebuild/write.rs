@@ -1,12 +1,24 @@
 //! The write side of a rebuild: units of work gathered into batches in log order, one
-//! transaction per batch (re-folds resolved from the log first), one batch written while the
-//! next is gathered.
+//! transaction per batch (re-folds resolved from the log first), written while the next is
+//! gathered; where the backend writes several transactions side by side
+//! ([`ProjectionStore::concurrent_writes`]), that many batches are in flight at once.
+//!
+//! Overlapping writes keep two promises. Two batches in flight never share an engagement (a
+//! batch that does waits for the earlier one to commit), so the later document of an
+//! engagement always lands last. And each batch sets a checkpoint that the batches already
+//! committed cover: its own when nothing is in flight before it, else the last one committed
+//! in order; once all are in, the last checkpoint is written if a lagging one may have
+//! committed last. An interrupted rebuild therefore resumes from a position every document
+//! before it was written for, as with one write at a time.
 
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use futures::StreamExt;
+use futures::stream::FuturesOrdered;
 use zcc_model::Rule;
-use zcc_store::Position;
-use zcc_store::projection::{Backend, GenerationId, ProjectionDoc};
+use zcc_store::projection::{Backend, GenerationId, ProjectionDoc, ProjectionStore};
+use zcc_store::{EngagementId, Position};
 
 use super::window::{Batch, merge};
 use crate::ProjectorError;
@@ -25,6 +37,8 @@ pub(super) enum Folding {
 pub(super) struct Writer<'a> {
     pub(super) id: GenerationId,
     pub(super) rule: &'a dyn Rule,
+    /// The generation's checkpoint when the rebuild started (0, or where it resumes).
+    pub(super) from: Position,
     pub(super) resuming: bool,
     pub(super) write_docs: usize,
     /// Documents written so far, for the producer's progress reports.
@@ -32,22 +46,75 @@ pub(super) struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    /// Gather units of work into batches while the previous batch is being written: the
+    /// Gather units of work into batches while the previous batches are being written: the
     /// folds go on during a commit instead of waiting for it.
     pub(super) async fn run<S: Backend + ?Sized>(
         &self,
         store: &S,
         fold_rx: tokio::sync::mpsc::Receiver<Folding>,
     ) -> Result<Written, ProjectorError> {
-        let (batch_tx, mut batch_rx) = tokio::sync::mpsc::channel::<Batch>(1);
-        let write = async {
-            let mut written = Written::default();
-            while let Some(batch) = batch_rx.recv().await {
-                self.write(store, batch, &mut written).await?;
+        let (batch_tx, batch_rx) = tokio::sync::mpsc::channel::<Batch>(1);
+        let ((), written) = tokio::try_join!(
+            self.gather(fold_rx, batch_tx),
+            self.write_all(store, batch_rx)
+        )?;
+        Ok(written)
+    }
+
+    /// Write the batches in log order, up to the backend's [`ProjectionStore::concurrent_writes`]
+    /// at once, keeping the module's two promises.
+    async fn write_all<S: Backend + ?Sized>(
+        &self,
+        store: &S,
+        mut batch_rx: tokio::sync::mpsc::Receiver<Batch>,
+    ) -> Result<Written, ProjectorError> {
+        let limit = ProjectionStore::concurrent_writes(store).max(1);
+        let mut written = Written::default();
+        // Each write in flight, oldest first, with the engagements it holds.
+        let mut in_flight = FuturesOrdered::new();
+        let mut holding: VecDeque<HashSet<EngagementId>> = VecDeque::new();
+        // The checkpoint the committed writes cover (every one before them committed too).
+        let mut committed = self.from;
+        // Whether the last batch went out with a checkpoint other than its own, or while an
+        // earlier one was in flight (which may then commit after it).
+        let mut lagging = false;
+        while let Some(mut batch) = batch_rx.recv().await {
+            let engagements = if limit > 1 {
+                engagements_of(&batch)
+            } else {
+                HashSet::new()
+            };
+            while in_flight.len() >= limit || holding.iter().any(|h| !h.is_disjoint(&engagements)) {
+                let Some(done) = in_flight.next().await else {
+                    break;
+                };
+                let (w, checkpoint): (Written, Position) = done?;
+                holding.pop_front();
+                committed = checkpoint;
+                self.count(&mut written, w);
             }
-            Ok(written)
-        };
-        let ((), written) = tokio::try_join!(self.gather(fold_rx, batch_tx), write)?;
+            let own = Position(batch.checkpoint);
+            lagging = !in_flight.is_empty();
+            if lagging {
+                batch.checkpoint = committed.0;
+            }
+            in_flight.push_back(async move {
+                write_batch(store, self.id, self.rule, batch, self.resuming)
+                    .await
+                    .map(|w| (w, own))
+            });
+            holding.push_back(engagements);
+        }
+        while let Some(done) = in_flight.next().await {
+            let (w, checkpoint) = done?;
+            committed = checkpoint;
+            self.count(&mut written, w);
+        }
+        if lagging {
+            store
+                .write_projections(self.id, Vec::new(), committed)
+                .await?;
+        }
         Ok(written)
     }
 
@@ -93,19 +160,23 @@ impl Writer<'_> {
             .map_err(|_| writer_stopped(self.id))
     }
 
-    async fn write<S: Backend + ?Sized>(
-        &self,
-        store: &S,
-        batch: Batch,
-        written: &mut Written,
-    ) -> Result<(), ProjectorError> {
-        let w = write_batch(store, self.id, self.rule, batch, self.resuming).await?;
+    /// Add a committed batch's counts.
+    fn count(&self, written: &mut Written, w: Written) {
         written.documents += w.documents;
         written.refolded += w.refolded;
         written.longest_ms = written.longest_ms.max(w.longest_ms);
         self.documents.store(written.documents, Ordering::Relaxed);
-        Ok(())
     }
+}
+
+/// The engagements a batch writes: its documents' and its re-folds'.
+fn engagements_of(batch: &Batch) -> HashSet<EngagementId> {
+    batch
+        .docs
+        .iter()
+        .map(|d| d.engagement_id.clone())
+        .chain(batch.refold.iter().cloned())
+        .collect()
 }
 
 /// The writer ended (with an error of its own, which the rebuild reports) while work was still
@@ -125,7 +196,7 @@ fn worker_failed(generation: GenerationId, e: &tokio::task::JoinError) -> Projec
 }
 
 /// Counters of the write side.
-#[derive(Default)]
+#[derive(Default, Clone, Copy)]
 pub(super) struct Written {
     pub(super) documents: u64,
     pub(super) refolded: u64,
