@@ -84,6 +84,11 @@ pub async fn database_from_template_async(template: &str) -> Option<PgTestDb> {
     .execute(&mut conn)
     .await
     .unwrap_or_else(|e| panic!("cannot copy database {template} into {name}: {e}"));
+    // The copy's pages are written out now, not by the checkpointer during the run.
+    sqlx::query("CHECKPOINT")
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("cannot checkpoint after copying {template}: {e}"));
     let _ = conn.close().await;
     Some(PgTestDb {
         url: url_for(&admin_url(), &name),

@@ -248,13 +248,19 @@ impl ProjectionStore for PostgresLog {
         let (mut agent_eng, mut agent_user) = (Vec::new(), Vec::new());
         let (mut queue_eng, mut queue_id) = (Vec::new(), Vec::new());
         for d in docs {
-            for a in &d.agents {
-                agent_eng.push(d.engagement_id.as_str().to_owned());
-                agent_user.push(a.clone());
+            // Each (engagement, agent) and (engagement, queue) once: the side rows are
+            // inserted without ON CONFLICT (below).
+            for (i, a) in d.agents.iter().enumerate() {
+                if !d.agents[..i].contains(a) {
+                    agent_eng.push(d.engagement_id.as_str().to_owned());
+                    agent_user.push(a.clone());
+                }
             }
-            for q in &d.queues {
-                queue_eng.push(d.engagement_id.as_str().to_owned());
-                queue_id.push(q.clone());
+            for (i, q) in d.queues.iter().enumerate() {
+                if !d.queues[..i].contains(q) {
+                    queue_eng.push(d.engagement_id.as_str().to_owned());
+                    queue_id.push(q.clone());
+                }
             }
             agents.push(serde_json::to_string(&d.agents).expect("strings serialise"));
             queues.push(serde_json::to_string(&d.queues).expect("strings serialise"));
@@ -298,6 +304,11 @@ impl ProjectionStore for PostgresLog {
             .execute(&mut *tx)
             .await
             .map_err(err)?;
+            // The side rows of these engagements are replaced: deleted, then inserted as
+            // plain rows (a third of the cost of `ON CONFLICT DO NOTHING`'s speculative
+            // insertion). No other transaction can insert them in between: each engagement's
+            // document row, upserted above, stays locked by this one until it commits, and
+            // every writer upserts the document before it touches the side rows.
             sqlx::query(
                 "DELETE FROM projection_agents WHERE generation = $1 AND engagement_id = ANY($2)",
             )
@@ -316,7 +327,7 @@ impl ProjectionStore for PostgresLog {
             .map_err(err)?;
             sqlx::query(
                 "INSERT INTO projection_agents (generation, user_id, engagement_id) \
-                 SELECT $1, UNNEST($2::text[]), UNNEST($3::text[]) ON CONFLICT DO NOTHING",
+                 SELECT $1, UNNEST($2::text[]), UNNEST($3::text[])",
             )
             .bind(id.0)
             .bind(&agent_user)
@@ -326,7 +337,7 @@ impl ProjectionStore for PostgresLog {
             .map_err(err)?;
             sqlx::query(
                 "INSERT INTO projection_queues (generation, queue_id, engagement_id) \
-                 SELECT $1, UNNEST($2::text[]), UNNEST($3::text[]) ON CONFLICT DO NOTHING",
+                 SELECT $1, UNNEST($2::text[]), UNNEST($3::text[])",
             )
             .bind(id.0)
             .bind(&queue_id)

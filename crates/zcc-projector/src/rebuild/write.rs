@@ -70,45 +70,60 @@ impl Writer<'_> {
     ) -> Result<Written, ProjectorError> {
         let limit = ProjectionStore::concurrent_writes(store).max(1);
         let mut written = Written::default();
-        // Each write in flight, oldest first, with the engagements it holds.
+        // Each write in flight, oldest first, with the engagements it holds. The writes make
+        // progress only while this loop polls them, so it waits for the next batch and for
+        // the oldest write at once.
         let mut in_flight = FuturesOrdered::new();
         let mut holding: VecDeque<HashSet<EngagementId>> = VecDeque::new();
+        // The next batch, once received, with its engagements, until it may go out.
+        let mut next: Option<(Batch, HashSet<EngagementId>)> = None;
+        let mut more = true;
         // The checkpoint the committed writes cover (every one before them committed too).
         let mut committed = self.from;
-        // Whether the last batch went out with a checkpoint other than its own, or while an
-        // earlier one was in flight (which may then commit after it).
+        // Whether the last batch went out while an earlier one was in flight (so with a
+        // checkpoint behind its own, and the earlier one may commit after it).
         let mut lagging = false;
-        while let Some(mut batch) = batch_rx.recv().await {
-            let engagements = if limit > 1 {
-                engagements_of(&batch)
-            } else {
-                HashSet::new()
-            };
-            while in_flight.len() >= limit || holding.iter().any(|h| !h.is_disjoint(&engagements)) {
-                let Some(done) = in_flight.next().await else {
-                    break;
-                };
-                let (w, checkpoint): (Written, Position) = done?;
-                holding.pop_front();
-                committed = checkpoint;
-                self.count(&mut written, w);
+        loop {
+            if let Some((batch, engagements)) = next.take() {
+                if in_flight.len() < limit && holding.iter().all(|h| h.is_disjoint(&engagements)) {
+                    let own = Position(batch.checkpoint);
+                    lagging = !in_flight.is_empty();
+                    let mut batch = batch;
+                    if lagging {
+                        batch.checkpoint = committed.0;
+                    }
+                    in_flight.push_back(async move {
+                        write_batch(store, self.id, self.rule, batch, self.resuming)
+                            .await
+                            .map(|w| (w, own))
+                    });
+                    holding.push_back(engagements);
+                } else {
+                    next = Some((batch, engagements));
+                }
             }
-            let own = Position(batch.checkpoint);
-            lagging = !in_flight.is_empty();
-            if lagging {
-                batch.checkpoint = committed.0;
+            if !more && next.is_none() && in_flight.is_empty() {
+                break;
             }
-            in_flight.push_back(async move {
-                write_batch(store, self.id, self.rule, batch, self.resuming)
-                    .await
-                    .map(|w| (w, own))
-            });
-            holding.push_back(engagements);
-        }
-        while let Some(done) = in_flight.next().await {
-            let (w, checkpoint) = done?;
-            committed = checkpoint;
-            self.count(&mut written, w);
+            tokio::select! {
+                Some(done) = in_flight.next(), if !in_flight.is_empty() => {
+                    let (w, checkpoint): (Written, Position) = done?;
+                    holding.pop_front();
+                    committed = checkpoint;
+                    self.count(&mut written, w);
+                }
+                batch = batch_rx.recv(), if more && next.is_none() => match batch {
+                    Some(batch) => {
+                        let engagements = if limit > 1 {
+                            engagements_of(&batch)
+                        } else {
+                            HashSet::new()
+                        };
+                        next = Some((batch, engagements));
+                    }
+                    None => more = false,
+                },
+            }
         }
         if lagging {
             store
