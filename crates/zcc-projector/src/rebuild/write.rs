@@ -112,7 +112,9 @@ impl Writer<'_> {
                     committed = checkpoint;
                     self.count(&mut written, w);
                 }
-                batch = batch_rx.recv(), if more && next.is_none() => match batch {
+                // Only with a write free: a batch taken early would hold its documents in
+                // memory besides the one the channel holds.
+                batch = batch_rx.recv(), if more && next.is_none() && in_flight.len() < limit => match batch {
                     Some(batch) => {
                         let engagements = if limit > 1 {
                             engagements_of(&batch)
