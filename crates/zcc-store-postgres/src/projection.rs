@@ -214,9 +214,10 @@ impl ProjectionStore for PostgresLog {
         tx.commit().await.map_err(err)
     }
 
-    /// Two at once: a rebuild's next batch is written while the server still commits the
-    /// one before, which keeps both cores busy where one transaction at a time left the
-    /// server waiting for the client and the client for the server (docs/BENCHMARKS.md).
+    /// Two at once: the server writes a rebuild's next batch while it still commits the one
+    /// before, where the client folds batches faster than one connection writes them (on two
+    /// cores shared with the server it seldom does; docs/BENCHMARKS.md, "PostgreSQL's write
+    /// side").
     fn concurrent_writes(&self) -> usize {
         2
     }

@@ -105,6 +105,9 @@ impl Writer<'_> {
             if !more && next.is_none() && in_flight.is_empty() {
                 break;
             }
+            // The next batch is taken only with a write free: one taken early would hold its
+            // documents in memory besides the one the channel holds.
+            let receive = more && next.is_none() && in_flight.len() < limit;
             tokio::select! {
                 Some(done) = in_flight.next(), if !in_flight.is_empty() => {
                     let (w, checkpoint): (Written, Position) = done?;
@@ -112,9 +115,7 @@ impl Writer<'_> {
                     committed = checkpoint;
                     self.count(&mut written, w);
                 }
-                // Only with a write free: a batch taken early would hold its documents in
-                // memory besides the one the channel holds.
-                batch = batch_rx.recv(), if more && next.is_none() && in_flight.len() < limit => match batch {
+                batch = batch_rx.recv(), if receive => match batch {
                     Some(batch) => {
                         let engagements = if limit > 1 {
                             engagements_of(&batch)
