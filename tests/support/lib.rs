@@ -60,6 +60,11 @@ pub async fn fresh_database_async() -> PgTestDb {
     }
 }
 
+/// `name` as an SQL identifier, quoted (a benchmark's template name comes from the environment).
+fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 /// Create a fresh database as a copy of `template` (a database no one is connected to), or
 /// `None` when there is no database of that name: benchmarks keep a filled log as a template
 /// and start each run from a copy of it.
@@ -76,10 +81,10 @@ pub async fn database_from_template_async(template: &str) -> Option<PgTestDb> {
         return None;
     }
     let name = format!("zcc_test_{}", uuid::Uuid::new_v4().simple());
-    // `template` is quoted as an identifier; the new name is made here from a UUID.
-    let quoted = template.replace('"', "\"\"");
+    // The new name is made here from a UUID.
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "CREATE DATABASE {name} TEMPLATE \"{quoted}\""
+        "CREATE DATABASE {name} TEMPLATE {}",
+        quote_identifier(template)
     )))
     .execute(&mut conn)
     .await
@@ -99,9 +104,9 @@ pub async fn database_from_template_async(template: &str) -> Option<PgTestDb> {
 /// Keep a copy of `db` (no one connected to it) as the database `template`, for
 /// [`database_from_template_async`].
 pub async fn save_as_template_async(db: &PgTestDb, template: &str) {
-    let quoted = template.replace('"', "\"\"");
     admin_execute(&format!(
-        "CREATE DATABASE \"{quoted}\" TEMPLATE {}",
+        "CREATE DATABASE {} TEMPLATE {}",
+        quote_identifier(template),
         db.name
     ))
     .await;

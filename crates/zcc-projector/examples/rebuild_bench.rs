@@ -316,13 +316,16 @@ async fn postgres_log(
     if std::env::var_os("ZCC_BENCH_NO_ANALYZE").is_none() {
         log.refresh_statistics().await?;
     }
-    if let Some(name) = &template {
-        log.close().await;
-        zcc_tests::save_as_template_async(&db, name).await;
-        eprintln!("kept the filled log as the template database {name}");
-        let log = zcc_store_postgres::PostgresLog::connect(&db.url).await?;
-        return Ok((db, Arc::new(log)));
-    }
+    let log = match &template {
+        // A database is copied only with no one connected to it.
+        Some(name) => {
+            log.close().await;
+            zcc_tests::save_as_template_async(&db, name).await;
+            eprintln!("kept the filled log as the template database {name}");
+            zcc_store_postgres::PostgresLog::connect(&db.url).await?
+        }
+        None => log,
+    };
     Ok((db, Arc::new(log)))
 }
 
